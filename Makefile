@@ -1,0 +1,46 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+DEV := APP_ENV=development
+
+.PHONY: run test test-postgres test-browser lint check-content clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+## run: install, migrate the SQLite database, load demo data, serve on 127.0.0.1:$(PORT)
+run: $(VENV)/.installed
+	$(DEV) $(BIN)/flask --app app db upgrade
+	$(DEV) $(BIN)/flask --app app seed-demo
+	$(DEV) $(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
+
+## test: install, lint, run the whole suite (browser tests skip without Chromium)
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+## test-postgres: the suite again against PostgreSQL (TEST_DATABASE_URL must be set)
+test-postgres: $(VENV)/.installed-dev
+	@test -n "$$TEST_DATABASE_URL" || (echo "Set TEST_DATABASE_URL=postgresql+psycopg://..."; exit 2)
+	$(BIN)/pytest -m "not browser"
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+check-content: $(VENV)/.installed
+	$(DEV) $(BIN)/flask --app app content check --strict
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

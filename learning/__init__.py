@@ -1,0 +1,92 @@
+"""Joined Up: create_app wires config, extensions, catalog, blueprints, errors and CLI."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from learning import cli, dates, errors, rendering
+from learning.catalog.content import load_catalog
+from learning.config import from_environment
+from learning.extensions import csrf, db, login_manager, migrate
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. `config` replaces reading the environment (tests pass their own)."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(config if config is not None else from_environment(Path(app.instance_path)))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"),
+                     render_as_batch=True)  # SQLite needs batch mode to alter tables
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+
+    from learning import models  # noqa: F401  (register every table with the metadata)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(models.User, int(user_id))
+
+    catalog = load_catalog(Path(app.config["CONTENT_DIR"]))
+    for problem in catalog.problems:
+        log.warning("content: %s", problem)
+    app.extensions["catalog"] = catalog
+
+    rendering.init_app(app)
+    dates.init_app(app)
+    _register_blueprints(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    _security_headers(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from learning.views import auth, course, main, staff
+
+    for module in (main, auth, course, staff):
+        app.register_blueprint(module.bp)
+
+
+def _security_headers(app: Flask) -> None:
+    @app.after_request
+    def add_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """SQLite: enforce foreign keys and use WAL so readers do not block the writer."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

@@ -1,0 +1,1 @@
+"""Files on disk (content/, quizzes/) loaded into frozen dataclasses; never the database."""

@@ -1,0 +1,100 @@
+"""Command-line tools: `flask seed-demo`, `flask create-user`, `flask content check`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from learning.catalog.content import load_catalog
+from learning.extensions import db
+from learning.models import Cohort, Role
+from learning.services import accounts, cohorts
+
+DEMO_PASSWORD = "demo-password-2026"
+DEMO_USERS = [
+    ("learner@example.com", "Lola Learner", [Role.LEARNER]),
+    ("assessor@example.com", "Asha Assessor", [Role.ASSESSOR]),
+    ("iqa@example.com", "Ian Quality", [Role.IQA]),
+    ("coordinator@example.com", "Chloe Coordinator", [Role.COORDINATOR]),
+    ("admin@example.com", "Adam Admin", [Role.ADMIN]),
+]
+DEMO_COHORT = "Demo cohort 2026"
+
+content_cli = AppGroup("content", help="Check the course content in CONTENT_DIR.")
+
+
+@content_cli.command("check")
+@click.option("--strict", is_flag=True, help="Treat warnings as failures too.")
+def content_check(strict: bool) -> None:
+    """Validate every content file; print problems as file:line: message and figures."""
+    catalog = load_catalog(Path(current_app.config["CONTENT_DIR"]))
+    for problem in catalog.problems:
+        click.echo(str(problem), err=True)
+    for m in catalog.modules:
+        r = m.readability
+        click.echo(f"{m.path}: {m.slug}: {r.words:,} words, about {r.reading_minutes} min "
+                   f"reading ({m.minutes} min estimated), Flesch reading ease {r.flesch}")
+    errors = len(catalog.errors)
+    warnings = len(catalog.problems) - errors
+    click.echo(f"{len(catalog.modules)} modules, {errors} errors, {warnings} warnings")
+    if errors or (strict and warnings):
+        raise SystemExit(1)
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Create the demo accounts and cohort (development only; safe to run twice)."""
+    if current_app.config.get("APP_ENV") != "development" and not current_app.testing:
+        raise click.ClickException(
+            "seed-demo only runs with APP_ENV=development: it creates accounts with a "
+            "published password.")
+    created = []
+    users = {}
+    for email, name, roles in DEMO_USERS:
+        user = accounts.find_by_email(email)
+        if user is None:
+            user = accounts.create_user(email, name, DEMO_PASSWORD, roles)
+            created.append(email)
+        users[roles[0]] = user
+    cohort = db.session.scalar(select(Cohort).where(Cohort.name == DEMO_COHORT))
+    if cohort is None:
+        cohort = Cohort(name=DEMO_COHORT, starts_on=dt.date(2026, 9, 7),
+                        ends_on=dt.date(2027, 7, 16))
+        db.session.add(cohort)
+        db.session.flush()
+    cohorts.enrol(users[Role.LEARNER], cohort)
+    cohorts.assign_staff(users[Role.ASSESSOR], cohort, Role.ASSESSOR)
+    cohorts.assign_staff(users[Role.IQA], cohort, Role.IQA)
+    db.session.commit()
+    if created:
+        click.echo(f"Created {len(created)} demo accounts (password {DEMO_PASSWORD}): "
+                   + ", ".join(created))
+    else:
+        click.echo("Demo data already present; nothing changed.")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice([r.value for r in Role]), help="Repeat for several roles.")
+@click.password_option(help="At least 12 characters; asked for if not given.")
+def create_user(email: str, name: str, roles: tuple[str, ...], password: str) -> None:
+    """Create an account, for example the first admin of a new site."""
+    try:
+        accounts.create_user(email, name, password, list(roles))
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Created {email} with roles: {', '.join(roles)}")
+
+
+def init_app(app) -> None:
+    app.cli.add_command(content_cli)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_user)

@@ -1,0 +1,1 @@
+"""The rules of the platform: pure decisions and the operations that record them."""

@@ -1,0 +1,1 @@
+"""Blueprints, one per area; views stay thin: parse, authorise, call a service, render."""

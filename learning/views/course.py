@@ -1,0 +1,84 @@
+"""The learner's side of the course: dashboard, course overview, module pages, completion."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from learning.catalog.access import get_catalog
+from learning.forms.course import CompletionForm, UndoCompletionForm
+from learning.models import Role
+from learning.permissions import STAFF_ROLES, role_required
+from learning.services import cohorts, progress
+
+bp = Blueprint("course", __name__)
+
+
+def _module_or_404(slug: str):
+    module = get_catalog().module(slug)
+    if module is None:
+        abort(404)
+    return module
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    """Where everyone lands after logging in: progress for learners, links for staff."""
+    catalog = get_catalog()
+    course = progress.course_progress(catalog, current_user) \
+        if current_user.has_role(Role.LEARNER) else None
+    return render_template(
+        "course/dashboard.html",
+        course=course,
+        cohorts=cohorts.current_cohorts(current_user),
+        is_staff=current_user.has_role(*STAFF_ROLES),
+    )
+
+
+@bp.get("/course")
+@login_required
+def overview():
+    """Every module in order, with the criteria it covers, its time and the learner's status."""
+    catalog = get_catalog()
+    course = progress.course_progress(catalog, current_user)
+    return render_template("course/overview.html", course=course, catalog=catalog,
+                           is_learner=current_user.has_role(Role.LEARNER))
+
+
+@bp.get("/course/<slug>")
+@login_required
+def module(slug: str):
+    """One module; opening it starts it for a learner."""
+    catalog = get_catalog()
+    mod = _module_or_404(slug)
+    row = progress.record_visit(current_user, mod) if current_user.has_role(Role.LEARNER) \
+        else None
+    prev, nxt = catalog.neighbours(slug)
+    return render_template(
+        "course/module.html", module=mod, catalog=catalog, prev=prev, next=nxt,
+        status=progress.status_of(row), is_learner=row is not None,
+        complete_form=CompletionForm(), undo_form=UndoCompletionForm(),
+    )
+
+
+@bp.post("/course/<slug>/complete")
+@role_required(Role.LEARNER)
+def complete(slug: str):
+    """Mark a module as complete and move on to the next one."""
+    mod = _module_or_404(slug)
+    if CompletionForm().validate_on_submit():
+        progress.mark_complete(current_user, mod)
+        flash(f"'{mod.title}' is marked as complete.", "success")
+    _, nxt = get_catalog().neighbours(slug)
+    return redirect(url_for("course.module", slug=nxt.slug) if nxt
+                    else url_for("course.overview"))
+
+
+@bp.post("/course/<slug>/incomplete")
+@role_required(Role.LEARNER)
+def incomplete(slug: str):
+    """Undo a completion made by mistake."""
+    mod = _module_or_404(slug)
+    if UndoCompletionForm().validate_on_submit():
+        progress.mark_incomplete(current_user, mod)
+        flash(f"'{mod.title}' is marked as not complete.", "success")
+    return redirect(url_for("course.module", slug=slug))

@@ -1,0 +1,1 @@
+"""Test suite: one file per area."""

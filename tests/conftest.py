@@ -1,0 +1,234 @@
+"""Test fixtures: one app per session, a clean database per test, small factories."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+from werkzeug.security import generate_password_hash
+
+from learning import create_app
+from learning.config import test_settings
+from learning.extensions import db
+from learning.models import Cohort, Role, User, UserRole
+from learning.services import cohorts
+
+PASSWORD = "correct-horse-battery"
+# Cheap hashing in tests only: scrypt's cost would dominate the suite's run time.
+_FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+
+
+def _postgres_database(base_url: str):
+    """Create a throwaway database beside the one named in TEST_DATABASE_URL."""
+    import psycopg
+
+    name = f"joined_up_test_{secrets.token_hex(4)}"
+    admin_url = base_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = base_url.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop():
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return url, drop
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base and base.startswith("postgresql"):
+        url, drop = _postgres_database(base)
+        yield url
+        drop()
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app(test_settings(database_url))
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request):
+    """Every test starts with empty tables (faster than recreating the schema)."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        yield
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """make_user(role="learner", email=None, name=None, roles=None, active=True) -> User."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: str | Role = Role.LEARNER, email: str | None = None, name: str | None = None,
+             roles: list[str | Role] | None = None, active: bool = True) -> User:
+        n = next(counter)
+        roles = roles or [role]
+        user = User(email=email or f"{Role(roles[0]).value}{n}@example.test",
+                    name=name or f"{Role(roles[0]).label} {n}", password_hash=_FAST_HASH,
+                    active=active)
+        user.roles = [UserRole(role=str(Role(r))) for r in roles]
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_cohort(app):
+    """make_cohort(name, learners=(), assessors=(), iqas=()) -> Cohort."""
+    counter = iter(range(1, 10_000))
+
+    def make(name: str | None = None, learners=(), assessors=(), iqas=()) -> Cohort:
+        cohort = Cohort(name=name or f"Cohort {next(counter)}")
+        db.session.add(cohort)
+        db.session.flush()
+        for learner in learners:
+            cohorts.enrol(learner, cohort)
+        for assessor in assessors:
+            cohorts.assign_staff(assessor, cohort, Role.ASSESSOR)
+        for iqa in iqas:
+            cohorts.assign_staff(iqa, cohort, Role.IQA)
+        db.session.commit()
+        return cohort
+
+    return make
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+class Auth:
+    """Log a test client in and out through the real forms."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user_or_email, password: str = PASSWORD):
+        email = getattr(user_or_email, "email", user_or_email)
+        page = self.client.get("/login")
+        token = csrf_from(page.get_data(as_text=True))
+        return self.client.post("/login", data={"email": email, "password": password,
+                                                "csrf_token": token})
+
+    def logout(self):
+        page = self.client.get("/dashboard")
+        token = csrf_from(page.get_data(as_text=True))
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+def post_form(client, page_url: str, post_url: str | None = None, data: dict | None = None,
+              **kwargs):
+    """GET a page, take its CSRF token, POST the form (to post_url, default the same page)."""
+    page = client.get(page_url)
+    token = csrf_from(page.get_data(as_text=True))
+    return client.post(post_url or page_url, data={**(data or {}), "csrf_token": token}, **kwargs)
+
+
+@pytest.fixture
+def count_queries(app):
+    """with count_queries() as q: ...  then q.count is the number of SQL statements run."""
+
+    @contextlib.contextmanager
+    def counting():
+        class Counter:
+            count = 0
+            statements: list[str] = []
+
+        counter = Counter()
+        counter.statements = []
+
+        def before(conn, cursor, statement, *args):
+            counter.count += 1
+            counter.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
+
+
+# ---- browser tests (Playwright driving Debian's Chromium) ----
+
+CHROMIUM = os.environ.get("CHROMIUM_BIN") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-dev-shm-usage"]
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not chromium_available():
+        pytest.skip("Chromium not installed (apt-get install -y chromium): browser tests skipped")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    return live_server

@@ -1,0 +1,102 @@
+"""Who may open which page: a role x URL matrix, then per-object checks."""
+
+import pytest
+
+from tests.conftest import post_form
+
+ROLES = ["learner", "assessor", "iqa", "coordinator", "admin"]
+
+# url -> roles that may open it (anyone logged in when None)
+MATRIX = {
+    "/dashboard": None,
+    "/course": None,
+    "/account/password": None,
+    "/staff/learners": {"assessor", "iqa", "coordinator", "admin"},
+}
+
+
+@pytest.mark.parametrize("url", list(MATRIX))
+def test_anonymous_is_sent_to_login(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url", list(MATRIX))
+def test_role_matrix(client, auth, make_user, role, url):
+    auth.login(make_user(role))
+    allowed = MATRIX[url]
+    expected = 200 if allowed is None or role in allowed else 403
+    response = client.get(url)
+    assert response.status_code == expected
+    if expected == 403:
+        assert "You do not have permission" in response.get_data(as_text=True)
+
+
+def test_staff_navigation_only_for_staff(client, auth, make_user):
+    auth.login(make_user("learner"))
+    assert "/staff/learners" not in client.get("/dashboard").get_data(as_text=True)
+
+
+@pytest.fixture
+def two_cohorts(make_user, make_cohort):
+    mine, theirs = make_user("learner", name="In My Cohort"), make_user("learner",
+                                                                         name="Elsewhere")
+    assessor, other_assessor = make_user("assessor"), make_user("assessor")
+    iqa = make_user("iqa")
+    make_cohort("A", learners=[mine], assessors=[assessor], iqas=[iqa])
+    make_cohort("B", learners=[theirs], assessors=[other_assessor])
+    return {"mine": mine, "theirs": theirs, "assessor": assessor, "iqa": iqa}
+
+
+def test_assessor_sees_only_their_cohorts(client, auth, two_cohorts):
+    auth.login(two_cohorts["assessor"])
+    listing = client.get("/staff/learners").get_data(as_text=True)
+    assert "In My Cohort" in listing
+    assert "Elsewhere" not in listing
+    assert client.get(f"/staff/learners/{two_cohorts['mine'].id}").status_code == 200
+    assert client.get(f"/staff/learners/{two_cohorts['theirs'].id}").status_code == 403
+
+
+def test_iqa_scoped_like_assessor(client, auth, two_cohorts):
+    auth.login(two_cohorts["iqa"])
+    assert client.get(f"/staff/learners/{two_cohorts['mine'].id}").status_code == 200
+    assert client.get(f"/staff/learners/{two_cohorts['theirs'].id}").status_code == 403
+
+
+def test_coordinator_sees_every_cohort(client, auth, make_user, two_cohorts):
+    auth.login(make_user("coordinator"))
+    listing = client.get("/staff/learners").get_data(as_text=True)
+    assert "In My Cohort" in listing and "Elsewhere" in listing
+
+
+def test_learner_cannot_open_staff_pages_even_for_themselves(client, auth, two_cohorts):
+    auth.login(two_cohorts["mine"])
+    assert client.get(f"/staff/learners/{two_cohorts['mine'].id}").status_code == 403
+
+
+def test_staff_cannot_mark_a_learners_module(client, auth, app, two_cohorts):
+    slug = app.extensions["catalog"].modules[0].slug
+    auth.login(two_cohorts["assessor"])
+    response = post_form(client, f"/course/{slug}", f"/course/{slug}/complete")
+    assert response.status_code == 403
+
+
+def test_unknown_learner_is_404(client, auth, make_user):
+    auth.login(make_user("coordinator"))
+    assert client.get("/staff/learners/99999").status_code == 404
+
+
+def test_learner_list_uses_a_fixed_number_of_queries(client, auth, make_user, make_cohort,
+                                                     count_queries):
+    coordinator = make_user("coordinator")
+    auth.login(coordinator)
+    make_cohort("Small", learners=[make_user("learner") for _ in range(2)])
+    with count_queries() as few:
+        assert client.get("/staff/learners").status_code == 200
+    make_cohort("Big", learners=[make_user("learner") for _ in range(25)])
+    with count_queries() as many:
+        page = client.get("/staff/learners")
+    assert page.get_data(as_text=True).count("/staff/learners/") >= 27
+    assert many.count == few.count, many.statements

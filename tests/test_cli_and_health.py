@@ -1,0 +1,102 @@
+"""seed-demo, create-user, health check, error pages."""
+
+from sqlalchemy import func, select
+
+from learning.extensions import db
+from learning.models import Cohort, CohortStaff, Enrolment, User
+
+
+def test_seed_demo_is_idempotent(runner):
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "Created 5 demo accounts" in first.output
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0
+    assert "nothing changed" in second.output
+    assert db.session.scalar(select(func.count(User.id))) == 5
+    assert db.session.scalar(select(func.count(Cohort.id))) == 1
+    assert db.session.scalar(select(func.count(Enrolment.id))) == 1
+    assert db.session.scalar(select(func.count()).select_from(CohortStaff)) == 2
+
+
+def test_seed_demo_accounts_can_log_in(runner, auth, client):
+    runner.invoke(args=["seed-demo"])
+    for role in ("learner", "assessor", "iqa", "coordinator", "admin"):
+        assert auth.login(f"{role}@example.com", "demo-password-2026").status_code == 302
+        auth.logout()
+
+
+def test_seed_demo_refused_in_production(app, monkeypatch):
+    monkeypatch.setitem(app.config, "APP_ENV", "production")
+    monkeypatch.setattr(app, "testing", False)
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code != 0
+    assert "only runs with APP_ENV=development" in result.output
+    assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_create_user(runner):
+    result = runner.invoke(args=["create-user", "--email", "Boss@Example.test", "--name", "Boss",
+                                 "--role", "admin", "--role", "coordinator",
+                                 "--password", "a-long-enough-password"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "boss@example.test"))
+    assert user.has_role("admin") and user.has_role("coordinator")
+    again = runner.invoke(args=["create-user", "--email", "boss@example.test", "--name", "B",
+                                "--role", "admin", "--password", "a-long-enough-password"])
+    assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_healthz_503_when_database_fails(client, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("down"))
+
+    monkeypatch.setattr(db.session, "execute", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "unavailable"
+
+
+def test_500_page_hides_the_stack_trace(database_url):
+    from learning import create_app
+    from learning.config import test_settings
+
+    fresh = create_app(test_settings(database_url, TESTING=False))
+
+    @fresh.get("/_boom_for_test")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = fresh.test_client().get("/_boom_for_test")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Sorry, something went wrong" in html
+    assert "secret internals" not in html and "Traceback" not in html
+
+
+def test_production_needs_a_secret_key(tmp_path, monkeypatch):
+    import pytest
+
+    from learning.config import ConfigError, from_environment
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("APP_ENV", "production")
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        from_environment(tmp_path)
+    monkeypatch.setenv("APP_ENV", "development")
+    first = from_environment(tmp_path)["SECRET_KEY"]
+    assert len(first) == 64 and from_environment(tmp_path)["SECRET_KEY"] == first
+
+
+def test_security_headers(client):
+    headers = client.get("/login").headers
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"

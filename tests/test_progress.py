@@ -1,0 +1,108 @@
+"""Reading modules and marking them complete changes what the learner sees and what is stored."""
+
+from sqlalchemy import select
+
+from learning.extensions import db
+from learning.models import ModuleProgress
+from tests.conftest import post_form
+
+
+def _modules(app):
+    return app.extensions["catalog"].modules
+
+
+def test_course_overview_lists_modules_in_order_with_criteria(client, auth, app, make_user):
+    auth.login(make_user("learner"))
+    html = client.get("/course").get_data(as_text=True)
+    positions = [html.index(m.title) for m in _modules(app)]
+    assert positions == sorted(positions)
+    assert "Not started" in html
+    assert "2.3" in html and "Explain what is meant by partnership working" in html
+    assert f"About {_modules(app)[0].minutes} minutes" in html
+
+
+def test_opening_a_module_starts_it(client, auth, app, make_user):
+    learner = make_user("learner")
+    auth.login(learner)
+    first = _modules(app)[0]
+    page = client.get(f"/course/{first.slug}").get_data(as_text=True)
+    assert f"<h1>{first.title}</h1>" in page
+    assert "In progress" in page
+    row = db.session.scalar(select(ModuleProgress).where(ModuleProgress.user_id == learner.id))
+    assert row.module_slug == first.slug and row.completed_at is None
+    assert row.started_at.tzinfo is not None  # stored and returned as UTC
+
+
+def test_mark_complete_updates_progress_and_moves_on(client, auth, app, make_user):
+    learner = make_user("learner")
+    auth.login(learner)
+    first, second = _modules(app)[:2]
+    response = post_form(client, f"/course/{first.slug}", f"/course/{first.slug}/complete")
+    assert response.headers["Location"].endswith(f"/course/{second.slug}")
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert f"Course: 1 of {len(_modules(app))} modules complete" in dashboard
+    assert f"Continue: {second.title}" in dashboard
+    row = db.session.scalar(select(ModuleProgress).where(
+        ModuleProgress.user_id == learner.id, ModuleProgress.module_slug == first.slug))
+    assert row.completed_at is not None and row.completed_version == first.version
+    overview = client.get("/course").get_data(as_text=True)
+    assert "Complete" in overview
+
+
+def test_completing_twice_keeps_first_date(client, auth, app, make_user):
+    learner = make_user("learner")
+    auth.login(learner)
+    slug = _modules(app)[0].slug
+    post_form(client, f"/course/{slug}", f"/course/{slug}/complete")
+    first_date = db.session.scalar(select(ModuleProgress.completed_at))
+    post_form(client, f"/course/{slug}", f"/course/{slug}/complete")
+    db.session.expire_all()
+    assert db.session.scalar(select(ModuleProgress.completed_at)) == first_date
+    assert db.session.query(ModuleProgress).count() == 1
+
+
+def test_undo_completion(client, auth, app, make_user):
+    auth.login(make_user("learner"))
+    slug = _modules(app)[0].slug
+    post_form(client, f"/course/{slug}", f"/course/{slug}/complete")
+    page = client.get(f"/course/{slug}").get_data(as_text=True)
+    assert "Mark as not complete" in page
+    post_form(client, f"/course/{slug}", f"/course/{slug}/incomplete")
+    page = client.get(f"/course/{slug}").get_data(as_text=True)
+    assert "Mark as complete" in page
+    assert db.session.scalar(select(ModuleProgress.completed_at)) is None
+
+
+def test_learners_progress_is_their_own(client, auth, app, make_user):
+    a, b = make_user("learner"), make_user("learner")
+    slug = _modules(app)[0].slug
+    auth.login(a)
+    post_form(client, f"/course/{slug}", f"/course/{slug}/complete")
+    auth.logout()
+    auth.login(b)
+    assert "Course: 0 of" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_module_page_has_toc_and_pager(client, auth, app, make_user):
+    auth.login(make_user("learner"))
+    first, second = _modules(app)[:2]
+    html = client.get(f"/course/{first.slug}").get_data(as_text=True)
+    assert "On this page" in html
+    assert f'href="#{first.rendered.toc[0].id}"' in html
+    assert f'href="/course/{second.slug}" rel="next"' in html
+    assert "Last reviewed" in html
+
+
+def test_unknown_module_is_404(client, auth, make_user):
+    auth.login(make_user("learner"))
+    response = client.get("/course/no-such-module")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_staff_can_read_modules_without_progress_rows(client, auth, app, make_user):
+    auth.login(make_user("assessor"))
+    slug = _modules(app)[0].slug
+    html = client.get(f"/course/{slug}").get_data(as_text=True)
+    assert "Mark as complete" not in html
+    assert db.session.query(ModuleProgress).count() == 0

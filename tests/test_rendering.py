@@ -1,0 +1,65 @@
+"""Markdown is rendered once, sanitised, and call-outs become labelled asides."""
+
+from learning.catalog.content import load_catalog
+from learning.rendering import render_content, render_text
+
+
+def test_script_and_handlers_never_reach_the_page():
+    rendered = render_content(
+        "## Title\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n"
+        "[click](javascript:alert(3))\n\n<a href=\"/x\" onclick=\"steal()\">x</a>\n"
+    )
+    html = str(rendered.html)
+    assert "<script" not in html
+    assert "onerror" not in html
+    assert "onclick" not in html
+    assert "javascript:" not in html
+    assert "<img" not in html
+
+
+def test_user_text_is_sanitised_too():
+    html = str(render_text("**bold** <iframe src=evil></iframe> <b onmouseover=x>hi</b>"))
+    assert "<strong>bold</strong>" in html
+    assert "<iframe" not in html and "onmouseover" not in html
+
+
+def test_callouts_become_labelled_asides():
+    html = str(render_content('## A\n\n!!! key-point "Key point"\n    Share early.\n').html)
+    assert '<aside aria-label="Key point" class="callout callout-key-point">' in html
+    assert "Share early." in html
+
+
+def test_tables_toc_and_definition_lists():
+    rendered = render_content(
+        "## First\n\n### Sub\n\n## Second\n\n| A | B |\n|---|---|\n| 1 | 2 |\n\n"
+        "LADO\n:   Local authority designated officer\n"
+    )
+    assert [(e.level, e.title) for e in rendered.toc] == [(2, "First"), (2, "Second")]
+    assert rendered.toc[0].children[0].title == "Sub"
+    html = str(rendered.html)
+    assert "<table>" in html and "<dt>LADO</dt>" in html
+    assert 'id="first"' in html
+
+
+def test_malicious_content_file_is_sanitised_end_to_end(tmp_path):
+    (tmp_path / "units.yaml").write_text(
+        "units:\n  - id: U\n    code: U1\n    title: T\n    reference: R\n    qualification: Q\n"
+        "    criteria:\n      - {id: U-1, number: '1', text: Do it}\n")
+    (tmp_path / "m.md").write_text(
+        "---\nslug: m\ntitle: M\norder: 1\ncriteria: [U-1]\nminutes: 5\noutcomes: [x]\n"
+        "last_reviewed: 2026-11-01\nreferences: []\n---\n## Hi\n\n[x](javascript:alert(1))\n")
+    catalog = load_catalog(tmp_path)
+    assert "javascript:" not in str(catalog.modules[0].rendered.html)
+
+
+def test_module_html_is_rendered_once_per_load(app, client, auth, make_user, monkeypatch):
+    """A page view uses the HTML made at load time: Markdown is never called per request."""
+    import markdown
+
+    def boom(*args, **kwargs):
+        raise AssertionError("Markdown parsed during a request")
+
+    monkeypatch.setattr(markdown.Markdown, "convert", boom)
+    auth.login(make_user("learner"))
+    slug = app.extensions["catalog"].modules[0].slug
+    assert client.get(f"/course/{slug}").status_code == 200
