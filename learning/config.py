@@ -66,7 +66,7 @@ def from_environment(instance_path: Path) -> dict:
     }
 
 
-def test_settings(database_url: str, **overrides) -> dict:
+def settings_for_tests(database_url: str, **overrides) -> dict:
     """Settings for the test suite: a fixed key, CSRF on (tests post real tokens)."""
     settings = {
         "APP_ENV": "testing",

@@ -19,18 +19,18 @@ CALLOUT_TYPES = {
     "example": "Example",
     "scenario": "Scenario",
     "model-answer": "Model answer",
+    "note": "Note",
 }
 
 _TAGS = [
-    "a", "abbr", "aside", "blockquote", "br", "code", "dd", "div", "dl", "dt", "em", "h2", "h3",
+    "a", "abbr", "blockquote", "br", "code", "dd", "div", "dl", "dt", "em", "h2", "h3",
     "h4", "h5", "h6", "hr", "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody",
     "td", "tfoot", "th", "thead", "tr", "ul",
 ]
 _ATTRS = {
     "a": ["href", "title"],
     "abbr": ["title"],
-    "aside": ["class", "aria-label"],
-    "div": ["class"],
+    "div": ["class", "role"],
     "p": ["class"],
     "h2": ["id"], "h3": ["id"], "h4": ["id"], "h5": ["id"], "h6": ["id"],
     "th": ["scope", "colspan", "rowspan"],
@@ -44,7 +44,7 @@ _TEXT_EXTENSIONS = ["sane_lists"]
 
 
 class _CalloutTreeprocessor(Treeprocessor):
-    """Turns admonition divs into labelled <aside> landmarks a screen reader can announce."""
+    """Turns admonition divs into role="note" boxes; not landmarks, as a page has many."""
 
     def run(self, root: etree.Element) -> None:
         for el in root.iter("div"):
@@ -52,14 +52,11 @@ class _CalloutTreeprocessor(Treeprocessor):
             if "admonition" not in classes:
                 continue
             kind = next((c for c in classes if c != "admonition"), "note")
-            el.tag = "aside"
             el.set("class", f"callout callout-{kind}")
+            el.set("role", "note")
             title = el.find("p")
-            label = CALLOUT_TYPES.get(kind, kind.replace("-", " ").capitalize())
             if title is not None and "admonition-title" in (title.get("class") or ""):
                 title.set("class", "callout-title")
-                label = "".join(title.itertext()).strip() or label
-            el.set("aria-label", label)
 
 
 class _CalloutExtension(Extension):
@@ -98,9 +95,16 @@ def _flatten(entries: tuple[TocEntry, ...]) -> list[tuple[int, str]]:
     return out
 
 
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    if tag == "div" and name == "role":
+        return value == "note"
+    return name in _ATTRS.get(tag, ())
+
+
 def sanitise(html: str) -> str:
     """Strip every tag and attribute not on the allow-list (scripts, handlers, styles...)."""
-    return bleach.clean(html, tags=_TAGS, attributes=_ATTRS, protocols=_PROTOCOLS, strip=True)
+    return bleach.clean(html, tags=_TAGS, attributes=_allowed_attribute, protocols=_PROTOCOLS,
+                        strip=True)
 
 
 def render_content(text: str) -> Rendered:

@@ -15,7 +15,7 @@ from sqlalchemy import event
 from werkzeug.security import generate_password_hash
 
 from learning import create_app
-from learning.config import test_settings
+from learning.config import settings_for_tests
 from learning.extensions import db
 from learning.models import Cohort, Role, User, UserRole
 from learning.services import cohorts
@@ -55,7 +55,7 @@ def database_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(database_url):
-    app = create_app(test_settings(database_url))
+    app = create_app(settings_for_tests(database_url))
     with app.app_context():
         db.create_all()
     yield app

@@ -67,9 +67,9 @@ def test_healthz_503_when_database_fails(client, monkeypatch):
 
 def test_500_page_hides_the_stack_trace(database_url):
     from learning import create_app
-    from learning.config import test_settings
+    from learning.config import settings_for_tests
 
-    fresh = create_app(test_settings(database_url, TESTING=False))
+    fresh = create_app(settings_for_tests(database_url, TESTING=False))
 
     @fresh.get("/_boom_for_test")
     def boom():

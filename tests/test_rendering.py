@@ -23,9 +23,10 @@ def test_user_text_is_sanitised_too():
     assert "<iframe" not in html and "onmouseover" not in html
 
 
-def test_callouts_become_labelled_asides():
+def test_callouts_become_notes():
     html = str(render_content('## A\n\n!!! key-point "Key point"\n    Share early.\n').html)
-    assert '<aside aria-label="Key point" class="callout callout-key-point">' in html
+    assert '<div class="callout callout-key-point" role="note">' in html
+    assert '<p class="callout-title">Key point</p>' in html
     assert "Share early." in html
 
 

@@ -51,7 +51,7 @@ class Unit:
 class Reference:
     title: str
     publisher: str
-    year: int
+    year: int | None = None
     url: str | None = None
 
 
@@ -202,10 +202,10 @@ def _check_front_matter(meta, label: str, known_criteria: set[str] | None) -> li
                                     f"unknown criterion '{cid}' (define it in content/units.yaml)"))
     for i, ref in enumerate(meta["references"]):
         line = meta["references"].item_lines[i]
-        if not isinstance(ref, dict) or not all(k in ref for k in ("title", "publisher", "year")):
-            problems.append(Problem(label, line,
-                                    "each reference needs title, publisher and year"))
-        elif not isinstance(ref["year"], int):
+        if not isinstance(ref, dict) or not all(k in ref for k in ("title", "publisher")):
+            problems.append(Problem(label, line, "each reference needs a title and a publisher "
+                                    "(and a year where the document has one)"))
+        elif "year" in ref and not isinstance(ref["year"], int):
             problems.append(Problem(label, line, "a reference's year must be a number"))
     return problems
 
@@ -280,7 +280,7 @@ def load_module(path: Path, label: str, known_criteria: set[str] | None
         criteria=tuple(meta["criteria"]), minutes=meta["minutes"],
         outcomes=tuple(o.strip() for o in meta["outcomes"]),
         last_reviewed=meta["last_reviewed"],
-        references=tuple(Reference(r["title"], r["publisher"], r["year"], r.get("url"))
+        references=tuple(Reference(r["title"], r["publisher"], r.get("year"), r.get("url"))
                          for r in meta["references"]),
         rendered=rendered,
         readability=measure(strip_tags(str(rendered.html))),

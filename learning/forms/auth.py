@@ -11,7 +11,7 @@ _PW_HELP = f"At least {MIN_PASSWORD_LENGTH} characters. A short sentence is easy
 
 class LoginForm(FlaskForm):
     email = EmailField("Email address", validators=[DataRequired("Enter your email address.")],
-                       render_kw={"autocomplete": "username", "spellcheck": "false"})
+                       render_kw={"autocomplete": "email", "spellcheck": "false"})
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")],
                              render_kw={"autocomplete": "current-password"})
     remember = BooleanField("Keep me logged in on this device")

