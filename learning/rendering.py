@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 
@@ -59,10 +60,71 @@ class _CalloutTreeprocessor(Treeprocessor):
                 title.set("class", "callout-title")
 
 
+class _GlossaryTreeprocessor(Treeprocessor):
+    """Links the first use of each glossary term in a module to its glossary entry."""
+
+    SKIP = {"a", "code", "pre", "abbr", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+    def __init__(self, md, links: dict[str, tuple[str, str]]):
+        super().__init__(md)
+        self.links = links
+        names = sorted(links, key=len, reverse=True)  # longest first: "UK GDPR" before "GDPR"
+        self.pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])")
+        self.done: set[str] = set()
+
+    def _split(self, text: str) -> tuple[str, list[etree.Element]]:
+        """Text before the first new link, and the links (each carrying the text after it)."""
+        head, links, last = None, [], 0
+        for m in self.pattern.finditer(text):
+            term = m.group(1)
+            if term in self.done:
+                continue
+            self.done.add(term)
+            href, title = self.links[term]
+            a = etree.Element("a", {"href": href, "class": "glossary-link"})
+            if title:
+                a.set("title", title)
+            a.text = term
+            if head is None:
+                head = text[:m.start()]
+            else:
+                links[-1].tail = text[last:m.start()]
+            links.append(a)
+            last = m.end()
+        if not links:
+            return text, []
+        links[-1].tail = text[last:]
+        return head, links
+
+    def _walk(self, el: etree.Element) -> None:
+        if el.text and el.tag not in self.SKIP:
+            el.text, new = self._split(el.text)
+            for i, a in enumerate(new):
+                el.insert(i, a)
+        for child in list(el):
+            if child.tag not in self.SKIP:
+                self._walk(child)
+            if child.tail and el.tag not in self.SKIP:
+                child.tail, new = self._split(child.tail)
+                at = list(el).index(child) + 1
+                for i, a in enumerate(new):
+                    el.insert(at + i, a)
+
+    def run(self, root: etree.Element) -> None:
+        if self.links:
+            self._walk(root)
+
+
 class _CalloutExtension(Extension):
+    def __init__(self, links: dict[str, tuple[str, str]] | None = None):
+        super().__init__()
+        self.links = links or {}
+
     def extendMarkdown(self, md):  # noqa: N802 (Markdown's API name)
-        # After admonition (which runs as a block processor) and before inline rendering ends.
+        # Priorities below 20 run after inline parsing, so the tree holds final text.
         md.treeprocessors.register(_CalloutTreeprocessor(md), "joined_up_callouts", 5)
+        md.treeprocessors.register(_GlossaryTreeprocessor(md, self.links),
+                                   "joined_up_glossary", 4)
 
 
 @dataclass(frozen=True)
@@ -98,6 +160,8 @@ def _flatten(entries: tuple[TocEntry, ...]) -> list[tuple[int, str]]:
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     if tag == "div" and name == "role":
         return value == "note"
+    if tag == "a" and name == "class":
+        return value == "glossary-link"
     return name in _ATTRS.get(tag, ())
 
 
@@ -107,10 +171,13 @@ def sanitise(html: str) -> str:
                         strip=True)
 
 
-def render_content(text: str) -> Rendered:
-    """Render a course module's Markdown body, with its table of contents, sanitised."""
+def render_content(text: str, glossary: dict[str, tuple[str, str]] | None = None) -> Rendered:
+    """Render a module's Markdown body, with its table of contents, sanitised.
+
+    `glossary` maps a term to (link, title): the first use of each term is linked.
+    """
     md = markdown.Markdown(
-        extensions=[*_CONTENT_EXTENSIONS, _CalloutExtension()],
+        extensions=[*_CONTENT_EXTENSIONS, _CalloutExtension(glossary)],
         extension_configs={"toc": {"permalink": False, "toc_depth": "2-3"}},
         output_format="html",
     )

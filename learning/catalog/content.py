@@ -10,13 +10,16 @@ from pathlib import Path
 
 import yaml
 
+from learning.catalog.glossary import Term, load_glossary
 from learning.catalog.outdated import find_outdated
 from learning.catalog.problems import Problem
 from learning.catalog.readability import Readability, measure
-from learning.catalog.yamlnodes import LineDict, error_line, error_text, load_with_lines
+from learning.catalog.tasks import Task, load_tasks
+from learning.catalog.yamlnodes import SLUG, LineDict, error_line, error_text, load_with_lines
 from learning.rendering import CALLOUT_TYPES, Rendered, render_content, strip_tags
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: Where the glossary page is served; modules link first uses of terms here.
+GLOSSARY_PATH = "/glossary"
 _REQUIRED = {
     "slug": str, "title": str, "order": int, "criteria": list, "minutes": int,
     "outcomes": list, "last_reviewed": dt.date, "references": list,
@@ -77,6 +80,8 @@ class Module:
 class Catalog:
     modules: tuple[Module, ...] = ()
     units: tuple[Unit, ...] = ()
+    glossary: tuple[Term, ...] = ()
+    tasks: tuple[Task, ...] = ()
     problems: tuple[Problem, ...] = ()
     _by_slug: dict = field(default_factory=dict, compare=False, repr=False)
     _criteria: dict = field(default_factory=dict, compare=False, repr=False)
@@ -254,7 +259,8 @@ def check_body(body: str, label: str, first_line: int) -> list[Problem]:
     return problems
 
 
-def load_module(path: Path, label: str, known_criteria: set[str] | None
+def load_module(path: Path, label: str, known_criteria: set[str] | None,
+                glossary: dict[str, tuple[str, str]] | None = None
                 ) -> tuple[Module | None, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -274,7 +280,7 @@ def load_module(path: Path, label: str, known_criteria: set[str] | None
         problems.append(Problem(label, body_line, "the module has no text after the front matter"))
     if any(p.level == "error" for p in problems):
         return None, problems
-    rendered = render_content(body)
+    rendered = render_content(body, glossary)
     module = Module(
         slug=meta["slug"], title=meta["title"].strip(), order=meta["order"],
         criteria=tuple(meta["criteria"]), minutes=meta["minutes"],
@@ -300,11 +306,15 @@ def load_catalog(content_dir: Path) -> Catalog:
     units, unit_problems = load_units(units_path, _rel(units_path, content_dir))
     problems += unit_problems
     known = {c.id for u in units for c in u.criteria} if units else None
+    glossary_path = content_dir / "glossary.yaml"
+    glossary, glossary_problems = load_glossary(glossary_path, _rel(glossary_path, content_dir))
+    problems += glossary_problems
+    links = {t.term: (f"{GLOSSARY_PATH}#{t.anchor}", t.stands_for or "") for t in glossary}
     modules: list[Module] = []
-    for path in sorted(content_dir.rglob("*.md")):
+    for path in sorted(content_dir.glob("*.md")):
         if path.name.lower() == "readme.md":
             continue
-        module, found = load_module(path, _rel(path, content_dir), known)
+        module, found = load_module(path, _rel(path, content_dir), known, links)
         problems += found
         if module:
             modules.append(module)
@@ -324,5 +334,8 @@ def load_catalog(content_dir: Path) -> Catalog:
         orders[m.order] = m
         kept.append(m)
     kept.sort(key=lambda m: m.order)
+    tasks, task_problems = load_tasks(content_dir / "tasks", content_dir, known, set(by_slug))
+    problems += task_problems
     criteria = {c.id: c for u in units for c in u.criteria}
-    return Catalog(tuple(kept), tuple(units), tuple(sorted(problems)), by_slug, criteria)
+    return Catalog(tuple(kept), tuple(units), glossary, tasks, tuple(sorted(problems)),
+                   by_slug, criteria)

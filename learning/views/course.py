@@ -44,6 +44,15 @@ def overview():
                            is_learner=current_user.has_role(Role.LEARNER))
 
 
+@bp.get("/glossary")
+@login_required
+def glossary():
+    """Every term and acronym the course uses; modules link first uses here."""
+    terms = get_catalog().glossary
+    return render_template("course/glossary.html", terms=terms,
+                           anchors={t.term: t.anchor for t in terms})
+
+
 @bp.get("/course/<slug>")
 @login_required
 def module(slug: str):
