@@ -1,0 +1,279 @@
+"""Moodle GIFT import and export: every type, escapes, categories, bad input and round trips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from learning.catalog.quiz_types import NumericAnswer, Option, Question, Quiz
+from learning.catalog.quizzes import load_quiz_file, parse_quiz_text
+from learning.services.gift import gift_to_quiz_yaml, parse_gift, quiz_to_gift
+
+DATA = Path(__file__).parent / "data"
+VARIED = DATA / "gift" / "varied.gift"
+MALFORMED = DATA / "gift" / "malformed.gift"
+
+
+def load(path: Path) -> tuple[dict[str, Question], list[str]]:
+    questions, problems = parse_gift(path.read_text(encoding="utf-8"), str(path))
+    return {q.id: q for q in questions}, [str(p) for p in problems]
+
+
+def parse_text(text: str) -> tuple[list[Question], list[str]]:
+    questions, problems = parse_gift(text, "t.gift")
+    return questions, [str(p) for p in problems]
+
+
+@pytest.fixture(scope="module")
+def varied() -> dict[str, Question]:
+    questions, problems = load(VARIED)
+    assert problems == []
+    return questions
+
+
+def test_ids_come_from_titles_moodle_ids_or_position(varied):
+    assert list(varied) == [
+        "safeguarding-partners", "lado", "coordinator", "s47", "paramountcy", "not-a-crime",
+        "sections", "emergency", "wildcard", "ofsted-days", "pi", "range", "weighted",
+        "escapes", "q15", "html", "lado-2", "custom-id", "steps",
+    ]
+
+
+def test_categories_follow_category_lines(varied):
+    categories = {q.id: q.category for q in varied.values()}
+    assert categories["safeguarding-partners"] == "roles-and-duties"
+    assert categories["coordinator"] == "roles-and-duties"
+    assert categories["sections"] == "law"
+    assert categories["steps"] == "practice"
+
+
+def test_multiple_response_with_weights_and_general_feedback(varied):
+    q = varied["safeguarding-partners"]
+    assert q.type == "multiple"
+    assert q.text == "Which are the three statutory safeguarding partners?"
+    assert [(o.id, o.weight, o.feedback) for o in q.options] == [
+        ("a", 33.33333, "Yes."), ("b", 33.33333, ""), ("c", 33.33333, ""),
+        ("d", -100, "Ofsted inspects; it is not a partner."),
+    ]
+    assert q.general_feedback == "Working Together 2023 names them."
+
+
+def test_single_choice_with_partial_credit(varied):
+    q = varied["lado"]
+    assert q.type == "single"
+    assert [(o.text, o.weight, o.feedback) for o in q.options] == [
+        ("The LADO", 100, "Right."), ("The child's parents", 0, "Not first."),
+        ("Only your manager", 25, "Partly."),
+    ]
+
+
+def test_missing_word_puts_a_gap_where_the_answers_were(varied):
+    q = varied["coordinator"]
+    assert q.text == "The ___ makes sure agencies talk."
+    assert q.gap() == ("The ", " makes sure agencies talk.")
+
+
+def test_true_false_feedback_goes_to_the_right_answer(varied):
+    q = varied["s47"]
+    assert (q.type, q.answer) == ("truefalse", True)
+    assert q.text == "Section 47 of the Children Act 1989 is about **significant harm**."
+    # {T#wrong#right}: "wrong" is what someone answering False sees.
+    assert (q.feedback_true, q.feedback_false) == ("Yes.", "No, it is.")
+    assert q.general_feedback == "Section 17 is about children in need."
+    assert varied["paramountcy"].answer is True
+    crime = varied["not-a-crime"]
+    assert (crime.answer, crime.feedback_true, crime.feedback_false) == (
+        False, "It is not a crime.", "")
+    assert varied["custom-id"].answer is False
+
+
+def test_matching_with_distractor(varied):
+    q = varied["sections"]
+    assert [(p.id, p.prompt, p.answer) for p in q.pairs] == [
+        ("a", "Section 17", "Children in need"),
+        ("b", "Section 47", "Enquiries into significant harm"),
+        ("c", "Section 11 (2004)", "Duty to safeguard"),
+    ]
+    assert q.distractors == ("Adoption orders",)
+
+
+def test_short_answers_with_partial_credit_and_wildcard(varied):
+    q = varied["emergency"]
+    assert [(a.text, a.fraction, a.feedback) for a in q.text_answers] == [
+        ("999", 1, "Yes."), ("112", 1, ""), ("police", 0.5, "Ring 999 for the police."),
+    ]
+    wildcard = varied["wildcard"]
+    assert [a.text for a in wildcard.text_answers][-1] == "early years*"
+    assert wildcard.general_feedback == "The EYFS."
+
+
+def test_numerical_forms(varied):
+    assert varied["ofsted-days"].numeric_answers == (NumericAnswer(value=14),)
+    assert varied["pi"].numeric_answers == (NumericAnswer(value=3.1415, tolerance=0.0005),)
+    assert varied["range"].numeric_answers == (NumericAnswer(min=1, max=5),)
+    assert varied["weighted"].numeric_answers == (
+        NumericAnswer(value=3.14, tolerance=0.01, feedback="Good."),
+        NumericAnswer(value=3.1, tolerance=0.1, fraction=0.5, feedback="Close."),
+    )
+
+
+def test_escapes(varied):
+    q = varied["escapes"]
+    assert q.text == ("A tilde ~, equals =, hash #, braces { }, colon : and backslash \\ "
+                      "need escaping.\nSecond line.")
+    assert (q.options[0].text, q.options[0].feedback) == (
+        "Yes: with a backslash", "Right, {really}.")
+
+
+def test_untitled_multi_line_question(varied):
+    assert varied["q15"].text == "Who does not need\na title, and spans\nthree lines?"
+
+
+def test_html_becomes_plain_markdown(varied):
+    assert varied["html"].text == "Who is the **DSL**?\n\nPick one\noption."
+
+
+def test_ordering_comes_back_from_its_matching_form(varied):
+    q = varied["steps"]
+    assert q.type == "ordering"
+    assert [(i.id, i.text) for i in q.items] == [
+        ("listen", "Listen"), ("record", "Record"), ("report", "Report")]
+
+
+def test_malformed_questions_are_reported_at_their_first_line_and_the_rest_imports():
+    questions, problems = load(MALFORMED)
+    assert list(questions) == ["good-one", "last-good"]
+    assert problems == [f"{MALFORMED}:{line}: {message}" for line, message in [
+        (4, "warning: question 'Essay' is an essay question ({}); essays are not supported, "
+            "so it is not imported"),
+        (6, "warning: question 'Description' has no answer block {...}; descriptions are "
+            "not imported"),
+        (8, "question 'Unclosed' has a '{' that is never closed (write '\\{' for a brace "
+            "in text)"),
+        (10, "question 'Bad weight' has a weight in '%abc%a' that is not like %50% or %-25%"),
+        (12, "question 'Bad numeric' has numerical answer 'lots'; write a number, "
+             "number:tolerance or min..max"),
+        (14, "question 'No arrow' has matching pair 'c' without '->'"),
+        (16, "question 'two-right' needs exactly one option with full credit "
+             "(correct: true), but 2 have; use type 'multiple' for several right answers"),
+        (18, "question 'bad-sum' has positive weights that add up to 90; they must add up "
+             "to 100"),
+        (20, "question 'Junk' has answers 'just text' that are not GIFT: each answer must "
+             "start with '=' (right) or '~' (wrong)"),
+    ]]
+
+
+def test_comments_crlf_and_urls():
+    text = ("// heading\r\n::a::See http://example.org // not a comment{T}\r\n\r\n"
+            "::b::Pick.{\r\n=Yes\r\n// a comment between answers\r\n~No\r\n}\r\n")
+    questions, problems = parse_text(text)
+    assert problems == []
+    assert questions[0].text == "See http://example.org // not a comment"
+    assert [o.text for o in questions[1].options] == ["Yes", "No"]
+
+
+def test_unsupported_bits_are_warnings():
+    text = ("::n::How many?{#=5 ~#Any other number is wrong}\n\n"
+            "::img::[html]<p>Look <img src='x.png'> <a href='https://gov.uk'>here</a></p>{T}\n")
+    questions, problems = parse_text(text)
+    assert [q.id for q in questions] == ["n", "img"]
+    assert questions[1].text == "Look [here](https://gov.uk)"
+    assert problems == [
+        "t.gift:1: warning: question 'n' has feedback for any other answer ('~'), which is "
+        "not imported",
+        "t.gift:3: warning: question 'img' had HTML that became plain text; images, tables "
+        "and styling were dropped, so check the wording",
+    ]
+
+
+def test_round_trip_import_export_import_keeps_everything(varied):
+    quiz = Quiz(slug="varied", title="Varied", questions=tuple(varied.values()))
+    exported = quiz_to_gift(quiz)
+    again, problems = parse_text(exported)
+    assert problems == []
+    assert again == list(varied.values())
+    # And the export of the re-import is the same text, apart from the version line.
+    second = quiz_to_gift(Quiz(slug="varied", title="Varied", questions=tuple(again)))
+    assert second == exported
+
+
+def test_round_trip_from_yaml_keeps_ids_marks_and_ordering():
+    quiz, _ = load_quiz_file(DATA / "quizzes" / "partnership-working-check.yaml")
+    assert quiz is not None
+    exported = quiz_to_gift(quiz)
+    assert "// joinedup:ordering" in exported and "// joinedup:marks 2" in exported
+    again, problems = parse_text(exported)
+    assert problems == []
+
+    def rounded(question: Question) -> dict:
+        snapshot = question.to_snapshot()
+        for option in snapshot.get("options", []):
+            option["weight"] = round(option["weight"], 4)  # GIFT keeps 5 decimal places
+        return snapshot
+
+    assert [rounded(q) for q in again] == [rounded(q) for q in quiz.questions]
+
+
+@pytest.mark.parametrize("tricky", [
+    "a~b=c#d{e}f:g\\h", "50% sure", "%50% sure", "line one\nline two", "ends with \\",
+    "// not a comment", "-> arrow", "####", "::not a title::", "$CATEGORY: nope", "[html]<b>",
+])
+def test_export_escapes_any_text(tricky):
+    question = Question(
+        id="q1", type="single", text=f"Text: {tricky}", general_feedback=tricky,
+        options=(Option(id="a", text=tricky, weight=100, feedback=tricky),
+                 Option(id="b", text="other")),
+    )
+    again, problems = parse_text(quiz_to_gift(Quiz(slug="t", title="T", questions=(question,))))
+    assert problems == [] and again == [question]
+
+
+def test_gift_to_quiz_yaml_gives_a_loadable_quiz(varied):
+    text, problems = gift_to_quiz_yaml(VARIED.read_text(), "imported", "Imported", str(VARIED))
+    assert problems == []
+    assert text.startswith(f"# Imported from {VARIED}.\n")
+    quiz, found = parse_quiz_text(text, "quizzes/imported.yaml")
+    assert quiz is not None
+    assert [str(p) for p in found] == [
+        "quizzes/imported.yaml:6: warning: quiz has no modules, so no module will show it"]
+    assert list(quiz.questions) == list(varied.values())
+    assert (quiz.slug, quiz.title, quiz.settings.pass_mark) == ("imported", "Imported", 80)
+
+
+def test_gift_to_quiz_yaml_reports_problems():
+    text, problems = gift_to_quiz_yaml("::e::Write.{}\n", "Bad Slug", "Bad", "e.gift")
+    assert [str(p) for p in problems] == [
+        "e.gift:1: warning: question 'e' is an essay question ({}); essays are not "
+        "supported, so it is not imported",
+        "e.gift:0: quiz slug 'Bad Slug' must use only a-z, 0-9 and single '-' between words",
+        "e.gift:0: no questions could be imported",
+    ]
+    assert "questions: []" in text
+
+
+def test_plain_marker_keeps_text_as_written():
+    questions, problems = parse_text("::p::[plain]Plain *text* & <b>tags</b>{T}\n")
+    assert problems == [] and questions[0].text == "Plain *text* & <b>tags</b>"
+
+
+def test_moodle_style_export_with_html_answers_and_category_comments():
+    text = (
+        "// question: 0  name: Switch category to $course$/top/Default for SG/Partnership\n"
+        "$CATEGORY: $course$/top/Default for SG/Partnership\n"
+        "\n"
+        "\n"
+        "// question: 101  name: Who leads\n"
+        "::Who leads::[html]<p>Who leads a section&nbsp;47 enquiry?</p>{\n"
+        "\t=<p>Children's social care</p>\n"
+        "\t~<p>The school</p>#<p>No, the <em>local authority</em>.</p>\n"
+        "}\n"
+    )
+    questions, problems = parse_text(text)
+    assert problems == []
+    (question,) = questions
+    assert (question.id, question.category) == ("who-leads", "partnership")
+    assert question.text == "Who leads a section 47 enquiry?"
+    assert [(o.text, o.feedback) for o in question.options] == [
+        ("Children's social care", ""), ("The school", "No, the *local authority*."),
+    ]
