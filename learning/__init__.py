@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from learning import cli, dates, errors, rendering
 from learning.catalog.content import load_catalog
+from learning.catalog.quizzes import load_quizzes
 from learning.config import from_environment
 from learning.extensions import csrf, db, login_manager, migrate
 
@@ -48,6 +49,11 @@ def create_app(config: dict | None = None) -> Flask:
     for problem in catalog.problems:
         log.warning("content: %s", problem)
     app.extensions["catalog"] = catalog
+    quizzes, quiz_problems = load_quizzes(Path(app.config["QUIZ_DIR"]),
+                                          {m.slug for m in catalog.modules})
+    for problem in quiz_problems:
+        log.warning("quizzes: %s", problem)
+    app.extensions["quizzes"] = quizzes
 
     rendering.init_app(app)
     dates.init_app(app)
@@ -59,9 +65,9 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from learning.views import auth, course, main, staff
+    from learning.views import auth, course, main, quiz, staff
 
-    for module in (main, auth, course, staff):
+    for module in (main, auth, course, quiz, staff):
         app.register_blueprint(module.bp)
 
 

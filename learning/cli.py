@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from learning.catalog.content import load_catalog
+from learning.catalog.quizzes import load_quizzes
 from learning.extensions import db
 from learning.models import Cohort, Role
 from learning.services import accounts, cohorts
@@ -33,15 +34,22 @@ content_cli = AppGroup("content", help="Check the course content in CONTENT_DIR.
 def content_check(strict: bool) -> None:
     """Validate every content file; print problems as file:line: message and figures."""
     catalog = load_catalog(Path(current_app.config["CONTENT_DIR"]))
-    for problem in catalog.problems:
+    quizzes, quiz_problems = load_quizzes(Path(current_app.config["QUIZ_DIR"]),
+                                          {m.slug for m in catalog.modules})
+    problems = [*catalog.problems, *quiz_problems]
+    for problem in problems:
         click.echo(str(problem), err=True)
     for m in catalog.modules:
         r = m.readability
         click.echo(f"{m.path}: {m.slug}: {r.words:,} words, about {r.reading_minutes} min "
                    f"reading ({m.minutes} min estimated), Flesch reading ease {r.flesch}")
-    errors = len(catalog.errors)
-    warnings = len(catalog.problems) - errors
-    click.echo(f"{len(catalog.modules)} modules, {errors} errors, {warnings} warnings")
+    for quiz in sorted(quizzes.values(), key=lambda q: q.slug):
+        click.echo(f"{quiz.path}: {quiz.slug}: {len(quiz.questions)} questions")
+    errors = sum(1 for p in problems if p.level == "error")
+    warnings = len(problems) - errors
+    click.echo(f"{len(catalog.modules)} modules, {len(catalog.glossary)} glossary terms, "
+               f"{len(catalog.tasks)} written tasks, {len(quizzes)} quizzes: "
+               f"{errors} errors, {warnings} warnings")
     if errors or (strict and warnings):
         raise SystemExit(1)
 

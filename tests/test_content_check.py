@@ -58,7 +58,7 @@ def _messages(catalog):
 def test_real_content_passes_strict_check(runner):
     result = runner.invoke(args=["content", "check", "--strict"])
     assert result.exit_code == 0, result.output
-    assert "0 errors, 0 warnings" in result.output
+    assert ": 0 errors, 0 warnings" in result.output
     assert "Flesch reading ease" in result.output
 
 
@@ -140,15 +140,19 @@ def test_cli_exits_non_zero_with_file_and_line(app, content, monkeypatch):
     _write(content, "02-bad.md", GOOD.replace("slug: good", "slug: other").replace(
         "order: 1", "order: 2") + "\nThe CCG pays.\n")
     monkeypatch.setitem(app.config, "CONTENT_DIR", content)
+    (content / "quizzes").mkdir(exist_ok=True)
+    monkeypatch.setitem(app.config, "QUIZ_DIR", content / "quizzes")
     result = app.test_cli_runner().invoke(args=["content", "check"])
     assert result.exit_code == 1
     assert "02-bad.md:19: outdated term 'CCG'" in result.output
-    assert "1 errors" in result.output
+    assert ": 1 errors" in result.output
 
 
 def test_warnings_fail_only_in_strict_mode(app, content, monkeypatch):
     _write(content, "01-good.md", GOOD + "\nThe youth offending team helped.\n")
     monkeypatch.setitem(app.config, "CONTENT_DIR", content)
+    (content / "quizzes").mkdir(exist_ok=True)
+    monkeypatch.setitem(app.config, "QUIZ_DIR", content / "quizzes")
     runner = app.test_cli_runner()
     assert runner.invoke(args=["content", "check"]).exit_code == 0
     strict = runner.invoke(args=["content", "check", "--strict"])

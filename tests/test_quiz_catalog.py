@@ -21,6 +21,11 @@ def messages(path: Path) -> list[str]:
     return [str(p) for p in problems]
 
 
+def label(path: Path) -> str:
+    """How the loader names a file in messages: its folder and name."""
+    return f"{path.parent.name}/{path.name}"
+
+
 def parse(text: str, label: str = "quizzes/t.yaml") -> list[str]:
     quiz, problems = parse_quiz_text(text, label)
     return [str(p) for p in problems]
@@ -50,7 +55,7 @@ def test_example_quiz_loads_with_every_setting():
 
 def test_bad_questions_are_each_reported_at_their_line():
     path = DATA / "bad-questions.yaml"
-    assert messages(path) == [f"{path}:{line}: {message}" for line, message in [
+    assert messages(path) == [f"{label(path)}:{line}: {message}" for line, message in [
         (11, "question 'q1': option 'b' has weight 150; weights must be between -100 and 100"),
         (15, "question 'q2' has positive weights that add up to 90; they must add up to 100"),
         (17, "question 'q2' has option id 'a' twice"),
@@ -75,7 +80,7 @@ def test_bad_questions_are_each_reported_at_their_line():
 
 def test_bad_settings_and_draw_are_reported_at_their_line():
     path = DATA / "bad-settings.yaml"
-    assert messages(path) == [f"{path}:{line}: {message}" for line, message in [
+    assert messages(path) == [f"{label(path)}:{line}: {message}" for line, message in [
         (4, "quiz has module 'partnership-workin', which does not exist; "
             "did you mean 'partnership-working'?"),
         (6, "settings has pass_mark 150; pass_mark must be between 0 and 100"),
@@ -98,7 +103,7 @@ def test_bad_settings_and_draw_are_reported_at_their_line():
 
 def test_bad_header_and_duplicate_keys():
     path = DATA / "bad-header.yaml"
-    assert messages(path) == [f"{path}:{line}: {message}" for line, message in [
+    assert messages(path) == [f"{label(path)}:{line}: {message}" for line, message in [
         (1, "quiz is missing required key 'title'"),
         (2, "quiz has slug 'Bad Header'; slugs must use only a-z, 0-9 and single '-' between "
             "words"),
@@ -112,8 +117,8 @@ def test_bad_header_and_duplicate_keys():
 def test_yaml_syntax_error_gives_its_line():
     path = DATA / "bad-syntax.yaml"
     assert messages(path) == [
-        f"{path}:7: invalid YAML: while parsing a block collection, expected <block end>, but "
-        "found '<block mapping start>' (check the indentation of this line and the one above)"
+        f"{label(path)}:7: invalid YAML: while parsing a block collection, expected <block end>, "
+        "but found '<block mapping start>' (check the indentation of this line and the one above)"
     ]
 
 
@@ -247,12 +252,12 @@ def test_load_quizzes_skips_bad_files_and_duplicate_slugs(tmp_path):
     (tmp_path / "notes.txt").write_text("not a quiz")
     quizzes, problems = load_quizzes(tmp_path, MODULES)
     assert list(quizzes) == ["partnership-working-check"]
-    assert quizzes["partnership-working-check"].path == str(tmp_path / "a-first.yaml")
+    assert quizzes["partnership-working-check"].path == f"{tmp_path.name}/a-first.yaml"
     errors = [str(p) for p in problems if p.level == "error"]
     assert errors == [
-        f"{tmp_path}/b-copy.yml:3: quiz has slug 'partnership-working-check', which "
-        f"{tmp_path}/a-first.yaml already uses; each quiz needs its own slug",
-        f"{tmp_path}/bad-syntax.yaml:7: invalid YAML: while parsing a block collection, "
+        f"{tmp_path.name}/b-copy.yml:3: quiz has slug 'partnership-working-check', which "
+        f"{tmp_path.name}/a-first.yaml already uses; each quiz needs its own slug",
+        f"{tmp_path.name}/bad-syntax.yaml:7: invalid YAML: while parsing a block collection, "
         "expected <block end>, but found '<block mapping start>' (check the indentation of "
         "this line and the one above)",
     ]
@@ -276,7 +281,7 @@ def test_load_quizzes_never_raises(tmp_path):
         "tab.yaml": "invalid YAML: while scanning for the next token, found character '\\t' "
                     "that cannot start any token (indent with spaces, not tabs)",
     }
-    assert str(problems[-1]).startswith(f"{tmp_path}/tab.yaml:2: ")
+    assert str(problems[-1]).startswith(f"{tmp_path.name}/tab.yaml:2: ")
 
 
 def test_quiz_to_yaml_reads_back_equal():

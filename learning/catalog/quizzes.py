@@ -62,7 +62,7 @@ def load_quizzes(
             continue
         if quiz.slug in quizzes:
             problems.append(Problem(
-                str(path), slug_line,
+                f"{path.parent.name}/{path.name}", slug_line,
                 f"quiz has slug '{quiz.slug}', which {quizzes[quiz.slug].path} already uses; "
                 "each quiz needs its own slug",
             ))
@@ -90,11 +90,13 @@ def parse_quiz_text(
 def _load_path(
     path: Path, known_modules: set[str] | None
 ) -> tuple[Quiz | None, list[Problem], int]:
+    # Name files as an author sees them: quizzes/x.yaml, not the full path on the server.
+    label = f"{path.parent.name}/{path.name}"
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(str(path), 0, f"cannot read the file: {exc}")], 0
-    return _parse(text, str(path), known_modules)
+        return None, [Problem(label, 0, f"cannot read the file: {exc}")], 0
+    return _parse(text, label, known_modules)
 
 
 def _parse(

@@ -3,14 +3,18 @@
 from learning.models.audit import AuditEvent
 from learning.models.cohort import Cohort, CohortStaff, Enrolment
 from learning.models.progress import ModuleProgress
+from learning.models.quiz import AttemptState, QuizAnswer, QuizAttempt
 from learning.models.user import Role, User, UserRole
 
 __all__ = [
+    "AttemptState",
     "AuditEvent",
     "Cohort",
     "CohortStaff",
     "Enrolment",
     "ModuleProgress",
+    "QuizAnswer",
+    "QuizAttempt",
     "Role",
     "User",
     "UserRole",

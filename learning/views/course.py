@@ -3,11 +3,11 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from learning.catalog.access import get_catalog
+from learning.catalog.access import get_catalog, quizzes_for_module, unit_quizzes
 from learning.forms.course import CompletionForm, UndoCompletionForm
 from learning.models import Role
 from learning.permissions import STAFF_ROLES, role_required
-from learning.services import cohorts, progress
+from learning.services import attempts, cohorts, progress
 
 bp = Blueprint("course", __name__)
 
@@ -40,8 +40,11 @@ def overview():
     """Every module in order, with the criteria it covers, its time and the learner's status."""
     catalog = get_catalog()
     course = progress.course_progress(catalog, current_user)
-    return render_template("course/overview.html", course=course, catalog=catalog,
-                           is_learner=current_user.has_role(Role.LEARNER))
+    return render_template(
+        "course/overview.html", course=course, catalog=catalog,
+        is_learner=current_user.has_role(Role.LEARNER),
+        module_quizzes={m.slug: quizzes_for_module(m.slug) for m in catalog.modules},
+        unit_quizzes=unit_quizzes(), best=attempts.best_results(current_user))
 
 
 @bp.get("/glossary")
@@ -66,6 +69,7 @@ def module(slug: str):
         "course/module.html", module=mod, catalog=catalog, prev=prev, next=nxt,
         status=progress.status_of(row), is_learner=row is not None,
         complete_form=CompletionForm(), undo_form=UndoCompletionForm(),
+        quizzes=quizzes_for_module(slug),
     )
 
 

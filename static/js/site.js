@@ -1,7 +1,81 @@
 // Small progressive enhancements; every page works without this file.
 "use strict";
-document.addEventListener("DOMContentLoaded", function () {
+
+function focusErrorSummary() {
   // Move focus to an error summary so screen reader and keyboard users hear the problems first.
   var summary = document.querySelector("[data-autofocus]");
   if (summary) { summary.focus(); }
+}
+
+function quizAutosave() {
+  // Save quiz answers in the background a moment after each change, and when leaving the page.
+  var form = document.querySelector("form[data-autosave]");
+  if (!form || !window.fetch) { return; }
+  var url = form.getAttribute("data-autosave");
+  var status = form.querySelector(".autosave-status");
+  var timer = null;
+  var dirty = false;
+  function save() {
+    timer = null;
+    if (!dirty) { return; }
+    dirty = false;
+    fetch(url, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (data) { return [r, data]; }); })
+      .then(function (pair) {
+        if (status) { status.textContent = pair[1].message || ""; }
+        if (pair[0].status === 409 && pair[1].review) { window.location = pair[1].review; }
+      })
+      .catch(function () {
+        dirty = true;
+        if (status) { status.textContent = "Not saved: check your connection. Your answers are still on this page."; }
+      });
+  }
+  function changed() {
+    dirty = true;
+    if (timer) { clearTimeout(timer); }
+    timer = setTimeout(save, 1500);
+  }
+  form.addEventListener("change", changed);
+  form.addEventListener("input", changed);
+  form.addEventListener("submit", function () { dirty = false; });
+  window.addEventListener("pagehide", function () {
+    if (dirty && navigator.sendBeacon) { navigator.sendBeacon(url, new FormData(form)); }
+  });
+}
+
+function quizTimer() {
+  // Count down on screen; the server enforces the limit whatever this shows.
+  var box = document.getElementById("timer");
+  if (!box) { return; }
+  var left = parseInt(box.getAttribute("data-seconds-left"), 10);
+  var value = box.querySelector(".timer-value");
+  var end = Date.now() + left * 1000;
+  var live = document.createElement("p");
+  live.className = "visually-hidden";
+  live.setAttribute("role", "status");
+  box.after(live);
+  var warned = {};
+  function tick() {
+    var s = Math.max(0, Math.round((end - Date.now()) / 1000));
+    value.textContent = Math.floor(s / 60) + " min " + String(s % 60).padStart(2, "0") + " s";
+    [300, 60].forEach(function (mark) {
+      if (s <= mark && !warned[mark] && left > mark) {
+        warned[mark] = true;
+        live.textContent = (mark / 60) + (mark === 60 ? " minute" : " minutes") + " left.";
+      }
+    });
+    if (s === 0) {
+      var form = document.querySelector("form[data-autosave]");
+      if (form) { form.requestSubmit(form.querySelector("button[value=finish]")); }
+      return;
+    }
+    setTimeout(tick, 1000);
+  }
+  tick();
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  focusErrorSummary();
+  quizAutosave();
+  quizTimer();
 });

@@ -1,0 +1,50 @@
+"""Quiz reports read from the database: statistics over every submitted attempt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from learning.catalog.quiz_types import Quiz
+from learning.extensions import db
+from learning.models import AttemptState, QuizAttempt
+from learning.services.quiz_stats import AttemptRecord, QuizStats, quiz_stats
+
+
+@dataclass(frozen=True)
+class QuizReport:
+    stats: QuizStats
+    #: question id -> question text (from the current file, or the newest snapshot)
+    texts: dict[str, str]
+    #: question id -> option id -> option text, to label the response counts
+    option_labels: dict[str, dict[str, str]]
+
+
+def statistics_for(quiz: Quiz) -> QuizReport:
+    """Statistics for a quiz over all submitted attempts (two queries whatever the count)."""
+    attempts = db.session.scalars(
+        select(QuizAttempt).where(QuizAttempt.quiz_slug == quiz.slug,
+                                  QuizAttempt.state == AttemptState.SUBMITTED.value)
+        .order_by(QuizAttempt.id)
+    ).all()
+    records = []
+    texts: dict[str, str] = {q.id: q.text for q in quiz.questions}
+    labels: dict[str, dict[str, str]] = {}
+    order: list[str] = [q.id for q in quiz.questions]
+    for attempt in attempts:
+        marks = {}
+        for item in attempt.questions:
+            view = item["view"]
+            marks[view["id"]] = float(view["marks"])
+            texts.setdefault(view["id"], view["text"])
+            if view["id"] not in order:
+                order.append(view["id"])  # a question since removed from the file
+            for option in view.get("options", []):
+                labels.setdefault(view["id"], {})[option["id"]] = option["text"]
+        scores = {a.question_id: (a.score or 0.0, marks.get(a.question_id, 1.0))
+                  for a in attempt.answers if a.question_id in marks}
+        answers = {a.question_id: a.answer for a in attempt.answers}
+        records.append(AttemptRecord(attempt.percent or 0.0, bool(attempt.passed), scores,
+                                     answers))
+    return QuizReport(quiz_stats(records, order), texts, labels)

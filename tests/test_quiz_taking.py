@@ -1,0 +1,284 @@
+"""Taking a quiz through the web pages: resume, limits, time-outs, feedback rules, snapshots."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from learning.catalog.quizzes import parse_quiz_text
+from learning.extensions import db
+from learning.models import AuditEvent, ModuleProgress, QuizAttempt
+from tests.conftest import csrf_from, post_form
+
+QUIZ = """\
+quiz:
+  slug: web-check
+  title: Web check
+  modules: [{module}]
+  settings:
+    pass_mark: {pass_mark}
+    attempts_allowed: {attempts}
+    delay_minutes: {delay}
+    feedback: {feedback}
+    show_correct_answers: {show}
+    layout: {layout}
+    counts_toward_completion: true
+{extra}
+questions:
+  - id: partners
+    type: single
+    text: Who are the safeguarding partners?
+    options:
+      - id: right
+        text: Local authority, ICB and police
+        correct: true
+        feedback: SECRET-RIGHT-FEEDBACK
+      - id: wrong
+        text: Local authority, Ofsted and schools
+        feedback: SECRET-WRONG-FEEDBACK
+    general_feedback: SECRET-GENERAL-FEEDBACK
+  - id: nspcc
+    type: truefalse
+    text: The NSPCC can remove a child from home by itself.
+    answer: false
+    feedback_true: SECRET-TF-TRUE
+    feedback_false: SECRET-TF-FALSE
+"""
+
+
+@pytest.fixture
+def use_quiz(app, monkeypatch):
+    """use_quiz(**settings) installs a quiz for this test and returns it."""
+
+    def install(pass_mark=50, attempts="unlimited", delay=0, feedback="after_submit",
+                show="after_pass_or_last", layout="all_on_one_page", extra="", text=None):
+        module = app.extensions["catalog"].modules[0].slug
+        source = text or QUIZ.format(module=module, pass_mark=pass_mark, attempts=attempts,
+                                     delay=delay, feedback=feedback, show=show, layout=layout,
+                                     extra=extra)
+        quiz, problems = parse_quiz_text(source, "web-check.yaml", {module})
+        assert quiz is not None, problems
+        monkeypatch.setitem(app.extensions, "quizzes", {quiz.slug: quiz})
+        return quiz
+
+    return install
+
+
+def _start(client):
+    response = post_form(client, "/quizzes/web-check", "/quizzes/web-check/start")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
+
+
+def _answer(client, attempt_id, action="save", page=1, **answers):
+    html = client.get(f"/attempts/{attempt_id}?page={page}").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(html), "page": page, "action": action}
+    data.update({f"q-{k}": v for k, v in answers.items()})
+    return client.post(f"/attempts/{attempt_id}", data=data)
+
+
+def _submit(client, attempt_id):
+    return post_form(client, f"/attempts/{attempt_id}/summary", f"/attempts/{attempt_id}/submit")
+
+
+@pytest.fixture
+def learner(client, auth, make_user):
+    user = make_user("learner")
+    auth.login(user)
+    return user
+
+
+def test_open_attempt_never_contains_answers_or_feedback(client, learner, use_quiz):
+    use_quiz()
+    attempt_id = _start(client)
+    html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "Who are the safeguarding partners?" in html
+    assert "SECRET" not in html
+    assert "correct" not in html.lower().replace("not correct", "")
+    _answer(client, attempt_id, partners="wrong")
+    assert "SECRET" not in client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+
+
+def test_answers_survive_logout_and_resume_the_same_attempt(client, auth, learner, use_quiz):
+    use_quiz()
+    attempt_id = _start(client)
+    _answer(client, attempt_id, partners="right", nspcc="false")
+    auth.logout()
+    auth.login(learner)
+    assert _start(client) == attempt_id  # "Continue" takes them back to the same attempt
+    html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert re.search(r'value="right"\s+checked', html)
+    assert re.search(r'value="false"\s+checked', html)
+
+
+def test_double_start_and_double_submit_record_one_result(client, learner, use_quiz):
+    use_quiz()
+    first, second = _start(client), _start(client)
+    assert first == second
+    _answer(client, first, partners="right", nspcc="false")
+    page = client.get(f"/attempts/{first}/summary").get_data(as_text=True)
+    token = csrf_from(page)
+    for _ in range(3):  # a double click, or two tabs
+        client.post(f"/attempts/{first}/submit", data={"csrf_token": token})
+    assert db.session.scalar(select(func.count(QuizAttempt.id))) == 1
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "quiz.submit")) == 1
+    attempt = db.session.get(QuizAttempt, first)
+    assert attempt.percent == 100 and attempt.passed
+
+
+def test_attempt_limit(client, learner, use_quiz):
+    use_quiz(attempts=1)
+    _submit(client, _start(client))
+    response = post_form(client, "/quizzes/web-check", "/quizzes/web-check/start",
+                         follow_redirects=True)
+    assert "You have used all 1 attempts at this quiz." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(QuizAttempt.id))) == 1
+
+
+def test_delay_between_attempts(client, learner, use_quiz):
+    use_quiz(delay=30)
+    first = _start(client)
+    _submit(client, first)
+    page = client.get("/quizzes/web-check").get_data(as_text=True)
+    assert "You need to wait before your next attempt." in page
+    assert "You can try again from" in page
+    attempt = db.session.get(QuizAttempt, first)
+    attempt.submitted_at -= timedelta(minutes=31)
+    attempt.started_at -= timedelta(minutes=31)
+    db.session.commit()
+    assert _start(client) != first
+
+
+def test_time_limit_is_enforced_on_the_server(client, learner, use_quiz):
+    use_quiz(extra="    time_limit_minutes: 10")
+    attempt_id = _start(client)
+    assert "Time left" in client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    _answer(client, attempt_id, partners="right")
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    attempt.deadline_at -= timedelta(minutes=11)
+    attempt.started_at -= timedelta(minutes=11)
+    db.session.commit()
+    # Any request after the deadline submits what was saved; later answers are refused.
+    response = client.get(f"/attempts/{attempt_id}", follow_redirects=True)
+    assert "Time ran out" in response.get_data(as_text=True)
+    db.session.expire_all()
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    assert attempt.state == "submitted" and attempt.timed_out
+    assert attempt.percent == 50  # the saved answer counted, the blank one did not
+
+
+def test_saving_after_the_deadline_is_refused(client, learner, use_quiz):
+    use_quiz(extra="    time_limit_minutes: 10")
+    attempt_id = _start(client)
+    html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    attempt.deadline_at -= timedelta(minutes=11)
+    db.session.commit()
+    response = client.post(f"/attempts/{attempt_id}", data={
+        "csrf_token": csrf_from(html), "page": 1, "action": "save", "q-partners": "right"},
+        follow_redirects=True)
+    assert "Time ran out" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(QuizAttempt, attempt_id).percent == 0
+
+
+def test_feedback_after_submit_and_answers_only_after_pass(client, learner, use_quiz):
+    use_quiz(pass_mark=100)
+    attempt_id = _start(client)
+    _answer(client, attempt_id, partners="wrong", nspcc="false")
+    review = _submit(client, attempt_id)
+    html = client.get(review.headers["Location"]).get_data(as_text=True)
+    assert "SECRET-WRONG-FEEDBACK" in html and "SECRET-GENERAL-FEEDBACK" in html
+    assert "Correct answer:" not in html  # failed, attempts left: no answers yet
+    assert "50%" in html and "Not passed yet" in html
+    second = _start(client)
+    _answer(client, second, partners="right", nspcc="false")
+    html = client.get(_submit(client, second).headers["Location"]).get_data(as_text=True)
+    assert "Correct answer:" in html and "You passed" in html
+
+
+def test_immediate_feedback_locks_the_checked_question(client, learner, use_quiz):
+    use_quiz(feedback="immediate", layout="one_per_page", show="after_submit")
+    attempt_id = _start(client)
+    _answer(client, attempt_id, action="check", page=1, partners="wrong")
+    html = client.get(f"/attempts/{attempt_id}?page=1").get_data(as_text=True)
+    assert "SECRET-WRONG-FEEDBACK" in html and "Not correct" in html
+    assert "disabled" in html
+    _answer(client, attempt_id, action="save", page=1, partners="right")  # ignored: locked
+    db.session.expire_all()
+    assert db.session.get(QuizAttempt, attempt_id).answer_for("partners").answer == "wrong"
+    page2 = client.get(f"/attempts/{attempt_id}?page=2").get_data(as_text=True)
+    assert "SECRET" not in page2
+
+
+def test_editing_the_quiz_file_never_changes_a_past_attempt(client, learner, use_quiz):
+    use_quiz()
+    attempt_id = _start(client)
+    _answer(client, attempt_id, partners="right", nspcc="false")
+    # The author swaps the key after the attempt started.
+    edited = QUIZ.replace("correct: true\n        feedback: SECRET-RIGHT", "feedback: SECRET-RIGHT")
+    edited = edited.replace("feedback: SECRET-WRONG-FEEDBACK",
+                            "correct: true\n        feedback: SECRET-WRONG-FEEDBACK")
+    module = client.application.extensions["catalog"].modules[0].slug
+    new = use_quiz(text=edited.format(module=module, pass_mark=50, attempts="unlimited",
+                                      delay=0, feedback="after_submit",
+                                      show="after_pass_or_last", layout="all_on_one_page",
+                                      extra=""))
+    _submit(client, attempt_id)
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    assert attempt.percent == 100
+    assert attempt.quiz_version != new.version
+
+
+def test_passing_updates_module_progress(client, learner, use_quiz, app):
+    use_quiz()
+    attempt_id = _start(client)
+    _answer(client, attempt_id, partners="right", nspcc="false")
+    _submit(client, attempt_id)
+    slug = app.extensions["catalog"].modules[0].slug
+    row = db.session.scalar(select(ModuleProgress).where(ModuleProgress.module_slug == slug))
+    assert row is not None and row.completed_at is not None
+
+
+def test_autosave_returns_json(client, learner, use_quiz):
+    use_quiz()
+    attempt_id = _start(client)
+    html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    response = client.post(f"/attempts/{attempt_id}/autosave", data={
+        "csrf_token": csrf_from(html), "q-partners": "right", "q-nspcc": "true"})
+    assert response.status_code == 200
+    assert response.get_json()["saved"] == ["nspcc", "partners"]
+    without_token = client.post(f"/attempts/{attempt_id}/autosave", data={"q-nspcc": "x"})
+    assert without_token.status_code == 400
+
+
+def test_another_learner_cannot_open_my_attempt(client, auth, learner, use_quiz, make_user):
+    use_quiz()
+    attempt_id = _start(client)
+    auth.logout()
+    auth.login(make_user("learner"))
+    assert client.get(f"/attempts/{attempt_id}").status_code == 403
+    assert client.get(f"/attempts/{attempt_id}/review").status_code == 403
+
+
+def test_statistics_for_coordinators_only(client, auth, learner, use_quiz, make_user):
+    use_quiz()
+    for picks in (("right", "false"), ("wrong", "true")):
+        attempt_id = _start(client)
+        _answer(client, attempt_id, partners=picks[0], nspcc=picks[1])
+        _submit(client, attempt_id)
+    assert client.get("/quizzes/web-check/statistics").status_code == 403
+    auth.logout()
+    auth.login(make_user("coordinator"))
+    html = client.get("/quizzes/web-check/statistics").get_data(as_text=True)
+    assert "Submitted attempts" in html and "50.0%" in html
+    assert "Local authority, Ofsted and schools" in html  # option counts are labelled
+
+
+def test_staff_see_the_quiz_but_cannot_start(client, auth, make_user, use_quiz):
+    use_quiz()
+    auth.login(make_user("assessor"))
+    assert "Start attempt" not in client.get("/quizzes/web-check").get_data(as_text=True)
+    assert post_form(client, "/quizzes/web-check", "/quizzes/web-check/start").status_code == 403
