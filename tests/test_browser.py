@@ -107,3 +107,52 @@ def test_every_module_passes_axe(page, app, learner):
         page.goto(f"/course/{module.slug}")
         expect(page.get_by_role("heading", level=1)).to_have_text(module.title)
         _axe_clean(page)
+
+
+@pytest.fixture
+def web_quiz(app, monkeypatch):
+    from learning.catalog.quizzes import parse_quiz_text
+    from tests.test_quiz_taking import QUIZ
+
+    module = app.extensions["catalog"].modules[0].slug
+    text = QUIZ.format(module=module, pass_mark=50, attempts="unlimited", delay=0,
+                       feedback="immediate", show="after_submit", layout="one_per_page",
+                       extra="    time_limit_minutes: 20")
+    quiz, problems = parse_quiz_text(text, "web-check.yaml", {module})
+    monkeypatch.setitem(app.extensions, "quizzes", {quiz.slug: quiz})
+    return quiz
+
+
+def test_learner_takes_a_quiz_with_the_keyboard_and_screen_reader_labels(page, learner, web_quiz):
+    _login(page, learner.email)
+    page.goto("/quizzes/web-check")
+    _axe_clean(page)
+    page.get_by_role("button", name="Start attempt").click()
+    expect(page.get_by_text("Time left")).to_be_visible()
+    group = page.get_by_role("group", name="Question 1")
+    expect(group).to_be_visible()
+    _axe_clean(page)
+    group.get_by_label("Local authority, ICB and police").check()
+    expect(page.get_by_role("status").filter(has_text="Answers saved")).to_be_visible(
+        timeout=5000)  # autosave a moment after the change
+    page.get_by_role("button", name="Check answer").click()
+    expect(page.get_by_text("SECRET-RIGHT-FEEDBACK")).to_be_visible()
+    _axe_clean(page)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("group", name="Question 2").get_by_label("False").check()
+    page.get_by_role("button", name="Finish attempt…").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check and submit")
+    _axe_clean(page)
+    page.get_by_role("button", name="Submit all and finish").click()
+    expect(page.get_by_text("You passed")).to_be_visible()
+    expect(page.get_by_text("100%")).to_be_visible()
+    _axe_clean(page)
+
+
+def test_quiz_page_fits_320px(page, learner, web_quiz):
+    page.set_viewport_size({"width": 320, "height": 640})
+    _login(page, learner.email)
+    page.goto("/quizzes/web-check")
+    page.get_by_role("button", name="Start attempt").click()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320

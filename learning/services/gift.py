@@ -12,7 +12,7 @@ __all__ = ["escape", "gift_to_quiz_yaml", "parse_gift", "questions_to_gift", "qu
 
 
 def gift_to_quiz_yaml(
-    text: str, slug: str, title: str, path_label: str
+    text: str, slug: str, title: str, path_label: str, modules: tuple[str, ...] = ()
 ) -> tuple[str, list[Problem]]:
     """A quiz YAML file (default settings, no modules yet) holding every importable question.
 
@@ -24,7 +24,7 @@ def gift_to_quiz_yaml(
                                                "and single '-' between words"))
     if not questions:
         problems.append(Problem(path_label, 0, "no questions could be imported"))
-    quiz = Quiz(slug=slug, title=title, questions=tuple(questions))
+    quiz = Quiz(slug=slug, title=title, modules=tuple(modules), questions=tuple(questions))
     comment = (f"Imported from {path_label}.\n"
                "Add the module slugs under 'modules' and check the settings.")
     return quiz_to_yaml(quiz, comment=comment), problems
