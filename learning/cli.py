@@ -73,7 +73,7 @@ def seed_demo() -> None:
     cohort = db.session.scalar(select(Cohort).where(Cohort.name == DEMO_COHORT))
     if cohort is None:
         cohort = Cohort(name=DEMO_COHORT, starts_on=dt.date(2026, 9, 7),
-                        ends_on=dt.date(2027, 7, 16))
+                        ends_on=dt.date(2027, 7, 16), unit_id="CYP33")
         db.session.add(cohort)
         db.session.flush()
     cohorts.enrol(users[Role.LEARNER], cohort)

@@ -106,3 +106,33 @@ def test_staff_can_read_modules_without_progress_rows(client, auth, app, make_us
     html = client.get(f"/course/{slug}").get_data(as_text=True)
     assert "Mark as complete" not in html
     assert db.session.query(ModuleProgress).count() == 0
+
+
+def test_learner_sees_only_their_units_wording(client, auth, app, make_user, make_cohort):
+    from learning.models import Cohort
+
+    learner = make_user("learner")
+    cohort = make_cohort("EYE group", learners=[learner])
+    cohort_row = db.session.get(Cohort, cohort.id)
+    cohort_row.unit_id = "EYE22"
+    db.session.commit()
+    auth.login(learner)
+    catalog = app.extensions["catalog"]
+    eye = [c for u in catalog.units if u.id == "EYE22" for c in u.criteria]
+    cyp = [c for u in catalog.units if u.id == "CYP33" for c in u.criteria]
+    html = client.get("/course").get_data(as_text=True)
+    mapped_eye = [c for c in eye if any(c.id in m.criteria for m in catalog.modules)]
+    assert mapped_eye and all(c.text in html for c in mapped_eye)
+    assert not any(f"CYP Core 3.3 {c.number}</strong> {c.text}" in html for c in cyp)
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "Your assessment criteria" in dashboard
+    assert mapped_eye[0].text in dashboard
+
+
+def test_staff_see_every_units_criteria(client, auth, app, make_user):
+    auth.login(make_user("assessor"))
+    html = client.get("/course").get_data(as_text=True)
+    units = {c.unit_id for m in app.extensions["catalog"].modules for cid in m.criteria
+             if (c := app.extensions["catalog"].criterion(cid))}
+    codes = {u.code for u in app.extensions["catalog"].units if u.id in units}
+    assert all(code in html for code in codes)

@@ -23,6 +23,9 @@ class Cohort(db.Model):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     starts_on: Mapped[date | None]
     ends_on: Mapped[date | None]
+    #: The qualification unit the cohort studies (an id from content/units.yaml, e.g. CYP33),
+    #: so learners see their own unit's criteria wording; null shows every unit.
+    unit_id: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     enrolments: Mapped[list[Enrolment]] = relationship(back_populates="cohort")

@@ -23,6 +23,11 @@ def current_cohorts(user: User) -> list[Cohort]:
         select(Cohort).where(Cohort.id.in_(enrolled.union(staffed))).order_by(Cohort.name)))
 
 
+def unit_ids_for(learner: User) -> set[str]:
+    """The qualification units a learner studies, from their current cohorts (may be empty)."""
+    return {c.unit_id for c in current_cohorts(learner) if c.unit_id}
+
+
 def enrol(learner: User, cohort: Cohort, actor: User | None = None) -> Enrolment:
     """Enrol a learner (idempotent for a current enrolment); the caller commits."""
     existing = db.session.scalar(select(Enrolment).where(

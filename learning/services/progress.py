@@ -122,3 +122,30 @@ def mark_incomplete(user: User, module: Module) -> ModuleProgress | None:
         row.completed_version = None
         db.session.commit()
     return row
+
+
+@dataclass(frozen=True)
+class CriterionProgress:
+    criterion_id: str
+    number: str
+    text: str
+    unit_code: str
+    modules: tuple[ModuleStatus, ...]
+
+    @property
+    def complete(self) -> int:
+        return sum(1 for m in self.modules if m.status is Status.COMPLETE)
+
+
+def criteria_progress(catalog: Catalog, course: CourseProgress,
+                      unit_ids: set[str]) -> list[CriterionProgress]:
+    """For each criterion of the learner's units, the modules that prepare for it."""
+    out = []
+    for unit in catalog.units:
+        if unit_ids and unit.id not in unit_ids:
+            continue
+        for c in unit.criteria:
+            mods = tuple(i for i in course.items if c.id in i.module.criteria)
+            if mods:
+                out.append(CriterionProgress(c.id, c.number, c.text, unit.code, mods))
+    return out

@@ -24,11 +24,13 @@ def _module_or_404(slug: str):
 def dashboard():
     """Where everyone lands after logging in: progress for learners, links for staff."""
     catalog = get_catalog()
-    course = progress.course_progress(catalog, current_user) \
-        if current_user.has_role(Role.LEARNER) else None
+    is_learner = current_user.has_role(Role.LEARNER)
+    course = progress.course_progress(catalog, current_user) if is_learner else None
+    units = cohorts.unit_ids_for(current_user)
     return render_template(
         "course/dashboard.html",
         course=course,
+        criteria=progress.criteria_progress(catalog, course, units) if course else [],
         cohorts=cohorts.current_cohorts(current_user),
         is_staff=current_user.has_role(*STAFF_ROLES),
     )
@@ -42,6 +44,7 @@ def overview():
     course = progress.course_progress(catalog, current_user)
     return render_template(
         "course/overview.html", course=course, catalog=catalog,
+        units=cohorts.unit_ids_for(current_user),
         is_learner=current_user.has_role(Role.LEARNER),
         module_quizzes={m.slug: quizzes_for_module(m.slug) for m in catalog.modules},
         unit_quizzes=unit_quizzes(), best=attempts.best_results(current_user))
@@ -67,6 +70,7 @@ def module(slug: str):
     prev, nxt = catalog.neighbours(slug)
     return render_template(
         "course/module.html", module=mod, catalog=catalog, prev=prev, next=nxt,
+        units=cohorts.unit_ids_for(current_user),
         status=progress.status_of(row), is_learner=row is not None,
         complete_form=CompletionForm(), undo_form=UndoCompletionForm(),
         quizzes=quizzes_for_module(slug),
