@@ -65,10 +65,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from learning.views import auth, course, main, quiz, staff
+    from learning.views import auth, course, main, marking, notifications, quiz, staff, tasks
 
-    for module in (main, auth, course, quiz, staff):
+    for module in (main, auth, course, quiz, tasks, marking, notifications, staff):
         app.register_blueprint(module.bp)
+    notifications.init_app(app)
 
 
 def _security_headers(app: Flask) -> None:

@@ -63,6 +63,15 @@ def from_environment(instance_path: Path) -> dict:
         "SITE_NAME": os.environ.get("SITE_NAME", "Joined Up"),
         "DISPLAY_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "Europe/London"),
         "SQLALCHEMY_RECORD_QUERIES": False,
+        # Email is optional: without MAIL_SERVER, notifications stay in the app (and are
+        # logged to the console in development).
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT") or 25),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "joined-up@localhost"),
+        "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
     }
 
 

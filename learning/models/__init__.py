@@ -2,11 +2,31 @@
 
 from learning.models.audit import AuditEvent
 from learning.models.cohort import Cohort, CohortStaff, Enrolment
+from learning.models.iqa import IqaReview, IqaSample, SamplingPlan
+from learning.models.notification import Notification
 from learning.models.progress import ModuleProgress
 from learning.models.quiz import AttemptState, QuizAnswer, QuizAttempt
+from learning.models.submission import (
+    CriterionDecision,
+    Decision,
+    DraftVersion,
+    Submission,
+    SubmissionStatus,
+    SubmittedWork,
+)
 from learning.models.user import Role, User, UserRole
 
 __all__ = [
+    "CriterionDecision",
+    "Decision",
+    "DraftVersion",
+    "IqaReview",
+    "IqaSample",
+    "Notification",
+    "SamplingPlan",
+    "Submission",
+    "SubmissionStatus",
+    "SubmittedWork",
     "AttemptState",
     "AuditEvent",
     "Cohort",

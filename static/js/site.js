@@ -74,8 +74,63 @@ function quizTimer() {
   tick();
 }
 
+function countWords(text) {
+  var m = text.match(/[\p{L}\p{N}_][\p{L}\p{N}_'’-]*/gu);
+  return m ? m.length : 0;
+}
+
+function draftEditor() {
+  // Live word count, and autosave a few seconds after the last keystroke and on leaving.
+  var form = document.querySelector("form[data-draft-autosave]");
+  if (!form) { return; }
+  var url = form.getAttribute("data-draft-autosave");
+  var area = form.querySelector("textarea");
+  var counter = document.getElementById("word-count");
+  var status = form.querySelector(".autosave-status");
+  var based = form.querySelector("input[name=based_on]");
+  var min = parseInt(counter.getAttribute("data-min"), 10);
+  var max = parseInt(counter.getAttribute("data-max"), 10);
+  var timer = null;
+  var dirty = false;
+  function showCount() {
+    var n = countWords(area.value);
+    var note = n < min ? " – below the guidance" : n > max ? " – above the guidance" : "";
+    counter.textContent = n + " words (guidance " + min + " to " + max + ")" + note + ".";
+    counter.classList.toggle("out-of-range", note !== "");
+  }
+  function save() {
+    timer = null;
+    if (!dirty || !window.fetch) { return; }
+    dirty = false;
+    fetch(url, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (d) { return [r.status, d]; }); })
+      .then(function (pair) {
+        var data = pair[1];
+        if (data.version && based) { based.value = data.version; }
+        if (status) { status.textContent = data.message || ""; }
+        if (pair[0] === 409 && data.url) { window.location = data.url; }
+      })
+      .catch(function () {
+        dirty = true;
+        if (status) { status.textContent = "Not saved: check your connection. Your text is still here; press Save draft when you are back online."; }
+      });
+  }
+  area.addEventListener("input", function () {
+    showCount();
+    dirty = true;
+    if (timer) { clearTimeout(timer); }
+    timer = setTimeout(save, 3000);
+  });
+  form.addEventListener("submit", function () { dirty = false; });
+  window.addEventListener("pagehide", function () {
+    if (dirty && navigator.sendBeacon) { navigator.sendBeacon(url, new FormData(form)); }
+  });
+  showCount();
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   focusErrorSummary();
   quizAutosave();
   quizTimer();
+  draftEditor();
 });

@@ -1,0 +1,240 @@
+"""Written answers: drafts, conflicts, restore, submit, mark, refer, resubmit, achieve."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from learning.extensions import db
+from learning.models import (
+    AuditEvent,
+    Decision,
+    DraftVersion,
+    Notification,
+    Submission,
+    SubmittedWork,
+)
+from tests.conftest import csrf_from, post_form
+
+
+@pytest.fixture
+def task(app):
+    tasks = app.extensions["catalog"].tasks
+    assert tasks, "content/tasks/ must hold at least one task"
+    return tasks[0]
+
+
+@pytest.fixture
+def people(make_user, make_cohort):
+    learner = make_user("learner", name="Maya Patel")
+    assessor = make_user("assessor", name="Asha Assessor")
+    iqa = make_user("iqa")
+    make_cohort("Tuesday group", learners=[learner], assessors=[assessor], iqas=[iqa])
+    return {"learner": learner, "assessor": assessor, "iqa": iqa}
+
+
+def _save(client, task, text, based_on=None, url=None):
+    page = client.get(f"/tasks/{task.slug}").get_data(as_text=True)
+    if based_on is None:
+        m = re.search(r'name="based_on" type="hidden" value="(\d*)"', page)
+        based_on = m.group(1) if m else ""
+    return client.post(url or f"/tasks/{task.slug}", data={
+        "csrf_token": csrf_from(page), "text": text, "based_on": based_on, "save": "1"})
+
+
+def _submit(client, task):
+    return post_form(client, f"/tasks/{task.slug}/submit", data={
+        "declaration": "y", "sources": "Module 1"})
+
+
+def _mark(client, sub_id, task, met=True, release=True, feedback="Clear and accurate.",
+          actions=""):
+    page = client.get(f"/marking/{sub_id}").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(page), "feedback": feedback, "actions": actions,
+            "action": "release" if release else "save"}
+    for cid in task.criteria:
+        data[f"met-{cid}"] = "met" if met else "not-met"
+        data[f"comment-{cid}"] = "Comment on " + cid
+    return client.post(f"/marking/{sub_id}", data=data)
+
+
+def test_every_save_is_a_version_and_restore_keeps_history(client, auth, people, task):
+    auth.login(people["learner"])
+    _save(client, task, "First thoughts about partnership working.")
+    _save(client, task, "Second, longer thoughts about partnership working and sharing.")
+    page = client.get(f"/tasks/{task.slug}").get_data(as_text=True)
+    assert "Second, longer thoughts" in page and "version 2" in page
+    versions = client.get(f"/tasks/{task.slug}/versions").get_data(as_text=True)
+    assert "Version 1" in versions and "Version 2" in versions
+    post_form(client, f"/tasks/{task.slug}/versions/1", f"/tasks/{task.slug}/versions/1/restore")
+    page = client.get(f"/tasks/{task.slug}").get_data(as_text=True)
+    assert "First thoughts about partnership working." in page
+    assert db.session.scalar(select(func.count(DraftVersion.id))) == 3  # nothing overwritten
+
+
+def test_autosave_json_and_word_count(client, auth, people, task):
+    auth.login(people["learner"])
+    page = client.get(f"/tasks/{task.slug}").get_data(as_text=True)
+    response = client.post(f"/tasks/{task.slug}/autosave", data={
+        "csrf_token": csrf_from(page), "text": "one two three four", "based_on": ""})
+    assert response.status_code == 200
+    assert response.get_json()["words"] == 4 and response.get_json()["version"] == 1
+
+
+def test_a_second_tab_never_silently_overwrites_newer_text(client, auth, people, task):
+    auth.login(people["learner"])
+    _save(client, task, "Tab A wrote this first.")
+    # Tab B opened the page at version 1 ...
+    stale_page = client.get(f"/tasks/{task.slug}").get_data(as_text=True)
+    _save(client, task, "Tab A wrote more later.")  # ... and tab A saved version 2.
+    response = client.post(f"/tasks/{task.slug}/autosave", data={
+        "csrf_token": csrf_from(stale_page), "text": "Tab B's different text.",
+        "based_on": "1"})
+    assert response.status_code == 409 and response.get_json()["conflict"]
+    conflict_page = client.get(response.get_json()["url"]).get_data(as_text=True)
+    assert "Two versions of your answer" in conflict_page
+    assert "Tab B&#39;s different text." in conflict_page or "Tab B's different text." in \
+        conflict_page
+    assert "Tab A wrote more later." in conflict_page
+    current = client.get(f"/tasks/{task.slug}").get_data(as_text=True)
+    assert "Tab A wrote more later." in current  # the newer text stayed current
+
+
+def test_submit_needs_the_declaration_and_locks_the_text(client, auth, people, task):
+    auth.login(people["learner"])
+    _save(client, task, "My own answer about working together.")
+    refused = post_form(client, f"/tasks/{task.slug}/submit", data={"sources": ""})
+    assert refused.status_code == 422
+    assert "Confirm that this is your own work" in refused.get_data(as_text=True)
+    assert _submit(client, task).status_code == 302
+    page = client.get(f"/tasks/{task.slug}").get_data(as_text=True)
+    assert "Submitted" in page and "locked" in page
+    late = _save(client, task, "Sneaky edit after submitting.")
+    assert late.status_code == 422
+    assert "cannot be changed now" in late.get_data(as_text=True)
+
+
+def test_full_loop_refer_resubmit_achieve(client, auth, people, task):
+    learner, assessor = people["learner"], people["assessor"]
+    auth.login(learner)
+    _save(client, task, "Partnership working means agencies talk.")
+    _submit(client, task)
+    sub = db.session.scalar(select(Submission))
+    auth.logout()
+
+    auth.login(assessor)
+    queue = client.get("/marking/").get_data(as_text=True)
+    assert "Maya Patel" in queue and "0" in queue
+    draft = _mark(client, sub.id, task, met=False, release=False,
+                  feedback="Needs more depth.", actions="Explain why sharing matters.")
+    assert draft.status_code == 302
+    auth.logout()
+
+    auth.login(learner)  # a marking draft is never visible to the learner
+    feedback_page = client.get(f"/tasks/{task.slug}/feedback").get_data(as_text=True)
+    assert "Needs more depth." not in feedback_page
+    assert "Being marked" in client.get("/tasks/").get_data(as_text=True)
+    auth.logout()
+
+    auth.login(assessor)
+    no_actions = _mark(client, sub.id, task, met=False, actions="")
+    assert no_actions.status_code == 422
+    assert "Say what the learner must do" in no_actions.get_data(as_text=True)
+    _mark(client, sub.id, task, met=False, feedback="Needs more depth.",
+          actions="Explain why sharing matters.")
+    auth.logout()
+
+    auth.login(learner)
+    feedback_page = client.get(f"/tasks/{task.slug}/feedback").get_data(as_text=True)
+    assert "Referred" in feedback_page and "Explain why sharing matters." in feedback_page
+    assert db.session.scalar(select(Notification).where(
+        Notification.user_id == learner.id, Notification.kind == "feedback")) is not None
+    _save(client, task, "Partnership working means agencies talk and share information "
+                        "so that the child is safer.")
+    _submit(client, task)
+    auth.logout()
+
+    auth.login(assessor)
+    page = client.get(f"/marking/{sub.id}").get_data(as_text=True)
+    assert "What changed since submission 1" in page
+    assert "[added: " in page and "Needs more depth." in page  # diff and earlier feedback
+    _mark(client, sub.id, task, met=True)
+    auth.logout()
+
+    db.session.expire_all()
+    sub = db.session.get(Submission, sub.id)
+    assert sub.status == "achieved"
+    assert db.session.scalar(select(func.count(SubmittedWork.id))) == 2
+    assert db.session.scalar(select(func.count(Decision.id))) == 2  # both decisions kept
+    actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    for expected in ("submission.submit", "decision.save_draft", "decision.release",
+                     "submission.resubmit"):
+        assert expected in actions
+
+
+def test_access_rules(client, auth, people, task, make_user, make_cohort):
+    learner = people["learner"]
+    auth.login(learner)
+    _save(client, task, "Private answer.")
+    _submit(client, task)
+    sub = db.session.scalar(select(Submission))
+    auth.logout()
+    other_assessor = make_user("assessor")
+    make_cohort("Other group", learners=[make_user("learner")], assessors=[other_assessor])
+    auth.login(other_assessor)
+    assert client.get(f"/marking/{sub.id}").status_code == 403
+    assert "Private answer" not in client.get("/marking/").get_data(as_text=True)
+    auth.logout()
+    auth.login(make_user("learner"))  # another learner has their own, empty record
+    assert "Private answer" not in client.get(f"/tasks/{task.slug}").get_data(as_text=True)
+    assert client.get(f"/marking/{sub.id}").status_code == 403
+    auth.logout()
+    auth.login(people["iqa"])
+    assert client.get(f"/marking/{sub.id}").status_code == 403
+
+
+def test_resubmission_limit(client, auth, people, task, app, monkeypatch):
+    from dataclasses import replace
+
+    strict = replace(task, resubmissions_allowed=0)
+    catalog = app.extensions["catalog"]
+    monkeypatch.setitem(app.extensions, "catalog", replace(
+        catalog, tasks=tuple(strict if t.slug == task.slug else t for t in catalog.tasks)))
+    auth.login(people["learner"])
+    _save(client, task, "Attempt one.")
+    _submit(client, task)
+    sub = db.session.scalar(select(Submission))
+    auth.logout()
+    auth.login(people["assessor"])
+    _mark(client, sub.id, strict, met=False, actions="Add more.")
+    auth.logout()
+    auth.login(people["learner"])
+    _save(client, task, "Attempt two.")
+    refused = _submit(client, task)
+    assert "You have used all your resubmissions" in refused.get_data(as_text=True)
+
+
+def test_marking_queue_query_count_is_fixed(client, auth, make_user, make_cohort, task,
+                                            count_queries):
+    from learning.models.types import utcnow
+    from learning.services import submissions as svc
+
+    assessor = make_user("assessor")
+    learners = [make_user("learner") for _ in range(12)]
+    make_cohort("Big", learners=learners, assessors=[assessor])
+
+    def submit_for(learner):
+        sub = svc.get_or_create(learner, task)
+        svc.save_draft(sub, "Some words here.", None, utcnow())
+        svc.submit(sub, task, learner, True, "", utcnow())
+
+    auth.login(assessor)
+    submit_for(learners[0])
+    with count_queries() as few:
+        client.get("/marking/")
+    for learner in learners[1:]:
+        submit_for(learner)
+    with count_queries() as many:
+        page = client.get("/marking/").get_data(as_text=True)
+    assert page.count("/marking/") >= 12
+    assert many.count == few.count
