@@ -7,7 +7,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy import select
 
 from learning.extensions import db
