@@ -13,7 +13,7 @@ from sqlalchemy import select
 from learning.catalog.content import load_catalog
 from learning.catalog.quizzes import load_quizzes
 from learning.extensions import db
-from learning.models import Cohort, Role
+from learning.models import Centre, CentreMember, Cohort, Role
 from learning.services import accounts, cohorts
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -25,6 +25,7 @@ DEMO_USERS = [
     ("admin@example.com", "Adam Admin", [Role.ADMIN]),
 ]
 DEMO_COHORT = "Demo cohort 2026"
+DEMO_CENTRE = "Demo College"
 
 content_cli = AppGroup("content", help="Check the course content in CONTENT_DIR.")
 quiz_cli = AppGroup("quiz", help="Import and export quiz question banks (Moodle GIFT).")
@@ -70,10 +71,18 @@ def seed_demo() -> None:
             user = accounts.create_user(email, name, DEMO_PASSWORD, roles)
             created.append(email)
         users[roles[0]] = user
+    centre = db.session.scalar(select(Centre).where(Centre.name == DEMO_CENTRE))
+    if centre is None:
+        centre = Centre(name=DEMO_CENTRE)
+        db.session.add(centre)
+        db.session.flush()
+    coordinator = users[Role.COORDINATOR]
+    if db.session.get(CentreMember, (centre.id, coordinator.id)) is None:
+        db.session.add(CentreMember(centre_id=centre.id, user_id=coordinator.id))
     cohort = db.session.scalar(select(Cohort).where(Cohort.name == DEMO_COHORT))
     if cohort is None:
         cohort = Cohort(name=DEMO_COHORT, starts_on=dt.date(2026, 9, 7),
-                        ends_on=dt.date(2027, 7, 16), unit_id="CYP33")
+                        ends_on=dt.date(2027, 7, 16), unit_id="CYP33", centre_id=centre.id)
         db.session.add(cohort)
         db.session.flush()
     cohorts.enrol(users[Role.LEARNER], cohort)

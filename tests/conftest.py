@@ -17,7 +17,7 @@ from werkzeug.security import generate_password_hash
 from learning import create_app
 from learning.config import settings_for_tests
 from learning.extensions import db
-from learning.models import Cohort, Role, User, UserRole
+from learning.models import Centre, CentreMember, Cohort, Role, User, UserRole
 from learning.services import cohorts
 
 PASSWORD = "correct-horse-battery"
@@ -111,12 +111,31 @@ def make_user(app):
 
 
 @pytest.fixture
-def make_cohort(app):
-    """make_cohort(name, learners=(), assessors=(), iqas=()) -> Cohort."""
+def make_centre(app):
+    """make_centre(name=None, coordinators=()) -> Centre."""
     counter = iter(range(1, 10_000))
 
-    def make(name: str | None = None, learners=(), assessors=(), iqas=()) -> Cohort:
-        cohort = Cohort(name=name or f"Cohort {next(counter)}")
+    def make(name: str | None = None, coordinators=()) -> Centre:
+        centre = Centre(name=name or f"Centre {next(counter)}")
+        db.session.add(centre)
+        db.session.flush()
+        for user in coordinators:
+            db.session.add(CentreMember(centre_id=centre.id, user_id=user.id))
+        db.session.commit()
+        return centre
+
+    return make
+
+
+@pytest.fixture
+def make_cohort(app):
+    """make_cohort(name, learners=(), assessors=(), iqas=(), centre=None) -> Cohort."""
+    counter = iter(range(1, 10_000))
+
+    def make(name: str | None = None, learners=(), assessors=(), iqas=(),
+             centre: Centre | None = None) -> Cohort:
+        cohort = Cohort(name=name or f"Cohort {next(counter)}",
+                        centre_id=centre.id if centre else None)
         db.session.add(cohort)
         db.session.flush()
         for learner in learners:

@@ -40,14 +40,18 @@ def test_staff_navigation_only_for_staff(client, auth, make_user):
 
 
 @pytest.fixture
-def two_cohorts(make_user, make_cohort):
+def two_cohorts(make_user, make_cohort, make_centre):
     mine, theirs = make_user("learner", name="In My Cohort"), make_user("learner",
                                                                          name="Elsewhere")
     assessor, other_assessor = make_user("assessor"), make_user("assessor")
     iqa = make_user("iqa")
-    make_cohort("A", learners=[mine], assessors=[assessor], iqas=[iqa])
-    make_cohort("B", learners=[theirs], assessors=[other_assessor])
-    return {"mine": mine, "theirs": theirs, "assessor": assessor, "iqa": iqa}
+    coordinator, other_coordinator = make_user("coordinator"), make_user("coordinator")
+    centre = make_centre("North College", coordinators=[coordinator])
+    make_centre("South College", coordinators=[other_coordinator])
+    make_cohort("A", learners=[mine], assessors=[assessor], iqas=[iqa], centre=centre)
+    make_cohort("B", learners=[theirs], assessors=[other_assessor], centre=centre)
+    return {"mine": mine, "theirs": theirs, "assessor": assessor, "iqa": iqa,
+            "coordinator": coordinator, "other_coordinator": other_coordinator}
 
 
 def test_assessor_sees_only_their_cohorts(client, auth, two_cohorts):
@@ -65,8 +69,19 @@ def test_iqa_scoped_like_assessor(client, auth, two_cohorts):
     assert client.get(f"/staff/learners/{two_cohorts['theirs'].id}").status_code == 403
 
 
-def test_coordinator_sees_every_cohort(client, auth, make_user, two_cohorts):
-    auth.login(make_user("coordinator"))
+def test_coordinator_sees_their_centres_cohorts_only(client, auth, two_cohorts):
+    auth.login(two_cohorts["coordinator"])
+    listing = client.get("/staff/learners").get_data(as_text=True)
+    assert "In My Cohort" in listing and "Elsewhere" in listing
+    auth.logout()
+    auth.login(two_cohorts["other_coordinator"])
+    listing = client.get("/staff/learners").get_data(as_text=True)
+    assert "In My Cohort" not in listing and "Elsewhere" not in listing
+    assert client.get(f"/staff/learners/{two_cohorts['mine'].id}").status_code == 403
+
+
+def test_admin_sees_every_centre(client, auth, make_user, two_cohorts):
+    auth.login(make_user("admin"))
     listing = client.get("/staff/learners").get_data(as_text=True)
     assert "In My Cohort" in listing and "Elsewhere" in listing
 
@@ -90,7 +105,7 @@ def test_unknown_learner_is_404(client, auth, make_user):
 
 def test_learner_list_uses_a_fixed_number_of_queries(client, auth, make_user, make_cohort,
                                                      count_queries):
-    coordinator = make_user("coordinator")
+    coordinator = make_user("admin")
     auth.login(coordinator)
     make_cohort("Small", learners=[make_user("learner") for _ in range(2)])
     with count_queries() as few:

@@ -52,7 +52,7 @@ def test_learner_reads_a_module_and_sees_progress_change(page, app, learner):
 
 
 def test_pages_pass_axe_for_staff(page, make_user, learner):
-    _login(page, make_user("coordinator", email="chloe@example.org").email)
+    _login(page, make_user("admin", email="chloe@example.org").email)
     page.goto("/staff/learners")
     _axe_clean(page)
     page.get_by_role("link", name="Ada Okafor").click()

@@ -86,7 +86,7 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
     for name, url in {"marking-queue": "/marking/", "marking": f"/marking/{sub_id}"}.items():
         (tmp_path / f"{name}.html").write_text(_page(client, url))
     auth.logout()
-    auth.login(make_user("coordinator"))
+    auth.login(make_user("admin"))
     for name, url in {"learners": "/staff/learners",
                       "learner": f"/staff/learners/{learner.id}",
                       "statistics": f"/quizzes/{quiz.slug}/statistics"}.items():

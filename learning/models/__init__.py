@@ -1,7 +1,10 @@
 """Database models, one file per aggregate; imported here so Alembic sees every table."""
 
 from learning.models.audit import AuditEvent
+from learning.models.centre import Centre, CentreMember
 from learning.models.cohort import Cohort, CohortStaff, Enrolment
+from learning.models.deadline import Deadline
+from learning.models.invitation import Invitation
 from learning.models.iqa import IqaReview, IqaSample, SamplingPlan
 from learning.models.notification import Notification
 from learning.models.progress import ModuleProgress
@@ -17,6 +20,10 @@ from learning.models.submission import (
 from learning.models.user import Role, User, UserRole
 
 __all__ = [
+    "Centre",
+    "CentreMember",
+    "Deadline",
+    "Invitation",
     "CriterionDecision",
     "Decision",
     "DraftVersion",

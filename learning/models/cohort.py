@@ -26,6 +26,10 @@ class Cohort(db.Model):
     #: The qualification unit the cohort studies (an id from content/units.yaml, e.g. CYP33),
     #: so learners see their own unit's criteria wording; null shows every unit.
     unit_id: Mapped[str | None] = mapped_column(String(20))
+    #: The centre that runs the cohort; its coordinators manage it.
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centre.id"), index=True)
+    #: Archived cohorts drop out of day-to-day lists; nothing in them is deleted.
+    archived: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     enrolments: Mapped[list[Enrolment]] = relationship(back_populates="cohort")

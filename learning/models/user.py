@@ -43,6 +43,8 @@ class User(UserMixin, db.Model):
     #: Stored lower-case so look-ups need no function index.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    #: The awarding body's learner reference number, when the centre records one.
+    learner_ref: Mapped[str | None] = mapped_column(String(50))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     #: Deactivated accounts cannot log in; nothing they wrote is removed.
     active: Mapped[bool] = mapped_column(default=True)

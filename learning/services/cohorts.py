@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from learning.extensions import db
 from learning.models import Cohort, CohortStaff, Enrolment, Role, User
 from learning.models.types import utcnow
-from learning.permissions import sees_all_learners, staffed_cohort_ids
+from learning.permissions import visible_cohort_ids
 from learning.services import audit
 
 
@@ -66,8 +66,9 @@ def visible_learners(viewer: User, cohort_id: int | None = None) -> list[Learner
         .join(Enrolment.user)
         .order_by(User.name, User.id)
     )
-    if not sees_all_learners(viewer):
-        query = query.where(Enrolment.cohort_id.in_(staffed_cohort_ids(viewer)))
+    visible = visible_cohort_ids(viewer)
+    if visible is not None:
+        query = query.where(Enrolment.cohort_id.in_(visible))
     if cohort_id is not None:
         query = query.where(Enrolment.cohort_id == cohort_id)
     return [LearnerRow(e.user, e.cohort) for e in db.session.scalars(query)]
@@ -75,6 +76,7 @@ def visible_learners(viewer: User, cohort_id: int | None = None) -> list[Learner
 
 def visible_cohorts(viewer: User) -> list[Cohort]:
     query = select(Cohort).order_by(Cohort.name)
-    if not sees_all_learners(viewer):
-        query = query.where(Cohort.id.in_(staffed_cohort_ids(viewer)))
+    visible = visible_cohort_ids(viewer)
+    if visible is not None:
+        query = query.where(Cohort.id.in_(visible))
     return list(db.session.scalars(query))

@@ -26,7 +26,6 @@ from learning.models import (
     SubmittedWork,
     User,
 )
-from learning.permissions import sees_all_learners
 from learning.services import audit, sampling
 from learning.services.notify import notify
 
@@ -68,10 +67,10 @@ def queue(assessor: User, now: datetime, cohort_id: int | None = None,
         .options(selectinload(Submission.learner), selectinload(Submission.rounds))
         .order_by(Submission.submitted_at, Submission.id)
     )
-    if not sees_all_learners(assessor):
-        query = query.where(Enrolment.cohort_id.in_(
-            select(CohortStaff.cohort_id).where(CohortStaff.user_id == assessor.id,
-                                                CohortStaff.role == Role.ASSESSOR.value)))
+    # Only the cohorts this person assesses, whatever other roles they hold.
+    query = query.where(Enrolment.cohort_id.in_(
+        select(CohortStaff.cohort_id).where(CohortStaff.user_id == assessor.id,
+                                            CohortStaff.role == Role.ASSESSOR.value)))
     if status == "reassess":
         query = query.where(Submission.reassess.is_(True))
     elif status in WAITING:
