@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 
@@ -64,12 +65,26 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def _register_blueprints(app: Flask) -> None:
-    from learning.views import auth, course, main, marking, notifications, quiz, staff, tasks
+#: One blueprint per area, each in learning/views/<name>.py as `bp`.
+BLUEPRINTS = (
+    "main",
+    "auth",
+    "course",
+    "quiz",
+    "tasks",
+    "marking",
+    "iqa",
+    "notifications",
+    "staff",
+)
 
-    for module in (main, auth, course, quiz, tasks, marking, notifications, staff):
+
+def _register_blueprints(app: Flask) -> None:
+    for name in BLUEPRINTS:
+        module = importlib.import_module(f"learning.views.{name}")
         app.register_blueprint(module.bp)
-    notifications.init_app(app)
+        if hasattr(module, "init_app"):
+            module.init_app(app)
 
 
 def _security_headers(app: Flask) -> None:

