@@ -170,7 +170,80 @@ def export_gift(slug: str, output: Path | None) -> None:
         click.echo(text, nl=False)
 
 
+originality_cli = AppGroup("originality", help="Reference essays for the originality check.")
+
+
+@originality_cli.command("add-reference")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def add_reference(folder: Path) -> None:
+    """Index every *.txt file in FOLDER as a reference essay (safe to run twice)."""
+    from learning.services.originality import add_reference_dir
+
+    added, skipped, problems = add_reference_dir(folder)
+    for problem in problems:
+        click.echo(problem, err=True)
+    click.echo(f"Added {added} reference texts; {skipped} already indexed; "
+               f"{len(problems)} could not be added.")
+    if problems:
+        raise SystemExit(1)
+
+
+users_cli = AppGroup("users", help="Manage accounts in bulk.")
+
+
+@users_cli.command("import-csv")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--actor", required=True, metavar="EMAIL",
+              help="The coordinator or admin importing: only their cohorts can be named.")
+@click.option("--dry-run", is_flag=True, help="Check the file and say what would happen.")
+def import_csv(csv_file: Path, actor: str, dry_run: bool) -> None:
+    """Enrol learners from a CSV file (name, email, cohort[, learner_ref]): all rows or none."""
+    from learning.services import enrolment_csv as csv_import
+
+    person = accounts.find_by_email(actor)
+    if person is None or not person.active or not person.has_role(Role.COORDINATOR,
+                                                                   Role.ADMIN):
+        raise click.ClickException(f"{actor} is not an active coordinator or admin.")
+    try:
+        text = csv_import.read(csv_file.read_bytes())
+    except csv_import.CsvFileError as exc:
+        raise click.ClickException(f"{csv_file}: {exc}") from exc
+    preview = csv_import.check(text, person)
+    if not preview.ok:
+        _echo_csv_problems(csv_file, preview.problems)
+    click.echo(f"{csv_file}: {len(preview.rows)} rows: {preview.new_accounts} new accounts, "
+               f"{preview.existing_accounts} existing accounts to enrol, "
+               f"{preview.unchanged} already enrolled.")
+    if dry_run:
+        return
+    try:
+        with click.progressbar(length=len(preview.rows), label="Importing") as bar:
+            result = csv_import.import_text(text, person, csv_file.name, progress=bar.update)
+    except csv_import.ImportRefused as refused:
+        _echo_csv_problems(csv_file, refused.preview.problems)
+    emailed = csv_import.email_links(result)
+    base = current_app.config.get("SITE_URL", "").rstrip("/")
+    for link in result.links:
+        click.echo(f"{link.user.email}: {base}{link.path} (until "
+                   f"{link.expires_at:%Y-%m-%d %H:%M} UTC)")
+    click.echo(f"Enrolled {len(preview.rows)} learners: {result.created} new accounts "
+               f"({emailed} links emailed), {result.enrolled_existing} existing accounts, "
+               f"{result.unchanged} already enrolled.")
+
+
+def _echo_csv_problems(csv_file: Path, problems) -> None:
+    """Print problems as FILE:ROW: message, then stop with exit code 1 (nothing imported)."""
+    for problem in problems:
+        where = f"{csv_file}:{problem.row}" if problem.row else f"{csv_file}"
+        column = f"column {problem.column}: " if problem.column else ""
+        click.echo(f"{where}: {column}{problem.message}", err=True)
+    click.echo(f"{len(problems)} problems: nothing was imported.", err=True)
+    raise SystemExit(1)
+
+
 def init_app(app) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(originality_cli)
     app.cli.add_command(quiz_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(seed_demo)

@@ -238,3 +238,30 @@ def test_marking_queue_query_count_is_fixed(client, auth, make_user, make_cohort
         page = client.get("/marking/").get_data(as_text=True)
     assert page.count("/marking/") >= 12
     assert many.count == few.count
+
+
+ESSAYS = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "reference" \
+    / "essays"
+
+
+@pytest.mark.skipif(not ESSAYS.is_dir(), reason="shared/reference/essays not beside the repo")
+def test_copied_answer_is_flagged_to_the_assessor_only(client, auth, people, task, runner):
+    result = runner.invoke(args=["originality", "add-reference", str(ESSAYS)])
+    assert result.exit_code == 0, result.output
+    essay = sorted(ESSAYS.glob("*.txt"))[0].read_text(encoding="utf-8-sig")
+    copied = " ".join(essay.split()[:120])
+    auth.login(people["learner"])
+    _save(client, task, "In my own words first. " + copied)
+    _submit(client, task)
+    learner_views = [client.get(f"/tasks/{task.slug}").get_data(as_text=True),
+                     client.get(f"/tasks/{task.slug}/feedback").get_data(as_text=True)]
+    assert not any("Originality" in page or "matches the reference" in page
+                   for page in learner_views)
+    auth.logout()
+    auth.login(people["assessor"])
+    sub = db.session.scalar(select(Submission))
+    page = client.get(f"/marking/{sub.id}").get_data(as_text=True)
+    assert "Originality check" in page
+    assert "matches the reference essay" in page
+    work = db.session.scalar(select(SubmittedWork))
+    assert work.originality_share >= 0.5

@@ -7,6 +7,7 @@ from learning.models.deadline import Deadline
 from learning.models.invitation import Invitation
 from learning.models.iqa import IqaReview, IqaSample, SamplingPlan
 from learning.models.notification import Notification
+from learning.models.originality import Fingerprint, SourceKind, TextSource
 from learning.models.progress import ModuleProgress
 from learning.models.quiz import AttemptState, QuizAnswer, QuizAttempt
 from learning.models.submission import (
@@ -23,6 +24,7 @@ __all__ = [
     "Centre",
     "CentreMember",
     "Deadline",
+    "Fingerprint",
     "Invitation",
     "CriterionDecision",
     "Decision",
@@ -31,9 +33,11 @@ __all__ = [
     "IqaSample",
     "Notification",
     "SamplingPlan",
+    "SourceKind",
     "Submission",
     "SubmissionStatus",
     "SubmittedWork",
+    "TextSource",
     "AttemptState",
     "AuditEvent",
     "Cohort",

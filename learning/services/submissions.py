@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -21,7 +21,7 @@ from learning.models import (
     SubmittedWork,
     User,
 )
-from learning.services import audit
+from learning.services import audit, originality
 from learning.services.notify import notify
 
 _WORD = re.compile(r"[\w][\w'’-]*")
@@ -156,6 +156,14 @@ def submit(sub: Submission, task: Task, learner: User, declared: bool, sources: 
     sub.status = SubmissionStatus.SUBMITTED.value
     sub.submitted_at = now
     db.session.flush()
+    # Compare with everyone else's work and the reference essays (never the learner's own
+    # earlier rounds), then add this text to the index for later submissions.
+    report = originality.check(work.text, exclude_owner_user_id=learner.id,
+                               ignore=task.question)
+    work.originality_share = report.share
+    work.originality_report = asdict(report)
+    originality.index_text("submission", f"{task.title}, submission {work.number}", work.text,
+                           owner_user_id=learner.id, ref=str(work.id))
     action = "submission.resubmit" if work.number > 1 else "submission.submit"
     audit.record(action, actor=learner, subject=sub, round=work.number, task=task.slug,
                  words=work.word_count)

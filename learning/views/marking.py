@@ -11,6 +11,7 @@ from learning.models import Role, Submission
 from learning.models.types import utcnow
 from learning.permissions import require, role_required
 from learning.services import cohorts, marking
+from learning.services.fingerprints import highlight
 from learning.services.submissions import resubmissions_left
 
 bp = Blueprint("marking", __name__, url_prefix="/marking")
@@ -83,5 +84,7 @@ def mark(submission_id: int):
         earlier=marking.released_decisions(sub), previous=previous,
         diff=marking.diff_words(previous.text, work.text) if previous else None,
         resubmissions_left=resubmissions_left(sub, task),
+        highlighted=highlight(work.text, [tuple(s) for s in
+                                          (work.originality_report or {}).get("spans", [])]),
         decided=sub.status not in marking.WAITING and not sub.reassess,
     ), 422 if errors else 200

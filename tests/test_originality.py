@@ -1,0 +1,293 @@
+"""Originality check: fingerprints, the index, and answers against the reference essays."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from learning.extensions import db
+from learning.models.originality import Fingerprint, SourceKind, TextSource
+from learning.services import fingerprints as fp
+from learning.services import originality
+
+ESSAYS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "essays"
+ROLES_ESSAY = "essay-roles-of-organisations.txt"
+
+# Two passages of the reference essay, copied word for word.
+COPIED_1 = ("Safeguarding and promoting the welfare of children depends on effective partnership "
+            "working between agencies and professionals all people involved in the welfare of a "
+            "child have a duty to safeguard them.")
+COPIED_2 = ("Social Services – are concerned with the immediate care of a child and they ensure "
+            "that they are safe from harm. They work in partnership with parents and other "
+            "agencies to carry this out.")
+# The same passages lightly edited: punctuation, case, and one word swapped per sentence.
+EDITED_1 = ("SAFEGUARDING and promoting the welfare of children relies on effective partnership "
+            "working between agencies and professionals; all people involved in the welfare of a "
+            "child have a duty to safeguard them!")
+EDITED_2 = ("social services are concerned with the immediate care of a child, and they make sure "
+            "that they are safe from harm... They work in partnership with PARENTS and other "
+            "organisations to carry this out")
+OWN_START = ("In my setting I have seen why people need to talk to each other. When our "
+             "nursery noticed bruising on a toddler we phoned the duty team the same morning. ")
+OWN_MIDDLE = " Looking back on that week, I think the quick phone call mattered most. "
+OWN_END = " I now keep a note of every call so the next person knows what was agreed."
+
+# Written for this test about partnership working; none of it comes from the essays.
+ORIGINAL = """
+Partnership working, as I understand it, means that everybody around a child pools what they
+know instead of guarding it. A childminder might only notice that a boy arrives hungry on
+Mondays; his teacher might see that he flinches when adults raise their voices; the dentist
+might spot untreated decay. Taken one at a time none of these looks serious, but put on the
+same table they tell a story that nobody could read alone. In our preschool the designated
+lead keeps a chronology, so small worries are dated and can be compared later. When a worry
+crosses the threshold she rings the front door service at the council, and afterwards we are
+invited to a strategy meeting or a core group. My part is to bring facts, not guesses, to
+record what I saw in the words the child used, and to follow the plan that is agreed even
+when it feels slow. Good partnership also means challenge: if a referral seems to have
+vanished, I may escalate it politely through the escalation policy. Parents are partners
+too, unless involving them would put the child at greater risk, and we explain our concerns
+to them honestly and early. Trust between agencies grows from small things such as returning
+calls, sharing minutes quickly and remembering names.
+"""
+
+HASH_A_TO_E = 5271772647582334313
+QUESTION = "Explain what is meant by partnership working in the context of safeguarding."
+
+
+@pytest.fixture
+def essays_dir():
+    if not ESSAYS.is_dir() or not list(ESSAYS.glob("*.txt")):
+        pytest.skip(f"reference essays not found in {ESSAYS} (expected beside the repository, "
+                    "in ../shared/reference/essays)")
+    return ESSAYS
+
+
+@pytest.fixture
+def references(app, essays_dir):
+    added, skipped, problems = originality.add_reference_dir(essays_dir)
+    assert problems == [] and added >= 1
+    return essays_dir
+
+
+def covered(text: str, spans, part: str) -> float:
+    """Share of `part`'s characters (it occurs once in text) inside the spans."""
+    start = text.index(part)
+    inside = sum(max(0, min(e, start + len(part)) - max(s, start)) for s, e in spans)
+    return inside / len(part)
+
+
+# ---- pure functions ----
+
+def test_tokens_keep_their_place_in_the_original_text():
+    text = "  The GP’s “Duty” – to SHARE! "
+    tokens = fp.tokenise(text)
+    assert [t.word for t in tokens] == ["the", "gps", "duty", "to", "share"]
+    assert [text[t.start:t.end] for t in tokens] == ["The", "GP’s", "Duty", "to", "SHARE"]
+
+
+def test_quotes_dashes_case_and_accents_do_not_change_the_hashes():
+    plain = "the GP's \"duty\" to share information with the multi-agency team - a naive view"
+    fancy = "The GP’s “duty” to SHARE information; with the multiagency team – a naïve view."
+    assert fp.shingle_hashes(plain) == fp.shingle_hashes(fancy)
+    assert fp.fingerprints(plain) == fp.fingerprints(fancy)
+
+
+def test_hashes_are_stable_signed_64_bit_values():
+    # Fixed value: stored fingerprints must mean the same in every process and release.
+    assert fp.shingle_hash(["a", "b", "c", "d", "e"]) == HASH_A_TO_E
+    words = [t.word for t in fp.tokenise(ORIGINAL)]
+    rolled = fp.shingle_hashes(ORIGINAL)
+    assert rolled == [fp.shingle_hash(words[i:i + fp.K]) for i in range(len(words) - fp.K + 1)]
+    assert all(-(2**63) <= h < 2**63 for h in rolled)
+    assert any(h < 0 for h in rolled) and any(h > 0 for h in rolled)
+
+
+@pytest.mark.parametrize("text", ["", "   \n ", "!!! -- ...", "only four words here"])
+def test_empty_and_short_texts_have_no_shingles_or_matches(text):
+    assert fp.shingle_hashes(text) == []
+    assert fp.fingerprints(text) == []
+    assert fp.matched_spans(text, text) == []
+    assert fp.matched_spans(text, ORIGINAL) == []
+    assert fp.match_share(text, []) == 0.0
+
+
+def test_a_match_shorter_than_the_minimum_passage_is_not_reported():
+    seven = "children are best protected when professionals know"
+    assert fp.matched_spans(seven, seven) == []
+    assert fp.matched_spans(seven, seven, min_words=fp.K) != []
+
+
+def test_winnowing_keeps_a_fingerprint_in_every_window():
+    hashes = fp.shingle_hashes(ORIGINAL)
+    positions = [p for _, p in fp.winnow(hashes)]
+    assert positions == sorted(set(positions))
+    gaps = [b - a for a, b in zip([-1, *positions], [*positions, len(hashes)], strict=True)]
+    assert max(gaps) <= fp.WINDOW
+    assert len(positions) < len(hashes) * 0.6  # and far fewer than every shingle
+
+
+def test_a_swapped_word_does_not_split_a_copied_passage():
+    source = "Intro words first. " + COPIED_1 + " And then something else entirely here."
+    edited = "My own opening line. " + COPIED_1.replace("depends", "relies") + " The end."
+    spans = fp.matched_spans(edited, source)
+    assert len(spans) == 1
+    passage = spans[0]
+    assert edited[passage.answer_start:passage.answer_end] == COPIED_1.replace(
+        "depends", "relies").rstrip(".")
+    assert source[passage.source_start:passage.source_end] == COPIED_1.rstrip(".")
+
+
+def test_match_share_counts_words_inside_passages():
+    answer = "one two three four five six seven eight nine ten"
+    assert fp.match_share(answer, [(0, len("one two three four five"))]) == 0.5
+    assert fp.match_share(answer, [(0, len(answer)), (4, 7)]) == 1.0
+
+
+def test_highlight_cuts_the_text_into_marked_and_unmarked_pieces():
+    text = "abc def ghi jkl"
+    pieces = fp.highlight(text, [(8, 11), (4, 7), (5, 6)])
+    assert pieces == [("abc ", False), ("def", True), (" ", False), ("ghi", True),
+                      (" jkl", False)]
+    assert "".join(p for p, _ in pieces) == text
+    assert fp.highlight(text, []) == [(text, False)]
+    assert fp.highlight("", [(0, 3)]) == []
+
+
+# ---- against the reference essays ----
+
+def test_a_copied_answer_scores_high_and_names_the_essay(references):
+    answer = OWN_START + COPIED_1 + OWN_MIDDLE + COPIED_2 + OWN_END
+    report = originality.check(answer)
+    assert report.share >= 0.4
+    top = report.matches[0]
+    assert (top.kind, top.label) == ("reference", ROLES_ESSAY)
+    for part in (COPIED_1, COPIED_2):
+        assert covered(answer, report.spans, part) >= 0.95
+    assert covered(answer, report.spans, OWN_START) < 0.1
+    # Side by side: each passage carries the essay's own wording.
+    essay = (references / ROLES_ESSAY).read_text(encoding="utf-8-sig")
+    for passage in top.passages:
+        assert essay[passage.source_start:passage.source_end] == passage.source_text
+        assert passage.answer_text == answer[passage.answer_start:passage.answer_end]
+    assert sum(p.words for p in top.passages) >= 60
+
+
+def test_a_lightly_edited_copy_still_scores_high(references):
+    answer = OWN_START + EDITED_1 + OWN_MIDDLE + EDITED_2 + OWN_END
+    report = originality.check(answer)
+    assert report.share >= 0.3
+    assert report.matches[0].label == ROLES_ESSAY
+    for part in (EDITED_1, EDITED_2):
+        assert covered(answer, report.spans, part) >= 0.8
+
+
+def test_an_original_answer_scores_low(references):
+    report = originality.check(ORIGINAL)
+    assert report.words > 180
+    assert report.share < 0.1
+
+
+def test_the_check_is_two_indexed_queries_not_a_loop(references, count_queries):
+    answer = OWN_START + COPIED_1 + OWN_MIDDLE + COPIED_2 + OWN_END
+    with count_queries() as q:
+        originality.check(answer)
+    assert q.count == 2
+    assert "GROUP BY text_fingerprint.source_id" in q.statements[0]
+
+
+def test_a_long_answer_is_queried_in_chunks_with_the_same_result(references):
+    essay = (references / ROLES_ESSAY).read_text(encoding="utf-8-sig")
+    assert len(set(fp.shingle_hashes(essay))) > originality.CHUNK  # more than one chunk
+    ranked = originality.candidates(fp.shingle_hashes(essay), n=5)
+    assert db.session.get(TextSource, ranked[0][0]).label == ROLES_ESSAY
+    report = originality.check(essay)
+    assert report.share > 0.95 and report.matches[0].label == ROLES_ESSAY
+
+
+# ---- learners' submissions ----
+
+def test_a_copy_of_another_learners_submission_names_it(app, make_user):
+    a, b = make_user(), make_user()
+    originality.index_text("submission", "Learner A, task 2.3, version 1", ORIGINAL,
+                           owner_user_id=a.id, ref="sub-1")
+    db.session.commit()
+
+    report = originality.check("I agree with this. " + ORIGINAL, exclude_owner_user_id=b.id)
+    assert report.share > 0.9
+    top = report.matches[0]
+    assert (top.kind, top.owner_user_id, top.ref) == ("submission", a.id, "sub-1")
+
+    # B hands in the same text: stored as B's own, not merged with A's.
+    b_source = originality.index_text(SourceKind.SUBMISSION, "Learner B", ORIGINAL,
+                                      owner_user_id=b.id, ref="sub-2")
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(TextSource)) == 2
+    assert b_source.owner_user_id == b.id
+
+    # A resubmitting their own work is not copying; B's copy of it still shows.
+    mine = originality.check(ORIGINAL, exclude_owner_user_id=a.id)
+    assert [(m.owner_user_id, m.ref) for m in mine.matches] == [(b.id, "sub-2")]
+    only_a = originality.check(ORIGINAL, exclude_owner_user_id=a.id, exclude_ref="sub-2")
+    assert only_a.matches == () and only_a.share == 0.0
+
+
+def test_resubmitting_the_same_text_is_not_indexed_twice(app, make_user):
+    a = make_user()
+    first = originality.index_text("submission", "v1", ORIGINAL, owner_user_id=a.id, ref="s1")
+    again = originality.index_text("submission", "v2", "  " + ORIGINAL.upper(),
+                                   owner_user_id=a.id, ref="s2")
+    db.session.commit()
+    assert again.id == first.id
+    rows = db.session.scalar(select(func.count()).select_from(Fingerprint))
+    assert rows == len(fp.fingerprints(ORIGINAL))
+
+
+def test_the_task_question_is_not_a_match(app, make_user):
+    a, b = make_user(), make_user()
+    originality.index_text("submission", "A", QUESTION + " " + OWN_START + OWN_END,
+                           owner_user_id=a.id)
+    db.session.commit()
+    answer = QUESTION + " " + ORIGINAL
+    assert originality.check(answer, exclude_owner_user_id=b.id).share > 0
+    assert originality.check(answer, exclude_owner_user_id=b.id, ignore=QUESTION).matches == ()
+
+
+def test_forgetting_a_learner_removes_their_texts(app, make_user):
+    a = make_user()
+    originality.index_text("submission", "A", ORIGINAL, owner_user_id=a.id)
+    db.session.commit()
+    assert originality.forget_learner(a.id) == 1
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Fingerprint)) == 0
+    assert originality.check(ORIGINAL).matches == ()
+
+
+# ---- loading reference essays ----
+
+def test_add_reference_dir_reports_bad_files_and_is_idempotent(app, essays_dir, tmp_path):
+    for essay in essays_dir.glob("*.txt"):
+        shutil.copy(essay, tmp_path / essay.name)
+    (tmp_path / "with-bom.txt").write_bytes("\ufeff".encode() + ORIGINAL.encode())
+    (tmp_path / "windows-1252.txt").write_bytes(
+        "Caf\u00e9 culture \u2013 a \u201cdifferent\u201d essay".encode("cp1252") * 5)
+    (tmp_path / "notes.md").write_text("not a reference")
+    count = len(list(essays_dir.glob("*.txt"))) + 1
+
+    added, skipped, problems = originality.add_reference_dir(tmp_path)
+    assert (added, skipped) == (count, 0)
+    assert len(problems) == 1 and "windows-1252.txt" in problems[0]
+    assert "UTF-8" in problems[0]
+    labels = set(db.session.scalars(select(TextSource.label)))
+    assert "with-bom.txt" in labels and "windows-1252.txt" not in labels
+    bom = db.session.scalar(select(TextSource).where(TextSource.label == "with-bom.txt"))
+    assert not bom.text.startswith("\ufeff")
+
+    assert originality.add_reference_dir(tmp_path)[:2] == (0, count)
+
+
+def test_add_reference_dir_with_no_folder_reports_it(app, tmp_path):
+    added, skipped, problems = originality.add_reference_dir(tmp_path / "missing")
+    assert (added, skipped) == (0, 0) and "not a folder" in problems[0]
