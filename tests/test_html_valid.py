@@ -89,7 +89,8 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
     auth.login(make_user("admin"))
     for name, url in {"learners": "/staff/learners",
                       "learner": f"/staff/learners/{learner.id}",
-                      "statistics": f"/quizzes/{quiz.slug}/statistics"}.items():
+                      "statistics": f"/quizzes/{quiz.slug}/statistics",
+                      "criteria": "/staff/criteria"}.items():
         (tmp_path / f"{name}.html").write_text(_page(client, url))
     files = sorted(str(p) for p in tmp_path.glob("*.html"))
     run = subprocess.run(["java", "-jar", str(JAR), "--errors-only", "--format", "json", *files],

@@ -136,3 +136,31 @@ def test_staff_see_every_units_criteria(client, auth, app, make_user):
              if (c := app.extensions["catalog"].criterion(cid))}
     codes = {u.code for u in app.extensions["catalog"].units if u.id in units}
     assert all(code in html for code in codes)
+
+
+def test_progress_per_criterion_for_staff(client, auth, app, make_user, make_cohort,
+                                          make_centre, count_queries):
+    from learning.models import Cohort
+
+    coordinator = make_user("coordinator")
+    centre = make_centre("East College", coordinators=[coordinator])
+    learners = [make_user("learner") for _ in range(3)]
+    cohort = make_cohort("CYP group", learners=learners, centre=centre)
+    db.session.get(Cohort, cohort.id).unit_id = "CYP33"
+    db.session.commit()
+    catalog = app.extensions["catalog"]
+    criterion = catalog.criterion("CYP33-2.3")
+    mapped = [m for m in catalog.modules if "CYP33-2.3" in m.criteria]
+    auth.login(learners[0])
+    for m in mapped:
+        post_form(client, f"/course/{m.slug}", f"/course/{m.slug}/complete")
+    auth.logout()
+    auth.login(coordinator)
+    with count_queries() as q:
+        html = client.get("/staff/criteria").get_data(as_text=True)
+    row = html.split(criterion.text)[1].split("</tr>")[0]
+    assert [c.strip() for c in row.split("<td>")[1:4]] == ["3</td>", "1</td>", "0</td>"]
+    assert q.count <= 8
+    auth.logout()
+    auth.login(make_user("learner"))
+    assert client.get("/staff/criteria").status_code == 403

@@ -265,3 +265,50 @@ def test_copied_answer_is_flagged_to_the_assessor_only(client, auth, people, tas
     assert "matches the reference essay" in page
     work = db.session.scalar(select(SubmittedWork))
     assert work.originality_share >= 0.5
+
+
+def test_full_loop_continues_through_iqa_to_reassessment(client, auth, people, task):
+    """draft -> submit -> achieve -> IQA disagrees -> reassess -> the learner's outcome changes
+    only with the assessor's new decision."""
+    from learning.models import IqaSample, SamplingPlan
+
+    learner, assessor, iqa = people["learner"], people["assessor"], people["iqa"]
+    db.session.add(SamplingPlan(assessor_id=assessor.id, rate=0))
+    db.session.commit()
+    auth.login(learner)
+    _save(client, task, "Agencies share information and plan together around the child.")
+    _submit(client, task)
+    sub = db.session.scalar(select(Submission))
+    auth.logout()
+    auth.login(assessor)
+    _mark(client, sub.id, task, met=True)
+    auth.logout()
+    decision = db.session.scalar(select(Decision))
+
+    auth.login(iqa)
+    sample = db.session.scalar(select(IqaSample).where(IqaSample.decision_id == decision.id))
+    if sample is None:  # not drawn by the plan: the IQA picks it by hand
+        post_form(client, "/iqa/decisions", f"/iqa/decisions/{decision.id}/sample")
+        sample = db.session.scalar(select(IqaSample).where(
+            IqaSample.decision_id == decision.id))
+    review = post_form(client, f"/iqa/samples/{sample.id}", data={
+        "verdict": "disagree", "comments": "The answer does not explain why.",
+        "action": "Reassess 2.3 against the marking guide."})
+    assert review.status_code == 302
+    auth.logout()
+
+    db.session.expire_all()
+    sub = db.session.get(Submission, sub.id)
+    assert sub.reassess and sub.status == "achieved"  # the learner's outcome stands for now
+    auth.login(assessor)
+    assert "IQA action" in client.get("/marking/").get_data(as_text=True)
+    _mark(client, sub.id, task, met=False, actions="Explain why sharing protects the child.")
+    auth.logout()
+
+    db.session.expire_all()
+    sub = db.session.get(Submission, sub.id)
+    assert sub.status == "referred" and not sub.reassess
+    assert db.session.scalar(select(func.count(Decision.id))) == 2  # first decision kept
+    auth.login(learner)
+    feedback = client.get(f"/tasks/{task.slug}/feedback").get_data(as_text=True)
+    assert "Explain why sharing protects the child." in feedback

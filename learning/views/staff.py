@@ -7,7 +7,7 @@ from learning.catalog.access import get_catalog
 from learning.extensions import db
 from learning.models import Role, User
 from learning.permissions import STAFF_ROLES, can_view_learner, require, role_required
-from learning.services import cohorts, progress
+from learning.services import cohorts, criteria_report, progress
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -37,3 +37,11 @@ def learner(user_id: int):
     return render_template("staff/learner.html", learner=learner,
                            course=progress.course_progress(get_catalog(), learner),
                            cohorts=cohorts.current_cohorts(learner))
+
+
+@bp.get("/criteria")
+@role_required(*STAFF_ROLES)
+def criteria():
+    """Progress per assessment criterion across the cohorts the viewer may see."""
+    return render_template("staff/criteria.html",
+                           rows=criteria_report.criteria_progress(current_user, get_catalog()))

@@ -1,0 +1,76 @@
+"""Notifications: in the app always, by SMTP when configured, never failing the action."""
+
+import smtplib
+
+from learning.extensions import db
+from learning.models import Notification
+from learning.services.notify import notify
+from tests.conftest import post_form
+
+
+class FakeSMTP:
+    sent: list = []
+
+    def __init__(self, host, port, timeout=None):
+        self.host, self.port = host, port
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def starttls(self):
+        pass
+
+    def login(self, user, password):
+        pass
+
+    def send_message(self, message):
+        FakeSMTP.sent.append(message)
+
+
+def test_email_sent_when_mail_is_configured(app, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.org")
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    FakeSMTP.sent = []
+    user = make_user("learner", email="amira@example.org")
+    notify(user, "feedback", "Feedback on your answer is ready.", "/tasks/x/feedback")
+    db.session.commit()
+    assert len(FakeSMTP.sent) == 1
+    message = FakeSMTP.sent[0]
+    assert message["To"] == "amira@example.org"
+    assert "/tasks/x/feedback" in message.get_content()
+
+
+def test_mail_failure_keeps_the_in_app_notification(app, make_user, monkeypatch):
+    class Broken(FakeSMTP):
+        def send_message(self, message):
+            raise smtplib.SMTPException("relay refused")
+
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.org")
+    monkeypatch.setattr(smtplib, "SMTP", Broken)
+    user = make_user("learner")
+    notify(user, "feedback", "Ready.", "/x")
+    db.session.commit()
+    assert db.session.query(Notification).filter_by(user_id=user.id).count() == 1
+
+
+def test_no_email_without_mail_server(app, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "")
+    monkeypatch.setattr(smtplib, "SMTP", None)  # would raise if used
+    notify(make_user("learner"), "feedback", "Ready.")
+    db.session.commit()
+
+
+def test_notification_page_and_mark_read(client, auth, make_user):
+    user = make_user("learner")
+    notify(user, "feedback", "Feedback on 'Explaining partnership working' is ready.", "/x")
+    db.session.commit()
+    auth.login(user)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Notifications <span class=\"count\">(1" in page
+    listing = client.get("/notifications/").get_data(as_text=True)
+    assert "Explaining partnership working" in listing and "New: " in listing
+    post_form(client, "/notifications/", "/notifications/read")
+    assert "(1" not in client.get("/dashboard").get_data(as_text=True).split("Notifications")[1][:40]
