@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
+from functools import lru_cache
 
 import bleach
 import markdown
@@ -187,11 +188,19 @@ def render_content(text: str, glossary: dict[str, tuple[str, str]] | None = None
 
 
 def render_text(text: str | None) -> Markup:
-    """Render user-written Markdown (answers, feedback): no headings above h3, sanitised."""
+    """Render short Markdown (quiz text, answers, feedback), sanitised.
+
+    Cached by the text itself: the same question or feedback is rendered once per process,
+    however many learners see it.
+    """
     if not text:
         return Markup("")
-    raw = markdown.markdown(text, extensions=_TEXT_EXTENSIONS, output_format="html")
-    return Markup(sanitise(raw))
+    return Markup(_render_text_cached(text))
+
+
+@lru_cache(maxsize=8192)
+def _render_text_cached(text: str) -> str:
+    return sanitise(markdown.markdown(text, extensions=_TEXT_EXTENSIONS, output_format="html"))
 
 
 def strip_tags(html: str) -> str:
