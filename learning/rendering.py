@@ -195,7 +195,12 @@ def render_text(text: str | None) -> Markup:
     """
     if not text:
         return Markup("")
+    if len(text) > _CACHE_TEXT_UP_TO:  # long answers are rendered each time, not kept
+        return Markup(_render_text_cached.__wrapped__(text))
     return Markup(_render_text_cached(text))
+
+
+_CACHE_TEXT_UP_TO = 2000
 
 
 @lru_cache(maxsize=8192)
