@@ -76,6 +76,7 @@ BLUEPRINTS = (
     "iqa",
     "notifications",
     "staff",
+    "cohorts",
 )
 
 

@@ -72,6 +72,8 @@ def from_environment(instance_path: Path) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "joined-up@localhost"),
         "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
+        # Working days an answer may wait for a first decision before it shows as overdue.
+        "MARKING_TARGET_WORKING_DAYS": int(os.environ.get("MARKING_TARGET_WORKING_DAYS") or 10),
     }
 
 

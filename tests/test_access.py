@@ -12,6 +12,12 @@ MATRIX = {
     "/course": None,
     "/account/password": None,
     "/staff/learners": {"assessor", "iqa", "coordinator", "admin"},
+    "/staff/criteria": {"assessor", "iqa", "coordinator", "admin"},
+    "/cohorts/": {"coordinator", "admin"},
+    "/tasks/": {"learner"},
+    "/marking/": {"assessor"},
+    "/notifications/": None,
+    "/glossary": None,
 }
 
 

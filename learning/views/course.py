@@ -1,13 +1,14 @@
 """The learner's side of the course: dashboard, course overview, module pages, completion."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from learning.catalog.access import get_catalog, quizzes_for_module, unit_quizzes
+from learning.catalog.access import get_catalog, get_quizzes, quizzes_for_module, unit_quizzes
 from learning.forms.course import CompletionForm, UndoCompletionForm
 from learning.models import Role
+from learning.models.types import utcnow
 from learning.permissions import STAFF_ROLES, role_required
-from learning.services import attempts, cohorts, progress
+from learning.services import attempts, cohorts, deadlines, progress
 
 bp = Blueprint("course", __name__)
 
@@ -27,9 +28,13 @@ def dashboard():
     is_learner = current_user.has_role(Role.LEARNER)
     course = progress.course_progress(catalog, current_user) if is_learner else None
     units = cohorts.unit_ids_for(current_user)
+    today = deadlines.local_today(utcnow(), current_app.config.get("DISPLAY_TIMEZONE"))
+    due = (deadlines.learner_deadlines(current_user, catalog, get_quizzes(), today)
+           if is_learner else [])
     return render_template(
         "course/dashboard.html",
         course=course,
+        due=due,
         criteria=progress.criteria_progress(catalog, course, units) if course else [],
         cohorts=cohorts.current_cohorts(current_user),
         is_staff=current_user.has_role(*STAFF_ROLES),

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from learning.catalog.access import get_catalog
@@ -10,7 +19,7 @@ from learning.extensions import db
 from learning.models import Role, Submission
 from learning.models.types import utcnow
 from learning.permissions import require, role_required
-from learning.services import cohorts, marking
+from learning.services import cohorts, deadlines, marking
 from learning.services.fingerprints import highlight
 from learning.services.submissions import resubmissions_left
 
@@ -29,7 +38,12 @@ def queue():
     task_slug = request.args.get("task") or None
     status = request.args.get("status") or None
     rows = marking.queue(current_user, utcnow(), cohort_id, task_slug, status)
+    zone = current_app.config.get("DISPLAY_TIMEZONE")
+    target = current_app.config.get("MARKING_TARGET_WORKING_DAYS", deadlines.MARKING_TARGET_DAYS)
+    overdue = deadlines.overdue_submission_ids(rows, deadlines.local_today(utcnow(), zone),
+                                               target, zone)
     return render_template("marking/queue.html", rows=rows, tasks=get_catalog().tasks,
+                           overdue=overdue, target=target,
                            task_titles={t.slug: t.title for t in get_catalog().tasks},
                            cohorts=cohorts.visible_cohorts(current_user),
                            chosen={"cohort": cohort_id, "task": task_slug, "status": status})

@@ -1,0 +1,195 @@
+"""Forms for running cohorts: details, people, moving a learner, and target dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_wtf import FlaskForm
+from wtforms import Field, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, StopValidation, ValidationError
+from wtforms.widgets import TextInput
+
+#: Dates outside these years are almost certainly typing slips (0226 for 2026).
+_YEARS = (2000, 2100)
+_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+
+
+class UKDateField(Field):
+    """A text box for a date typed the UK way (1/9/2026; 2026-09-01 works too).
+
+    A text box, not <input type="date">: browsers' date pickers are hard to use with some
+    assistive technology and silently drop what they cannot parse, so errors go unexplained.
+
+    Blank is None (validators decide whether that is allowed); anything else that is not a real
+    date gets `invalid` as its message, e.g. "Enter the start date as a real date...".
+    """
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, invalid: str = "", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.invalid = invalid or "Enter a real date, for example 1/9/2026."
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return f"{self.data.day}/{self.data.month}/{self.data.year}" if self.data else ""
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not text:
+            return
+        for fmt in _FORMATS:
+            try:
+                value = dt.datetime.strptime(text, fmt).date()
+            except ValueError:
+                continue
+            if _YEARS[0] <= value.year <= _YEARS[1]:
+                self.data = value
+                return
+        raise ValueError(self.invalid)
+
+    def pre_validate(self, form) -> None:
+        # A bad entry has its message already: don't add "Enter a date" on top of it.
+        if self.process_errors:
+            raise StopValidation()
+
+
+class CohortForm(FlaskForm):
+    """Create or edit a cohort; `unit_id` and `centre_id` choices are set by the view."""
+
+    name = StringField("Cohort name", description="For example: Level 3 Tuesday evening, "
+                       "September 2026. Each cohort needs its own name.",
+                       validators=[InputRequired("Enter a name for the cohort."),
+                                   Length(max=120, message="Keep the name to 120 characters "
+                                          "or fewer.")])
+    starts_on = UKDateField("Start date", description="For example, 1/9/2026.",
+                            validators=[DataRequired("Enter the start date.")],
+                            invalid="Enter the start date as a real date, for example "
+                                    "1/9/2026.")
+    ends_on = UKDateField("End date", description="For example, 31/7/2027. The same as or "
+                          "after the start date.",
+                          validators=[DataRequired("Enter the end date.")],
+                          invalid="Enter the end date as a real date, for example 31/7/2027.")
+    unit_id = SelectField("Qualification unit", description="Learners see this unit's "
+                          "assessment criteria.", validate_choice=False,
+                          validators=[InputRequired("Choose the qualification unit the cohort "
+                                                    "studies.")])
+    centre_id = SelectField("Centre", validate_choice=False)
+
+    def validate_name(self, field) -> None:
+        field.data = (field.data or "").strip()
+        if not field.data:
+            raise StopValidation("Enter a name for the cohort.")
+
+    def validate_ends_on(self, field) -> None:
+        start = self.starts_on.data
+        if field.data and start and field.data < start:
+            raise ValidationError(f"The end date must be the same as or after the start date "
+                                  f"({start.day} {start:%B %Y}).")
+
+    def set_choices(self, units, centres, allow_no_centre: bool) -> None:
+        """Units from the catalog; centres the person manages (admins may pick none)."""
+        self.unit_id.choices = [("", "Choose a unit")] + [
+            (u.id, f"{u.code}: {u.title}") for u in units]
+        self.centre_id.choices = [("", "No centre" if allow_no_centre else "Choose a centre")] + [
+            (str(c.id), c.name) for c in centres]
+        self._units = {u.id for u in units}
+        self._centres = {str(c.id) for c in centres} | ({""} if allow_no_centre else set())
+
+    def validate_unit_id(self, field) -> None:
+        if field.data not in self._units:
+            raise ValidationError("Choose the qualification unit the cohort studies.")
+
+    def validate_centre_id(self, field) -> None:
+        field.data = field.data or ""
+        if field.data not in self._centres:
+            raise ValidationError("Choose the centre that runs the cohort.")
+
+
+class EnrolForm(FlaskForm):
+    email = StringField("Learner's email address", description="The learner must already "
+                        "have an account.",
+                        validators=[InputRequired("Enter the learner's email address."),
+                                    Length(max=254)],
+                        render_kw={"autocomplete": "off", "spellcheck": "false",
+                                   "type": "email"})
+
+    def validate_email(self, field) -> None:
+        field.data = (field.data or "").strip().lower()
+        if "@" not in field.data:
+            raise ValidationError("Enter an email address like name@example.com.")
+
+
+class PersonForm(FlaskForm):
+    """Pick a person from a list (an assessor or an IQA); choices are set by the view."""
+
+    user_id = SelectField("Person", validate_choice=False)
+
+    def validate_user_id(self, field) -> None:
+        if not field.data or field.data not in {value for value, _ in field.choices}:
+            raise ValidationError(self.choose_message)
+
+    choose_message = "Choose a person from the list."
+
+
+class MoveForm(FlaskForm):
+    target = SelectField("Move to", validate_choice=False)
+
+    def validate_target(self, field) -> None:
+        if not field.data or field.data not in {value for value, _ in field.choices}:
+            raise ValidationError("Choose the cohort to move them to.")
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (archive, remove, unassign): only a CSRF token."""
+
+
+class DeadlinesForm(FlaskForm):
+    """One optional date per module, quiz and task; built per catalog by `deadlines_form`."""
+
+    #: field name -> (kind, slug)
+    item_keys: dict[str, tuple[str, str]] = {}
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for name in self.item_keys:
+            f = self[name]
+            if f.errors or f.data is None:
+                continue
+            if self.starts_on and f.data < self.starts_on:
+                f.errors.append(f"{f.label.text}: the date must be on or after the cohort's "
+                                f"start date ({_uk(self.starts_on)}).")
+                ok = False
+            elif self.ends_on and f.data > self.ends_on:
+                f.errors.append(f"{f.label.text}: the date must be on or before the cohort's "
+                                f"end date ({_uk(self.ends_on)}).")
+                ok = False
+        return ok
+
+
+def _uk(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def field_name(kind: str, slug: str) -> str:
+    return f"{kind}-{slug}"
+
+
+def deadlines_form(items, starts_on: dt.date | None, ends_on: dt.date | None, **kwargs):
+    """A DeadlinesForm with one date field per item (kind, slug, title), labelled with its
+    title; blank means no deadline."""
+    fields = {}
+    keys = {}
+    for item in items:
+        name = field_name(item.kind, item.slug)
+        keys[name] = item.key
+        fields[name] = UKDateField(item.title, invalid=f"{item.title}: enter a real date, for "
+                                   "example 14/11/2026, or leave it blank.")
+    form_class = type("CohortDeadlinesForm", (DeadlinesForm,),
+                      {**fields, "item_keys": keys, "starts_on": starts_on,
+                       "ends_on": ends_on})
+    return form_class(**kwargs)

@@ -1,0 +1,441 @@
+"""Running cohorts: create and edit, per-centre access, archive, people, moving learners."""
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from learning.extensions import db
+from learning.models import (
+    AuditEvent,
+    Cohort,
+    CohortStaff,
+    Deadline,
+    Enrolment,
+    ModuleProgress,
+    QuizAttempt,
+    Submission,
+)
+from learning.models.types import utcnow
+from learning.services import cohorts as membership
+from learning.services import progress, submissions
+from tests.conftest import csrf_from, post_form
+
+
+@pytest.fixture
+def world(make_user, make_cohort, make_centre):
+    """Two centres, each with a coordinator and a cohort; an admin; spare staff."""
+    coordinator, other_coordinator = (make_user("coordinator", name="Cora Coordinator"),
+                                      make_user("coordinator", name="Otto Other"))
+    north = make_centre("North College", coordinators=[coordinator])
+    south = make_centre("South College", coordinators=[other_coordinator])
+    learner = make_user("learner", name="Maya Patel", email="maya@example.test")
+    assessor = make_user("assessor", name="Asha Assessor")
+    mine = make_cohort("Tuesday group", learners=[learner], assessors=[assessor], centre=north)
+    theirs = make_cohort("Thursday group", learners=[make_user("learner", name="Olu Outsider")],
+                         centre=south)
+    return {"coordinator": coordinator, "other_coordinator": other_coordinator,
+            "north": north, "south": south, "learner": learner, "assessor": assessor,
+            "mine": mine, "theirs": theirs, "admin": make_user("admin")}
+
+
+def _audits(action: str) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def _cohort_data(world, **overrides):
+    """A valid create/edit form for the North centre, with some fields changed."""
+    return {"name": "Level 3 evening", "starts_on": "2026-09-01", "ends_on": "2027-07-31",
+            "centre_id": str(world["north"].id), **overrides}
+
+
+@pytest.fixture
+def unit_id(app):
+    return app.extensions["catalog"].units[0].id
+
+
+# ---- access ----
+
+ROLES = ["learner", "assessor", "iqa", "coordinator", "admin"]
+
+
+@pytest.mark.parametrize("url", ["/cohorts/", "/cohorts/new"])
+def test_anonymous_is_sent_to_login(client, url):
+    response = client.get(url)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url", ["/cohorts/", "/cohorts/new"])
+def test_role_matrix(client, auth, make_user, role, url):
+    auth.login(make_user(role))
+    expected = 200 if role in ("coordinator", "admin") else 403
+    assert client.get(url).status_code == expected
+
+
+def test_coordinator_sees_and_touches_only_their_centres_cohorts(client, auth, world):
+    auth.login(world["coordinator"])
+    listing = client.get("/cohorts/").get_data(as_text=True)
+    assert "Tuesday group" in listing and "Thursday group" not in listing
+    theirs = world["theirs"].id
+    for url in (f"/cohorts/{theirs}", f"/cohorts/{theirs}/edit", f"/cohorts/{theirs}/deadlines",
+                f"/cohorts/{theirs}/learners/{world['learner'].id}/move"):
+        assert client.get(url).status_code == 403, url
+    token = csrf_from(client.get(f"/cohorts/{world['mine'].id}").get_data(as_text=True))
+    for url in (f"/cohorts/{theirs}/archive", f"/cohorts/{theirs}/learners",
+                f"/cohorts/{theirs}/iqa", f"/cohorts/{theirs}/assessors",
+                f"/cohorts/{theirs}/deadlines"):
+        assert client.post(url, data={"csrf_token": token,
+                                      "email": "maya@example.test"}).status_code == 403, url
+    assert not db.session.get(Cohort, theirs).archived
+    assert client.get("/cohorts/9999").status_code == 404
+
+
+def test_admin_sees_every_cohort(client, auth, world):
+    auth.login(world["admin"])
+    listing = client.get("/cohorts/").get_data(as_text=True)
+    assert "Tuesday group" in listing and "Thursday group" in listing
+    assert client.get(f"/cohorts/{world['theirs'].id}").status_code == 200
+
+
+# ---- create and edit ----
+
+def test_create_validates_and_audits(client, auth, world, unit_id):
+    auth.login(world["coordinator"])
+    page = client.get("/cohorts/new").get_data(as_text=True)
+    assert "North College" in page and "South College" not in page  # only their centres
+
+    blank = post_form(client, "/cohorts/new", data={"name": " ", "centre_id": ""})
+    text = blank.get_data(as_text=True)
+    assert blank.status_code == 200 and "There is a problem" in text
+    for message in ("Enter a name for the cohort.", "Enter the start date.",
+                    "Enter the end date.", "Choose the qualification unit the cohort studies.",
+                    "Choose the centre that runs the cohort."):
+        assert message in text
+    assert "<title>Error: " in text
+
+    backwards = post_form(client, "/cohorts/new", data=_cohort_data(
+        world, unit_id=unit_id, starts_on="2026-09-01", ends_on="2026-08-31"))
+    assert ("The end date must be the same as or after the start date (1 September 2026)."
+            in backwards.get_data(as_text=True))
+
+    nonsense = post_form(client, "/cohorts/new", data=_cohort_data(
+        world, unit_id=unit_id, starts_on="31/02/2026"))
+    assert "Enter the start date as a real date" in nonsense.get_data(as_text=True)
+
+    duplicate = post_form(client, "/cohorts/new", data=_cohort_data(
+        world, unit_id=unit_id, name="tuesday GROUP"))
+    assert "There is already a cohort called tuesday GROUP" in duplicate.get_data(as_text=True)
+
+    other_centre = post_form(client, "/cohorts/new", data=_cohort_data(
+        world, unit_id=unit_id, centre_id=str(world["south"].id)))
+    assert "Choose the centre that runs the cohort." in other_centre.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Cohort.id))) == 2
+
+    made = post_form(client, "/cohorts/new", data=_cohort_data(
+        world, unit_id=unit_id, name="  Level 3 evening ", starts_on="1/9/2026"))
+    assert made.status_code == 302
+    cohort = db.session.scalar(select(Cohort).where(Cohort.name == "Level 3 evening"))
+    assert (cohort.starts_on, cohort.ends_on) == (date(2026, 9, 1), date(2027, 7, 31))
+    assert cohort.unit_id == unit_id and cohort.centre_id == world["north"].id
+    assert made.headers["Location"].endswith(f"/cohorts/{cohort.id}")
+    assert [e.subject_id for e in _audits("cohort.create")] == [str(cohort.id)]
+
+
+def test_same_day_start_and_end_is_allowed(client, auth, world, unit_id):
+    auth.login(world["coordinator"])
+    made = post_form(client, "/cohorts/new", data=_cohort_data(
+        world, unit_id=unit_id, starts_on="2026-09-01", ends_on="2026-09-01"))
+    assert made.status_code == 302
+
+
+def test_edit_changes_details_and_audits(client, auth, world, unit_id):
+    cohort = world["mine"]
+    auth.login(world["coordinator"])
+    form = client.get(f"/cohorts/{cohort.id}/edit").get_data(as_text=True)
+    assert 'value="Tuesday group"' in form
+    url = f"/cohorts/{cohort.id}/edit"
+    clash = post_form(client, url, data=_cohort_data(world, unit_id=unit_id,
+                                                     name="Thursday group"))
+    assert "There is already a cohort called Thursday group" in clash.get_data(as_text=True)
+    bad = post_form(client, url, data=_cohort_data(world, unit_id=unit_id,
+                                                   ends_on="2026-01-01"))
+    assert "The end date must be the same as or after the start date" in bad.get_data(
+        as_text=True)
+    saved = post_form(client, url, data=_cohort_data(world, unit_id=unit_id,
+                                                     name="Tuesday group"))
+    assert saved.status_code == 302
+    db.session.refresh(cohort)
+    assert cohort.starts_on == date(2026, 9, 1) and cohort.unit_id == unit_id
+    [event] = _audits("cohort.update")
+    assert event.detail["changes"]["starts_on"] == [None, "2026-09-01"]
+    assert "name" not in event.detail["changes"]
+
+
+# ---- archive ----
+
+def test_archive_hides_the_cohort_and_keeps_learners_work(client, auth, world, app):
+    cohort, learner = world["mine"], world["learner"]
+    module = app.extensions["catalog"].modules[0]
+    progress.mark_complete(learner, module)
+    auth.login(world["coordinator"])
+    archived = post_form(client, f"/cohorts/{cohort.id}", f"/cohorts/{cohort.id}/archive")
+    assert archived.status_code == 302
+    assert "Its learners&#39; work is kept." in client.get(archived.headers["Location"]).get_data(
+        as_text=True)
+    db.session.refresh(cohort)
+    assert cohort.archived
+    assert "Tuesday group" not in client.get("/cohorts/").get_data(as_text=True)
+    shown = client.get("/cohorts/?archived=1").get_data(as_text=True)
+    assert "Tuesday group" in shown and "Archived" in shown
+    enrolment = db.session.scalar(select(Enrolment).where(Enrolment.cohort_id == cohort.id))
+    assert enrolment.left_at is None
+    assert db.session.scalar(select(ModuleProgress).where(
+        ModuleProgress.user_id == learner.id)).completed_at is not None
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert "Maya Patel" in page and "This cohort is archived" in page
+    assert post_form(client, f"/cohorts/{cohort.id}", f"/cohorts/{cohort.id}/unarchive",
+                     ).status_code == 302
+    db.session.refresh(cohort)
+    assert not cohort.archived
+    assert [len(_audits(a)) for a in ("cohort.archive", "cohort.unarchive")] == [1, 1]
+
+
+# ---- people ----
+
+def test_enrol_by_email_and_remove_keeps_history(client, auth, world, make_user, app):
+    cohort = world["mine"]
+    newcomer = make_user("learner", name="Nia Newcomer", email="nia@example.test")
+    make_user("assessor", email="not-a-learner@example.test")
+    auth.login(world["coordinator"])
+    url = f"/cohorts/{cohort.id}"
+    for email, message in (("", "Enter the learner&#39;s email address."),
+                           ("nobody@example.test", "There is no learner account"),
+                           ("not-a-learner@example.test", "There is no learner account"),
+                           ("MAYA@example.test", "Maya Patel is already in this cohort.")):
+        response = post_form(client, url, f"{url}/learners", data={"email": email})
+        assert response.status_code == 200
+        assert message in response.get_data(as_text=True), email
+    added = post_form(client, url, f"{url}/learners", data={"email": " Nia@Example.test "})
+    assert added.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "Nia Newcomer" in page and "2 learners in Tuesday group" in page
+
+    progress.mark_complete(newcomer, app.extensions["catalog"].modules[0])
+    removed = post_form(client, url, f"{url}/learners/{newcomer.id}/remove",
+                        follow_redirects=True)
+    assert "Nia Newcomer is no longer in Tuesday group. Their work is kept." in (
+        removed.get_data(as_text=True))
+    assert "Nia Newcomer" not in client.get(url).get_data(as_text=True)
+    rows = list(db.session.scalars(select(Enrolment).where(Enrolment.user_id == newcomer.id)))
+    assert len(rows) == 1 and rows[0].left_at is not None
+    assert db.session.scalar(select(func.count(ModuleProgress.id)).where(
+        ModuleProgress.user_id == newcomer.id)) == 1
+    assert post_form(client, url, f"{url}/learners/{newcomer.id}/remove").status_code == 404
+    by_coordinator = [(e.action, e.detail["learner_id"]) for e in _audits("cohort.enrol")
+                      + _audits("cohort.remove") if e.actor_id == world["coordinator"].id]
+    assert by_coordinator == [("cohort.enrol", newcomer.id), ("cohort.remove", newcomer.id)]
+
+
+def test_learner_reference_is_shown(client, auth, world):
+    world["learner"].learner_ref = "ULN-12345"
+    db.session.commit()
+    auth.login(world["coordinator"])
+    assert "ULN-12345" in client.get(f"/cohorts/{world['mine'].id}").get_data(as_text=True)
+
+
+def _quiz_attempt(learner, slug, passed=True):
+    now = utcnow()
+    db.session.add(QuizAttempt(user_id=learner.id, quiz_slug=slug, quiz_version="v1", number=1,
+                               state="submitted", started_at=now, submitted_at=now,
+                               settings={"counts_toward_completion": True, "pass_mark": 80},
+                               questions=[], max_marks=1, marks=1, percent=100,
+                               passed=passed))
+    db.session.commit()
+
+
+def test_moving_a_learner_keeps_their_work_and_shows_it_in_the_new_cohort(
+        client, auth, world, make_user, make_cohort, app):
+    learner, old = world["learner"], world["mine"]
+    new_assessor = make_user("assessor", name="Nadia New")
+    new = make_cohort("Wednesday group", assessors=[new_assessor], centre=world["north"])
+    catalog = app.extensions["catalog"]
+    task = catalog.tasks[0]
+    progress.mark_complete(learner, catalog.modules[0])
+    _quiz_attempt(learner, next(iter(app.extensions["quizzes"])))
+    sub = submissions.get_or_create(learner, task)
+    submissions.save_draft(sub, "My answer about partnership working.", None, utcnow())
+    submissions.submit(sub, task, learner, True, "", utcnow())
+    before = {model: db.session.scalar(select(func.count(model.id)).where(column == learner.id))
+              for model, column in ((ModuleProgress, ModuleProgress.user_id),
+                                    (QuizAttempt, QuizAttempt.user_id),
+                                    (Submission, Submission.learner_id))}
+
+    auth.login(world["coordinator"])
+    url = f"/cohorts/{old.id}/learners/{learner.id}/move"
+    form = client.get(url).get_data(as_text=True)
+    assert "Wednesday group" in form and "Thursday group" not in form  # their centres only
+    wrong = post_form(client, url, data={"target": str(world["theirs"].id)})
+    assert "Choose the cohort to move them to." in wrong.get_data(as_text=True)
+    moved = post_form(client, url, data={"target": str(new.id)})
+    assert moved.status_code == 302
+
+    enrolments = list(db.session.scalars(select(Enrolment).where(
+        Enrolment.user_id == learner.id).order_by(Enrolment.id)))
+    assert [(e.cohort_id, e.left_at is None) for e in enrolments] == [(old.id, False),
+                                                                      (new.id, True)]
+    after = {model: db.session.scalar(select(func.count(model.id)).where(column == learner.id))
+             for model, column in ((ModuleProgress, ModuleProgress.user_id),
+                                   (QuizAttempt, QuizAttempt.user_id),
+                                   (Submission, Submission.learner_id))}
+    assert after == before and all(after.values())
+    assert "Maya Patel" in client.get(f"/cohorts/{new.id}").get_data(as_text=True)
+    assert "Maya Patel" not in client.get(f"/cohorts/{old.id}").get_data(as_text=True)
+    [event] = _audits("cohort.move")
+    assert event.detail == {"from_cohort": old.id, "to_cohort": new.id}
+
+    # The new cohort's assessor now has the submitted work in their queue; the old one not.
+    auth.logout()
+    auth.login(new_assessor)
+    assert "Maya Patel" in client.get("/marking/").get_data(as_text=True)
+    auth.logout()
+    auth.login(world["assessor"])
+    assert "Maya Patel" not in client.get("/marking/").get_data(as_text=True)
+
+
+def test_assessors_are_added_and_removed(client, auth, world, make_user):
+    cohort = world["mine"]
+    second = make_user("assessor", name="Ben Second")
+    auth.login(world["coordinator"])
+    url = f"/cohorts/{cohort.id}"
+    empty = post_form(client, url, f"{url}/assessors", data={"assessor-user_id": ""})
+    assert "Choose the assessor to add." in empty.get_data(as_text=True)
+    assert post_form(client, url, f"{url}/assessors",
+                     data={"assessor-user_id": str(second.id)}).status_code == 302
+    staff = set(db.session.execute(select(CohortStaff.user_id, CohortStaff.role).where(
+        CohortStaff.cohort_id == cohort.id)))
+    assert staff == {(world["assessor"].id, "assessor"), (second.id, "assessor")}
+    assert post_form(client, url, f"{url}/staff/{world['assessor'].id}/assessor/remove",
+                     ).status_code == 302
+    assert set(db.session.scalars(select(CohortStaff.user_id).where(
+        CohortStaff.cohort_id == cohort.id))) == {second.id}
+    assert len(_audits("cohort.unassign")) == 1
+
+
+def test_assigning_a_new_iqa_replaces_the_previous_one(client, auth, world, make_user):
+    cohort = world["mine"]
+    first, second = make_user("iqa", name="Ivy First"), make_user("iqa", name="Ian Second")
+    learner_only = make_user("learner")
+    auth.login(world["coordinator"])
+    url = f"/cohorts/{cohort.id}"
+    assert post_form(client, url, f"{url}/iqa", data={"iqa-user_id": str(first.id)}
+                     ).status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "Ivy First" in page and "Replace IQA" in page
+    not_iqa = post_form(client, url, f"{url}/iqa", data={"iqa-user_id": str(learner_only.id)})
+    assert "Choose the internal quality assurer." in not_iqa.get_data(as_text=True)
+    replaced = post_form(client, url, f"{url}/iqa", data={"iqa-user_id": str(second.id)},
+                         follow_redirects=True)
+    assert "Ian Second is now the IQA for Tuesday group, in place of Ivy First." in (
+        replaced.get_data(as_text=True))
+    iqas = list(db.session.scalars(select(CohortStaff.user_id).where(
+        CohortStaff.cohort_id == cohort.id, CohortStaff.role == "iqa")))
+    assert iqas == [second.id]
+    assert [e.detail["user_id"] for e in _audits("cohort.unassign")] == [first.id]
+    assert [e.detail["user_id"] for e in _audits("cohort.assign")
+            if e.detail["role"] == "iqa"] == [first.id, second.id]
+
+
+# ---- deadlines ----
+
+def test_deadlines_save_validate_and_clear(client, auth, world, app):
+    cohort = world["mine"]
+    cohort.starts_on, cohort.ends_on = date(2026, 9, 1), date(2027, 7, 31)
+    db.session.commit()
+    catalog, quizzes = app.extensions["catalog"], app.extensions["quizzes"]
+    module, task = catalog.modules[0], catalog.tasks[0]
+    quiz = next(iter(quizzes.values()))
+    auth.login(world["coordinator"])
+    url = f"/cohorts/{cohort.id}/deadlines"
+    page = client.get(url).get_data(as_text=True)
+    # One labelled date input per item.
+    inputs = re.findall(r'<input [^>]*name="(module|quiz|task)-', page)
+    assert len(inputs) == len(catalog.modules) + len(quizzes) + len(catalog.tasks)
+    assert f'<label class="label" for="module-{module.slug}">Module {module.order}: ' in page
+    assert f">{task.title}</label>" in page
+
+    bad = post_form(client, url, data={f"module-{module.slug}": "2026-13-01",
+                                       f"task-{task.slug}": "2026-08-01"})
+    text = bad.get_data(as_text=True)
+    assert "enter a real date" in text
+    assert "the date must be on or after the cohort&#39;s start date (1 September 2026)" in text
+    assert db.session.scalar(select(func.count(Deadline.id))) == 0
+
+    saved = post_form(client, url, data={f"module-{module.slug}": "2026-10-01",
+                                         f"quiz-{quiz.slug}": "15/10/2026",
+                                         f"task-{task.slug}": "2026-11-01"})
+    assert saved.status_code == 302
+    rows = {(d.item_kind, d.item_slug): d.due_on for d in db.session.scalars(select(Deadline))}
+    assert rows == {("module", module.slug): date(2026, 10, 1),
+                    ("quiz", quiz.slug): date(2026, 10, 15),
+                    ("task", task.slug): date(2026, 11, 1)}
+    again = client.get(url).get_data(as_text=True)
+    assert 'value="15/10/2026"' in again
+    assert "1 October 2026" in client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+
+    # Blank clears; the rest stay.
+    post_form(client, url, data={f"quiz-{quiz.slug}": "2026-10-15",
+                                 f"task-{task.slug}": "2026-11-02"})
+    rows = {(d.item_kind, d.item_slug): d.due_on for d in db.session.scalars(select(Deadline))}
+    assert rows == {("quiz", quiz.slug): date(2026, 10, 15),
+                    ("task", task.slug): date(2026, 11, 2)}
+    events = _audits("cohort.deadlines")
+    assert len(events) == 2
+    assert {c["item"] for c in events[1].detail["changes"]} == {f"module:{module.slug}",
+                                                                 f"task:{task.slug}"}
+
+
+# ---- performance ----
+
+def test_cohort_page_query_count_is_fixed(client, auth, world, make_user, app, count_queries):
+    cohort, catalog = world["mine"], app.extensions["catalog"]
+    db.session.add(Deadline(cohort_id=cohort.id, item_kind="module",
+                            item_slug=catalog.modules[0].slug, due_on=date(2026, 1, 1)))
+    db.session.add(Deadline(cohort_id=cohort.id, item_kind="task",
+                            item_slug=catalog.tasks[0].slug, due_on=date(2026, 1, 1)))
+    db.session.add(Deadline(cohort_id=cohort.id, item_kind="quiz",
+                            item_slug=next(iter(app.extensions["quizzes"])),
+                            due_on=date(2026, 1, 1)))
+    db.session.commit()
+    auth.login(world["coordinator"])
+    url = f"/cohorts/{cohort.id}"
+    db.session.commit()  # expire what the test loaded, as a fresh request would find it
+    with count_queries() as few:
+        client.get(url)
+    for n in range(10):
+        learner = make_user("learner", name=f"Extra {n}")
+        membership.enrol(learner, cohort)
+        progress.mark_complete(learner, catalog.modules[0])
+        _quiz_attempt(learner, next(iter(app.extensions["quizzes"])), passed=bool(n % 2))
+    db.session.commit()
+    with count_queries() as many:
+        page = client.get(url).get_data(as_text=True)
+    assert "11 learners in Tuesday group" in page
+    assert many.count == few.count, many.statements
+    assert "Overdue" in page
+
+
+def test_a_name_taken_at_the_same_moment_is_reported_not_a_crash(world, monkeypatch):
+    from learning.services import cohort_admin
+
+    monkeypatch.setattr(cohort_admin, "name_taken", lambda name, exclude_id=None: False)
+    with pytest.raises(cohort_admin.CohortError) as caught:
+        cohort_admin.create_cohort(world["coordinator"], name="Tuesday group", starts_on=None,
+                                   ends_on=None, unit_id=None, centre_id=world["north"].id)
+    assert caught.value.field == "name"
+    with pytest.raises(cohort_admin.CohortError):
+        cohort_admin.update_cohort(world["mine"], world["coordinator"], name="Thursday group",
+                                   starts_on=None, ends_on=None, unit_id=None,
+                                   centre_id=world["north"].id)
+    assert db.session.get(Cohort, world["mine"].id).name == "Tuesday group"

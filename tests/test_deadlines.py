@@ -1,0 +1,330 @@
+"""Deadlines: the overdue rules (pure), the UK calendar boundary, and the queries around them."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from learning.extensions import db
+from learning.models import Deadline, QuizAttempt
+from learning.models.types import utcnow
+from learning.services import cohort_admin, progress, submissions
+from learning.services import cohorts as membership
+from learning.services.deadlines import (
+    DeadlineStatus,
+    LearnerRecord,
+    attempt_finishes_quiz,
+    cohort_overdue_counts,
+    is_done,
+    learner_deadlines,
+    local_today,
+    marking_cutoff,
+    marking_overdue,
+    overdue_marking,
+    records_for,
+    status_on,
+    working_days_between,
+)
+
+DUE = date(2026, 6, 10)  # a Wednesday in British Summer Time
+
+
+# ---- pure rules ----
+
+def test_today_is_the_uk_date_not_the_utc_date():
+    # 23:30 UTC on 10 June is 00:30 on 11 June in London (BST, UTC+1).
+    just_after_midnight_bst = datetime(2026, 6, 10, 23, 30, tzinfo=UTC)
+    assert local_today(just_after_midnight_bst) == date(2026, 6, 11)
+    assert local_today(datetime(2026, 6, 10, 22, 59, tzinfo=UTC)) == date(2026, 6, 10)
+    # In winter London is on UTC: 23:30 UTC is still the same day.
+    assert local_today(datetime(2026, 1, 10, 23, 30, tzinfo=UTC)) == date(2026, 1, 10)
+
+
+def test_status_around_the_due_date():
+    assert status_on(DUE, False, DUE - timedelta(days=1)) == (DeadlineStatus.DUE, 0)
+    assert status_on(DUE, False, DUE) == (DeadlineStatus.DUE, 0)  # the last day to finish
+    assert status_on(DUE, False, DUE + timedelta(days=1)) == (DeadlineStatus.OVERDUE, 1)
+    assert status_on(DUE, False, DUE + timedelta(days=9)) == (DeadlineStatus.OVERDUE, 9)
+    assert status_on(DUE, True, DUE + timedelta(days=9)) == (DeadlineStatus.DONE, 0)
+
+
+def test_bst_midnight_makes_an_item_overdue():
+    """At 00:30 BST on the 11th a learner with an item due on the 10th is overdue, although
+    the UTC date is still the 10th."""
+    now = datetime(2026, 6, 10, 23, 30, tzinfo=UTC)
+    assert now.date() == DUE
+    assert status_on(DUE, False, local_today(now)) == (DeadlineStatus.OVERDUE, 1)
+    assert status_on(DUE, False, local_today(now - timedelta(hours=1))) == (DeadlineStatus.DUE,
+                                                                           0)
+
+
+def test_module_is_done_when_completed():
+    assert not is_done("module", "m1", LearnerRecord())
+    assert is_done("module", "m1", LearnerRecord(completed_modules=frozenset({"m1"})))
+
+
+@pytest.mark.parametrize(("passed", "counts", "finishes"), [
+    (True, True, True),
+    (False, True, False),  # counts toward completion: a failed attempt is not enough
+    (None, True, False),
+    (False, False, True),  # practice quiz: any submitted attempt finishes it
+    (True, False, True),
+])
+def test_quiz_attempt_finishes_quiz(passed, counts, finishes):
+    assert attempt_finishes_quiz(passed, {"counts_toward_completion": counts}) is finishes
+
+
+def test_quiz_settings_default_to_counting():
+    assert not attempt_finishes_quiz(False, {})
+
+
+@pytest.mark.parametrize(("status", "done"), [
+    (None, False),  # never started
+    ("draft", False),
+    ("submitted", True),
+    ("being_marked", True),
+    ("referred", False),  # back with the learner until they resubmit
+    ("achieved", True),
+])
+def test_task_done_rule(status, done):
+    record = LearnerRecord(task_status={"t1": status} if status else {})
+    assert is_done("task", "t1", record) is done
+
+
+def test_unknown_kind_is_an_error():
+    with pytest.raises(ValueError):
+        is_done("essay", "x", LearnerRecord())
+
+
+def test_working_days():
+    monday = date(2026, 6, 8)
+    assert working_days_between(monday, monday) == 0
+    assert working_days_between(monday, monday + timedelta(days=1)) == 1
+    assert working_days_between(monday, monday + timedelta(days=5)) == 4  # Saturday
+    assert working_days_between(monday, monday + timedelta(days=7)) == 5  # next Monday
+    assert working_days_between(monday, monday + timedelta(days=14)) == 10
+    assert working_days_between(monday, monday + timedelta(days=15)) == 11
+    friday = date(2026, 6, 12)
+    assert working_days_between(friday, friday + timedelta(days=3)) == 1  # Monday
+    assert working_days_between(monday, monday - timedelta(days=3)) == 0
+
+
+def test_marking_cutoff_agrees_with_working_days():
+    start = date(2026, 1, 1)
+    for offset in range(40):
+        today = start + timedelta(days=offset)
+        for days in (1, 5, 10):
+            cutoff = marking_cutoff(today, days)
+            assert working_days_between(cutoff, today) > days
+            assert working_days_between(cutoff + timedelta(days=1), today) <= days
+
+
+def test_marking_overdue_uses_the_uk_date_of_submission():
+    # Submitted at 00:30 BST on Tuesday 9 June (23:30 UTC Monday).
+    submitted = datetime(2026, 6, 8, 23, 30, tzinfo=UTC)
+    assert not marking_overdue(submitted, date(2026, 6, 23))  # 10 working days
+    assert marking_overdue(submitted, date(2026, 6, 24))  # 11
+
+
+# ---- queries ----
+
+@pytest.fixture
+def course(app):
+    catalog, quizzes = app.extensions["catalog"], app.extensions["quizzes"]
+    return {"catalog": catalog, "quizzes": quizzes, "module": catalog.modules[0],
+            "task": catalog.tasks[0], "quiz": next(iter(quizzes.values()))}
+
+
+def _attempt(learner, slug, passed, counts=True, state="submitted", number=1):
+    now = utcnow()
+    db.session.add(QuizAttempt(
+        user_id=learner.id, quiz_slug=slug, quiz_version="v1", number=number, state=state,
+        started_at=now, submitted_at=now if state == "submitted" else None,
+        settings={"counts_toward_completion": counts, "pass_mark": 80}, questions=[],
+        max_marks=1, passed=passed))
+    db.session.commit()
+
+
+def _submit(learner, task, when=None):
+    sub = submissions.get_or_create(learner, task)
+    submissions.save_draft(sub, "An answer about working together.", None, utcnow())
+    submissions.submit(sub, task, learner, True, "", utcnow())
+    if when is not None:
+        sub.submitted_at = when
+        sub.rounds[-1].submitted_at = when
+        db.session.commit()
+    return sub
+
+
+def _deadlines(cohort, course, due=DUE):
+    for kind, slug in (("module", course["module"].slug), ("quiz", course["quiz"].slug),
+                       ("task", course["task"].slug)):
+        db.session.add(Deadline(cohort_id=cohort.id, item_kind=kind, item_slug=slug,
+                                due_on=due))
+    db.session.commit()
+
+
+def test_records_for_reads_what_each_learner_did(make_user, course):
+    a, b = make_user("learner"), make_user("learner")
+    progress.mark_complete(a, course["module"])
+    progress.record_visit(b, course["module"])  # started, not complete
+    _attempt(a, course["quiz"].slug, passed=False)
+    _attempt(a, course["quiz"].slug, passed=True, number=2)
+    _attempt(b, course["quiz"].slug, passed=None, state="in_progress")
+    _submit(a, course["task"])
+    submissions.get_or_create(b, course["task"])
+    records = records_for([a.id, b.id])
+    assert records[a.id].completed_modules == {course["module"].slug}
+    assert records[a.id].finished_quizzes == {course["quiz"].slug}
+    assert records[a.id].task_status == {course["task"].slug: "submitted"}
+    assert records[b.id] == LearnerRecord(task_status={course["task"].slug: "draft"})
+
+
+def test_learner_deadlines_for_each_kind(make_user, make_cohort, course):
+    learner = make_user("learner")
+    cohort = make_cohort("Tuesday group", learners=[learner])
+    _deadlines(cohort, course)
+    day_after = DUE + timedelta(days=1)
+
+    def statuses(today):
+        return {d.kind: (d.status, d.days_overdue) for d in learner_deadlines(
+            learner, course["catalog"], course["quizzes"], today)}
+
+    assert statuses(DUE) == {k: (DeadlineStatus.DUE, 0) for k in ("module", "quiz", "task")}
+    assert statuses(day_after) == {k: (DeadlineStatus.OVERDUE, 1)
+                                   for k in ("module", "quiz", "task")}
+
+    progress.mark_complete(learner, course["module"])
+    _attempt(learner, course["quiz"].slug, passed=False)
+    _submit(learner, course["task"])
+    assert statuses(day_after) == {"module": (DeadlineStatus.DONE, 0),
+                                   "quiz": (DeadlineStatus.OVERDUE, 1),
+                                   "task": (DeadlineStatus.DONE, 0)}
+    _attempt(learner, course["quiz"].slug, passed=True, number=2)
+    assert statuses(day_after)["quiz"] == (DeadlineStatus.DONE, 0)
+
+    # A referral puts the task back with the learner until they resubmit.
+    sub = submissions.get_submission(learner, course["task"])
+    sub.status = "referred"
+    db.session.commit()
+    assert statuses(day_after)["task"] == (DeadlineStatus.OVERDUE, 1)
+
+    rows = learner_deadlines(learner, course["catalog"], course["quizzes"], day_after)
+    assert {r.title for r in rows} == {f"Module {course['module'].order}: "
+                                       f"{course['module'].title}", course["quiz"].title,
+                                       course["task"].title}
+    assert all(r.cohort_name == "Tuesday group" for r in rows)
+
+
+def test_learner_deadlines_at_midnight_bst(make_user, make_cohort, course):
+    learner = make_user("learner")
+    _deadlines(make_cohort(learners=[learner]), course)
+    now = datetime(2026, 6, 10, 23, 30, tzinfo=UTC)  # 00:30 on 11 June in London
+    rows = learner_deadlines(learner, course["catalog"], course["quizzes"], local_today(now))
+    assert {r.status for r in rows} == {DeadlineStatus.OVERDUE}
+
+
+def test_practice_quiz_needs_only_a_submitted_attempt(make_user, make_cohort, course):
+    learner = make_user("learner")
+    _deadlines(make_cohort(learners=[learner]), course)
+    _attempt(learner, course["quiz"].slug, passed=False, counts=False)
+    rows = learner_deadlines(learner, course["catalog"], course["quizzes"], DUE + timedelta(1))
+    assert next(r for r in rows if r.kind == "quiz").status is DeadlineStatus.DONE
+
+
+def test_learner_deadlines_earliest_date_and_current_cohorts_only(
+        make_user, make_cohort, make_centre, course):
+    coordinator = make_user("coordinator")
+    centre = make_centre(coordinators=[coordinator])
+    learner = make_user("learner")
+    first = make_cohort("First", learners=[learner], centre=centre)
+    second = make_cohort("Second", learners=[learner], centre=centre)
+    db.session.add_all([
+        Deadline(cohort_id=first.id, item_kind="module", item_slug=course["module"].slug,
+                 due_on=DUE),
+        Deadline(cohort_id=second.id, item_kind="module", item_slug=course["module"].slug,
+                 due_on=DUE - timedelta(days=5)),
+        Deadline(cohort_id=second.id, item_kind="module", item_slug="no-longer-exists",
+                 due_on=DUE)])
+    db.session.commit()
+    [row] = learner_deadlines(learner, course["catalog"], course["quizzes"], DUE)
+    assert (row.due_on, row.cohort_name, row.status, row.days_overdue) == (
+        DUE - timedelta(days=5), "Second", DeadlineStatus.OVERDUE, 5)
+    cohort_admin.remove_learner(second, learner, coordinator)
+    [row] = learner_deadlines(learner, course["catalog"], course["quizzes"], DUE)
+    assert (row.due_on, row.status) == (DUE, DeadlineStatus.DUE)
+    cohort_admin.set_archived(first, True, coordinator)
+    assert learner_deadlines(learner, course["catalog"], course["quizzes"], DUE) == []
+
+
+def test_cohort_counts(make_user, make_cohort, course, count_queries):
+    learners = [make_user("learner") for _ in range(3)]
+    cohort = make_cohort("Counted", learners=learners)
+    empty = make_cohort("No deadlines", learners=[make_user("learner")])
+    _deadlines(cohort, course)
+    progress.mark_complete(learners[0], course["module"])
+    _attempt(learners[0], course["quiz"].slug, passed=True)
+    _submit(learners[1], course["task"])
+    counts = cohort_overdue_counts([cohort.id, empty.id], DUE + timedelta(days=2))
+    by_kind = {i.kind: (i.done, i.overdue, i.not_yet_due) for i in counts[cohort.id].items}
+    assert by_kind == {"module": (1, 2, 0), "quiz": (1, 2, 0), "task": (1, 2, 0)}
+    assert counts[cohort.id].overdue_by_learner == {learners[0].id: 1, learners[1].id: 2,
+                                                    learners[2].id: 3}
+    assert counts[cohort.id].learners_overdue == 3
+    assert counts[empty.id].items == () and counts[empty.id].learners == 1
+    before = cohort_overdue_counts([cohort.id], DUE)[cohort.id]
+    assert {(i.done, i.overdue, i.not_yet_due) for i in before.items} == {(1, 0, 2)}
+
+    ids = [cohort.id, empty.id]
+    with count_queries() as few:
+        cohort_overdue_counts(ids, DUE)
+    for learner in [make_user("learner") for _ in range(8)]:
+        membership.enrol(learner, cohort)
+        progress.mark_complete(learner, course["module"])
+    db.session.commit()
+    with count_queries() as many:
+        counts = cohort_overdue_counts(ids, DUE)
+    assert counts[ids[0]].learners == 11
+    assert many.count == few.count <= 5
+
+
+def test_overdue_marking(make_user, make_cohort, course):
+    assessor, other = make_user("assessor"), make_user("assessor")
+    old, recent, elsewhere, draft = (make_user("learner", name=n) for n in
+                                     ("Old", "Recent", "Elsewhere", "Draft"))
+    make_cohort("Mine", learners=[old, recent, draft], assessors=[assessor])
+    make_cohort("Theirs", learners=[elsewhere], assessors=[other])
+    today = date(2026, 6, 24)  # Wednesday
+    # Tuesday 9 June at 00:30 BST: 11 working days before today.
+    eleven = datetime(2026, 6, 8, 23, 30, tzinfo=UTC)
+    # Wednesday 10 June at 09:00: 10 working days, on target.
+    ten = datetime(2026, 6, 10, 8, 0, tzinfo=UTC)
+    _submit(old, course["task"], when=eleven)
+    _submit(recent, course["task"], when=ten)
+    _submit(elsewhere, course["task"], when=eleven)
+    submissions.get_or_create(draft, course["task"])
+    rows = overdue_marking(assessor, today)
+    assert [(r.submission.learner.name, r.submitted_on, r.working_days) for r in rows] == [
+        ("Old", date(2026, 6, 9), 11)]
+    assert [r.submission.learner.name for r in overdue_marking(assessor, today, days=5)] == [
+        "Old", "Recent"]
+    assert [r.submission.learner.name for r in overdue_marking(other, today)] == ["Elsewhere"]
+    # Decided work is no longer waiting.
+    sub = rows[0].submission
+    sub.status = "achieved"
+    db.session.commit()
+    assert overdue_marking(assessor, today) == []
+
+
+def test_learner_dashboard_data_via_service_matches_cohort_page(client, auth, make_user,
+                                                              make_cohort, make_centre,
+                                                              course):
+    coordinator = make_user("coordinator")
+    learner = make_user("learner", name="Maya Patel")
+    cohort = make_cohort("Group", learners=[learner],
+                         centre=make_centre(coordinators=[coordinator]))
+    _deadlines(cohort, course, due=date(2020, 1, 1))  # long past: overdue whatever today is
+    auth.login(coordinator)
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert "3 overdue" in page
+    listing = client.get("/cohorts/").get_data(as_text=True)
+    assert "Learners with overdue work" in listing
