@@ -76,6 +76,8 @@ BLUEPRINTS = (
     "iqa",
     "notifications",
     "staff",
+    "admin",
+    "invitations",
     "cohorts",
 )
 

@@ -210,9 +210,10 @@ def import_csv(csv_file: Path, actor: str, dry_run: bool) -> None:
         raise click.ClickException(f"{csv_file}: {exc}") from exc
     preview = csv_import.check(text, person)
     if not preview.ok:
-        _echo_csv_problems(csv_file, preview.problems)
-    click.echo(f"{csv_file}: {len(preview.rows)} rows: {preview.new_accounts} new accounts, "
-               f"{preview.existing_accounts} existing accounts to enrol, "
+        _fail_with_problems(csv_file, preview.problems)
+    click.echo(f"{csv_file}: {_count(len(preview.rows), 'learner')}: "
+               f"{_count(preview.new_accounts, 'new account')}, "
+               f"{_count(preview.existing_accounts, 'existing account')} to enrol, "
                f"{preview.unchanged} already enrolled.")
     if dry_run:
         return
@@ -220,24 +221,29 @@ def import_csv(csv_file: Path, actor: str, dry_run: bool) -> None:
         with click.progressbar(length=len(preview.rows), label="Importing") as bar:
             result = csv_import.import_text(text, person, csv_file.name, progress=bar.update)
     except csv_import.ImportRefused as refused:
-        _echo_csv_problems(csv_file, refused.preview.problems)
+        _fail_with_problems(csv_file, refused.preview.problems)
     emailed = csv_import.email_links(result)
     base = current_app.config.get("SITE_URL", "").rstrip("/")
     for link in result.links:
         click.echo(f"{link.user.email}: {base}{link.path} (until "
                    f"{link.expires_at:%Y-%m-%d %H:%M} UTC)")
-    click.echo(f"Enrolled {len(preview.rows)} learners: {result.created} new accounts "
-               f"({emailed} links emailed), {result.enrolled_existing} existing accounts, "
+    click.echo(f"Enrolled {_count(len(preview.rows), 'learner')}: "
+               f"{_count(result.created, 'new account')} ({emailed} emailed their link), "
+               f"{_count(result.enrolled_existing, 'existing account')}, "
                f"{result.unchanged} already enrolled.")
 
 
-def _echo_csv_problems(csv_file: Path, problems) -> None:
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _fail_with_problems(csv_file: Path, problems) -> None:
     """Print problems as FILE:ROW: message, then stop with exit code 1 (nothing imported)."""
     for problem in problems:
         where = f"{csv_file}:{problem.row}" if problem.row else f"{csv_file}"
         column = f"column {problem.column}: " if problem.column else ""
         click.echo(f"{where}: {column}{problem.message}", err=True)
-    click.echo(f"{len(problems)} problems: nothing was imported.", err=True)
+    click.echo(f"{_count(len(problems), 'problem')}: nothing was imported.", err=True)
     raise SystemExit(1)
 
 

@@ -11,6 +11,7 @@ _MESSAGES = {
           "If you think you should, ask your training coordinator."),
     404: ("Page not found", "Check the address, or go back to your dashboard."),
     405: ("That action is not allowed here", "Go back and use the buttons on the page."),
+    413: ("That file is too big", "Files must be 2 MB or smaller. Split it into smaller files."),
     500: ("Sorry, something went wrong on our side",
           "Your saved work is safe. Try again in a few minutes."),
     503: ("The service is not available right now", "Try again in a few minutes."),
@@ -24,7 +25,7 @@ def _page(code: int, detail: str | None = None):
 
 
 def init_app(app) -> None:
-    for code in (400, 403, 404, 405):
+    for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, lambda e, code=code: _page(code))
 
     @app.errorhandler(CSRFError)

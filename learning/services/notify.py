@@ -20,11 +20,12 @@ def notify(user: User, kind: str, message: str, link: str = "") -> Notification:
     """Add an in-app notification (the caller commits) and send it by email if configured."""
     note = Notification(user_id=user.id, kind=kind, message=message[:300], link=link[:300])
     db.session.add(note)
-    _email(user, message, link)
+    send_email(user, message, link)
     return note
 
 
-def _email(user: User, message: str, link: str) -> None:
+def send_email(user: User, message: str, link: str) -> None:
+    """Email a message and link when MAIL_SERVER is set; log it in development otherwise."""
     config = current_app.config
     server = config.get("MAIL_SERVER")
     if not server:
@@ -47,6 +48,7 @@ def _email(user: User, message: str, link: str) -> None:
     except (OSError, smtplib.SMTPException) as exc:
         # Email is a courtesy copy: the in-app notification is already stored.
         log.warning("could not email %s: %s", user.email, exc)
+
 
 
 def unread_count(user: User) -> int:
