@@ -193,3 +193,31 @@ def test_written_task_autosaves_and_is_marked(page, app, make_user, make_cohort)
     page.get_by_label("Overall feedback for the learner").fill("Clear and accurate.")
     page.get_by_role("button", name="Release decision to learner").click()
     expect(page.get_by_text("Decision released to the learner.")).to_be_visible()
+
+
+def test_staff_and_admin_pages_pass_axe_and_fit_320px(page, app, make_user, make_cohort,
+                                                      make_centre):
+    admin = make_user("admin", email="ada.admin@example.org")
+    iqa = make_user("iqa", email="ivy.iqa@example.org")
+    learner = make_user("learner", name="Sam Learner")
+    centre = make_centre("West College", coordinators=[admin])
+    cohort = make_cohort("Monday group", learners=[learner], assessors=[make_user("assessor")],
+                         iqas=[iqa], centre=centre)
+    pages = ["/cohorts/", f"/cohorts/{cohort.id}", f"/cohorts/{cohort.id}/deadlines",
+             f"/cohorts/{cohort.id}/edit", "/cohorts/new", "/admin/", "/admin/people",
+             f"/admin/people/{learner.id}", "/admin/enrol", "/admin/audit", "/iqa/report",
+             "/iqa/plans", "/staff/criteria", "/staff/learners", "/notifications/"]
+    _login(page, admin.email)
+    for path in pages:
+        page.set_viewport_size({"width": 1100, "height": 900})
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_have_count(1)
+        _axe_clean(page)
+        page.set_viewport_size({"width": 320, "height": 640})
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, f"{path} is {width}px wide at a 320px viewport"
+    page.get_by_role("button", name=re.compile("Log out")).click()
+    _login(page, iqa.email)
+    for path in ["/iqa/", "/iqa/decisions"]:
+        page.goto(path)
+        _axe_clean(page)
