@@ -79,6 +79,7 @@ BLUEPRINTS = (
     "admin",
     "invitations",
     "cohorts",
+    "reports",
 )
 
 
