@@ -201,12 +201,17 @@ def test_staff_and_admin_pages_pass_axe_and_fit_320px(page, app, make_user, make
     iqa = make_user("iqa", email="ivy.iqa@example.org")
     learner = make_user("learner", name="Sam Learner")
     centre = make_centre("West College", coordinators=[admin])
+    admin.roles.append(__import__("learning.models", fromlist=["UserRole"]).UserRole(
+        role="coordinator"))  # portfolios open to the learner's centre coordinators
+    __import__("learning.extensions", fromlist=["db"]).db.session.commit()
     cohort = make_cohort("Monday group", learners=[learner], assessors=[make_user("assessor")],
                          iqas=[iqa], centre=centre)
     pages = ["/cohorts/", f"/cohorts/{cohort.id}", f"/cohorts/{cohort.id}/deadlines",
              f"/cohorts/{cohort.id}/edit", "/cohorts/new", "/admin/", "/admin/people",
              f"/admin/people/{learner.id}", "/admin/enrol", "/admin/audit", "/iqa/report",
-             "/iqa/plans", "/staff/criteria", "/staff/learners", "/notifications/"]
+             "/iqa/plans", "/staff/criteria", "/staff/learners", "/notifications/",
+             "/reports/matrix", "/reports/", "/reports/charts", f"/reports/learners/{learner.id}",
+             f"/reports/learners/{learner.id}/portfolio"]
     _login(page, admin.email)
     for path in pages:
         page.set_viewport_size({"width": 1100, "height": 900})
