@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -107,12 +108,13 @@ def _shuffled(items: Sequence[Any], rng: random.Random | None, seed: str | None 
     return out
 
 
-class QuestionType:
+class QuestionType(ABC):
     """One kind of question. Subclasses define how answers are read, scored and shown."""
 
     name: ClassVar[str] = ""
     label: ClassVar[str] = ""
 
+    @abstractmethod
     def normalise_answer(self, question: Question, raw: Any) -> Any:
         """Form data (a string, a list of strings, a mapping) -> canonical JSON-able answer.
 
@@ -120,11 +122,10 @@ class QuestionType:
         tampered form must not crash grading. What is left is what gets graded; an
         answer with nothing left is blank (None, [] or {}).
         """
-        raise NotImplementedError
 
+    @abstractmethod
     def score(self, question: Question, answer: Any) -> tuple[float, list[str], Parts]:
         """(raw score, feedback, parts) for a canonical, non-blank answer."""
-        raise NotImplementedError
 
     def grade(self, question: Question, answer: Any) -> Grade:
         """Grade one answer (raw or canonical); a blank answer scores 0 with no feedback."""
@@ -160,9 +161,9 @@ class QuestionType:
         return {"id": question.id, "type": question.type, "text": question.text,
                 "general_feedback": question.general_feedback} | self.answer_parts(question)
 
+    @abstractmethod
     def answer_parts(self, question: Question) -> dict[str, Any]:
         """The type-specific part of correct_answer_view."""
-        raise NotImplementedError
 
 
 def _gap_view(question: Question) -> dict[str, Any]:
