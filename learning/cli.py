@@ -14,7 +14,8 @@ from learning.catalog.content import load_catalog
 from learning.catalog.quizzes import load_quizzes
 from learning.extensions import db
 from learning.models import Centre, CentreMember, Cohort, Role
-from learning.services import accounts, cohorts
+from learning.models.types import utcnow
+from learning.services import accounts, cohorts, demo
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_USERS = [
@@ -89,6 +90,9 @@ def seed_demo() -> None:
     cohorts.assign_staff(users[Role.ASSESSOR], cohort, Role.ASSESSOR)
     cohorts.assign_staff(users[Role.IQA], cohort, Role.IQA)
     db.session.commit()
+    created += demo.seed_classmates(cohort, current_app.extensions["catalog"],
+                                    current_app.extensions["quizzes"], users[Role.ASSESSOR],
+                                    DEMO_PASSWORD, utcnow())
     if created:
         click.echo(f"Created {len(created)} demo accounts (password {DEMO_PASSWORD}): "
                    + ", ".join(created))

@@ -9,14 +9,30 @@ from learning.models import Cohort, CohortStaff, Enrolment, User
 def test_seed_demo_is_idempotent(runner):
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
-    assert "Created 5 demo accounts" in first.output
+    assert "Created 9 demo accounts" in first.output
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0
     assert "nothing changed" in second.output
-    assert db.session.scalar(select(func.count(User.id))) == 5
+    assert db.session.scalar(select(func.count(User.id))) == 9
     assert db.session.scalar(select(func.count(Cohort.id))) == 1
-    assert db.session.scalar(select(func.count(Enrolment.id))) == 1
+    assert db.session.scalar(select(func.count(Enrolment.id))) == 5
     assert db.session.scalar(select(func.count()).select_from(CohortStaff)) == 2
+
+
+def test_seed_demo_gives_every_role_something_to_see(runner, auth, client):
+    from learning.models import Decision, IqaSample, QuizAttempt, Submission
+
+    runner.invoke(args=["seed-demo"])
+    statuses = sorted(db.session.scalars(select(Submission.status)))
+    assert statuses == ["achieved", "referred", "submitted"]
+    assert db.session.scalar(select(func.count(Decision.id))) == 2
+    assert db.session.scalar(select(func.count(IqaSample.id))) >= 1
+    assert db.session.scalar(select(func.count(QuizAttempt.id))) == 3
+    auth.login("assessor@example.com", "demo-password-2026")
+    assert "Priya Shah" in client.get("/marking/").get_data(as_text=True)
+    auth.logout()
+    auth.login("learner@example.com", "demo-password-2026")  # the demo learner starts afresh
+    assert "Course: 0 of" in client.get("/dashboard").get_data(as_text=True)
 
 
 def test_seed_demo_accounts_can_log_in(runner, auth, client):
