@@ -263,18 +263,27 @@ def test_another_learner_cannot_open_my_attempt(client, auth, learner, use_quiz,
     assert client.get(f"/attempts/{attempt_id}/review").status_code == 403
 
 
-def test_statistics_for_coordinators_only(client, auth, learner, use_quiz, make_user):
+def test_statistics_for_coordinators_only(client, auth, learner, use_quiz, make_user,
+                                          make_centre, make_cohort):
     use_quiz()
+    coordinator, elsewhere = make_user("coordinator"), make_user("coordinator")
+    make_cohort("Quiz group", learners=[learner],
+                centre=make_centre("Quiz College", coordinators=[coordinator]))
+    make_centre("Other College", coordinators=[elsewhere])
     for picks in (("right", "false"), ("wrong", "true")):
         attempt_id = _start(client)
         _answer(client, attempt_id, partners=picks[0], nspcc=picks[1])
         _submit(client, attempt_id)
     assert client.get("/quizzes/web-check/statistics").status_code == 403
     auth.logout()
-    auth.login(make_user("coordinator"))
+    auth.login(coordinator)
     html = client.get("/quizzes/web-check/statistics").get_data(as_text=True)
     assert "Submitted attempts" in html and "50.0%" in html
     assert "Local authority, Ofsted and schools" in html  # option counts are labelled
+    auth.logout()
+    auth.login(elsewhere)  # another centre's coordinator sees none of these attempts
+    html = client.get("/quizzes/web-check/statistics").get_data(as_text=True)
+    assert "No attempts have been submitted yet." in html
 
 
 def test_staff_see_the_quiz_but_cannot_start(client, auth, make_user, use_quiz):

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from learning.catalog.quiz_types import Quiz
 from learning.extensions import db
-from learning.models import AttemptState, QuizAttempt
+from learning.models import AttemptState, Enrolment, QuizAttempt, User
+from learning.permissions import visible_cohort_ids
 from learning.services.quiz_stats import AttemptRecord, QuizStats, quiz_stats
 
 
@@ -21,13 +22,21 @@ class QuizReport:
     option_labels: dict[str, dict[str, str]]
 
 
-def statistics_for(quiz: Quiz) -> QuizReport:
-    """Statistics for a quiz over all submitted attempts (two queries whatever the count)."""
-    attempts = db.session.scalars(
-        select(QuizAttempt).where(QuizAttempt.quiz_slug == quiz.slug,
-                                  QuizAttempt.state == AttemptState.SUBMITTED.value)
-        .order_by(QuizAttempt.id)
-    ).all()
+def statistics_for(quiz: Quiz, viewer: User) -> QuizReport:
+    """Statistics over the submitted attempts of learners the viewer may see (admins: all).
+
+    Scoped because short answers are learners' own words: one centre's coordinator must not
+    read another centre's. Two queries whatever the number of attempts.
+    """
+    query = (select(QuizAttempt).where(QuizAttempt.quiz_slug == quiz.slug,
+                                       QuizAttempt.state == AttemptState.SUBMITTED.value)
+             .order_by(QuizAttempt.id))
+    visible = visible_cohort_ids(viewer)
+    if visible is not None:
+        query = query.where(QuizAttempt.user_id.in_(
+            select(Enrolment.user_id).where(Enrolment.left_at.is_(None),
+                                            Enrolment.cohort_id.in_(visible))))
+    attempts = db.session.scalars(query).all()
     records = []
     texts: dict[str, str] = {q.id: q.text for q in quiz.questions}
     labels: dict[str, dict[str, str]] = {}

@@ -210,5 +210,5 @@ def review(attempt_id: int):
 def statistics(slug: str):
     """Moodle-style statistics: attempts, average, pass rate, facility, discrimination."""
     quiz = _quiz_or_404(slug)
-    report = quiz_reports.statistics_for(quiz)
+    report = quiz_reports.statistics_for(quiz, current_user)
     return render_template("quiz/statistics.html", quiz=quiz, report=report)
