@@ -108,3 +108,35 @@ def test_registration_when_switched_on(app, client, auth, monkeypatch):
         "password": "long-enough-password", "confirm": "long-enough-password"})
     assert dup.status_code == 422
     assert "You may already have an account" in dup.get_data(as_text=True)
+
+
+def test_repeated_failures_are_slowed_down_without_revealing_accounts(client, auth, make_user):
+    from learning.services import accounts
+
+    user = make_user("learner")
+    for _ in range(accounts.MAX_FAILURES):
+        auth.login(user, "wrong-password-again")
+        auth.login("nobody@example.org", "wrong-password-again")
+    for who in (user, "nobody@example.org"):  # the same answer for a real and a made-up email
+        refused = auth.login(who, "wrong-password-again")
+        assert "Too many failed attempts" in refused.get_data(as_text=True)
+    locked = auth.login(user)  # even the right password waits out the window
+    assert "Too many failed attempts" in locked.get_data(as_text=True)
+    events = db.session.scalars(select(AuditEvent.subject_id).where(
+        AuditEvent.action == "login.failed")).all()
+    assert user.email not in " ".join(events)  # addresses are not stored in clear
+
+
+def test_failures_expire(client, auth, make_user):
+    from datetime import timedelta
+
+    from learning.services import accounts
+
+    user = make_user("learner")
+    for _ in range(accounts.MAX_FAILURES):
+        auth.login(user, "wrong-password-again")
+    for event in db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "login.failed")):
+        event.at -= accounts.FAILURE_WINDOW + timedelta(seconds=1)
+    db.session.commit()
+    assert auth.login(user).status_code == 302

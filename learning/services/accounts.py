@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import hashlib
+from datetime import timedelta
+
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from learning.extensions import db
-from learning.models import Role, User, UserRole
+from learning.models import AuditEvent, Role, User, UserRole
 from learning.models.types import utcnow
 from learning.services import audit
 
@@ -28,13 +31,49 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
+#: Failed logins for one email address within the window before further tries are refused.
+MAX_FAILURES = 10
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+class TooManyAttempts(AccountError):
+    """Too many failed logins for this email address recently."""
+
+
+def _email_key(email: str) -> str:
+    # A hash, so the audit log of failures does not collect mistyped addresses in clear.
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]
+
+
+def recent_failures(email: str) -> int:
+    since = utcnow() - FAILURE_WINDOW
+    return db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "login.failed", AuditEvent.subject_type == "email",
+        AuditEvent.subject_id == _email_key(email), AuditEvent.at >= since)) or 0
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (never says which part failed)."""
+    """The active user with this email and password, or None (never says which part failed).
+
+    After MAX_FAILURES failures for an address within FAILURE_WINDOW, TooManyAttempts is
+    raised instead, whether or not the address has an account, so guessing is slowed down
+    without revealing which addresses exist.
+    """
+    if recent_failures(email) >= MAX_FAILURES:
+        raise TooManyAttempts("Too many failed attempts to log in with this email address. "
+                              "Wait 15 minutes, or ask your training coordinator to reset "
+                              "your password.")
     user = find_by_email(email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
-        return None
-    if not user.check_password(password) or not user.active:
+        check_password_hash(_DUMMY_HASH, password)  # the same work as a real check
+        ok = False
+    else:
+        ok = user.check_password(password) and user.active
+    if not ok:
+        failed = AuditEvent(action="login.failed", subject_type="email",
+                            subject_id=_email_key(email), detail={})
+        db.session.add(failed)
+        db.session.commit()
         return None
     user.last_login_at = utcnow()
     audit.record("login", actor=user, subject=user)

@@ -30,11 +30,16 @@ def login():
         return redirect(url_for("course.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
-        if user is not None:
-            login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")) or url_for("course.dashboard"))
-        form.password.errors.append("The email address or password is not correct.")
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except accounts.TooManyAttempts as exc:
+            form.password.errors.append(str(exc))
+        else:
+            if user is not None:
+                login_user(user, remember=form.remember.data)
+                return redirect(_safe_next(request.args.get("next"))
+                                or url_for("course.dashboard"))
+            form.password.errors.append("The email address or password is not correct.")
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form,
                            registration=current_app.config["SELF_REGISTRATION"]), status
