@@ -1,4 +1,4 @@
-"""Who may open which page: a role x URL matrix, then per-object checks."""
+"""Who may open which page: one role x URL matrix for every area, then per-object checks."""
 
 import pytest
 
@@ -18,6 +18,20 @@ MATRIX = {
     "/marking/": {"assessor"},
     "/notifications/": None,
     "/glossary": None,
+    "/cohorts/new": {"coordinator", "admin"},
+    "/admin/": {"coordinator", "admin"},
+    "/admin/enrol": {"coordinator", "admin"},
+    "/admin/enrol/template.csv": {"coordinator", "admin"},
+    "/admin/people": {"coordinator", "admin"},
+    "/admin/audit": {"admin"},
+    "/iqa/": {"iqa"},
+    "/iqa/decisions": {"iqa"},
+    "/iqa/plans": {"iqa", "coordinator", "admin"},
+    "/iqa/report": {"iqa", "coordinator", "admin"},
+    "/reports/": {"assessor", "iqa", "coordinator", "admin"},
+    "/reports/matrix": {"assessor", "iqa", "coordinator", "admin"},
+    "/reports/charts": {"assessor", "iqa", "coordinator", "admin"},
+    "/quizzes/end-of-unit/statistics": {"coordinator", "admin"},
 }
 
 

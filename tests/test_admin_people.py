@@ -18,29 +18,6 @@ from learning.models import AuditEvent, Enrolment, Role, User
 from learning.services import audit
 from tests.conftest import csrf_from
 
-ROLES = ["learner", "assessor", "iqa", "coordinator", "admin"]
-#: url -> roles that may open it
-MATRIX = {
-    "/admin/": {"coordinator", "admin"},
-    "/admin/enrol": {"coordinator", "admin"},
-    "/admin/enrol/template.csv": {"coordinator", "admin"},
-    "/admin/people": {"coordinator", "admin"},
-    "/admin/audit": {"admin"},
-}
-
-
-@pytest.mark.parametrize("url", list(MATRIX))
-def test_anonymous_is_sent_to_login(client, url):
-    response = client.get(url)
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
-
-
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("url", list(MATRIX))
-def test_role_matrix(client, auth, make_user, role, url):
-    auth.login(make_user(role))
-    assert client.get(url).status_code == (200 if role in MATRIX[url] else 403)
-
 
 @pytest.mark.parametrize("role", ["learner", "assessor", "iqa"])
 def test_staff_and_learners_cannot_change_anything(client, auth, make_user, role):

@@ -55,24 +55,7 @@ def unit_id(app):
     return app.extensions["catalog"].units[0].id
 
 
-# ---- access ----
-
-ROLES = ["learner", "assessor", "iqa", "coordinator", "admin"]
-
-
-@pytest.mark.parametrize("url", ["/cohorts/", "/cohorts/new"])
-def test_anonymous_is_sent_to_login(client, url):
-    response = client.get(url)
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
-
-
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("url", ["/cohorts/", "/cohorts/new"])
-def test_role_matrix(client, auth, make_user, role, url):
-    auth.login(make_user(role))
-    expected = 200 if role in ("coordinator", "admin") else 403
-    assert client.get(url).status_code == expected
-
+# ---- access (the role x URL matrix for these pages is in test_access.py) ----
 
 def test_coordinator_sees_and_touches_only_their_centres_cohorts(client, auth, world):
     auth.login(world["coordinator"])

@@ -334,29 +334,7 @@ def test_an_iqa_cannot_review_their_own_decision(client, auth, make_user, make_c
     assert db.session.scalar(select(func.count(IqaReview.id))) == 0
 
 
-# ---- access ----
-
-ROLES = ["learner", "assessor", "iqa", "coordinator", "admin"]
-MATRIX = {
-    "/iqa/": {"iqa"},
-    "/iqa/decisions": {"iqa"},
-    "/iqa/plans": {"iqa", "coordinator", "admin"},
-    "/iqa/report": {"iqa", "coordinator", "admin"},
-}
-
-
-@pytest.mark.parametrize("url", list(MATRIX))
-def test_anonymous_is_sent_to_login(client, url):
-    response = client.get(url)
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
-
-
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("url", list(MATRIX))
-def test_role_matrix(client, auth, make_user, role, url):
-    auth.login(make_user(role))
-    assert client.get(url).status_code == (200 if role in MATRIX[url] else 403)
-
+# ---- access (the role x URL matrix for these pages is in test_access.py) ----
 
 def test_sample_access_is_per_cohort_and_per_role(client, auth, team, task, make_user):
     _plan(team["assessor"], team["iqa"], rate=0)
