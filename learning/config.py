@@ -60,6 +60,9 @@ def from_environment(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
+        # A form's CSRF token lasts as long as the login session, not Flask-WTF's default
+        # hour: a learner may write an answer for longer than that and must not lose it.
+        "WTF_CSRF_TIME_LIMIT": None,
         "SITE_NAME": os.environ.get("SITE_NAME", "Joined Up"),
         "DISPLAY_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "Europe/London"),
         "SQLALCHEMY_RECORD_QUERIES": False,
@@ -95,6 +98,7 @@ def settings_for_tests(database_url: str, **overrides) -> dict:
         "SITE_NAME": "Joined Up",
         "DISPLAY_TIMEZONE": "Europe/London",
         "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
         "SQLALCHEMY_RECORD_QUERIES": True,
     }
     settings.update(overrides)

@@ -312,3 +312,19 @@ def test_full_loop_continues_through_iqa_to_reassessment(client, auth, people, t
     auth.login(learner)
     feedback = client.get(f"/tasks/{task.slug}/feedback").get_data(as_text=True)
     assert "Explain why sharing protects the child." in feedback
+
+
+def test_a_long_writing_session_can_still_save(client, auth, people, task, monkeypatch):
+    """A learner who writes for hours with the page open can still save their answer."""
+    import time
+
+    auth.login(people["learner"])
+    page = client.get(f"/tasks/{task.slug}").get_data(as_text=True)
+    later = time.time() + 3 * 60 * 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    response = client.post(f"/tasks/{task.slug}", data={
+        "csrf_token": csrf_from(page), "text": "Three hours of careful writing.",
+        "based_on": "", "save": "1"})
+    assert response.status_code == 302
+    assert "Three hours of careful writing." in client.get(f"/tasks/{task.slug}").get_data(
+        as_text=True)
