@@ -328,3 +328,13 @@ def test_a_long_writing_session_can_still_save(client, auth, people, task, monke
     assert response.status_code == 302
     assert "Three hours of careful writing." in client.get(f"/tasks/{task.slug}").get_data(
         as_text=True)
+
+
+def test_dashboard_lists_the_learners_tasks_and_their_status(client, auth, people, task):
+    auth.login(people["learner"])
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "Your written tasks" in dashboard and task.title in dashboard
+    assert "Not started" in dashboard
+    _save(client, task, "A first go.")
+    _submit(client, task)
+    assert "Submitted" in client.get("/dashboard").get_data(as_text=True)

@@ -34,6 +34,22 @@ class SubmissionError(Exception):
     """A rule stops this action; the message is safe to show to the learner."""
 
 
+def tasks_for(learner: User, catalog) -> list[Task]:
+    """The written tasks for the learner's units (every task when their cohort names none)."""
+    from learning.services.cohorts import unit_ids_for
+
+    units = unit_ids_for(learner)
+    if not units:
+        return list(catalog.tasks)
+    return [t for t in catalog.tasks
+            if any((c := catalog.criterion(cid)) and c.unit_id in units for cid in t.criteria)]
+
+
+def submissions_by_task(learner: User) -> dict[str, Submission]:
+    return {s.task_slug: s for s in db.session.scalars(
+        select(Submission).where(Submission.learner_id == learner.id))}
+
+
 def count_words(text: str) -> int:
     return len(_WORD.findall(text or ""))
 

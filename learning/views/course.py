@@ -8,7 +8,7 @@ from learning.forms.course import CompletionForm, UndoCompletionForm
 from learning.models import Role
 from learning.models.types import utcnow
 from learning.permissions import STAFF_ROLES, role_required
-from learning.services import attempts, cohorts, deadlines, progress
+from learning.services import attempts, cohorts, deadlines, progress, submissions
 
 bp = Blueprint("course", __name__)
 
@@ -35,6 +35,8 @@ def dashboard():
         "course/dashboard.html",
         course=course,
         due=due,
+        tasks=submissions.tasks_for(current_user, catalog) if is_learner else [],
+        task_status=submissions.submissions_by_task(current_user) if is_learner else {},
         criteria=progress.criteria_progress(catalog, course, units) if course else [],
         cohorts=cohorts.current_cohorts(current_user),
         is_staff=current_user.has_role(*STAFF_ROLES),

@@ -10,11 +10,11 @@ from learning.catalog.access import get_catalog
 from learning.dates import uk_datetime
 from learning.extensions import db
 from learning.forms.tasks import DraftForm, RestoreForm, SubmitAnswerForm
-from learning.models import DraftVersion, Role, Submission
+from learning.models import DraftVersion, Role
 from learning.models.types import utcnow
 from learning.permissions import role_required
 from learning.rendering import render_text
-from learning.services import cohorts, marking
+from learning.services import marking
 from learning.services import submissions as svc
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -27,24 +27,12 @@ def _task_or_404(slug: str):
     return task
 
 
-def tasks_for_learner(user) -> list:
-    """Tasks for the learner's units (every task when their cohort names no unit)."""
-    units = cohorts.unit_ids_for(user)
-    catalog = get_catalog()
-    if not units:
-        return list(catalog.tasks)
-    return [t for t in catalog.tasks
-            if any((c := catalog.criterion(cid)) and c.unit_id in units for cid in t.criteria)]
-
-
 @bp.get("/")
 @role_required(Role.LEARNER)
 def index():
     """The written tasks for the learner's unit, with where each one stands."""
-    tasks = tasks_for_learner(current_user)
-    subs = {s.task_slug: s for s in db.session.scalars(
-        select(Submission).where(Submission.learner_id == current_user.id))}
-    return render_template("tasks/index.html", tasks=tasks, subs=subs, catalog=get_catalog())
+    return render_template("tasks/index.html", tasks=svc.tasks_for(current_user, get_catalog()),
+                           subs=svc.submissions_by_task(current_user), catalog=get_catalog())
 
 
 def _editor(task, sub, form, status=200, preview=None, conflict=None):
