@@ -3,7 +3,7 @@
 import sys
 
 from learning import create_app
-from learning.config import ConfigError
+from learning.core.config import ConfigError
 
 try:
     app = create_app()

@@ -121,7 +121,7 @@ class Corpus:
         self.seconds = 0.0
 
     def grow(self, n: int) -> None:
-        from learning.services import fingerprints as fp
+        from learning.assessment.originality import fingerprints as fp
 
         began = time.perf_counter()
         while len(self.texts) < n:
@@ -155,8 +155,8 @@ def seed(db, corpus: Corpus, start: int, stop: int, postgres: bool) -> float:
     """Bulk-insert answers [start, stop) and their fingerprints; returns seconds taken."""
     from sqlalchemy import insert, text
 
-    from learning.models.originality import TextSource
-    from learning.models.types import utcnow
+    from learning.assessment.originality.models import TextSource
+    from learning.core.types import utcnow
 
     began = time.perf_counter()
     for lo in range(start, stop, BATCH):
@@ -199,8 +199,8 @@ def index_size(db, postgres: bool, url: str) -> str:
 
 
 def time_checks(db, corpus: Corpus, n: int, runs: int) -> dict:
-    from learning.services import fingerprints as fp
-    from learning.services import originality
+    from learning.assessment.originality import fingerprints as fp
+    from learning.assessment.originality import index as originality
 
     rng = random.Random(n)
     totals, queries, found, shares = [], [], 0, []
@@ -227,12 +227,12 @@ def run(url: str, corpus: Corpus, sizes: list[int], runs: int) -> None:
     from sqlalchemy import insert, text
 
     from learning import create_app
-    from learning.config import settings_for_tests
-    from learning.extensions import db
-    from learning.models import User
-    from learning.models.originality import TextSource  # noqa: F401  (registers the tables)
-    from learning.models.types import utcnow
-    from learning.services import originality
+    from learning.assessment.originality import index as originality
+    from learning.assessment.originality.models import TextSource  # noqa: F401  (registers the tables)
+    from learning.core.config import settings_for_tests
+    from learning.core.extensions import db
+    from learning.core.types import utcnow
+    from learning.people.models import User
 
     postgres = url.startswith("postgresql")
     app = create_app(settings_for_tests(url, SQLALCHEMY_RECORD_QUERIES=False))

@@ -40,9 +40,9 @@ def seed(database_url: str, learners: int) -> None:
     from werkzeug.security import generate_password_hash
 
     from learning import create_app
-    from learning.config import settings_for_tests
-    from learning.extensions import db
-    from learning.models import User, UserRole
+    from learning.core.config import settings_for_tests
+    from learning.core.extensions import db
+    from learning.people.models import User, UserRole
 
     app = create_app(settings_for_tests(database_url))
     fast = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
@@ -109,7 +109,7 @@ def main() -> int:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
 
-    from learning.catalog.quizzes import load_quizzes
+    from learning.quizzes.loader import load_quizzes
 
     quizzes, _ = load_quizzes(ROOT / "quizzes")
     quiz = args.quiz if args.quiz in quizzes else next(iter(sorted(quizzes)), None)

@@ -39,26 +39,28 @@ def _insert(db, table, rows: list[dict]) -> None:
 
 def build(app, learners: int, cohort_count: int, seed: int) -> dict:
     """Bulk-insert the data set; returns ids the timings need and row counts."""
-    from learning.extensions import db
-    from learning.models import (
+    from learning.assessment.models import (
+        CriterionDecision,
+        Decision,
+        DraftVersion,
+        Submission,
+        SubmittedWork,
+    )
+    from learning.cohorts.models import Deadline
+    from learning.core.extensions import db
+    from learning.course.models import ModuleProgress
+    from learning.iqa.models import IqaSample
+    from learning.people.models import (
         Centre,
         CentreMember,
         Cohort,
         CohortStaff,
-        CriterionDecision,
-        Deadline,
-        Decision,
-        DraftVersion,
         Enrolment,
-        IqaSample,
-        ModuleProgress,
-        QuizAttempt,
-        Submission,
-        SubmittedWork,
         User,
         UserRole,
     )
-    from learning.services import matrix
+    from learning.quizzes.models import QuizAttempt
+    from learning.reports import matrix
 
     rng = random.Random(seed)
     catalog, quizzes = app.extensions["catalog"], app.extensions["quizzes"]
@@ -227,7 +229,7 @@ def time_page(app, user_id: int, url: str, runs: int = 3) -> tuple[float, int, i
     """Median seconds, SQL statements and page size for GET url as this user."""
     from sqlalchemy import event
 
-    from learning.extensions import db
+    from learning.core.extensions import db
 
     client = _client_as(app, user_id)
     times, statements = [], []
@@ -287,8 +289,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from learning import create_app
-    from learning.config import settings_for_tests
-    from learning.extensions import db
+    from learning.core.config import settings_for_tests
+    from learning.core.extensions import db
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-reports-")
     url = args.database_url or f"sqlite:///{Path(tmp.name) / 'bench.sqlite3'}"

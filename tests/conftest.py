@@ -15,10 +15,10 @@ from sqlalchemy import event
 from werkzeug.security import generate_password_hash
 
 from learning import create_app
-from learning.config import settings_for_tests
-from learning.extensions import db
-from learning.models import Centre, CentreMember, Cohort, Role, User, UserRole
-from learning.services import cohorts
+from learning.core.config import settings_for_tests
+from learning.core.extensions import db
+from learning.people import membership as cohorts
+from learning.people.models import Centre, CentreMember, Cohort, Role, User, UserRole
 
 PASSWORD = "correct-horse-battery"
 # Cheap hashing in tests only: scrypt's cost would dominate the suite's run time.

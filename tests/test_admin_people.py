@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from learning.extensions import db
-from learning.models import AuditEvent, Enrolment, Role, User
-from learning.services import audit
+from learning.core import audit
+from learning.core.audit import AuditEvent
+from learning.core.extensions import db
+from learning.people.models import Enrolment, Role, User
 from tests.conftest import csrf_from
 from tests.htmlcheck import html_errors, needs_checker
 

@@ -2,8 +2,9 @@
 
 from sqlalchemy import select
 
-from learning.extensions import db
-from learning.models import AuditEvent, User
+from learning.core.audit import AuditEvent
+from learning.core.extensions import db
+from learning.people.models import User
 from tests.conftest import PASSWORD, post_form
 
 
@@ -111,7 +112,7 @@ def test_registration_when_switched_on(app, client, auth, monkeypatch):
 
 
 def test_repeated_failures_are_slowed_down_without_revealing_accounts(client, auth, make_user):
-    from learning.services import accounts
+    from learning.people import accounts
 
     user = make_user("learner")
     for _ in range(accounts.MAX_FAILURES):
@@ -130,7 +131,7 @@ def test_repeated_failures_are_slowed_down_without_revealing_accounts(client, au
 def test_failures_expire(client, auth, make_user):
     from datetime import timedelta
 
-    from learning.services import accounts
+    from learning.people import accounts
 
     user = make_user("learner")
     for _ in range(accounts.MAX_FAILURES):

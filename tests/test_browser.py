@@ -113,7 +113,7 @@ def test_every_module_passes_axe(page, app, learner):
 
 @pytest.fixture
 def web_quiz(app, monkeypatch):
-    from learning.catalog.quizzes import parse_quiz_text
+    from learning.quizzes.loader import parse_quiz_text
     from tests.test_quiz_taking import QUIZ
 
     module = app.extensions["catalog"].modules[0].slug
@@ -203,7 +203,7 @@ def test_staff_and_admin_pages_pass_axe_and_fit_320px(page, app, make_user, make
     centre = make_centre("West College", coordinators=[admin])
     admin.roles.append(__import__("learning.models", fromlist=["UserRole"]).UserRole(
         role="coordinator"))  # portfolios open to the learner's centre coordinators
-    __import__("learning.extensions", fromlist=["db"]).db.session.commit()
+    __import__("learning.core.extensions", fromlist=["db"]).db.session.commit()
     cohort = make_cohort("Monday group", learners=[learner], assessors=[make_user("assessor")],
                          iqas=[iqa], centre=centre)
     pages = ["/cohorts/", f"/cohorts/{cohort.id}", f"/cohorts/{cohort.id}/deadlines",

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from learning.extensions import db
-from learning.models import Cohort, Decision
-from learning.services import charts, matrix
-from learning.services.charts import Series, bar_chart, line_chart
+from learning.assessment.models import Decision
+from learning.core.extensions import db
+from learning.people.models import Cohort
+from learning.reports import charts, matrix
+from learning.reports.charts import Series, bar_chart, line_chart
 from tests.test_matrix import module_progress, quiz_attempt, today_uk, written_work
 
 SVG = "{http://www.w3.org/2000/svg}"

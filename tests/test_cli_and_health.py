@@ -2,8 +2,8 @@
 
 from sqlalchemy import func, select
 
-from learning.extensions import db
-from learning.models import Cohort, CohortStaff, Enrolment, User
+from learning.core.extensions import db
+from learning.people.models import Cohort, CohortStaff, Enrolment, User
 
 
 def test_seed_demo_is_idempotent(runner):
@@ -20,7 +20,9 @@ def test_seed_demo_is_idempotent(runner):
 
 
 def test_seed_demo_gives_every_role_something_to_see(runner, auth, client):
-    from learning.models import Decision, IqaSample, QuizAttempt, Submission
+    from learning.assessment.models import Decision, Submission
+    from learning.iqa.models import IqaSample
+    from learning.quizzes.models import QuizAttempt
 
     runner.invoke(args=["seed-demo"])
     statuses = sorted(db.session.scalars(select(Submission.status)))
@@ -83,7 +85,7 @@ def test_healthz_503_when_database_fails(client, monkeypatch):
 
 def test_500_page_hides_the_stack_trace(database_url):
     from learning import create_app
-    from learning.config import settings_for_tests
+    from learning.core.config import settings_for_tests
 
     fresh = create_app(settings_for_tests(database_url, TESTING=False))
 
@@ -101,7 +103,7 @@ def test_500_page_hides_the_stack_trace(database_url):
 def test_production_needs_a_secret_key(tmp_path, monkeypatch):
     import pytest
 
-    from learning.config import ConfigError, from_environment
+    from learning.core.config import ConfigError, from_environment
 
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("APP_ENV", "production")

@@ -6,20 +6,17 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from learning.extensions import db
-from learning.models import (
-    AuditEvent,
-    Cohort,
-    CohortStaff,
-    Deadline,
-    Enrolment,
-    ModuleProgress,
-    QuizAttempt,
-    Submission,
-)
-from learning.models.types import utcnow
-from learning.services import cohorts as membership
-from learning.services import progress, submissions
+from learning.assessment import submissions
+from learning.assessment.models import Submission
+from learning.cohorts.models import Deadline
+from learning.core.audit import AuditEvent
+from learning.core.extensions import db
+from learning.core.types import utcnow
+from learning.course import progress
+from learning.course.models import ModuleProgress
+from learning.people import membership
+from learning.people.models import Cohort, CohortStaff, Enrolment
+from learning.quizzes.models import QuizAttempt
 from tests.conftest import csrf_from, post_form
 
 
@@ -410,7 +407,7 @@ def test_cohort_page_query_count_is_fixed(client, auth, world, make_user, app, c
 
 
 def test_a_name_taken_at_the_same_moment_is_reported_not_a_crash(world, monkeypatch):
-    from learning.services import cohort_admin
+    from learning.cohorts import admin as cohort_admin
 
     monkeypatch.setattr(cohort_admin, "name_taken", lambda name, exclude_id=None: False)
     with pytest.raises(cohort_admin.CohortError) as caught:

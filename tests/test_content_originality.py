@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from learning.services.fingerprints import matched_spans
+from learning.assessment.originality.fingerprints import matched_spans
 
 ROOT = Path(__file__).resolve().parents[1]
 ESSAYS = ROOT.parent / "shared" / "reference" / "essays"

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from learning.extensions import db
-from learning.models import AuditEvent, Enrolment, Invitation, Role, User
-from learning.services import enrolment_csv as csv_import
+from learning.core.audit import AuditEvent
+from learning.core.extensions import db
+from learning.people import enrolment_csv as csv_import
+from learning.people.models import Enrolment, Invitation, Role, User
 from tests.conftest import csrf_from
 
 DATA = Path(__file__).parent / "data" / "csv"

@@ -4,26 +4,31 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from learning.extensions import db
-from learning.models import Deadline, QuizAttempt
-from learning.models.types import utcnow
-from learning.services import cohort_admin, progress, submissions
-from learning.services import cohorts as membership
-from learning.services.deadlines import (
+from learning.assessment import submissions
+from learning.assessment.marking_target import (
+    marking_cutoff,
+    marking_overdue,
+    overdue_marking,
+    working_days_between,
+)
+from learning.cohorts import admin as cohort_admin
+from learning.cohorts.deadlines import (
     DeadlineStatus,
     LearnerRecord,
     attempt_finishes_quiz,
     cohort_overdue_counts,
     is_done,
     learner_deadlines,
-    local_today,
-    marking_cutoff,
-    marking_overdue,
-    overdue_marking,
     records_for,
     status_on,
-    working_days_between,
 )
+from learning.cohorts.models import Deadline
+from learning.core.dates import local_today
+from learning.core.extensions import db
+from learning.core.types import utcnow
+from learning.course import progress
+from learning.people import membership
+from learning.quizzes.models import QuizAttempt
 
 DUE = date(2026, 6, 10)  # a Wednesday in British Summer Time
 

@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from learning.extensions import db
-from learning.models import Decision, IqaReview, IqaSample
-from learning.services import exports, matrix
-from learning.services.exports import safe_cell
+from learning.assessment.models import Decision
+from learning.core.extensions import db
+from learning.iqa.models import IqaReview, IqaSample
+from learning.reports import exports, matrix
+from learning.reports.exports import safe_cell
 from tests.test_matrix import (
     module_progress,
     quiz_attempt,

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from learning.catalog.quiz_types import NumericAnswer, Option, Question, Quiz
-from learning.catalog.quizzes import load_quiz_file, parse_quiz_text
-from learning.services.gift import gift_to_quiz_yaml, parse_gift, quiz_to_gift
+from learning.quizzes.gift.convert import gift_to_quiz_yaml, parse_gift, quiz_to_gift
+from learning.quizzes.loader import load_quiz_file, parse_quiz_text
+from learning.quizzes.types import NumericAnswer, Option, Question, Quiz
 
 DATA = Path(__file__).parent / "data"
 VARIED = DATA / "gift" / "varied.gift"

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from learning.catalog.content import load_catalog
+from learning.content.catalog import load_catalog
 from tests.test_content_check import GOOD, UNITS
 
 GLOSSARY = textwrap.dedent("""\

@@ -10,10 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from learning.catalog.quiz_questions import question_from_snapshot
-from learning.catalog.quiz_types import QUESTION_TYPE_NAMES, Draw, Question, Quiz, QuizSettings
-from learning.catalog.quizzes import load_quiz_file
-from learning.services.grading import (
+from learning.quizzes.grading import (
     QUESTION_TYPES,
     correct_answer_view,
     grade,
@@ -23,6 +20,9 @@ from learning.services.grading import (
     public_view,
     select_questions,
 )
+from learning.quizzes.loader import load_quiz_file
+from learning.quizzes.questions import question_from_snapshot
+from learning.quizzes.types import QUESTION_TYPE_NAMES, Draw, Question, Quiz, QuizSettings
 
 EXAMPLE = Path(__file__).parent / "data" / "quizzes" / "partnership-working-check.yaml"
 
@@ -331,7 +331,7 @@ def test_bad_snapshot_raises_value_error():
 
 def test_version_ignores_layout_and_follows_content(example):
     text = EXAMPLE.read_text()
-    from learning.catalog.quizzes import parse_quiz_text
+    from learning.quizzes.loader import parse_quiz_text
 
     same, _ = parse_quiz_text("# a comment\n" + text.replace("  - id: lado", "  - id:   lado"),
                               str(EXAMPLE))

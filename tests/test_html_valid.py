@@ -5,8 +5,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from learning.extensions import db
-from learning.models import CohortStaff, Submission
+from learning.assessment.models import Submission
+from learning.core.extensions import db
+from learning.people.models import CohortStaff
 from tests.conftest import csrf_from, post_form
 from tests.htmlcheck import html_errors, needs_checker
 
@@ -35,7 +36,7 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
     for name, url in learner_pages.items():
         (tmp_path / f"{name}.html").write_text(_page(client, url))
     # A quiz taken from start to review, with every question type.
-    from learning.catalog.quizzes import load_quiz_file
+    from learning.quizzes.loader import load_quiz_file
 
     quiz, _ = load_quiz_file(Path(__file__).parent / "data" / "quizzes"
                              / "partnership-working-check.yaml")

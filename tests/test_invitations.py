@@ -10,10 +10,12 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
-from learning.extensions import db
-from learning.models import AuditEvent, Invitation
-from learning.models.types import utcnow
-from learning.services import invitations, notify
+from learning.core.audit import AuditEvent
+from learning.core.extensions import db
+from learning.core.types import utcnow
+from learning.people import invitations
+from learning.people import notifications as notify
+from learning.people.models import Invitation
 from tests.conftest import PASSWORD, csrf_from
 
 NEW_PASSWORD = "a brand new long password"

@@ -5,19 +5,15 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from learning.extensions import db
-from learning.models import (
-    AuditEvent,
-    Cohort,
-    IqaReview,
-    IqaSample,
-    Notification,
-    SamplingPlan,
-    Submission,
-    User,
-)
-from learning.models.types import utcnow
-from learning.services import cohorts, marking, sampling, submissions
+from learning.assessment import marking, submissions
+from learning.assessment.models import Submission
+from learning.core.audit import AuditEvent
+from learning.core.extensions import db
+from learning.core.types import utcnow
+from learning.iqa import sampling
+from learning.iqa.models import IqaReview, IqaSample, SamplingPlan
+from learning.people import membership as cohorts
+from learning.people.models import Cohort, Notification, User
 from tests.conftest import csrf_from, post_form
 from tests.htmlcheck import html_errors, needs_checker
 

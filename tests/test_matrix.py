@@ -7,22 +7,22 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from learning.dates import local
-from learning.extensions import db
-from learning.models import (
+from learning.assessment.models import (
     CriterionDecision,
-    Deadline,
     Decision,
     DraftVersion,
-    ModuleProgress,
-    QuizAttempt,
     Submission,
     SubmittedWork,
-    User,
 )
-from learning.models.types import utcnow
-from learning.services import matrix
-from learning.services.matrix import (
+from learning.cohorts.models import Deadline
+from learning.core.dates import local
+from learning.core.extensions import db
+from learning.core.types import utcnow
+from learning.course.models import ModuleProgress
+from learning.people.models import User
+from learning.quizzes.models import QuizAttempt
+from learning.reports import matrix
+from learning.reports.matrix import (
     Cell,
     CellStatus,
     Filters,
@@ -293,7 +293,7 @@ def test_tasks_outside_the_cohort_unit_are_not_required(app, make_user, make_coh
     cohort = make_cohort("Early years")
     cohort.unit_id = "EYE22"
     db.session.commit()
-    from learning.services import cohorts
+    from learning.people import membership as cohorts
 
     cohorts.enrol(learner, cohort)
     db.session.commit()
@@ -442,7 +442,7 @@ def test_page_shows_words_symbols_rule_and_table_structure(client, auth, make_us
 def test_page_filters_and_pager_keep_the_query(client, auth, make_user, make_cohort, items):
     learners = [User(email=f"l{n}@example.test", name=f"Learner {n:03d}") for n in range(53)]
     for user in learners:
-        from learning.models import UserRole
+        from learning.people.models import UserRole
 
         user.roles = [UserRole(role="learner")]
         db.session.add(user)
@@ -576,7 +576,7 @@ def test_timeline_newest_first(client, auth, two_centres, items):
     quiz_attempt(learner, quiz.slug, 72, at=T0 + timedelta(days=1))
     written_work(learner, task.slug, ["referred", "achieved"], assessor,
                  at=T0 + timedelta(days=2))
-    from learning.models import IqaReview, IqaSample
+    from learning.iqa.models import IqaReview, IqaSample
 
     decision = db.session.query(Decision).order_by(Decision.id).first()
     sample = IqaSample(decision_id=decision.id, reason="plan", sampled_at=T0 + timedelta(days=6))

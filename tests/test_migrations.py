@@ -8,8 +8,8 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect
 
 from learning import create_app
-from learning.config import settings_for_tests
-from learning.extensions import db
+from learning.core.config import settings_for_tests
+from learning.core.extensions import db
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 

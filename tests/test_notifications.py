@@ -2,9 +2,9 @@
 
 import smtplib
 
-from learning.extensions import db
-from learning.models import Notification
-from learning.services.notify import notify
+from learning.core.extensions import db
+from learning.people.models import Notification
+from learning.people.notifications import notify
 from tests.conftest import post_form
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from learning.extensions import db
-from learning.models.originality import Fingerprint, SourceKind, TextSource
-from learning.services import fingerprints as fp
-from learning.services import originality
+from learning.assessment.originality import fingerprints as fp
+from learning.assessment.originality import index as originality
+from learning.assessment.originality.models import Fingerprint, SourceKind, TextSource
+from learning.core.extensions import db
 
 ESSAYS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "essays"
 ROLES_ESSAY = "essay-roles-of-organisations.txt"

@@ -10,8 +10,9 @@ from html import unescape
 
 import pytest
 
-from learning.extensions import db
-from learning.models import Decision, IqaReview, IqaSample, SubmittedWork
+from learning.assessment.models import Decision, SubmittedWork
+from learning.core.extensions import db
+from learning.iqa.models import IqaReview, IqaSample
 from tests.test_matrix import T0, module_progress, quiz_attempt, today_uk, written_work
 
 
@@ -145,8 +146,8 @@ def test_anonymous_and_unknown(client, auth, people):
 
 
 def test_a_learner_who_left_is_out_of_staff_reach(client, auth, people):
-    from learning.models import Enrolment
-    from learning.models.types import utcnow
+    from learning.core.types import utcnow
+    from learning.people.models import Enrolment
 
     for e in db.session.query(Enrolment).filter_by(user_id=people["learner"].id):
         e.left_at = utcnow()

@@ -2,8 +2,8 @@
 
 from sqlalchemy import select
 
-from learning.extensions import db
-from learning.models import ModuleProgress
+from learning.core.extensions import db
+from learning.course.models import ModuleProgress
 from tests.conftest import post_form
 
 
@@ -109,7 +109,7 @@ def test_staff_can_read_modules_without_progress_rows(client, auth, app, make_us
 
 
 def test_learner_sees_only_their_units_wording(client, auth, app, make_user, make_cohort):
-    from learning.models import Cohort
+    from learning.people.models import Cohort
 
     learner = make_user("learner")
     cohort = make_cohort("EYE group", learners=[learner])
@@ -140,7 +140,7 @@ def test_staff_see_every_units_criteria(client, auth, app, make_user):
 
 def test_progress_per_criterion_for_staff(client, auth, app, make_user, make_cohort,
                                           make_centre, count_queries):
-    from learning.models import Cohort
+    from learning.people.models import Cohort
 
     coordinator = make_user("coordinator")
     centre = make_centre("East College", coordinators=[coordinator])

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from learning.catalog.problems import Problem
-from learning.catalog.quiz_types import Draw
-from learning.catalog.quizzes import load_quiz_file, load_quizzes, parse_quiz_text, quiz_to_yaml
+from learning.core.problems import Problem
+from learning.quizzes.loader import load_quiz_file, load_quizzes, parse_quiz_text, quiz_to_yaml
+from learning.quizzes.types import Draw
 
 DATA = Path(__file__).parent / "data" / "quizzes"
 MODULES = {"partnership-working", "roles-and-responsibilities"}

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from learning.catalog.quizzes import load_quiz_file
+from learning.quizzes.loader import load_quiz_file
 
 DATA = Path(__file__).parent / "data" / "gift"
 

@@ -6,9 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from learning.catalog.quizzes import parse_quiz_text
-from learning.extensions import db
-from learning.models import AuditEvent, ModuleProgress, QuizAttempt
+from learning.core.audit import AuditEvent
+from learning.core.extensions import db
+from learning.course.models import ModuleProgress
+from learning.quizzes.loader import parse_quiz_text
+from learning.quizzes.models import QuizAttempt
 from tests.conftest import csrf_from, post_form
 
 QUIZ = """\

@@ -1,7 +1,7 @@
 """Markdown is rendered once, sanitised, and call-outs become labelled asides."""
 
-from learning.catalog.content import load_catalog
-from learning.rendering import render_content, render_text
+from learning.content.catalog import load_catalog
+from learning.core.rendering import render_content, render_text
 
 
 def test_script_and_handlers_never_reach_the_page():

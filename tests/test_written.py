@@ -5,15 +5,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from learning.extensions import db
-from learning.models import (
-    AuditEvent,
-    Decision,
-    DraftVersion,
-    Notification,
-    Submission,
-    SubmittedWork,
-)
+from learning.assessment.models import Decision, DraftVersion, Submission, SubmittedWork
+from learning.core.audit import AuditEvent
+from learning.core.extensions import db
+from learning.people.models import Notification
 from tests.conftest import csrf_from, post_form
 
 
@@ -216,8 +211,8 @@ def test_resubmission_limit(client, auth, people, task, app, monkeypatch):
 
 def test_marking_queue_query_count_is_fixed(client, auth, make_user, make_cohort, task,
                                             count_queries):
-    from learning.models.types import utcnow
-    from learning.services import submissions as svc
+    from learning.assessment import submissions as svc
+    from learning.core.types import utcnow
 
     assessor = make_user("assessor")
     learners = [make_user("learner") for _ in range(12)]
@@ -270,7 +265,7 @@ def test_copied_answer_is_flagged_to_the_assessor_only(client, auth, people, tas
 def test_full_loop_continues_through_iqa_to_reassessment(client, auth, people, task):
     """draft -> submit -> achieve -> IQA disagrees -> reassess -> the learner's outcome changes
     only with the assessor's new decision."""
-    from learning.models import IqaSample, SamplingPlan
+    from learning.iqa.models import IqaSample, SamplingPlan
 
     learner, assessor, iqa = people["learner"], people["assessor"], people["iqa"]
     db.session.add(SamplingPlan(assessor_id=assessor.id, rate=0))

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 08:32:26.818346
 from alembic import op
 import sqlalchemy as sa
 
-import learning.models.types
+import learning.core.types
 
 
 # revision identifiers, used by Alembic.
@@ -29,7 +29,7 @@ def upgrade():
     sa.Column('ref', sa.String(length=100), nullable=True),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('word_count', sa.Integer(), nullable=False),
-    sa.Column('created_at', learning.models.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', learning.core.types.UTCDateTime(), nullable=False),
     sa.CheckConstraint("kind = 'submission' OR (owner_user_id IS NULL AND ref IS NULL)", name=op.f('ck_text_source_reference_unowned')),
     sa.CheckConstraint("kind IN ('reference', 'submission')", name=op.f('ck_text_source_known_kind')),
     sa.CheckConstraint('word_count >= 0', name=op.f('ck_text_source_word_count_not_negative')),

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 08:15:38.086662
 from alembic import op
 import sqlalchemy as sa
 
-import learning.models.types
+import learning.core.types
 
 
 # revision identifiers, used by Alembic.

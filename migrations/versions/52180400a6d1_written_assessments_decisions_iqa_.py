@@ -8,7 +8,7 @@ Create Date: 2026-11-23 08:17:02.716496
 from alembic import op
 import sqlalchemy as sa
 
-import learning.models.types
+import learning.core.types
 
 
 # revision identifiers, used by Alembic.
@@ -26,8 +26,8 @@ def upgrade():
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('message', sa.String(length=300), nullable=False),
     sa.Column('link', sa.String(length=300), nullable=False),
-    sa.Column('created_at', learning.models.types.UTCDateTime(), nullable=False),
-    sa.Column('read_at', learning.models.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', learning.core.types.UTCDateTime(), nullable=False),
+    sa.Column('read_at', learning.core.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_notification_user_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification'))
     )
@@ -38,7 +38,7 @@ def upgrade():
     sa.Column('assessor_id', sa.Integer(), nullable=False),
     sa.Column('rate', sa.Integer(), nullable=False),
     sa.Column('new_assessor', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', learning.models.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', learning.core.types.UTCDateTime(), nullable=False),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
     sa.CheckConstraint('rate >= 0 AND rate <= 100', name=op.f('ck_sampling_plan_rate_percent')),
     sa.ForeignKeyConstraint(['assessor_id'], ['user.id'], name=op.f('fk_sampling_plan_assessor_id_user')),
@@ -50,8 +50,8 @@ def upgrade():
     sa.Column('learner_id', sa.Integer(), nullable=False),
     sa.Column('task_slug', sa.String(length=100), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', learning.models.types.UTCDateTime(), nullable=False),
-    sa.Column('submitted_at', learning.models.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', learning.core.types.UTCDateTime(), nullable=False),
+    sa.Column('submitted_at', learning.core.types.UTCDateTime(), nullable=True),
     sa.Column('reassess', sa.Boolean(), nullable=False),
     sa.CheckConstraint("status IN ('draft', 'submitted', 'being_marked', 'referred', 'achieved')", name=op.f('ck_submission_known_status')),
     sa.ForeignKeyConstraint(['learner_id'], ['user.id'], name=op.f('fk_submission_learner_id_user')),
@@ -68,7 +68,7 @@ def upgrade():
     sa.Column('number', sa.Integer(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('word_count', sa.Integer(), nullable=False),
-    sa.Column('saved_at', learning.models.types.UTCDateTime(), nullable=False),
+    sa.Column('saved_at', learning.core.types.UTCDateTime(), nullable=False),
     sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('based_on', sa.Integer(), nullable=True),
     sa.CheckConstraint("kind IN ('save', 'autosave', 'restore', 'conflict')", name=op.f('ck_draft_version_known_kind')),
@@ -83,8 +83,8 @@ def upgrade():
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('word_count', sa.Integer(), nullable=False),
     sa.Column('draft_version_id', sa.Integer(), nullable=False),
-    sa.Column('submitted_at', learning.models.types.UTCDateTime(), nullable=False),
-    sa.Column('declared_at', learning.models.types.UTCDateTime(), nullable=False),
+    sa.Column('submitted_at', learning.core.types.UTCDateTime(), nullable=False),
+    sa.Column('declared_at', learning.core.types.UTCDateTime(), nullable=False),
     sa.Column('sources', sa.Text(), nullable=False),
     sa.Column('originality_share', sa.Double(), nullable=True),
     sa.Column('originality_report', sa.JSON(), nullable=True),
@@ -101,9 +101,9 @@ def upgrade():
     sa.Column('outcome', sa.String(length=10), nullable=False),
     sa.Column('feedback', sa.Text(), nullable=False),
     sa.Column('actions', sa.Text(), nullable=False),
-    sa.Column('created_at', learning.models.types.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', learning.models.types.UTCDateTime(), nullable=False),
-    sa.Column('released_at', learning.models.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', learning.core.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', learning.core.types.UTCDateTime(), nullable=False),
+    sa.Column('released_at', learning.core.types.UTCDateTime(), nullable=True),
     sa.CheckConstraint("outcome = 'referred' OR actions = ''", name=op.f('ck_decision_actions_only_if_referred')),
     sa.CheckConstraint("outcome IN ('achieved', 'referred')", name=op.f('ck_decision_known_outcome')),
     sa.ForeignKeyConstraint(['assessor_id'], ['user.id'], name=op.f('fk_decision_assessor_id_user')),
@@ -128,7 +128,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('decision_id', sa.Integer(), nullable=False),
     sa.Column('reason', sa.String(length=10), nullable=False),
-    sa.Column('sampled_at', learning.models.types.UTCDateTime(), nullable=False),
+    sa.Column('sampled_at', learning.core.types.UTCDateTime(), nullable=False),
     sa.Column('sampled_by_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("reason IN ('plan', 'manual')", name=op.f('ck_iqa_sample_known_reason')),
     sa.ForeignKeyConstraint(['decision_id'], ['decision.id'], name=op.f('fk_iqa_sample_decision_id_decision')),
@@ -143,8 +143,8 @@ def upgrade():
     sa.Column('verdict', sa.String(length=10), nullable=False),
     sa.Column('comments', sa.Text(), nullable=False),
     sa.Column('action', sa.Text(), nullable=False),
-    sa.Column('created_at', learning.models.types.UTCDateTime(), nullable=False),
-    sa.Column('action_closed_at', learning.models.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', learning.core.types.UTCDateTime(), nullable=False),
+    sa.Column('action_closed_at', learning.core.types.UTCDateTime(), nullable=True),
     sa.CheckConstraint("verdict = 'agree' OR action <> ''", name=op.f('ck_iqa_review_disagree_needs_action')),
     sa.CheckConstraint("verdict IN ('agree', 'disagree')", name=op.f('ck_iqa_review_known_verdict')),
     sa.ForeignKeyConstraint(['iqa_id'], ['user.id'], name=op.f('fk_iqa_review_iqa_id_user')),

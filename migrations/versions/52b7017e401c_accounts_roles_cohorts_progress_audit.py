@@ -8,7 +8,7 @@ Create Date: 2026-11-23 07:52:47.899359
 from alembic import op
 import sqlalchemy as sa
 
-import learning.models.types
+import learning.core.types
 
 
 # revision identifiers, used by Alembic.
@@ -25,7 +25,7 @@ def upgrade():
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('starts_on', sa.Date(), nullable=True),
     sa.Column('ends_on', sa.Date(), nullable=True),
-    sa.Column('created_at', learning.models.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', learning.core.types.UTCDateTime(), nullable=False),
     sa.CheckConstraint('ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on', name=op.f('ck_cohort_ends_after_start')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cohort')),
     sa.UniqueConstraint('name', name=op.f('uq_cohort_name'))
@@ -36,14 +36,14 @@ def upgrade():
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', learning.models.types.UTCDateTime(), nullable=False),
-    sa.Column('last_login_at', learning.models.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', learning.core.types.UTCDateTime(), nullable=False),
+    sa.Column('last_login_at', learning.core.types.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('email', name=op.f('uq_user_email'))
     )
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', learning.models.types.UTCDateTime(), nullable=False),
+    sa.Column('at', learning.core.types.UTCDateTime(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=60), nullable=False),
     sa.Column('subject_type', sa.String(length=40), nullable=True),
@@ -61,7 +61,7 @@ def upgrade():
     sa.Column('cohort_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
-    sa.Column('assigned_at', learning.models.types.UTCDateTime(), nullable=False),
+    sa.Column('assigned_at', learning.core.types.UTCDateTime(), nullable=False),
     sa.CheckConstraint("role IN ('assessor', 'iqa')", name=op.f('ck_cohort_staff_staff_role')),
     sa.ForeignKeyConstraint(['cohort_id'], ['cohort.id'], name=op.f('fk_cohort_staff_cohort_id_cohort')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_cohort_staff_user_id_user')),
@@ -74,8 +74,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('cohort_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('enrolled_at', learning.models.types.UTCDateTime(), nullable=False),
-    sa.Column('left_at', learning.models.types.UTCDateTime(), nullable=True),
+    sa.Column('enrolled_at', learning.core.types.UTCDateTime(), nullable=False),
+    sa.Column('left_at', learning.core.types.UTCDateTime(), nullable=True),
     sa.CheckConstraint('left_at IS NULL OR left_at >= enrolled_at', name=op.f('ck_enrolment_left_after_enrolled')),
     sa.ForeignKeyConstraint(['cohort_id'], ['cohort.id'], name=op.f('fk_enrolment_cohort_id_cohort')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_enrolment_user_id_user')),
@@ -89,9 +89,9 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('module_slug', sa.String(length=100), nullable=False),
-    sa.Column('started_at', learning.models.types.UTCDateTime(), nullable=False),
-    sa.Column('last_viewed_at', learning.models.types.UTCDateTime(), nullable=False),
-    sa.Column('completed_at', learning.models.types.UTCDateTime(), nullable=True),
+    sa.Column('started_at', learning.core.types.UTCDateTime(), nullable=False),
+    sa.Column('last_viewed_at', learning.core.types.UTCDateTime(), nullable=False),
+    sa.Column('completed_at', learning.core.types.UTCDateTime(), nullable=True),
     sa.Column('completed_version', sa.String(length=64), nullable=True),
     sa.CheckConstraint('completed_at IS NULL OR completed_at >= started_at', name=op.f('ck_module_progress_completed_after_started')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_module_progress_user_id_user')),
@@ -104,7 +104,7 @@ def upgrade():
     op.create_table('user_role',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
-    sa.Column('granted_at', learning.models.types.UTCDateTime(), nullable=False),
+    sa.Column('granted_at', learning.core.types.UTCDateTime(), nullable=False),
     sa.CheckConstraint("role IN ('learner', 'assessor', 'iqa', 'coordinator', 'admin')", name=op.f('ck_user_role_known_role')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_user_role_user_id_user')),
     sa.PrimaryKeyConstraint('user_id', 'role', name=op.f('pk_user_role'))

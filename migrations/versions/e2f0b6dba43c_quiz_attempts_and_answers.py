@@ -8,7 +8,7 @@ Create Date: 2026-11-23 08:03:05.534631
 from alembic import op
 import sqlalchemy as sa
 
-import learning.models.types
+import learning.core.types
 
 
 # revision identifiers, used by Alembic.
@@ -27,9 +27,9 @@ def upgrade():
     sa.Column('quiz_version', sa.String(length=64), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
-    sa.Column('started_at', learning.models.types.UTCDateTime(), nullable=False),
-    sa.Column('deadline_at', learning.models.types.UTCDateTime(), nullable=True),
-    sa.Column('submitted_at', learning.models.types.UTCDateTime(), nullable=True),
+    sa.Column('started_at', learning.core.types.UTCDateTime(), nullable=False),
+    sa.Column('deadline_at', learning.core.types.UTCDateTime(), nullable=True),
+    sa.Column('submitted_at', learning.core.types.UTCDateTime(), nullable=True),
     sa.Column('timed_out', sa.Boolean(), nullable=False),
     sa.Column('settings', sa.JSON(), nullable=False),
     sa.Column('questions', sa.JSON(), nullable=False),
@@ -54,8 +54,8 @@ def upgrade():
     sa.Column('attempt_id', sa.Integer(), nullable=False),
     sa.Column('question_id', sa.String(length=100), nullable=False),
     sa.Column('answer', sa.JSON(), nullable=True),
-    sa.Column('saved_at', learning.models.types.UTCDateTime(), nullable=False),
-    sa.Column('checked_at', learning.models.types.UTCDateTime(), nullable=True),
+    sa.Column('saved_at', learning.core.types.UTCDateTime(), nullable=False),
+    sa.Column('checked_at', learning.core.types.UTCDateTime(), nullable=True),
     sa.Column('score', sa.Double(), nullable=True),
     sa.CheckConstraint('score IS NULL OR (score >= 0 AND score <= 1)', name=op.f('ck_quiz_answer_score_range')),
     sa.ForeignKeyConstraint(['attempt_id'], ['quiz_attempt.id'], name=op.f('fk_quiz_answer_attempt_id_quiz_attempt')),

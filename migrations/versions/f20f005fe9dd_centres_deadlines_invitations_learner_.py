@@ -8,7 +8,7 @@ Create Date: 2026-11-23 08:24:50.250739
 from alembic import op
 import sqlalchemy as sa
 
-import learning.models.types
+import learning.core.types
 
 
 # revision identifiers, used by Alembic.
@@ -23,14 +23,14 @@ def upgrade():
     op.create_table('centre',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
-    sa.Column('created_at', learning.models.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', learning.core.types.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_centre')),
     sa.UniqueConstraint('name', name=op.f('uq_centre_name'))
     )
     op.create_table('centre_member',
     sa.Column('centre_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('added_at', learning.models.types.UTCDateTime(), nullable=False),
+    sa.Column('added_at', learning.core.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['centre_id'], ['centre.id'], name=op.f('fk_centre_member_centre_id_centre')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_centre_member_user_id_user')),
     sa.PrimaryKeyConstraint('centre_id', 'user_id', name=op.f('pk_centre_member'))
@@ -43,9 +43,9 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('purpose', sa.String(length=10), nullable=False),
-    sa.Column('created_at', learning.models.types.UTCDateTime(), nullable=False),
-    sa.Column('expires_at', learning.models.types.UTCDateTime(), nullable=False),
-    sa.Column('used_at', learning.models.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', learning.core.types.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', learning.core.types.UTCDateTime(), nullable=False),
+    sa.Column('used_at', learning.core.types.UTCDateTime(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("purpose IN ('invite', 'reset')", name=op.f('ck_invitation_known_purpose')),
     sa.CheckConstraint('expires_at > created_at', name=op.f('ck_invitation_expires_after_created')),
@@ -64,7 +64,7 @@ def upgrade():
     sa.Column('item_slug', sa.String(length=100), nullable=False),
     sa.Column('due_on', sa.Date(), nullable=False),
     sa.Column('set_by_id', sa.Integer(), nullable=True),
-    sa.Column('set_at', learning.models.types.UTCDateTime(), nullable=False),
+    sa.Column('set_at', learning.core.types.UTCDateTime(), nullable=False),
     sa.CheckConstraint("item_kind IN ('module', 'quiz', 'task')", name=op.f('ck_deadline_known_kind')),
     sa.ForeignKeyConstraint(['cohort_id'], ['cohort.id'], name=op.f('fk_deadline_cohort_id_cohort')),
     sa.ForeignKeyConstraint(['set_by_id'], ['user.id'], name=op.f('fk_deadline_set_by_id_user')),

@@ -1,0 +1,1 @@
+"""Written assessment: drafts, submissions, marking, originality."""

@@ -1,0 +1,31 @@
+"""Forms for written answers: the draft editor and the submission declaration."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from learning.assessment.submissions import MAX_TEXT
+
+
+class DraftForm(FlaskForm):
+    text = TextAreaField("Your answer", description=(
+        "You can use Markdown: a blank line starts a new paragraph, **bold**, and "
+        "- at the start of a line for a list."), validators=[Length(max=MAX_TEXT)])
+    based_on = HiddenField()
+    save = SubmitField("Save draft")
+    preview = SubmitField("Save and preview")
+
+
+class SubmitAnswerForm(FlaskForm):
+    declaration = BooleanField(
+        "I confirm this answer is my own work. Where I have used other people's words or "
+        "ideas, I have said so.",
+        validators=[DataRequired("Confirm that this is your own work before you submit.")])
+    sources = TextAreaField("Sources you used (optional)", description=(
+        "For example: the course modules, Working Together to Safeguard Children 2023, your "
+        "setting's safeguarding policy."), validators=[Length(max=5000)])
+    submit = SubmitField("Submit for assessment")
+
+
+class RestoreForm(FlaskForm):
+    submit = SubmitField("Restore this version")

@@ -1,0 +1,181 @@
+"""Assessors' work: the marking queue, criterion decisions, release, and what changed."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from learning.assessment.models import (
+    CriterionDecision,
+    Decision,
+    Submission,
+    SubmissionStatus,
+    SubmittedWork,
+)
+from learning.assessment.signals import decision_released
+from learning.content.tasks import Task
+from learning.core import audit
+from learning.core.extensions import db
+from learning.people.models import Cohort, CohortStaff, Enrolment, Role, User
+from learning.people.notifications import notify
+
+#: Statuses that wait for an assessor.
+WAITING = (SubmissionStatus.SUBMITTED.value, SubmissionStatus.BEING_MARKED.value)
+
+
+class MarkingError(Exception):
+    """The decision cannot be saved as it is; the message says what to fix."""
+
+
+def can_mark(user: User, sub: Submission) -> bool:
+    """Assessors mark learners in the cohorts they are assigned to."""
+    if not user.has_role(Role.ASSESSOR):
+        return False
+    return bool(db.session.scalar(select(
+        select(Enrolment.id).join(CohortStaff, CohortStaff.cohort_id == Enrolment.cohort_id)
+        .where(Enrolment.user_id == sub.learner_id, Enrolment.left_at.is_(None),
+               CohortStaff.user_id == user.id, CohortStaff.role == Role.ASSESSOR.value)
+        .exists())))
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    submission: Submission
+    cohort: Cohort
+    work: SubmittedWork
+    days_waiting: int
+
+
+def queue(assessor: User, now: datetime, cohort_id: int | None = None,
+          task_slug: str | None = None, status: str | None = None) -> list[QueueRow]:
+    """Work waiting for this assessor's cohorts, oldest first (a fixed number of queries)."""
+    query = (
+        select(Submission, Cohort)
+        .join(Enrolment, (Enrolment.user_id == Submission.learner_id)
+              & Enrolment.left_at.is_(None))
+        .join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .options(selectinload(Submission.learner), selectinload(Submission.rounds))
+        .order_by(Submission.submitted_at, Submission.id)
+    )
+    # Only the cohorts this person assesses, whatever other roles they hold.
+    query = query.where(Enrolment.cohort_id.in_(
+        select(CohortStaff.cohort_id).where(CohortStaff.user_id == assessor.id,
+                                            CohortStaff.role == Role.ASSESSOR.value)))
+    if status == "reassess":
+        query = query.where(Submission.reassess.is_(True))
+    elif status in WAITING:
+        query = query.where(Submission.status == status)
+    else:
+        query = query.where((Submission.status.in_(WAITING)) | Submission.reassess.is_(True))
+    if cohort_id:
+        query = query.where(Cohort.id == cohort_id)
+    if task_slug:
+        query = query.where(Submission.task_slug == task_slug)
+    rows = []
+    for sub, cohort in db.session.execute(query).unique():
+        work = sub.rounds[-1]
+        rows.append(QueueRow(sub, cohort, work, max(0, (now - work.submitted_at).days)))
+    return rows
+
+
+def current_round(sub: Submission) -> SubmittedWork | None:
+    return sub.rounds[-1] if sub.rounds else None
+
+
+def draft_decision(work: SubmittedWork, assessor: User) -> Decision | None:
+    return next((d for d in work.decisions if not d.is_released
+                 and d.assessor_id == assessor.id), None)
+
+
+def released_decisions(sub: Submission) -> list[Decision]:
+    """Every released decision on every round, oldest first: the learner's feedback history."""
+    return [d for w in sub.rounds for d in w.decisions if d.is_released]
+
+
+def save_decision(work: SubmittedWork, task: Task, assessor: User,
+                  criteria: dict[str, tuple[bool | None, str]], feedback: str, actions: str,
+                  now: datetime, release: bool) -> Decision:
+    """Save the assessor's marking as a draft, or release it to the learner.
+
+    A draft can be saved half done. Release needs a decision on every criterion; the outcome
+    follows from them (achieved only when every criterion is met), and a referral needs the
+    actions the learner must take.
+    """
+    sub = work.submission
+    if work is not current_round(sub):
+        raise MarkingError("A newer submission has arrived: mark that one instead.")
+    if not release and sub.status not in WAITING and not sub.reassess:
+        raise MarkingError("This work has already been decided.")
+    missing = [c for c in task.criteria if criteria.get(c, (None, ""))[0] is None]
+    achieved = not missing and all(criteria[c][0] for c in task.criteria)
+    if release:
+        if sub.status not in WAITING and not sub.reassess:
+            raise MarkingError("This work has already been decided.")
+        if missing:
+            raise MarkingError("Decide met or not yet met for every criterion before you "
+                               "release the decision.")
+        if not achieved and not actions.strip():
+            raise MarkingError("Say what the learner must do before resubmitting.")
+        if not feedback.strip():
+            raise MarkingError("Write overall feedback for the learner.")
+    decision = draft_decision(work, assessor)
+    if decision is None:
+        decision = Decision(work=work, assessor_id=assessor.id, created_at=now,
+                            outcome="referred")
+        db.session.add(decision)
+    decision.outcome = "achieved" if achieved else "referred"
+    decision.feedback = feedback.strip()
+    decision.actions = "" if achieved else actions.strip()
+    decision.updated_at = now
+    by_id = {c.criterion_id: c for c in decision.criteria}
+    for cid in task.criteria:
+        met, comment = criteria.get(cid, (None, ""))
+        row = by_id.get(cid)
+        if met is None:
+            if row is not None:
+                decision.criteria.remove(row)
+            continue
+        if row is None:
+            row = CriterionDecision(criterion_id=cid, met=met)
+            decision.criteria.append(row)
+        row.met, row.comment = met, comment.strip()
+    if not release:
+        if sub.status == SubmissionStatus.SUBMITTED.value:
+            sub.status = SubmissionStatus.BEING_MARKED.value
+        audit.record("decision.save_draft", actor=assessor, subject=sub, round=work.number)
+        db.session.commit()
+        return decision
+    decision.released_at = now
+    sub.status = (SubmissionStatus.ACHIEVED if achieved else SubmissionStatus.REFERRED).value
+    was_reassess, sub.reassess = sub.reassess, False
+    db.session.flush()
+    audit.record("decision.release", actor=assessor, subject=sub, round=work.number,
+                 outcome=decision.outcome, decision_id=decision.id, reassessment=was_reassess)
+    notify(sub.learner, "feedback", f"Feedback on '{task.title}' is ready: "
+           f"{'achieved' if achieved else 'referred'}.", f"/tasks/{task.slug}/feedback")
+    decision_released.send(decision, submission=sub, now=now)
+    db.session.commit()
+    return decision
+
+
+_TOKENS = re.compile(r"\s+|[^\s]+")
+
+
+def diff_words(old: str, new: str) -> list[tuple[str, str]]:
+    """A readable word-level diff: [("equal"|"insert"|"delete", text), ...]."""
+    a, b = _TOKENS.findall(old), _TOKENS.findall(new)
+    out: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(("equal", "".join(a[i1:i2])))
+        else:
+            if i2 > i1:
+                out.append(("delete", "".join(a[i1:i2])))
+            if j2 > j1:
+                out.append(("insert", "".join(b[j1:j2])))
+    return out

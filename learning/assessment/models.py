@@ -1,0 +1,175 @@
+"""Written assessments: a learner's work on a task, every draft, every submission, decisions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from learning.core.extensions import db
+from learning.core.types import UTCDateTime, utcnow
+from learning.people.models import User
+
+
+class SubmissionStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    BEING_MARKED = "being_marked"
+    REFERRED = "referred"
+    ACHIEVED = "achieved"
+
+    @property
+    def label(self) -> str:
+        return {"draft": "Draft", "submitted": "Submitted", "being_marked": "Being marked",
+                "referred": "Referred", "achieved": "Achieved"}[self.value]
+
+
+_STATUS_CHECK = "status IN (" + ", ".join(f"'{s.value}'" for s in SubmissionStatus) + ")"
+
+
+class Submission(db.Model):
+    """One learner's work on one written task, across all drafts and resubmissions."""
+
+    __tablename__ = "submission"
+    __table_args__ = (
+        UniqueConstraint("learner_id", "task_slug", name="uq_submission_learner_task"),
+        CheckConstraint(_STATUS_CHECK, name="known_status"),
+        Index("ix_submission_queue", "status", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    #: The task file's stable slug (content/tasks/*.yaml).
+    task_slug: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default=SubmissionStatus.DRAFT.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: When the latest round was submitted: the marking queue is ordered by it.
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: An IQA disagreed: the assessor must make a new decision (the learner's outcome stands
+    #: until they do).
+    reassess: Mapped[bool] = mapped_column(default=False)
+
+    learner: Mapped[User] = relationship()
+    drafts: Mapped[list[DraftVersion]] = relationship(
+        back_populates="submission", order_by="DraftVersion.number")
+    rounds: Mapped[list[SubmittedWork]] = relationship(
+        back_populates="submission", order_by="SubmittedWork.number")
+
+    @property
+    def status_enum(self) -> SubmissionStatus:
+        return SubmissionStatus(self.status)
+
+
+class DraftVersion(db.Model):
+    """Every save of a learner's text is kept; nothing is overwritten or deleted."""
+
+    __tablename__ = "draft_version"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "number", name="uq_draft_version_number"),
+        CheckConstraint("kind IN ('save', 'autosave', 'restore', 'conflict')", name="known_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"))
+    number: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    word_count: Mapped[int]
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: How it was saved. "conflict": text from an out-of-date tab, kept but not made current.
+    kind: Mapped[str] = mapped_column(String(10))
+    #: The version the browser started from, so an out-of-date tab is detected.
+    based_on: Mapped[int | None]
+
+    submission: Mapped[Submission] = relationship(back_populates="drafts")
+
+
+class SubmittedWork(db.Model):
+    """One submission round: the first submission is 1, each resubmission adds one."""
+
+    __tablename__ = "submitted_work"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "number", name="uq_submitted_work_number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"))
+    number: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    word_count: Mapped[int]
+    draft_version_id: Mapped[int] = mapped_column(ForeignKey("draft_version.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The learner ticked "this is my own work" at this time.
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sources: Mapped[str] = mapped_column(Text, default="")
+    #: Share of the text matching other work (0..1) and the report; for assessors only.
+    originality_share: Mapped[float | None]
+    originality_report: Mapped[dict | None] = mapped_column(JSON)
+
+    submission: Mapped[Submission] = relationship(back_populates="rounds")
+    decisions: Mapped[list[Decision]] = relationship(
+        back_populates="work", order_by="Decision.id")
+
+
+class Decision(db.Model):
+    """An assessor's decision on one submission round.
+
+    Editable only while a draft; once released it never changes. A later decision on the
+    same round (after an IQA disagreement) is a new row.
+    """
+
+    __tablename__ = "decision"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('achieved', 'referred')", name="known_outcome"),
+        CheckConstraint("outcome = 'referred' OR actions = ''", name="actions_only_if_referred"),
+        Index("ix_decision_assessor", "assessor_id", "released_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("submitted_work.id"), index=True)
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    outcome: Mapped[str] = mapped_column(String(10))
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    #: What the learner must do before resubmitting (referrals only).
+    actions: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Null while a marking draft; set once, on release to the learner.
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    work: Mapped[SubmittedWork] = relationship(back_populates="decisions")
+    assessor: Mapped[User] = relationship()
+    criteria: Mapped[list[CriterionDecision]] = relationship(
+        back_populates="decision", order_by="CriterionDecision.id",
+        cascade="all, delete-orphan")
+
+    @property
+    def is_released(self) -> bool:
+        return self.released_at is not None
+
+
+class CriterionDecision(db.Model):
+    """Met or not yet met, with a comment, for one criterion within a decision."""
+
+    __tablename__ = "criterion_decision"
+    __table_args__ = (
+        UniqueConstraint("decision_id", "criterion_id", name="uq_criterion_decision"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id"))
+    criterion_id: Mapped[str] = mapped_column(String(40))
+    met: Mapped[bool]
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    decision: Mapped[Decision] = relationship(back_populates="criteria")

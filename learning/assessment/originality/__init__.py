@@ -1,0 +1,1 @@
+"""Originality: fingerprints (pure) and the index of stored texts."""

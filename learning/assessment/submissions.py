@@ -1,0 +1,193 @@
+"""Learners' written answers: drafts that are never lost, conflicts, restore, submit."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from learning.assessment.models import DraftVersion, Submission, SubmissionStatus, SubmittedWork
+from learning.assessment.originality import index as originality
+from learning.content.tasks import Task
+from learning.core import audit
+from learning.core.extensions import db
+from learning.people.models import CohortStaff, Enrolment, Role, User
+from learning.people.notifications import notify
+
+_WORD = re.compile(r"[\w][\w'’-]*")
+#: Statuses in which the learner may edit their text.
+EDITABLE = {SubmissionStatus.DRAFT.value, SubmissionStatus.REFERRED.value}
+MAX_TEXT = 60_000  # characters: far above any guidance word count; stops abuse, not learners
+
+
+class SubmissionError(Exception):
+    """A rule stops this action; the message is safe to show to the learner."""
+
+
+def tasks_for(learner: User, catalog) -> list[Task]:
+    """The written tasks for the learner's units (every task when their cohort names none)."""
+    from learning.people.membership import unit_ids_for
+
+    units = unit_ids_for(learner)
+    if not units:
+        return list(catalog.tasks)
+    return [t for t in catalog.tasks
+            if any((c := catalog.criterion(cid)) and c.unit_id in units for cid in t.criteria)]
+
+
+def submissions_by_task(learner: User) -> dict[str, Submission]:
+    return {s.task_slug: s for s in db.session.scalars(
+        select(Submission).where(Submission.learner_id == learner.id))}
+
+
+def count_words(text: str) -> int:
+    return len(_WORD.findall(text or ""))
+
+
+def get_submission(learner: User, task: Task) -> Submission | None:
+    return db.session.scalar(select(Submission).where(
+        Submission.learner_id == learner.id, Submission.task_slug == task.slug))
+
+
+def get_or_create(learner: User, task: Task) -> Submission:
+    """The learner's record for this task, created on first use (safe if two tabs race)."""
+    sub = get_submission(learner, task)
+    if sub is not None:
+        return sub
+    sub = Submission(learner_id=learner.id, task_slug=task.slug,
+                     status=SubmissionStatus.DRAFT.value)
+    db.session.add(sub)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        sub = get_submission(learner, task)
+    return sub
+
+
+def latest_draft(sub: Submission) -> DraftVersion | None:
+    """The current text: the newest version that is not a parked conflict."""
+    return db.session.scalar(select(DraftVersion).where(
+        DraftVersion.submission_id == sub.id, DraftVersion.kind != "conflict")
+        .order_by(DraftVersion.number.desc()).limit(1))
+
+
+def _next_number(sub: Submission) -> int:
+    return (db.session.scalar(select(func.max(DraftVersion.number)).where(
+        DraftVersion.submission_id == sub.id)) or 0) + 1
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    version: DraftVersion
+    #: Set when the browser's text was based on an older version than the current one.
+    conflict_with: DraftVersion | None = None
+    unchanged: bool = False
+
+
+def save_draft(sub: Submission, text: str, based_on: int | None, now: datetime,
+               kind: str = "save") -> SaveResult:
+    """Keep the learner's text as a new version.
+
+    If the text was written on top of an older version than the current one (another tab or
+    device saved since), it is kept as a "conflict" version and the current text stays
+    current: the learner then sees both and chooses. Nothing is ever overwritten.
+    """
+    if sub.status not in EDITABLE:
+        raise SubmissionError("This answer has been submitted, so it cannot be changed now.")
+    text = (text or "").replace("\r\n", "\n")
+    if len(text) > MAX_TEXT:
+        raise SubmissionError(f"Your answer is longer than {MAX_TEXT:,} characters. Shorten "
+                              "it, or split it and keep a copy of the rest.")
+    current = latest_draft(sub)
+    if current is not None and current.text == text:
+        return SaveResult(current, unchanged=True)
+    stale = current is not None and based_on is not None and based_on != current.number \
+        and kind != "restore"
+    for _ in range(3):  # two saves racing for the same number: retry with the next one
+        version = DraftVersion(submission_id=sub.id, number=_next_number(sub), text=text,
+                               word_count=count_words(text), saved_at=now,
+                               kind="conflict" if stale else kind, based_on=based_on)
+        db.session.add(version)
+        try:
+            db.session.commit()
+            break
+        except IntegrityError:
+            db.session.rollback()
+    else:
+        raise SubmissionError("Your answer could not be saved just now. Try again.")
+    return SaveResult(version, conflict_with=current if stale else None)
+
+
+def versions(sub: Submission) -> list[DraftVersion]:
+    return list(db.session.scalars(select(DraftVersion).where(
+        DraftVersion.submission_id == sub.id).order_by(DraftVersion.number.desc())))
+
+
+def restore(sub: Submission, number: int, now: datetime) -> DraftVersion:
+    """Make an earlier version current again by saving its text as a new version."""
+    old = db.session.scalar(select(DraftVersion).where(
+        DraftVersion.submission_id == sub.id, DraftVersion.number == number))
+    if old is None:
+        raise SubmissionError("That version does not exist.")
+    return save_draft(sub, old.text, None, now, kind="restore").version
+
+
+def rounds_used(sub: Submission) -> int:
+    return len(sub.rounds)
+
+
+def resubmissions_left(sub: Submission, task: Task) -> int:
+    """How many more times a referred answer may be resubmitted."""
+    return max(0, task.resubmissions_allowed + 1 - rounds_used(sub))
+
+
+def submit(sub: Submission, task: Task, learner: User, declared: bool, sources: str,
+           now: datetime) -> SubmittedWork:
+    """Lock the current text as a submission round, with the authenticity declaration."""
+    if not declared:
+        raise SubmissionError("Confirm that this is your own work before you submit.")
+    if sub.status not in EDITABLE:
+        raise SubmissionError("This answer has already been submitted.")
+    if sub.rounds and resubmissions_left(sub, task) == 0:
+        raise SubmissionError("You have used all your resubmissions for this task. Speak to "
+                              "your assessor.")
+    draft = latest_draft(sub)
+    if draft is None or not draft.text.strip():
+        raise SubmissionError("Write your answer before you submit it.")
+    work = SubmittedWork(submission_id=sub.id, number=rounds_used(sub) + 1, text=draft.text,
+                         word_count=draft.word_count, draft_version_id=draft.id,
+                         submitted_at=now, declared_at=now, sources=(sources or "").strip())
+    db.session.add(work)
+    sub.status = SubmissionStatus.SUBMITTED.value
+    sub.submitted_at = now
+    db.session.flush()
+    # Compare with everyone else's work and the reference essays (never the learner's own
+    # earlier rounds), then add this text to the index for later submissions.
+    report = originality.check(work.text, exclude_owner_user_id=learner.id,
+                               ignore=task.question)
+    work.originality_share = report.share
+    work.originality_report = asdict(report)
+    originality.index_text("submission", f"{task.title}, submission {work.number}", work.text,
+                           owner_user_id=learner.id, ref=str(work.id))
+    action = "submission.resubmit" if work.number > 1 else "submission.submit"
+    audit.record(action, actor=learner, subject=sub, round=work.number, task=task.slug,
+                 words=work.word_count)
+    for assessor in assessors_for(learner):
+        verb = "resubmitted" if work.number > 1 else "submitted"
+        notify(assessor, "submission", f"{learner.name} {verb} '{task.title}'.",
+               f"/marking/{sub.id}")
+    db.session.commit()
+    return work
+
+
+def assessors_for(learner: User) -> list[User]:
+    """Assessors assigned to the learner's current cohorts."""
+    return list(db.session.scalars(
+        select(User).join(CohortStaff, CohortStaff.user_id == User.id)
+        .join(Enrolment, Enrolment.cohort_id == CohortStaff.cohort_id)
+        .where(Enrolment.user_id == learner.id, Enrolment.left_at.is_(None),
+               CohortStaff.role == Role.ASSESSOR.value).distinct()))

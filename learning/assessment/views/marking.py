@@ -1,0 +1,108 @@
+"""Assessors: the marking queue and the marking page (criterion decisions, release)."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from learning.assessment import marking, marking_target
+from learning.assessment.models import Submission
+from learning.assessment.originality.fingerprints import highlight
+from learning.assessment.submissions import resubmissions_left
+from learning.content.access import get_catalog
+from learning.core.dates import local_today
+from learning.core.extensions import db
+from learning.core.permissions import require, role_required
+from learning.core.types import utcnow
+from learning.people import membership as cohorts
+from learning.people.models import Role
+
+bp = Blueprint("marking", __name__, url_prefix="/marking")
+
+
+def _task(slug: str):
+    return next((t for t in get_catalog().tasks if t.slug == slug), None)
+
+
+@bp.get("/")
+@role_required(Role.ASSESSOR)
+def queue():
+    """Work waiting for the assessor's cohorts, oldest first, with filters."""
+    cohort_id = request.args.get("cohort", type=int)
+    task_slug = request.args.get("task") or None
+    status = request.args.get("status") or None
+    rows = marking.queue(current_user, utcnow(), cohort_id, task_slug, status)
+    zone = current_app.config.get("DISPLAY_TIMEZONE")
+    target = current_app.config.get("MARKING_TARGET_WORKING_DAYS",
+                                    marking_target.MARKING_TARGET_DAYS)
+    overdue = marking_target.overdue_submission_ids(rows, local_today(utcnow(), zone),
+                                                    target, zone)
+    return render_template("marking/queue.html", rows=rows, tasks=get_catalog().tasks,
+                           overdue=overdue, target=target,
+                           task_titles={t.slug: t.title for t in get_catalog().tasks},
+                           cohorts=cohorts.visible_cohorts(current_user),
+                           chosen={"cohort": cohort_id, "task": task_slug, "status": status})
+
+
+def _read_form(task) -> tuple[dict, str, str]:
+    criteria = {}
+    for cid in task.criteria:
+        value = request.form.get(f"met-{cid}")
+        met = True if value == "met" else False if value == "not-met" else None
+        criteria[cid] = (met, request.form.get(f"comment-{cid}", ""))
+    return criteria, request.form.get("feedback", ""), request.form.get("actions", "")
+
+
+@bp.route("/<int:submission_id>", methods=["GET", "POST"])
+@role_required(Role.ASSESSOR)
+def mark(submission_id: int):
+    """The answer, the marking guide, and a met / not yet met decision per criterion."""
+    sub = db.session.get(Submission, submission_id)
+    if sub is None:
+        abort(404)
+    require(marking.can_mark(current_user, sub))
+    task = _task(sub.task_slug)
+    work = marking.current_round(sub)
+    if task is None or work is None:
+        abort(404)
+    draft = marking.draft_decision(work, current_user)
+    errors: list[str] = []
+    values = None
+    if request.method == "POST":
+        criteria, feedback, actions = _read_form(task)
+        values = {"criteria": criteria, "feedback": feedback, "actions": actions}
+        release = request.form.get("action") == "release"
+        try:
+            marking.save_decision(work, task, current_user, criteria, feedback, actions,
+                                  utcnow(), release=release)
+        except marking.MarkingError as exc:
+            errors.append(str(exc))
+        else:
+            flash("Decision released to the learner." if release else
+                  "Marking saved as a draft. The learner cannot see it until you release it.",
+                  "success")
+            return redirect(url_for("marking.queue") if release
+                            else url_for("marking.mark", submission_id=sub.id))
+    if values is None and draft is not None:
+        values = {"criteria": {c.criterion_id: (c.met, c.comment) for c in draft.criteria},
+                  "feedback": draft.feedback, "actions": draft.actions}
+    previous = sub.rounds[-2] if len(sub.rounds) > 1 else None
+    return render_template(
+        "marking/mark.html", sub=sub, task=task, work=work, catalog=get_catalog(),
+        values=values or {"criteria": {}, "feedback": "", "actions": ""}, errors=errors,
+        earlier=marking.released_decisions(sub), previous=previous,
+        diff=marking.diff_words(previous.text, work.text) if previous else None,
+        resubmissions_left=resubmissions_left(sub, task),
+        highlighted=highlight(work.text, [tuple(s) for s in
+                                          (work.originality_report or {}).get("spans", [])]),
+        decided=sub.status not in marking.WAITING and not sub.reassess,
+    ), 422 if errors else 200

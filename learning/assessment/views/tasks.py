@@ -1,0 +1,196 @@
+"""Learners' written answers: the writing page, drafts and versions, submit, feedback."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from learning.assessment import marking
+from learning.assessment import submissions as svc
+from learning.assessment.forms import DraftForm, RestoreForm, SubmitAnswerForm
+from learning.assessment.models import DraftVersion
+from learning.content.access import get_catalog
+from learning.core.dates import uk_datetime
+from learning.core.extensions import db
+from learning.core.permissions import role_required
+from learning.core.rendering import render_text
+from learning.core.types import utcnow
+from learning.people.models import Role
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+
+
+def _task_or_404(slug: str):
+    task = next((t for t in get_catalog().tasks if t.slug == slug), None)
+    if task is None:
+        abort(404)
+    return task
+
+
+@bp.get("/")
+@role_required(Role.LEARNER)
+def index():
+    """The written tasks for the learner's unit, with where each one stands."""
+    return render_template("tasks/index.html", tasks=svc.tasks_for(current_user, get_catalog()),
+                           subs=svc.submissions_by_task(current_user), catalog=get_catalog())
+
+
+def _editor(task, sub, form, status=200, preview=None, conflict=None):
+    draft = svc.latest_draft(sub)
+    if not form.is_submitted():
+        form.text.data = draft.text if draft else ""
+    form.based_on.data = str(draft.number) if draft else ""
+    return render_template(
+        "tasks/write.html", task=task, sub=sub, form=form, draft=draft, catalog=get_catalog(),
+        preview=preview, conflict=conflict, editable=sub.status in svc.EDITABLE,
+        decisions=marking.released_decisions(sub),
+        resubmissions_left=svc.resubmissions_left(sub, task),
+    ), status
+
+
+@bp.get("/<slug>")
+@role_required(Role.LEARNER)
+def write(slug: str):
+    """The question, the guidance, and the learner's current text."""
+    task = _task_or_404(slug)
+    sub = svc.get_or_create(current_user, task)
+    conflict = None
+    if (number := request.args.get("conflict", type=int)) is not None:
+        conflict = db.session.scalar(select(DraftVersion).where(
+            DraftVersion.submission_id == sub.id, DraftVersion.number == number,
+            DraftVersion.kind == "conflict"))
+    return _editor(task, sub, DraftForm(), conflict=conflict)
+
+
+@bp.post("/<slug>")
+@role_required(Role.LEARNER)
+def save(slug: str):
+    """Save the text as a new version (works without JavaScript)."""
+    task = _task_or_404(slug)
+    sub = svc.get_or_create(current_user, task)
+    form = DraftForm()
+    if not form.validate_on_submit():
+        return _editor(task, sub, form, status=422)
+    try:
+        result = svc.save_draft(sub, form.text.data or "", _int(form.based_on.data), utcnow())
+    except svc.SubmissionError as exc:
+        form.text.errors.append(str(exc))
+        return _editor(task, sub, form, status=422)
+    if result.conflict_with is not None:
+        return redirect(url_for("tasks.write", slug=slug, conflict=result.version.number))
+    if form.preview.data:
+        return _editor(task, sub, DraftForm(formdata=None),
+                       preview=render_text(result.version.text))
+    flash("Your draft is saved." if not result.unchanged else "No changes to save.", "success")
+    return redirect(url_for("tasks.write", slug=slug))
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@bp.post("/<slug>/autosave")
+@role_required(Role.LEARNER)
+def autosave(slug: str):
+    """Background save from the writing page's script; JSON back, conflicts included."""
+    task = _task_or_404(slug)
+    sub = svc.get_or_create(current_user, task)
+    form = DraftForm()
+    if not form.validate_on_submit():
+        return jsonify(message="Not saved: the page is out of date. Reload it (copy your "
+                       "text first).", errors=form.errors), 400
+    now = utcnow()
+    try:
+        result = svc.save_draft(sub, form.text.data or "", _int(form.based_on.data), now,
+                                kind="autosave")
+    except svc.SubmissionError as exc:
+        return jsonify(message=str(exc)), 409
+    if result.conflict_with is not None:
+        return jsonify(conflict=True, message="This answer was changed in another tab or "
+                       "device. Your text is kept: choose which version to keep.",
+                       url=url_for("tasks.write", slug=slug,
+                                   conflict=result.version.number)), 409
+    return jsonify(version=result.version.number, words=result.version.word_count,
+                   message=f"Draft saved {uk_datetime(now)}")
+
+
+@bp.get("/<slug>/versions")
+@role_required(Role.LEARNER)
+def versions(slug: str):
+    """Every saved version, newest first, each viewable and restorable."""
+    task = _task_or_404(slug)
+    sub = svc.get_or_create(current_user, task)
+    return render_template("tasks/versions.html", task=task, sub=sub,
+                           versions=svc.versions(sub), current=svc.latest_draft(sub),
+                           editable=sub.status in svc.EDITABLE)
+
+
+@bp.get("/<slug>/versions/<int:number>")
+@role_required(Role.LEARNER)
+def version(slug: str, number: int):
+    """One earlier version, read-only, with a restore button."""
+    task = _task_or_404(slug)
+    sub = svc.get_or_create(current_user, task)
+    v = db.session.scalar(select(DraftVersion).where(DraftVersion.submission_id == sub.id,
+                                                     DraftVersion.number == number))
+    if v is None:
+        abort(404)
+    return render_template("tasks/version.html", task=task, sub=sub, v=v, form=RestoreForm(),
+                           editable=sub.status in svc.EDITABLE)
+
+
+@bp.post("/<slug>/versions/<int:number>/restore")
+@role_required(Role.LEARNER)
+def restore(slug: str, number: int):
+    """Make an earlier version the current text (as a new version: nothing is lost)."""
+    task = _task_or_404(slug)
+    sub = svc.get_or_create(current_user, task)
+    if not RestoreForm().validate_on_submit():
+        abort(400)
+    try:
+        restored = svc.restore(sub, number, utcnow())
+    except svc.SubmissionError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("tasks.versions", slug=slug))
+    flash(f"Version {number} is your current text again (saved as version {restored.number}).",
+          "success")
+    return redirect(url_for("tasks.write", slug=slug))
+
+
+@bp.route("/<slug>/submit", methods=["GET", "POST"])
+@role_required(Role.LEARNER)
+def submit(slug: str):
+    """The declaration of authenticity, optional sources, then the text is locked."""
+    task = _task_or_404(slug)
+    sub = svc.get_or_create(current_user, task)
+    if sub.status not in svc.EDITABLE:
+        flash("This answer has already been submitted.", "info")
+        return redirect(url_for("tasks.write", slug=slug))
+    form = SubmitAnswerForm()
+    draft = svc.latest_draft(sub)
+    if form.validate_on_submit():
+        try:
+            svc.submit(sub, task, current_user, form.declaration.data, form.sources.data or "",
+                       utcnow())
+        except svc.SubmissionError as exc:
+            form.declaration.errors.append(str(exc))
+        else:
+            flash("Your answer is submitted. Your assessor has been told.", "success")
+            return redirect(url_for("tasks.write", slug=slug))
+    return render_template("tasks/submit.html", task=task, sub=sub, form=form, draft=draft,
+                           resubmissions_left=svc.resubmissions_left(sub, task)), \
+        422 if form.errors else 200
+
+
+@bp.get("/<slug>/feedback")
+@role_required(Role.LEARNER)
+def feedback(slug: str):
+    """Released decisions only: marking drafts are never shown to the learner."""
+    task = _task_or_404(slug)
+    sub = svc.get_or_create(current_user, task)
+    return render_template("tasks/feedback.html", task=task, sub=sub, catalog=get_catalog(),
+                           decisions=marking.released_decisions(sub))

@@ -1,1 +1,0 @@
-"""Files on disk (content/, quizzes/) loaded into frozen dataclasses; never the database."""

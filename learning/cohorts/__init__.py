@@ -1,0 +1,1 @@
+"""Running cohorts: create, staff, enrol and move; deadlines and what counts as done."""

@@ -1,0 +1,332 @@
+"""Coordinators' and admins' pages for running cohorts: details, people and target dates."""
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from learning.cohorts import admin as cohort_admin
+from learning.cohorts import deadlines
+from learning.cohorts.admin import CohortError
+from learning.cohorts.forms import (
+    ActionForm,
+    CohortForm,
+    EnrolForm,
+    MoveForm,
+    PersonForm,
+    deadlines_form,
+    field_name,
+)
+from learning.content.access import get_catalog
+from learning.core.dates import local_today
+from learning.core.extensions import db
+from learning.core.permissions import require, role_required
+from learning.core.types import utcnow
+from learning.people.models import Centre, Cohort, Enrolment, Role, User
+from learning.quizzes.access import get_quizzes
+
+bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
+
+_MANAGERS = (Role.COORDINATOR, Role.ADMIN)
+
+
+def _today():
+    return local_today(utcnow(), current_app.config.get("DISPLAY_TIMEZONE"))
+
+
+def _cohort_or_404(cohort_id: int) -> Cohort:
+    """The cohort, if it exists (404) and the current user manages it (403)."""
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None:
+        abort(404)
+    require(cohort_admin.can_manage(current_user, cohort))
+    return cohort
+
+
+def _enrolment_or_404(cohort: Cohort, user_id: int) -> Enrolment:
+    learner = db.session.get(User, user_id)
+    enrolment = learner and cohort_admin.current_enrolment(cohort, learner)
+    if not enrolment:
+        abort(404)
+    return enrolment
+
+
+def _cohort_form(**kwargs) -> CohortForm:
+    form = CohortForm(**kwargs)
+    form.set_choices(get_catalog().units, cohort_admin.managed_centres(current_user),
+                     allow_no_centre=current_user.has_role(Role.ADMIN))
+    return form
+
+
+def _cohort_fields(form: CohortForm) -> dict:
+    return {"name": form.name.data, "starts_on": form.starts_on.data,
+            "ends_on": form.ends_on.data, "unit_id": form.unit_id.data,
+            "centre_id": int(form.centre_id.data) if form.centre_id.data else None}
+
+
+def _show_error(form, exc: CohortError) -> None:
+    target = getattr(form, exc.field or "", None)
+    if target is None:
+        target = next(iter(f for f in form if f.name != "csrf_token"))
+    target.errors = [*target.errors, str(exc)]
+
+
+@bp.get("/")
+@role_required(*_MANAGERS)
+def index():
+    """The cohorts this person manages (archived ones only when asked), with overdue counts."""
+    include_archived = request.args.get("archived") == "1"
+    rows = cohort_admin.cohort_list(current_user, include_archived)
+    counts = deadlines.cohort_overdue_counts([r.cohort.id for r in rows], _today())
+    units = {u.id: u for u in get_catalog().units}
+    return render_template("cohorts/index.html", rows=rows, counts=counts, units=units,
+                           include_archived=include_archived)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(*_MANAGERS)
+def create():
+    """A new cohort in one of the person's centres."""
+    form = _cohort_form()
+    if request.method == "GET":
+        if len(form.centre_id.choices) == 2 and not current_user.has_role(Role.ADMIN):
+            form.centre_id.data = form.centre_id.choices[1][0]
+    elif form.validate_on_submit():
+        try:
+            cohort = cohort_admin.create_cohort(current_user, **_cohort_fields(form))
+        except CohortError as exc:
+            _show_error(form, exc)
+        else:
+            flash(f"Cohort {cohort.name} created. Now add its learners and staff.", "success")
+            return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+    return render_template("cohorts/form.html", form=form, cohort=None,
+                           no_centres=len(form.centre_id.choices) == 1)
+
+
+@bp.route("/<int:cohort_id>/edit", methods=["GET", "POST"])
+@role_required(*_MANAGERS)
+def edit(cohort_id: int):
+    """Change a cohort's name, dates, unit or centre."""
+    cohort = _cohort_or_404(cohort_id)
+    if request.method == "GET":
+        form = _cohort_form(formdata=None, data={
+            "name": cohort.name, "starts_on": cohort.starts_on, "ends_on": cohort.ends_on,
+            "unit_id": cohort.unit_id or "",
+            "centre_id": str(cohort.centre_id) if cohort.centre_id else ""})
+    else:
+        form = _cohort_form()
+        if form.validate_on_submit():
+            try:
+                changes = cohort_admin.update_cohort(cohort, current_user, **_cohort_fields(form))
+            except CohortError as exc:
+                _show_error(form, exc)
+            else:
+                flash("Cohort details saved." if changes else "Nothing was changed.", "success")
+                return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+    return render_template("cohorts/form.html", form=form, cohort=cohort, no_centres=False)
+
+
+@bp.post("/<int:cohort_id>/archive")
+@role_required(*_MANAGERS)
+def archive(cohort_id: int):
+    """Archive a cohort: it leaves day-to-day lists; nothing in it is deleted."""
+    cohort = _cohort_or_404(cohort_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    cohort_admin.set_archived(cohort, True, current_user)
+    flash(f"{cohort.name} is archived. Its learners' work is kept.", "success")
+    return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+
+
+@bp.post("/<int:cohort_id>/unarchive")
+@role_required(*_MANAGERS)
+def unarchive(cohort_id: int):
+    """Bring an archived cohort back into day-to-day lists."""
+    cohort = _cohort_or_404(cohort_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    cohort_admin.set_archived(cohort, False, current_user)
+    flash(f"{cohort.name} is back in your list of cohorts.", "success")
+    return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+
+
+def _person_form(role: Role, staffing, **kwargs) -> PersonForm:
+    form = PersonForm(prefix=str(role), **kwargs)
+    if role is Role.ASSESSOR:
+        taken = {u.id for u in staffing.assessors}
+    else:
+        taken = {staffing.iqa.id} if staffing.iqa else set()
+    people = [u for u in cohort_admin.candidates(role) if u.id not in taken]
+    form.user_id.choices = [("", "Choose an assessor" if role is Role.ASSESSOR
+                             else "Choose an IQA")] + [
+        (str(u.id), f"{u.name} ({u.email})") for u in people]
+    if role is Role.ASSESSOR:
+        form.user_id.label.text = "Add an assessor"
+        form.choose_message = "Choose the assessor to add."
+    else:
+        form.user_id.label.text = "Replace the IQA" if staffing.iqa else "Assign an IQA"
+        form.choose_message = "Choose the internal quality assurer."
+    return form
+
+
+def _render_cohort(cohort: Cohort, enrol_form=None, assessor_form=None, iqa_form=None):
+    """The cohort page; a form that failed validation is passed in to show its errors."""
+    staffing = cohort_admin.staffing(cohort)
+    centre = db.session.get(Centre, cohort.centre_id) if cohort.centre_id else None
+    counts = deadlines.cohort_overdue_counts([cohort.id], _today())[cohort.id]
+    unit = next((u for u in get_catalog().units if u.id == cohort.unit_id), None)
+    failed = next((f for f in (enrol_form, assessor_form, iqa_form) if f and f.errors), None)
+    return render_template(
+        "cohorts/cohort.html", cohort=cohort, centre=centre, unit=unit, staffing=staffing,
+        enrolments=cohort_admin.current_enrolments(cohort), counts=counts,
+        titles=deadlines.item_titles(get_catalog(), get_quizzes()),
+        kind_labels=deadlines.KIND_LABELS, failed=failed,
+        enrol_form=enrol_form or EnrolForm(formdata=None),
+        assessor_form=assessor_form or _person_form(Role.ASSESSOR, staffing, formdata=None),
+        iqa_form=iqa_form or _person_form(Role.IQA, staffing, formdata=None),
+    )
+
+
+@bp.get("/<int:cohort_id>")
+@role_required(*_MANAGERS)
+def show(cohort_id: int):
+    """A cohort's learners and staff, how they stand against its deadlines, and the forms to
+    change them (a fixed number of queries however many learners)."""
+    return _render_cohort(_cohort_or_404(cohort_id))
+
+
+@bp.post("/<int:cohort_id>/learners")
+@role_required(*_MANAGERS)
+def enrol(cohort_id: int):
+    """Enrol an existing learner account by email address."""
+    cohort = _cohort_or_404(cohort_id)
+    form = EnrolForm()
+    if form.validate_on_submit():
+        try:
+            learner = cohort_admin.enrol_by_email(cohort, form.email.data, current_user)
+        except CohortError as exc:
+            _show_error(form, exc)
+        else:
+            flash(f"{learner.name} is enrolled in {cohort.name}.", "success")
+            return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+    return _render_cohort(cohort, enrol_form=form)
+
+
+@bp.post("/<int:cohort_id>/learners/<int:user_id>/remove")
+@role_required(*_MANAGERS)
+def remove(cohort_id: int, user_id: int):
+    """Take a learner out of the cohort; their progress and work are kept."""
+    cohort = _cohort_or_404(cohort_id)
+    enrolment = _enrolment_or_404(cohort, user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    cohort_admin.remove_learner(cohort, enrolment.user, current_user, utcnow())
+    flash(f"{enrolment.user.name} is no longer in {cohort.name}. Their work is kept.",
+          "success")
+    return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+
+
+@bp.route("/<int:cohort_id>/learners/<int:user_id>/move", methods=["GET", "POST"])
+@role_required(*_MANAGERS)
+def move(cohort_id: int, user_id: int):
+    """Move a learner to another cohort the person manages; their work comes with them."""
+    cohort = _cohort_or_404(cohort_id)
+    learner = _enrolment_or_404(cohort, user_id).user
+    targets = cohort_admin.move_targets(current_user, cohort)
+    form = MoveForm()
+    form.target.choices = [("", "Choose a cohort")] + [(str(c.id), c.name) for c in targets]
+    form.target.label.text = f"Move {learner.name} to"
+    if form.validate_on_submit():
+        target = db.session.get(Cohort, int(form.target.data))
+        try:
+            cohort_admin.move_learner(learner, cohort, target, current_user, utcnow())
+        except CohortError as exc:
+            _show_error(form, exc)
+        else:
+            flash(f"{learner.name} moved from {cohort.name} to {target.name}, with all their "
+                  "progress and work.", "success")
+            return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+    return render_template("cohorts/move.html", cohort=cohort, learner=learner, form=form,
+                           targets=targets)
+
+
+@bp.post("/<int:cohort_id>/assessors")
+@role_required(*_MANAGERS)
+def add_assessor(cohort_id: int):
+    """Assign another assessor to the cohort."""
+    cohort = _cohort_or_404(cohort_id)
+    form = _person_form(Role.ASSESSOR, cohort_admin.staffing(cohort))
+    if form.validate_on_submit():
+        assessor = db.session.get(User, int(form.user_id.data))
+        try:
+            cohort_admin.assign_assessor(cohort, assessor, current_user)
+        except CohortError as exc:
+            _show_error(form, exc)
+        else:
+            flash(f"{assessor.name} now assesses {cohort.name}.", "success")
+            return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+    return _render_cohort(cohort, assessor_form=form)
+
+
+@bp.post("/<int:cohort_id>/iqa")
+@role_required(*_MANAGERS)
+def set_iqa(cohort_id: int):
+    """Assign the cohort's IQA, replacing the previous one."""
+    cohort = _cohort_or_404(cohort_id)
+    form = _person_form(Role.IQA, cohort_admin.staffing(cohort))
+    if form.validate_on_submit():
+        iqa = db.session.get(User, int(form.user_id.data))
+        try:
+            replaced = cohort_admin.set_iqa(cohort, iqa, current_user)
+        except CohortError as exc:
+            _show_error(form, exc)
+        else:
+            flash(f"{iqa.name} is now the IQA for {cohort.name}"
+                  + (f", in place of {replaced.name}." if replaced else "."), "success")
+            return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+    return _render_cohort(cohort, iqa_form=form)
+
+
+@bp.post("/<int:cohort_id>/staff/<int:user_id>/<role>/remove")
+@role_required(*_MANAGERS)
+def unassign(cohort_id: int, user_id: int, role: str):
+    """Take an assessor or the IQA off the cohort; decisions they made stay."""
+    cohort = _cohort_or_404(cohort_id)
+    if role not in (Role.ASSESSOR.value, Role.IQA.value):
+        abort(404)
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        cohort_admin.unassign(cohort, person, Role(role), current_user)
+    except CohortError:
+        abort(404)
+    flash(f"{person.name} is no longer {'an assessor' if role == 'assessor' else 'the IQA'} "
+          f"for {cohort.name}.", "success")
+    return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+
+
+@bp.route("/<int:cohort_id>/deadlines", methods=["GET", "POST"])
+@role_required(*_MANAGERS)
+def edit_deadlines(cohort_id: int):
+    """A target date for each module, quiz and written task (blank: none), saved in one go."""
+    cohort = _cohort_or_404(cohort_id)
+    items = deadlines.catalog_items(get_catalog(), get_quizzes())
+    current = deadlines.deadlines_by_cohort([cohort.id])[cohort.id]
+    kwargs = {}
+    if request.method == "GET":
+        kwargs = {"formdata": None, "data": {
+            field_name(*key): d.due_on for key, d in current.items()}}
+    form = deadlines_form(items, cohort.starts_on, cohort.ends_on, **kwargs)
+    if request.method == "POST" and form.validate_on_submit():
+        dates = {key: form[name].data for name, key in form.item_keys.items()}
+        changed = deadlines.save_deadlines(cohort, dates, current_user, utcnow())
+        flash(f"Deadlines saved ({changed} changed)." if changed else
+              "No deadlines were changed.", "success")
+        return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+    groups = [(label, [(item, form[field_name(item.kind, item.slug)]) for item in items
+                       if item.kind == kind])
+              for kind, label in (("module", "Modules"), ("quiz", "Quizzes"),
+                                  ("task", "Written tasks"))]
+    return render_template("cohorts/deadlines.html", cohort=cohort, form=form,
+                           groups=[g for g in groups if g[1]])

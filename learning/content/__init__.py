@@ -1,0 +1,1 @@
+"""Course content on disk: modules, units, glossary, written-task definitions (frozen)."""

@@ -1,0 +1,341 @@
+"""Course modules and qualification units read from content/: validated, rendered once, frozen."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from learning.content.glossary import Term, load_glossary
+from learning.content.outdated import find_outdated
+from learning.content.readability import Readability, measure
+from learning.content.tasks import Task, load_tasks
+from learning.core.problems import Problem
+from learning.core.rendering import CALLOUT_TYPES, Rendered, render_content, strip_tags
+from learning.core.yamlfile import SLUG, LineDict, error_line, error_text, load_with_lines
+
+#: Where the glossary page is served; modules link first uses of terms here.
+GLOSSARY_PATH = "/glossary"
+_REQUIRED = {
+    "slug": str, "title": str, "order": int, "criteria": list, "minutes": int,
+    "outcomes": list, "last_reviewed": dt.date, "references": list,
+}
+_OPTIONAL: dict[str, type] = {"summary": str}
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_CALLOUT = re.compile(r"^!!!\s+([A-Za-z0-9_-]+)(?:\s+\"[^\"]*\")?\s*$")
+_RAW_HTML = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9-]*(\s[^>]*)?>|<!--")
+_CODE_SPAN = re.compile(r"`[^`]*`")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    number: str
+    text: str
+    unit_id: str
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str
+    code: str
+    title: str
+    reference: str
+    qualification: str
+    criteria: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True)
+class Reference:
+    title: str
+    publisher: str
+    year: int | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Module:
+    slug: str
+    title: str
+    order: int
+    criteria: tuple[str, ...]
+    minutes: int
+    outcomes: tuple[str, ...]
+    last_reviewed: dt.date
+    references: tuple[Reference, ...]
+    rendered: Rendered
+    readability: Readability
+    #: Short hash of the file; stored with progress so we know which text a learner had.
+    version: str
+    path: str
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    modules: tuple[Module, ...] = ()
+    units: tuple[Unit, ...] = ()
+    glossary: tuple[Term, ...] = ()
+    tasks: tuple[Task, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    _by_slug: dict = field(default_factory=dict, compare=False, repr=False)
+    _criteria: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def module(self, slug: str) -> Module | None:
+        return self._by_slug.get(slug)
+
+    def criterion(self, criterion_id: str) -> Criterion | None:
+        return self._criteria.get(criterion_id)
+
+    def neighbours(self, slug: str) -> tuple[Module | None, Module | None]:
+        slugs = [m.slug for m in self.modules]
+        i = slugs.index(slug)
+        prev = self.modules[i - 1] if i > 0 else None
+        nxt = self.modules[i + 1] if i + 1 < len(self.modules) else None
+        return prev, nxt
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+def load_units(path: Path, label: str) -> tuple[list[Unit], list[Problem]]:
+    """Read units.yaml: qualification units and their criteria, referred to by id."""
+    problems: list[Problem] = []
+    if not path.exists():
+        return [], [Problem(label, 0, "units.yaml is missing: modules cannot name their criteria")]
+    try:
+        data = load_with_lines(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        return [], [Problem(label, error_line(exc), error_text(exc))]
+    except UnicodeDecodeError:
+        return [], [Problem(label, 0, "not UTF-8 text")]
+    if not isinstance(data, LineDict) or not isinstance(data.get("units"), list):
+        return [], [Problem(label, 1, "expected a top-level 'units:' list")]
+    units: list[Unit] = []
+    seen: set[str] = set()
+    for raw in data["units"]:
+        line = getattr(raw, "line", 1)
+        if not isinstance(raw, LineDict):
+            problems.append(Problem(label, line, "each unit must be a mapping"))
+            continue
+        missing = [k for k in ("id", "code", "title", "reference", "qualification", "criteria")
+                   if k not in raw]
+        if missing:
+            problems.append(Problem(label, line, f"unit is missing {', '.join(missing)}"))
+            continue
+        criteria = []
+        for c in raw["criteria"] or []:
+            cline = getattr(c, "line", line)
+            if not isinstance(c, LineDict) or not all(k in c for k in ("id", "number", "text")):
+                problems.append(Problem(label, cline, "each criterion needs id, number and text"))
+                continue
+            if c["id"] in seen:
+                problems.append(Problem(label, c.line_of("id"),
+                                        f"criterion id '{c['id']}' is used twice"))
+                continue
+            seen.add(c["id"])
+            criteria.append(Criterion(str(c["id"]), str(c["number"]), str(c["text"]),
+                                      str(raw["id"])))
+        units.append(Unit(str(raw["id"]), str(raw["code"]), str(raw["title"]),
+                          str(raw["reference"]), str(raw["qualification"]), tuple(criteria)))
+    return units, problems
+
+
+def split_front_matter(text: str) -> tuple[str | None, str, int]:
+    """Return (front matter, body, line number where the body starts)."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return None, text, 1
+    for i in range(1, len(lines)):
+        if lines[i].strip() == "---":
+            return "".join(lines[1:i]), "".join(lines[i + 1:]), i + 2
+    return None, text, 1
+
+
+def _check_front_matter(meta, label: str, known_criteria: set[str] | None) -> list[Problem]:
+    problems: list[Problem] = []
+    if not isinstance(meta, LineDict):
+        return [Problem(label, 2, "front matter must be a YAML mapping of keys to values")]
+    for key in meta:
+        if key not in _REQUIRED and key not in _OPTIONAL:
+            allowed = ", ".join([*_REQUIRED, *_OPTIONAL])
+            problems.append(Problem(label, meta.line_of(key),
+                                    f"unknown key '{key}' (allowed: {allowed})"))
+    for key, kind in _REQUIRED.items():
+        if key not in meta:
+            problems.append(Problem(label, meta.line, f"missing required key '{key}'"))
+            continue
+        value = meta[key]
+        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if kind is dt.date and isinstance(value, dt.datetime):
+            ok = False
+        if not ok:
+            want = {"str": "text", "int": "a whole number", "list": "a list",
+                    "date": "a date like 2026-11-23"}[kind.__name__]
+            problems.append(Problem(label, meta.line_of(key), f"'{key}' must be {want}"))
+    if problems:
+        return problems
+    if not SLUG.match(meta["slug"]):
+        problems.append(Problem(label, meta.line_of("slug"),
+                                "slug may use only lower-case letters, digits and hyphens"))
+    if meta["minutes"] <= 0:
+        problems.append(Problem(label, meta.line_of("minutes"), "minutes must be above 0"))
+    if not meta["outcomes"] or not all(isinstance(o, str) and o.strip() for o in meta["outcomes"]):
+        problems.append(Problem(label, meta.line_of("outcomes"),
+                                "outcomes must be a non-empty list of sentences"))
+    if not meta["criteria"]:
+        problems.append(Problem(label, meta.line_of("criteria"),
+                                "criteria must name at least one criterion id"))
+    for i, cid in enumerate(meta["criteria"]):
+        if known_criteria is not None and cid not in known_criteria:
+            line = meta["criteria"].item_lines[i] if hasattr(meta["criteria"], "item_lines") \
+                else meta.line_of("criteria")
+            problems.append(Problem(label, line,
+                                    f"unknown criterion '{cid}' (define it in content/units.yaml)"))
+    for i, ref in enumerate(meta["references"]):
+        line = meta["references"].item_lines[i]
+        if not isinstance(ref, dict) or not all(k in ref for k in ("title", "publisher")):
+            problems.append(Problem(label, line, "each reference needs a title and a publisher "
+                                    "(and a year where the document has one)"))
+        elif "year" in ref and not isinstance(ref["year"], int):
+            problems.append(Problem(label, line, "a reference's year must be a number"))
+    return problems
+
+
+def check_body(body: str, label: str, first_line: int) -> list[Problem]:
+    """Problems in the Markdown body: headings, raw HTML, call-outs, outdated terms."""
+    problems: list[Problem] = []
+    in_fence = False
+    in_history = False
+    last_level = 1  # the page's h1 is the module title
+    for offset, line in enumerate(body.splitlines()):
+        n = first_line + offset
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        if line.strip() and not line.startswith((" ", "\t")):
+            in_history = False
+        callout = _CALLOUT.match(line)
+        if callout:
+            kind = callout.group(1)
+            if kind not in CALLOUT_TYPES:
+                problems.append(Problem(label, n, f"unknown call-out '!!! {kind}' (use one of: "
+                                        + ", ".join(CALLOUT_TYPES) + ")"))
+            in_history = kind == "history"
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            level = len(heading.group(1))
+            if level == 1:
+                problems.append(Problem(label, n, "level-1 heading in the body: the page title "
+                                        "is the only h1, so start sections at ##"))
+            elif level > last_level + 1:
+                problems.append(Problem(label, n, f"heading jumps from h{last_level} to h{level}; "
+                                        "do not skip levels"))
+            last_level = level
+        prose = _CODE_SPAN.sub("", line)
+        if _RAW_HTML.search(prose):
+            problems.append(Problem(label, n, "raw HTML is not allowed in content; use Markdown"))
+        if not in_history:
+            for term, matched in find_outdated(prose):
+                problems.append(Problem(
+                    label, n, f"outdated term '{matched}' outside a '!!! history' block: "
+                    f"{term.advice}", term.level))
+    return problems
+
+
+def load_module(path: Path, label: str, known_criteria: set[str] | None,
+                glossary: dict[str, tuple[str, str]] | None = None
+                ) -> tuple[Module | None, list[Problem]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(label, 0, f"not UTF-8 text (byte {exc.start})")]
+    front, body, body_line = split_front_matter(text)
+    if front is None:
+        return None, [Problem(label, 1, "missing YAML front matter: start the file with a "
+                              "line '---', the keys, then another '---'")]
+    try:
+        meta = load_with_lines(front, line_offset=1)
+    except yaml.YAMLError as exc:
+        return None, [Problem(label, error_line(exc, 1), error_text(exc))]
+    problems = _check_front_matter(meta, label, known_criteria)
+    problems += check_body(body, label, body_line)
+    if not body.strip():
+        problems.append(Problem(label, body_line, "the module has no text after the front matter"))
+    if any(p.level == "error" for p in problems):
+        return None, problems
+    rendered = render_content(body, glossary)
+    module = Module(
+        slug=meta["slug"], title=meta["title"].strip(), order=meta["order"],
+        criteria=tuple(meta["criteria"]), minutes=meta["minutes"],
+        outcomes=tuple(o.strip() for o in meta["outcomes"]),
+        last_reviewed=meta["last_reviewed"],
+        references=tuple(Reference(r["title"], r["publisher"], r.get("year"), r.get("url"))
+                         for r in meta["references"]),
+        rendered=rendered,
+        readability=measure(strip_tags(str(rendered.html))),
+        version=hashlib.sha256(text.encode()).hexdigest()[:16],
+        path=label,
+        summary=(meta.get("summary") or "").strip(),
+    )
+    return module, problems
+
+
+def load_catalog(content_dir: Path) -> Catalog:
+    """Load units and every module under content_dir; never raises for bad files."""
+    problems: list[Problem] = []
+    if not content_dir.is_dir():
+        return Catalog(problems=(Problem(str(content_dir), 0, "content folder not found"),))
+    units_path = content_dir / "units.yaml"
+    units, unit_problems = load_units(units_path, _rel(units_path, content_dir))
+    problems += unit_problems
+    known = {c.id for u in units for c in u.criteria} if units else None
+    glossary_path = content_dir / "glossary.yaml"
+    glossary, glossary_problems = load_glossary(glossary_path, _rel(glossary_path, content_dir))
+    problems += glossary_problems
+    links = {t.term: (f"{GLOSSARY_PATH}#{t.anchor}", t.stands_for or "") for t in glossary}
+    modules: list[Module] = []
+    for path in sorted(content_dir.glob("*.md")):
+        if path.name.lower() == "readme.md":
+            continue
+        module, found = load_module(path, _rel(path, content_dir), known, links)
+        problems += found
+        if module:
+            modules.append(module)
+    by_slug: dict[str, Module] = {}
+    orders: dict[int, Module] = {}
+    kept: list[Module] = []
+    for m in modules:
+        if m.slug in by_slug:
+            problems.append(Problem(m.path, 2, f"slug '{m.slug}' is also used by "
+                                    f"{by_slug[m.slug].path}"))
+            continue
+        if m.order in orders:
+            problems.append(Problem(m.path, 2, f"order {m.order} is also used by "
+                                    f"{orders[m.order].path}"))
+            continue
+        by_slug[m.slug] = m
+        orders[m.order] = m
+        kept.append(m)
+    kept.sort(key=lambda m: m.order)
+    tasks, task_problems = load_tasks(content_dir / "tasks", content_dir, known, set(by_slug))
+    problems += task_problems
+    criteria = {c.id: c for u in units for c in u.criteria}
+    return Catalog(tuple(kept), tuple(units), glossary, tasks, tuple(sorted(problems)),
+                   by_slug, criteria)

@@ -1,0 +1,1 @@
+"""Core: config, extensions, dates, rendering, audit, errors, role checks; imports no domain."""

@@ -1,0 +1,41 @@
+"""Append-only audit records (who did what, to what, when) and the one way to write them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from learning.core.extensions import db
+from learning.core.types import UTCDateTime, utcnow
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    #: Null for actions by the system or the command line.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    subject_type: Mapped[str | None] = mapped_column(String(40))
+    subject_id: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+def record(action: str, actor: Any = None, subject: Any = None, **detail) -> AuditEvent:
+    """Add an audit event to the session (committed with the caller's change).
+
+    `actor` is a person (anything with an `id`); core knows no domain's models.
+    """
+    event = AuditEvent(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        subject_type=type(subject).__name__ if subject is not None else None,
+        subject_id=str(subject.id) if subject is not None and hasattr(subject, "id") else None,
+        detail=detail,
+    )
+    db.session.add(event)
+    return event

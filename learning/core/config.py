@@ -1,0 +1,105 @@
+"""Configuration read from the environment, with a development and a test variant."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the environment is not fit to run the app."""
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """Development only: a random key kept in instance/, so logins survive restarts."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def from_environment(instance_path: Path) -> dict:
+    """Build the settings dict for the app from environment variables."""
+    env = os.environ.get("APP_ENV", "production").strip().lower()
+    if env not in {"production", "development"}:
+        raise ConfigError(f"APP_ENV must be 'production' or 'development', not {env!r}.")
+    secret = os.environ.get("SECRET_KEY", "")
+    if not secret:
+        if env == "production":
+            raise ConfigError(
+                "SECRET_KEY is not set. In production set SECRET_KEY to a long random value "
+                "(for example: python -c 'import secrets; print(secrets.token_hex(32))'), "
+                "or set APP_ENV=development to use a generated development key."
+            )
+        secret = _instance_secret(instance_path)
+    default_db = f"sqlite:///{instance_path / 'joined-up.sqlite3'}"
+    return {
+        "APP_ENV": env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or default_db,
+        "CONTENT_DIR": Path(os.environ.get("CONTENT_DIR") or BASE_DIR / "content"),
+        "QUIZ_DIR": Path(os.environ.get("QUIZ_DIR") or BASE_DIR / "quizzes"),
+        "SELF_REGISTRATION": _bool("SELF_REGISTRATION", False),
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
+        # A form's CSRF token lasts as long as the login session, not Flask-WTF's default
+        # hour: a learner may write an answer for longer than that and must not lose it.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SITE_NAME": os.environ.get("SITE_NAME", "Joined Up"),
+        "DISPLAY_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "Europe/London"),
+        "SQLALCHEMY_RECORD_QUERIES": False,
+        # Email is optional: without MAIL_SERVER, notifications stay in the app (and are
+        # logged to the console in development).
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT") or 25),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "joined-up@localhost"),
+        "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
+        # Working days an answer may wait for a first decision before it shows as overdue.
+        # Uploads (CSV enrolment) larger than this are refused before they are read.
+        "MAX_CONTENT_LENGTH": 3 * 1024 * 1024,
+        # Where uploaded CSV files wait (an hour at most) between preview and confirm.
+        "CSV_UPLOAD_DIR": os.environ.get("CSV_UPLOAD_DIR") or str(instance_path / "csv-uploads"),
+        "MARKING_TARGET_WORKING_DAYS": int(os.environ.get("MARKING_TARGET_WORKING_DAYS") or 10),
+    }
+
+
+def settings_for_tests(database_url: str, **overrides) -> dict:
+    """Settings for the test suite: a fixed key, CSRF on (tests post real tokens)."""
+    settings = {
+        "APP_ENV": "testing",
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "CONTENT_DIR": BASE_DIR / "content",
+        "QUIZ_DIR": BASE_DIR / "quizzes",
+        "SELF_REGISTRATION": False,
+        "SESSION_COOKIE_SECURE": False,
+        "SITE_NAME": "Joined Up",
+        "DISPLAY_TIMEZONE": "Europe/London",
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SQLALCHEMY_RECORD_QUERIES": True,
+    }
+    settings.update(overrides)
+    return settings

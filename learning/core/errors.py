@@ -1,0 +1,39 @@
+"""Friendly error pages in the site's layout; no stack trace ever reaches a user."""
+
+from flask import render_template
+from flask_wtf.csrf import CSRFError
+
+from learning.core.extensions import db
+
+_MESSAGES = {
+    400: ("Something was wrong with that request", "Go back, reload the page and try again."),
+    403: ("You do not have permission to see this page",
+          "If you think you should, ask your training coordinator."),
+    404: ("Page not found", "Check the address, or go back to your dashboard."),
+    405: ("That action is not allowed here", "Go back and use the buttons on the page."),
+    413: ("That file is too big", "Files must be 2 MB or smaller. Split it into smaller files."),
+    500: ("Sorry, something went wrong on our side",
+          "Your saved work is safe. Try again in a few minutes."),
+    503: ("The service is not available right now", "Try again in a few minutes."),
+}
+
+
+def _page(code: int, detail: str | None = None):
+    title, advice = _MESSAGES.get(code, _MESSAGES[500])
+    return render_template("errors/error.html", code=code, title=title,
+                           advice=detail or advice), code
+
+
+def init_app(app) -> None:
+    for code in (400, 403, 404, 405, 413):
+        app.register_error_handler(code, lambda e, code=code: _page(code))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return _page(400, "The form had expired or was sent from another page. Go back, "
+                     "copy anything you typed, reload the page and send it again.")
+
+    @app.errorhandler(500)
+    def server_error(e):
+        db.session.rollback()
+        return _page(500)

@@ -1,0 +1,1 @@
+"""The learner's course: progress through modules, module pages, overview and glossary."""

@@ -1,0 +1,160 @@
+"""Learner progress through the course modules: visits, completion, and summaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from learning.content.catalog import Catalog, Module
+from learning.core.extensions import db
+from learning.core.types import utcnow
+from learning.course.models import ModuleProgress
+from learning.people.models import User
+from learning.quizzes.signals import quiz_passed
+
+
+class Status(StrEnum):
+    NOT_STARTED = "not-started"
+    IN_PROGRESS = "in-progress"
+    COMPLETE = "complete"
+
+    @property
+    def label(self) -> str:
+        return {"not-started": "Not started", "in-progress": "In progress",
+                "complete": "Complete"}[self.value]
+
+
+@dataclass(frozen=True)
+class ModuleStatus:
+    module: Module
+    status: Status
+    row: ModuleProgress | None
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    items: tuple[ModuleStatus, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    @property
+    def completed(self) -> int:
+        return sum(1 for i in self.items if i.status is Status.COMPLETE)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.completed / self.total) if self.total else 0
+
+    @property
+    def next_up(self) -> ModuleStatus | None:
+        """The first module not yet complete: where 'Continue' takes the learner."""
+        return next((i for i in self.items if i.status is not Status.COMPLETE), None)
+
+
+def status_of(row: ModuleProgress | None) -> Status:
+    if row is None:
+        return Status.NOT_STARTED
+    return Status.COMPLETE if row.completed_at else Status.IN_PROGRESS
+
+
+def rows_for(user_ids: list[int]) -> dict[tuple[int, str], ModuleProgress]:
+    """All progress rows for these learners in one query."""
+    if not user_ids:
+        return {}
+    rows = db.session.scalars(select(ModuleProgress).where(ModuleProgress.user_id.in_(user_ids)))
+    return {(r.user_id, r.module_slug): r for r in rows}
+
+
+def course_progress(catalog: Catalog, user: User,
+                    rows: dict[tuple[int, str], ModuleProgress] | None = None) -> CourseProgress:
+    """Status of every module for one learner (pass `rows` to avoid a query per learner)."""
+    if rows is None:
+        rows = rows_for([user.id])
+    return CourseProgress(tuple(
+        ModuleStatus(m, status_of(rows.get((user.id, m.slug))), rows.get((user.id, m.slug)))
+        for m in catalog.modules
+    ))
+
+
+def _row(user: User, module: Module) -> ModuleProgress | None:
+    return db.session.scalar(select(ModuleProgress).where(
+        ModuleProgress.user_id == user.id, ModuleProgress.module_slug == module.slug))
+
+
+def record_visit(user: User, module: Module) -> ModuleProgress:
+    """A learner opened a module: start it the first time, note the visit after that."""
+    row = _row(user, module)
+    now = utcnow()
+    if row is None:
+        row = ModuleProgress(user_id=user.id, module_slug=module.slug, started_at=now,
+                             last_viewed_at=now)
+        db.session.add(row)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # Two tabs opened the module at once: the other request made the row first.
+            db.session.rollback()
+            row = _row(user, module)
+        return row
+    row.last_viewed_at = now
+    db.session.commit()
+    return row
+
+
+def mark_complete(user: User, module: Module) -> ModuleProgress:
+    """Mark a module complete (idempotent: the first completion date is kept)."""
+    row = _row(user, module) or record_visit(user, module)
+    if row.completed_at is None:
+        row.completed_at = utcnow()
+        row.completed_version = module.version
+        db.session.commit()
+    return row
+
+
+def mark_incomplete(user: User, module: Module) -> ModuleProgress | None:
+    """Undo a completion the learner made by mistake; the start date stays."""
+    row = _row(user, module)
+    if row is not None and row.completed_at is not None:
+        row.completed_at = None
+        row.completed_version = None
+        db.session.commit()
+    return row
+
+
+@dataclass(frozen=True)
+class CriterionProgress:
+    criterion_id: str
+    number: str
+    text: str
+    unit_code: str
+    modules: tuple[ModuleStatus, ...]
+
+    @property
+    def complete(self) -> int:
+        return sum(1 for m in self.modules if m.status is Status.COMPLETE)
+
+
+def criteria_progress(catalog: Catalog, course: CourseProgress,
+                      unit_ids: set[str]) -> list[CriterionProgress]:
+    """For each criterion of the learner's units, the modules that prepare for it."""
+    out = []
+    for unit in catalog.units:
+        if unit_ids and unit.id not in unit_ids:
+            continue
+        for c in unit.criteria:
+            mods = tuple(i for i in course.items if c.id in i.module.criteria)
+            if mods:
+                out.append(CriterionProgress(c.id, c.number, c.text, unit.code, mods))
+    return out
+
+
+@quiz_passed.connect
+def _complete_quiz_modules(attempt, user: User, modules: list[Module]) -> None:
+    """Passing a quiz that counts toward completion completes the modules it belongs to."""
+    for module in modules:
+        mark_complete(user, module)

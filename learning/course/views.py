@@ -1,0 +1,87 @@
+"""The learner's side of the course: course overview, module pages, completion, glossary."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from learning.content.access import get_catalog
+from learning.core.permissions import role_required
+from learning.course import progress
+from learning.course.forms import CompletionForm, UndoCompletionForm
+from learning.people import membership as cohorts
+from learning.people.models import Role
+from learning.quizzes import attempts
+from learning.quizzes.access import quizzes_for_module, unit_quizzes
+
+bp = Blueprint("course", __name__)
+
+
+def _module_or_404(slug: str):
+    module = get_catalog().module(slug)
+    if module is None:
+        abort(404)
+    return module
+
+
+@bp.get("/course")
+@login_required
+def overview():
+    """Every module in order, with the criteria it covers, its time and the learner's status."""
+    catalog = get_catalog()
+    course = progress.course_progress(catalog, current_user)
+    return render_template(
+        "course/overview.html", course=course, catalog=catalog,
+        units=cohorts.unit_ids_for(current_user),
+        is_learner=current_user.has_role(Role.LEARNER),
+        module_quizzes={m.slug: quizzes_for_module(m.slug) for m in catalog.modules},
+        unit_quizzes=unit_quizzes(), best=attempts.best_results(current_user))
+
+
+@bp.get("/glossary")
+@login_required
+def glossary():
+    """Every term and acronym the course uses; modules link first uses here."""
+    terms = get_catalog().glossary
+    return render_template("course/glossary.html", terms=terms,
+                           anchors={t.term: t.anchor for t in terms})
+
+
+@bp.get("/course/<slug>")
+@login_required
+def module(slug: str):
+    """One module; opening it starts it for a learner."""
+    catalog = get_catalog()
+    mod = _module_or_404(slug)
+    row = progress.record_visit(current_user, mod) if current_user.has_role(Role.LEARNER) \
+        else None
+    prev, nxt = catalog.neighbours(slug)
+    return render_template(
+        "course/module.html", module=mod, catalog=catalog, prev=prev, next=nxt,
+        units=cohorts.unit_ids_for(current_user),
+        status=progress.status_of(row), is_learner=row is not None,
+        complete_form=CompletionForm(), undo_form=UndoCompletionForm(),
+        quizzes=quizzes_for_module(slug),
+    )
+
+
+@bp.post("/course/<slug>/complete")
+@role_required(Role.LEARNER)
+def complete(slug: str):
+    """Mark a module as complete and move on to the next one."""
+    mod = _module_or_404(slug)
+    if CompletionForm().validate_on_submit():
+        progress.mark_complete(current_user, mod)
+        flash(f"'{mod.title}' is marked as complete.", "success")
+    _, nxt = get_catalog().neighbours(slug)
+    return redirect(url_for("course.module", slug=nxt.slug) if nxt
+                    else url_for("course.overview"))
+
+
+@bp.post("/course/<slug>/incomplete")
+@role_required(Role.LEARNER)
+def incomplete(slug: str):
+    """Undo a completion made by mistake."""
+    mod = _module_or_404(slug)
+    if UndoCompletionForm().validate_on_submit():
+        progress.mark_incomplete(current_user, mod)
+        flash(f"'{mod.title}' is marked as not complete.", "success")
+    return redirect(url_for("course.module", slug=slug))

@@ -1,1 +1,0 @@
-"""Flask-WTF forms, one file per area."""

@@ -1,0 +1,1 @@
+"""Internal quality assurance: sampling plans, samples, reviews, the IQA report."""

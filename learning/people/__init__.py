@@ -1,0 +1,1 @@
+"""People: accounts, roles, centres, cohort membership, who may see whom, invitations, inbox."""

@@ -1,0 +1,264 @@
+"""Account administration: finding people, their roles, deactivating and reactivating accounts,
+and reading the audit log. Nothing here deletes a person or anything they wrote."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import aliased
+
+from learning.core import audit
+from learning.core.audit import AuditEvent
+from learning.core.extensions import db
+from learning.people import accounts
+from learning.people.models import Centre, CentreMember, Cohort, Enrolment, Role, User, UserRole
+from learning.people.permissions import centre_cohort_ids
+
+PER_PAGE = 25
+
+#: Audit actions in words; actions not listed are shown as they are stored.
+ACTION_LABELS = {
+    "login": "Logged in",
+    "user.create": "Account created",
+    "user.grant_role": "Role given",
+    "user.revoke_role": "Role taken away",
+    "user.deactivate": "Account deactivated",
+    "user.reactivate": "Account reactivated",
+    "user.change_password": "Password changed",
+    "user.set_password": "Password set with a link",
+    "invitation.create": "Set-password link created",
+    "enrolment.import": "Learners enrolled from a CSV file",
+    "cohort.enrol": "Learner enrolled in a cohort",
+    "cohort.assign": "Staff assigned to a cohort",
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list
+    number: int
+    pages: int
+    total: int
+
+
+def _paginate(query: Select, order_by: tuple, page: int) -> tuple[list, int, int, int]:
+    """Run a count and one page of `query`: always two statements."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    pages = max(1, -(-(total or 0) // PER_PAGE))
+    page = min(max(1, page), pages)
+    rows = list(db.session.execute(query.order_by(*order_by).limit(PER_PAGE)
+                                   .offset((page - 1) * PER_PAGE)))
+    return rows, page, pages, total or 0
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# ---- who may manage whom ----
+
+def managed_cohort_ids(actor: User) -> Select | None:
+    """Cohorts whose learners `actor` manages, as a subquery; None means all (admins)."""
+    if actor.has_role(Role.ADMIN):
+        return None
+    if actor.has_role(Role.COORDINATOR):
+        return centre_cohort_ids(actor)
+    return select(Cohort.id).where(False)
+
+
+def _only_learner_role():
+    """True for accounts holding no role but learner (coordinators never manage staff)."""
+    return ~exists().where(UserRole.user_id == User.id, UserRole.role != str(Role.LEARNER))
+
+
+def _managed_by_coordinator(actor: User):
+    in_my_cohort = exists().where(Enrolment.user_id == User.id, Enrolment.left_at.is_(None),
+                                  Enrolment.cohort_id.in_(centre_cohort_ids(actor)))
+    return in_my_cohort & _only_learner_role()
+
+
+def can_manage(actor: User, person: User) -> bool:
+    """Admins manage everyone; coordinators the learners now in their centres' cohorts."""
+    if actor.has_role(Role.ADMIN):
+        return True
+    if not actor.has_role(Role.COORDINATOR) or actor.id == person.id:
+        return False
+    return bool(db.session.scalar(select(exists().where(
+        User.id == person.id, _managed_by_coordinator(actor)))))
+
+
+# ---- the people list ----
+
+@dataclass(frozen=True)
+class PersonRow:
+    user: User
+    cohorts: list[str]
+
+
+def search(actor: User, text: str = "", role: str = "", active: str = "",
+           page: int = 1) -> Page:
+    """People `actor` may manage, filtered and a page at a time, in four statements."""
+    query = select(User)
+    if not actor.has_role(Role.ADMIN):
+        query = query.where(_managed_by_coordinator(actor) if actor.has_role(Role.COORDINATOR)
+                            else False)
+    if text := text.strip():
+        query = query.where(or_(User.name.ilike(_like(text), escape="\\"),
+                                User.email.ilike(_like(text), escape="\\")))
+    if role in {r.value for r in Role}:
+        query = query.where(exists().where(UserRole.user_id == User.id, UserRole.role == role))
+    if active in {"yes", "no"}:
+        query = query.where(User.active.is_(active == "yes"))
+    rows, number, pages, total = _paginate(query, (User.name, User.id), page)
+    users = [row[0] for row in rows]  # roles arrive with one more statement (lazy="selectin")
+    names: dict[int, list[str]] = {u.id: [] for u in users}
+    if users:
+        cohorts = (select(Enrolment.user_id, Cohort.name).join(Cohort)
+                   .where(Enrolment.user_id.in_(names), Enrolment.left_at.is_(None))
+                   .order_by(Cohort.name))
+        if (scope := managed_cohort_ids(actor)) is not None:
+            cohorts = cohorts.where(Cohort.id.in_(scope))
+        for user_id, name in db.session.execute(cohorts):
+            names[user_id].append(name)
+    return Page([PersonRow(u, names[u.id]) for u in users], number, pages, total)
+
+
+# ---- one person ----
+
+@dataclass(frozen=True)
+class PersonDetail:
+    user: User
+    enrolments: list[Enrolment]
+    centres: list[Centre]
+
+
+def detail(person: User, actor: User) -> PersonDetail:
+    """A person's cohorts (current and past, within the actor's scope) and centres."""
+    query = (select(Enrolment, Cohort).join(Cohort).where(Enrolment.user_id == person.id)
+             .order_by(Enrolment.left_at.is_not(None), Enrolment.enrolled_at.desc()))
+    if (scope := managed_cohort_ids(actor)) is not None:
+        query = query.where(Cohort.id.in_(scope))
+    enrolments = [e for e, _ in db.session.execute(query)]
+    centres = list(db.session.scalars(
+        select(Centre).join(CentreMember, CentreMember.centre_id == Centre.id)
+        .where(CentreMember.user_id == person.id).order_by(Centre.name)))
+    return PersonDetail(person, enrolments, centres)
+
+
+def set_active(person: User, active: bool, actor: User) -> bool:
+    """Deactivate or reactivate an account (audited); True if it changed. The caller commits.
+
+    A deactivated person cannot log in; everything they wrote stays.
+    """
+    if not active and person.id == actor.id:
+        raise accounts.AccountError("You cannot deactivate your own account. Ask another "
+                                    "administrator to do it.")
+    if person.active == active:
+        return False
+    person.active = active
+    audit.record("user.reactivate" if active else "user.deactivate", actor=actor,
+                 subject=person)
+    return True
+
+
+def set_roles(person: User, wanted: set[Role], actor: User) -> tuple[list[Role], list[Role]]:
+    """Give and take away roles so the person holds exactly `wanted`; admins only, audited.
+
+    Returns (added, removed). The caller commits.
+    """
+    if not actor.has_role(Role.ADMIN):
+        raise accounts.AccountError("Only administrators can change roles.")
+    if not wanted:
+        raise accounts.AccountError("Choose at least one role.")
+    if person.id == actor.id and Role.ADMIN not in wanted:
+        raise accounts.AccountError("You cannot take away your own administrator role. Ask "
+                                    "another administrator to do it.")
+    held = person.role_set
+    added = sorted(wanted - held)
+    removed = sorted(held - wanted)
+    for role in added:
+        accounts.grant_role(person, role, actor=actor)
+    for link in [r for r in person.roles if Role(r.role) in removed]:
+        person.roles.remove(link)
+        audit.record("user.revoke_role", actor=actor, subject=person, role=link.role)
+    return added, removed
+
+
+# ---- the audit log ----
+
+@dataclass(frozen=True)
+class AuditRow:
+    event: AuditEvent
+    actor: User | None
+    subject: str
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS.get(self.event.action, self.event.action)
+
+
+def audit_actions() -> list[tuple[str, str]]:
+    """Every action that is known or has happened, as (action, words), sorted by the words."""
+    stored = db.session.scalars(select(AuditEvent.action).distinct())
+    actions = set(ACTION_LABELS) | set(stored)
+    return sorted(((a, ACTION_LABELS.get(a, a)) for a in actions), key=lambda p: p[1].lower())
+
+
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
+    """Midnight at the start of a day in the display zone, as an aware datetime."""
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def audit_page(action: str = "", actor_email: str = "", date_from: date | None = None,
+               date_to: date | None = None, page: int = 1,
+               zone: ZoneInfo | None = None) -> Page:
+    """Audit events newest first, filtered; dates are whole days in `zone`, both inclusive.
+
+    A fixed number of statements: a count, the page (actors joined in), and one look-up each
+    for the names of people and cohorts the events are about.
+    """
+    zone = zone or ZoneInfo("Europe/London")
+    actor = aliased(User, name="actor")
+    query = select(AuditEvent, actor).outerjoin(actor, AuditEvent.actor_id == actor.id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if email := actor_email.strip():
+        query = query.where(actor.email.ilike(_like(email.lower()), escape="\\"))
+    if date_from:
+        query = query.where(AuditEvent.at >= _day_start(date_from, zone))
+    if date_to:
+        query = query.where(AuditEvent.at < _day_start(date_to + timedelta(days=1), zone))
+    rows, number, pages, total = _paginate(
+        query, (AuditEvent.at.desc(), AuditEvent.id.desc()), page)
+    return Page([AuditRow(event, who, label) for (event, who), label
+                 in zip(rows, _subject_labels([r[0] for r in rows]), strict=True)],
+                number, pages, total)
+
+
+def _subject_labels(events: list[AuditEvent]) -> list[str]:
+    """Words for what each event is about: a person's name and email, a cohort's name."""
+    def ids(kind: str) -> set[int]:
+        return {int(e.subject_id) for e in events
+                if e.subject_type == kind and (e.subject_id or "").isdigit()}
+
+    people, cohorts = ids("User"), ids("Cohort")
+    users = {i: f"{name} ({email})" for i, name, email in db.session.execute(
+        select(User.id, User.name, User.email).where(User.id.in_(people)))} if people else {}
+    groups = {i: f"Cohort {name}" for i, name in db.session.execute(
+        select(Cohort.id, Cohort.name).where(Cohort.id.in_(cohorts)))} if cohorts else {}
+    labels = []
+    for e in events:
+        key = int(e.subject_id) if (e.subject_id or "").isdigit() else None
+        if e.subject_type == "User" and key in users:
+            labels.append(users[key])
+        elif e.subject_type == "Cohort" and key in groups:
+            labels.append(groups[key])
+        elif e.subject_type:
+            labels.append(f"{e.subject_type} {e.subject_id or ''}".strip())
+        else:
+            labels.append("")
+    return labels

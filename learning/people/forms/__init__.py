@@ -1,0 +1,1 @@
+"""People's forms: login and passwords, people admin and CSV enrolment."""

@@ -1,0 +1,154 @@
+"""Set-password links: invitations for new accounts and password resets, single use, expiring.
+
+Only the SHA-256 of a token is stored, so a copy of the database hands out no working links;
+the raw token exists once, in the link shown to the person who created it (and in the email).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from learning.core import audit
+from learning.core.dates import uk_datetime
+from learning.core.extensions import db
+from learning.core.types import utcnow
+from learning.people import accounts
+from learning.people import notifications as notify
+from learning.people.models import Invitation, User
+
+INVITE = "invite"
+RESET = "reset"
+#: How long each kind of link works for.
+LIFETIMES = {INVITE: timedelta(days=7), RESET: timedelta(hours=24)}
+#: The public page's path; the `invitations.set_password` route must match (a test checks).
+LINK_PATH = "/set-password/{token}"
+
+
+class LinkError(accounts.AccountError):
+    """A link cannot be used; the message is safe to show and says what to do next."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    """A new link: the raw token is here and nowhere else, so show or send it now."""
+
+    invitation: Invitation
+    user: User
+    token: str
+
+    @property
+    def path(self) -> str:
+        return LINK_PATH.format(token=self.token)
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.invitation.expires_at
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue(user: User, purpose: str = INVITE, actor: User | None = None,
+          now: datetime | None = None) -> IssuedLink:
+    """Create a link for `user` to set a password; audited, and the caller commits."""
+    if purpose not in LIFETIMES:
+        raise ValueError(f"unknown purpose {purpose!r}")
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(user_id=user.id, token_hash=token_hash(token), purpose=purpose,
+                            created_at=now, expires_at=now + LIFETIMES[purpose],
+                            created_by_id=actor.id if actor is not None else None)
+    db.session.add(invitation)
+    audit.record("invitation.create", actor=actor, subject=user, purpose=purpose,
+                 expires_at=invitation.expires_at.isoformat(timespec="minutes"))
+    return IssuedLink(invitation, user, token)
+
+
+def email_link(link: IssuedLink) -> bool:
+    """Email the link when MAIL_SERVER is configured; True if an email was attempted.
+
+    Not `notify.notify`: its in-app copy would store the raw token in the database.
+    """
+    if not current_app.config.get("MAIL_SERVER"):
+        return False
+    site = current_app.config.get("SITE_NAME", "Joined Up")
+    if link.invitation.purpose == INVITE:
+        message = (f"You have an account on {site}. Use this link to set your password "
+                   f"before {uk_datetime(link.expires_at)}.")
+    else:
+        message = (f"Use this link to set a new password for {site} before "
+                   f"{uk_datetime(link.expires_at)}.")
+    notify.send_email(link.user, message, link.path)
+    return True
+
+
+def find(token: str, now: datetime | None = None) -> Invitation:
+    """The invitation a token belongs to if it can still be used; otherwise LinkError."""
+    now = now or utcnow()
+    invitation = db.session.scalar(select(Invitation).where(
+        Invitation.token_hash == token_hash(token)))
+    if invitation is None:
+        raise LinkError("This link is not recognised. Check that you copied the whole link, "
+                        "or ask your training coordinator for a new one.", 404)
+    if invitation.used_at is not None:
+        raise LinkError("This link has already been used. If you set your password with it, "
+                        "log in. If not, ask your training coordinator for a new link.", 410)
+    if invitation.expires_at <= now:
+        raise LinkError(f"This link expired on {uk_datetime(invitation.expires_at)}. Ask your "
+                        "training coordinator for a new one.", 410)
+    user = db.session.get(User, invitation.user_id)
+    if user is None or not user.active:
+        raise LinkError("This account has been deactivated, so its password cannot be set. "
+                        "Ask your training coordinator if you think that is wrong.", 403)
+    return invitation
+
+
+def use(token: str, password: str, now: datetime | None = None) -> User:
+    """Set the password through a link, once only; commits and returns the user."""
+    now = now or utcnow()
+    invitation = find(token, now)
+    accounts.check_password_rules(password)
+    # Conditional update: of two requests racing with one link, exactly one wins.
+    claimed = db.session.execute(
+        update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=now)).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise LinkError("This link has already been used. If you set your password with it, "
+                        "log in. If not, ask your training coordinator for a new link.", 410)
+    # Older links would otherwise still work after the person has chosen a password.
+    db.session.execute(update(Invitation).where(
+        Invitation.user_id == invitation.user_id, Invitation.used_at.is_(None),
+        Invitation.id != invitation.id).values(used_at=now))
+    user = db.session.get(User, invitation.user_id)
+    user.set_password(password)
+    audit.record("user.set_password", actor=user, subject=user, purpose=invitation.purpose)
+    db.session.commit()
+    return user
+
+
+def links_for(user: User) -> list[Invitation]:
+    """Every link made for a person, newest first (hashes only: none can be shown again)."""
+    return list(db.session.scalars(select(Invitation).where(Invitation.user_id == user.id)
+                                   .order_by(Invitation.created_at.desc(), Invitation.id.desc())))
+
+
+def link_status(invitation: Invitation, now: datetime | None = None) -> str:
+    """Where a link stands, in words."""
+    now = now or utcnow()
+    if invitation.used_at is not None:
+        return "Used or replaced"
+    if invitation.expires_at <= now:
+        return "Expired"
+    return "Waiting to be used"

@@ -1,0 +1,82 @@
+"""Cohort membership and staff assignments: who is in which cohort, and who may see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from learning.core import audit
+from learning.core.extensions import db
+from learning.core.types import utcnow
+from learning.people.models import Cohort, CohortStaff, Enrolment, Role, User
+from learning.people.permissions import visible_cohort_ids
+
+
+def current_cohorts(user: User) -> list[Cohort]:
+    """Cohorts the user is enrolled in now, or assigned to as staff."""
+    enrolled = select(Enrolment.cohort_id).where(Enrolment.user_id == user.id,
+                                                 Enrolment.left_at.is_(None))
+    staffed = select(CohortStaff.cohort_id).where(CohortStaff.user_id == user.id)
+    return list(db.session.scalars(
+        select(Cohort).where(Cohort.id.in_(enrolled.union(staffed))).order_by(Cohort.name)))
+
+
+def unit_ids_for(learner: User) -> set[str]:
+    """The qualification units a learner studies, from their current cohorts (may be empty)."""
+    return {c.unit_id for c in current_cohorts(learner) if c.unit_id}
+
+
+def enrol(learner: User, cohort: Cohort, actor: User | None = None) -> Enrolment:
+    """Enrol a learner (idempotent for a current enrolment); the caller commits."""
+    existing = db.session.scalar(select(Enrolment).where(
+        Enrolment.user_id == learner.id, Enrolment.cohort_id == cohort.id,
+        Enrolment.left_at.is_(None)))
+    if existing:
+        return existing
+    enrolment = Enrolment(user=learner, cohort=cohort, enrolled_at=utcnow())
+    db.session.add(enrolment)
+    audit.record("cohort.enrol", actor=actor, subject=cohort, learner_id=learner.id)
+    return enrolment
+
+
+def assign_staff(user: User, cohort: Cohort, role: Role, actor: User | None = None) -> None:
+    """Assign an assessor or IQA to a cohort (idempotent); the caller commits."""
+    if role not in (Role.ASSESSOR, Role.IQA):
+        raise ValueError("only assessors and IQAs are assigned to cohorts")
+    if db.session.get(CohortStaff, (cohort.id, user.id, str(role))) is None:
+        db.session.add(CohortStaff(cohort=cohort, user=user, role=str(role)))
+        audit.record("cohort.assign", actor=actor, subject=cohort, user_id=user.id,
+                     role=str(role))
+
+
+@dataclass(frozen=True)
+class LearnerRow:
+    learner: User
+    cohort: Cohort
+
+
+def visible_learners(viewer: User, cohort_id: int | None = None) -> list[LearnerRow]:
+    """Learners currently enrolled in cohorts the viewer may see, in two queries in all."""
+    query = (
+        select(Enrolment)
+        .where(Enrolment.left_at.is_(None))
+        .options(selectinload(Enrolment.user), selectinload(Enrolment.cohort))
+        .join(Enrolment.user)
+        .order_by(User.name, User.id)
+    )
+    visible = visible_cohort_ids(viewer)
+    if visible is not None:
+        query = query.where(Enrolment.cohort_id.in_(visible))
+    if cohort_id is not None:
+        query = query.where(Enrolment.cohort_id == cohort_id)
+    return [LearnerRow(e.user, e.cohort) for e in db.session.scalars(query)]
+
+
+def visible_cohorts(viewer: User) -> list[Cohort]:
+    query = select(Cohort).order_by(Cohort.name)
+    visible = visible_cohort_ids(viewer)
+    if visible is not None:
+        query = query.where(Cohort.id.in_(visible))
+    return list(db.session.scalars(query))

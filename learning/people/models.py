@@ -1,0 +1,199 @@
+"""Who people are and where they belong: accounts, roles, centres, cohorts, invitations, inbox."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from learning.core.extensions import db
+from learning.core.types import UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    LEARNER = "learner"
+    ASSESSOR = "assessor"
+    IQA = "iqa"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return {
+            "learner": "Learner",
+            "assessor": "Assessor",
+            "iqa": "Internal quality assurer",
+            "coordinator": "Training coordinator",
+            "admin": "Administrator",
+        }[self.value]
+
+
+ROLE_VALUES = tuple(r.value for r in Role)
+_ROLE_CHECK = "role IN (" + ", ".join(f"'{r}'" for r in ROLE_VALUES) + ")"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-case so look-ups need no function index.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    #: The awarding body's learner reference number, when the centre records one.
+    learner_ref: Mapped[str | None] = mapped_column(String(50))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    #: Deactivated accounts cannot log in; nothing they wrote is removed.
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    roles: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def role_set(self) -> frozenset[Role]:
+        return frozenset(Role(r.role) for r in self.roles)
+
+    def has_role(self, *roles: Role | str) -> bool:
+        mine = {r.role for r in self.roles}
+        return any(str(role) in mine for role in roles)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_role"
+    __table_args__ = (CheckConstraint(_ROLE_CHECK, name="known_role"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="roles")
+
+
+# Centres (a college or training provider): cohorts belong to one; coordinators to some.
+class Centre(db.Model):
+    __tablename__ = "centre"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CentreMember(db.Model):
+    """A coordinator's membership of a centre: they manage that centre's cohorts."""
+
+    __tablename__ = "centre_member"
+
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True, index=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# Cohorts: a group of learners with assigned assessors and an internal quality assurer.
+class Cohort(db.Model):
+    __tablename__ = "cohort"
+    __table_args__ = (
+        CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on",
+                        name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    starts_on: Mapped[date | None]
+    ends_on: Mapped[date | None]
+    #: The qualification unit the cohort studies (an id from content/units.yaml, e.g. CYP33),
+    #: so learners see their own unit's criteria wording; null shows every unit.
+    unit_id: Mapped[str | None] = mapped_column(String(20))
+    #: The centre that runs the cohort; its coordinators manage it.
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centre.id"), index=True)
+    #: Archived cohorts drop out of day-to-day lists; nothing in them is deleted.
+    archived: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    enrolments: Mapped[list[Enrolment]] = relationship(back_populates="cohort")
+    staff: Mapped[list[CohortStaff]] = relationship(back_populates="cohort")
+
+
+class Enrolment(db.Model):
+    """A learner's membership of a cohort. Leaving sets left_at, so history is kept."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (
+        Index("ix_enrolment_current", "user_id", "left_at"),
+        CheckConstraint("left_at IS NULL OR left_at >= enrolled_at", name="left_after_enrolled"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    cohort: Mapped[Cohort] = relationship(back_populates="enrolments")
+    user: Mapped[User] = relationship()
+
+
+class CohortStaff(db.Model):
+    """An assessor or IQA assigned to a cohort; assignments scope what staff may see."""
+
+    __tablename__ = "cohort_staff"
+    __table_args__ = (CheckConstraint("role IN ('assessor', 'iqa')", name="staff_role"),)
+
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    cohort: Mapped[Cohort] = relationship(back_populates="staff")
+    user: Mapped[User] = relationship()
+
+
+# Single-use links to set a password: invitations for new accounts and password resets.
+class Invitation(db.Model):
+    __tablename__ = "invitation"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('invite', 'reset')", name="known_purpose"),
+        CheckConstraint("expires_at > created_at", name="expires_after_created"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    #: Only a hash is stored: a database leak does not hand out working links.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+# In-app notifications: a short message and a link, marked read when opened.
+class Notification(db.Model):
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(String(300))
+    link: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

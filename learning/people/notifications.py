@@ -1,0 +1,68 @@
+"""Notifications: in-app messages, and email through SMTP when MAIL_SERVER is configured."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from learning.core.extensions import db
+from learning.core.types import utcnow
+from learning.people.models import Notification, User
+
+log = logging.getLogger(__name__)
+
+
+def notify(user: User, kind: str, message: str, link: str = "") -> Notification:
+    """Add an in-app notification (the caller commits) and send it by email if configured."""
+    note = Notification(user_id=user.id, kind=kind, message=message[:300], link=link[:300])
+    db.session.add(note)
+    send_email(user, message, link)
+    return note
+
+
+def send_email(user: User, message: str, link: str) -> None:
+    """Email a message and link when MAIL_SERVER is set; log it in development otherwise."""
+    config = current_app.config
+    server = config.get("MAIL_SERVER")
+    if not server:
+        if config.get("APP_ENV") == "development":
+            log.info("email to %s: %s %s", user.email, message, link)
+        return
+    mail = EmailMessage()
+    mail["From"] = config.get("MAIL_DEFAULT_SENDER", "joined-up@localhost")
+    mail["To"] = user.email
+    mail["Subject"] = f"{config.get('SITE_NAME', 'Joined Up')}: {message[:60]}"
+    base = config.get("SITE_URL", "").rstrip("/")
+    mail.set_content(f"{message}\n\n{base}{link}\n" if link else f"{message}\n")
+    try:
+        with smtplib.SMTP(server, int(config.get("MAIL_PORT", 25)), timeout=10) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
+            smtp.send_message(mail)
+    except (OSError, smtplib.SMTPException) as exc:
+        # Email is a courtesy copy: the in-app notification is already stored.
+        log.warning("could not email %s: %s", user.email, exc)
+
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def recent(user: User, limit: int = 50) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                   .order_by(Notification.id.desc()).limit(limit)))
+
+
+def mark_all_read(user: User) -> None:
+    db.session.execute(update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)).values(
+        read_at=utcnow()))
+    db.session.commit()

@@ -1,0 +1,1 @@
+"""People's pages: login, invitations, notifications, people admin."""

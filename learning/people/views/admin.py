@@ -1,0 +1,260 @@
+"""Coordinators' and admins' pages: enrol from CSV, people and their accounts, the audit log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from learning.core.extensions import db
+from learning.core.permissions import require, role_required
+from learning.people import accounts, invitations
+from learning.people import admin as people
+from learning.people import enrolment_csv as csv_import
+from learning.people.forms.admin import (
+    ActionForm,
+    AuditFilterForm,
+    ConfirmImportForm,
+    EnrolUploadForm,
+    PeopleFilterForm,
+    RolesForm,
+)
+from learning.people.models import Role, User
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+_MANAGERS = (Role.COORDINATOR, Role.ADMIN)
+#: Rows shown in a preview table; every problem is listed, up to this many too.
+PREVIEW_LIMIT = 500
+
+
+def _upload_folder() -> Path:
+    return Path(current_app.config.get("CSV_UPLOAD_DIR")
+                or Path(current_app.instance_path) / "csv-uploads")
+
+
+def _no_store(response) -> Response:
+    """Pages showing set-password links must not be kept in any cache."""
+    response = make_response(response)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/")
+@role_required(*_MANAGERS)
+def index():
+    """What coordinators and admins can do here."""
+    return render_template("admin/index.html")
+
+
+# ---- enrolment from a CSV file ----
+
+@bp.route("/enrol", methods=["GET", "POST"])
+@role_required(*_MANAGERS)
+def enrol():
+    """Upload a CSV file; every row is checked and previewed, and nothing is imported yet."""
+    form = EnrolUploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            text = csv_import.read(upload.read(csv_import.MAX_BYTES + 1))
+        except csv_import.CsvFileError as exc:
+            form.file.errors.append(str(exc))
+        else:
+            preview = csv_import.check(text, current_user)
+            filename = upload.filename or "upload.csv"
+            upload_id = (csv_import.store_upload(_upload_folder(), current_user, filename,
+                                                 text) if preview.ok else "")
+            return _preview(preview, filename, upload_id)
+    return render_template("admin/enrol.html", form=form, limit=csv_import.MAX_ROWS,
+                           cohort_names=csv_import.cohort_names(current_user),
+                           ), 422 if form.errors else 200
+
+
+def _preview(preview: csv_import.Preview, filename: str, upload_id: str, status: int = 200):
+    return render_template(
+        "admin/enrol_preview.html", preview=preview, filename=filename, limit=PREVIEW_LIMIT,
+        confirm=ConfirmImportForm(upload_id=upload_id) if upload_id else None,
+        form=EnrolUploadForm(formdata=None), cohort_names=csv_import.cohort_names(current_user),
+    ), 422 if preview.problems else status
+
+
+@bp.post("/enrol/confirm")
+@role_required(*_MANAGERS)
+def enrol_confirm():
+    """Import the previewed file: every row, or (if anything is wrong now) none."""
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    folder = _upload_folder()
+    upload = csv_import.load_upload(folder, form.upload_id.data, current_user)
+    if upload is None:
+        flash("That file is no longer waiting to be imported (files wait for one hour). "
+              "Nothing was imported: upload it again.", "error")
+        return redirect(url_for("admin.enrol"))
+    try:
+        result = csv_import.import_text(upload.text, current_user, upload.filename)
+    except csv_import.ImportRefused as refused:
+        csv_import.discard_upload(folder, form.upload_id.data)
+        return _preview(refused.preview, upload.filename, "")
+    csv_import.discard_upload(folder, form.upload_id.data)
+    emailed = csv_import.email_links(result)
+    return _no_store(render_template("admin/enrol_done.html", result=result, emailed=emailed,
+                                     filename=upload.filename))
+
+
+@bp.get("/enrol/template.csv")
+@role_required(*_MANAGERS)
+def enrol_template():
+    """An empty file with the right column headings, to fill in with a spreadsheet."""
+    return Response(csv_import.TEMPLATE, mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=enrolment-template.csv"})
+
+
+# ---- people ----
+
+@bp.get("/people")
+@role_required(*_MANAGERS)
+def people_list():
+    """People the viewer may manage: search, filter by role and status, 25 to a page."""
+    form = PeopleFilterForm(formdata=request.args)
+    form.validate()
+    page = people.search(current_user, form.q.data or "", form.role.data or "",
+                         form.active.data or "", request.args.get("page", 1, type=int))
+    filters = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("admin/people.html", form=form, page=page, filters=filters)
+
+
+def _person_or_404(user_id: int) -> User:
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    require(people.can_manage(current_user, person))
+    return person
+
+
+def _person_page(person: User, roles_form: RolesForm | None = None, status: int = 200):
+    if roles_form is None and current_user.has_role(Role.ADMIN):
+        roles_form = RolesForm(formdata=None, roles=[r.value for r in person.role_set])
+    return render_template(
+        "admin/person.html", person=person, info=people.detail(person, current_user),
+        links=invitations.links_for(person), link_status=invitations.link_status,
+        roles_form=roles_form), status
+
+
+@bp.get("/people/<int:user_id>")
+@role_required(*_MANAGERS)
+def person(user_id: int):
+    """One person: details, cohorts, roles, account status and set-password links."""
+    return _person_page(_person_or_404(user_id))
+
+
+@bp.post("/people/<int:user_id>/roles")
+@role_required(Role.ADMIN)
+def person_roles(user_id: int):
+    """Give or take away roles (admins only)."""
+    person = _person_or_404(user_id)
+    form = RolesForm()
+    if form.validate_on_submit():
+        try:
+            added, removed = people.set_roles(person, {Role(r) for r in form.roles.data},
+                                              current_user)
+        except accounts.AccountError as exc:
+            form.roles.errors.append(str(exc))
+        else:
+            db.session.commit()
+            if added or removed:
+                flash(f"Roles saved for {person.name}: "
+                      + ", ".join(Role(r.role).label for r in person.roles) + ".", "success")
+            else:
+                flash("No roles were changed.", "success")
+            return redirect(url_for("admin.person", user_id=person.id))
+    db.session.rollback()
+    return _person_page(person, form, 422)
+
+
+def _set_active(user_id: int, active: bool):
+    person = _person_or_404(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        changed = people.set_active(person, active, current_user)
+    except accounts.AccountError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("admin.person", user_id=person.id))
+    db.session.commit()
+    if changed and active:
+        flash(f"{person.name}’s account is active again: they can log in.", "success")
+    elif changed:
+        flash(f"{person.name}’s account is deactivated: they cannot log in. Nothing of theirs "
+              "has been deleted.", "success")
+    return redirect(url_for("admin.person", user_id=person.id))
+
+
+@bp.post("/people/<int:user_id>/deactivate")
+@role_required(*_MANAGERS)
+def deactivate(user_id: int):
+    """Stop a person logging in; nothing they wrote is removed."""
+    return _set_active(user_id, False)
+
+
+@bp.post("/people/<int:user_id>/reactivate")
+@role_required(*_MANAGERS)
+def reactivate(user_id: int):
+    """Let a deactivated person log in again."""
+    return _set_active(user_id, True)
+
+
+@bp.post("/people/<int:user_id>/reset-link")
+@role_required(*_MANAGERS)
+def reset_link(user_id: int):
+    """Make a single-use link to set a password, shown once (and emailed if mail is set up)."""
+    person = _person_or_404(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not person.active:
+        flash("Reactivate the account before making a set-password link.", "error")
+        return redirect(url_for("admin.person", user_id=person.id))
+    # Someone who never set a password gets a fresh invitation, which lasts longer.
+    purpose = invitations.RESET if person.password_hash else invitations.INVITE
+    link = invitations.issue(person, purpose, actor=current_user)
+    db.session.commit()
+    emailed = invitations.email_link(link)
+    return _no_store(render_template("admin/reset_link.html", person=person, link=link,
+                                     emailed=emailed))
+
+
+# ---- the audit log ----
+
+@bp.get("/audit")
+@role_required(Role.ADMIN)
+def audit_log():
+    """Who did what and when, newest first, with filters; 25 to a page."""
+    form = AuditFilterForm(formdata=request.args)
+    form.action.choices = [SelectChoice("", "Any action"),
+                           *(SelectChoice(a, words) for a, words in people.audit_actions())]
+    valid = form.validate()
+    zone = ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "Europe/London"))
+    if valid:
+        page = people.audit_page(form.action.data or "", form.actor.data or "",
+                                 form.date_from.data, form.date_to.data,
+                                 request.args.get("page", 1, type=int), zone)
+    else:
+        page = people.Page([], 1, 1, 0)
+    filters = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("admin/audit.html", form=form, page=page, filters=filters,
+                           valid=valid), 200 if valid else 422

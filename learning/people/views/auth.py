@@ -1,0 +1,94 @@
+"""Logging in and out, changing a password, and optional self-registration."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from learning.core.extensions import db
+from learning.people import accounts
+from learning.people.forms.auth import ChangePasswordForm, LoginForm, RegisterForm
+from learning.people.models import Role
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only follow `next` to a path on this site, never to another host."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Email and password login; failures never say whether the email exists."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except accounts.TooManyAttempts as exc:
+            form.password.errors.append(str(exc))
+        else:
+            if user is not None:
+                login_user(user, remember=form.remember.data)
+                return redirect(_safe_next(request.args.get("next"))
+                                or url_for("home.dashboard"))
+            form.password.errors.append("The email address or password is not correct.")
+    status = 422 if form.errors else 200
+    return render_template("auth/login.html", form=form,
+                           registration=current_app.config["SELF_REGISTRATION"]), status
+
+
+@bp.post("/logout")
+def logout():
+    """Log out (POST, so another site cannot log you out with a link)."""
+    logout_user()
+    flash("You have logged out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change your own password; the current one is needed."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current.data, form.new.data)
+        except accounts.AccountError as exc:
+            form.current.errors.append(str(exc))
+        else:
+            flash("Your password has been changed.", "success")
+            return redirect(url_for("home.dashboard"))
+    return render_template("auth/password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Learner self-registration, only when SELF_REGISTRATION is switched on."""
+    if not current_app.config["SELF_REGISTRATION"]:
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("home.dashboard"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(form.email.data, form.name.data, form.password.data,
+                                        [Role.LEARNER])
+        except accounts.AccountError:
+            # Same words whether or not the address is taken would be ideal, but a person
+            # who owns the address needs to know to log in instead.
+            form.email.errors.append("You may already have an account: try logging in, "
+                                     "or ask your training coordinator.")
+        else:
+            db.session.commit()
+            login_user(user)
+            flash("Your account has been created.", "success")
+            return redirect(url_for("home.dashboard"))
+    return render_template("auth/register.html", form=form), 422 if form.errors else 200

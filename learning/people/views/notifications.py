@@ -1,0 +1,34 @@
+"""Notifications: the list, and marking them read."""
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from learning.people import notifications as notify
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The newest notifications, unread first in bold."""
+    return render_template("notifications/index.html", notes=notify.recent(current_user),
+                           form=FlaskForm())
+
+
+@bp.post("/read")
+@login_required
+def read():
+    """Mark every notification as read."""
+    if FlaskForm().validate_on_submit():
+        notify.mark_all_read(current_user)
+    return redirect(url_for("notifications.index"))
+
+
+def init_app(app) -> None:
+    @app.context_processor
+    def unread():
+        if current_user.is_authenticated:
+            return {"unread_notifications": notify.unread_count(current_user)}
+        return {"unread_notifications": 0}

@@ -1,0 +1,1 @@
+"""Quizzes: definitions, question types and grading, attempts, statistics, GIFT."""

@@ -1,0 +1,284 @@
+"""Quiz attempts: starting, resuming, saving answers, submitting, time-outs and reviews."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from learning.content.catalog import Catalog
+from learning.core import audit
+from learning.core.extensions import db
+from learning.people.models import User
+from learning.quizzes import grading
+from learning.quizzes.loader import question_from_snapshot
+from learning.quizzes.models import AttemptState, QuizAnswer, QuizAttempt
+from learning.quizzes.signals import quiz_passed
+from learning.quizzes.types import Question, Quiz
+
+#: Saves that arrive this long after the deadline still count (the network is not instant).
+GRACE = timedelta(seconds=15)
+
+
+class QuizError(Exception):
+    """A rule stops this action; the message is safe to show to the learner."""
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    can_start: bool
+    reason: str | None
+    attempts_used: int
+    attempts_allowed: int | None
+    next_allowed_at: datetime | None
+    open_attempt: QuizAttempt | None
+
+    @property
+    def attempts_left(self) -> int | None:
+        if self.attempts_allowed is None:
+            return None
+        return max(0, self.attempts_allowed - self.attempts_used)
+
+
+def attempts_for(user: User, quiz_slug: str) -> list[QuizAttempt]:
+    """All of a learner's attempts at one quiz, oldest first."""
+    return list(db.session.scalars(
+        select(QuizAttempt).where(QuizAttempt.user_id == user.id,
+                                  QuizAttempt.quiz_slug == quiz_slug)
+        .order_by(QuizAttempt.number)))
+
+
+def eligibility(user: User, quiz: Quiz, now: datetime,
+                attempts: list[QuizAttempt] | None = None) -> Eligibility:
+    """Whether the learner may start an attempt now, and if not, why."""
+    attempts = attempts_for(user, quiz.slug) if attempts is None else attempts
+    open_attempt = next((a for a in attempts if a.is_open), None)
+    done = [a for a in attempts if not a.is_open]
+    allowed = quiz.settings.attempts_allowed
+    if open_attempt is not None:
+        return Eligibility(True, None, len(done), allowed, None, open_attempt)
+    if allowed is not None and len(done) >= allowed:
+        return Eligibility(False, f"You have used all {allowed} attempts at this quiz.",
+                           len(done), allowed, None, None)
+    if done and quiz.settings.delay_minutes:
+        wait_until = done[-1].submitted_at + timedelta(minutes=quiz.settings.delay_minutes)
+        if now < wait_until:
+            return Eligibility(False, "You need to wait before your next attempt.",
+                               len(done), allowed, wait_until, None)
+    return Eligibility(True, None, len(done), allowed, None, None)
+
+
+def _snapshot(quiz: Quiz, seed: int) -> list[dict[str, Any]]:
+    """The questions for a new attempt, each with its full definition and its public view.
+
+    The view fixes the option order the learner sees; the definition lets us grade later
+    even if the quiz file has changed since.
+    """
+    rng = random.Random(seed)
+    chosen = grading.select_questions(quiz, rng)
+    out = []
+    for q in chosen:
+        q_rng = random.Random(f"{seed}:{q.id}") if quiz.settings.shuffle_options else None
+        out.append({"question": q.to_snapshot(), "view": grading.public_view(q, q_rng)})
+    return out
+
+
+def start_attempt(user: User, quiz: Quiz, now: datetime) -> QuizAttempt:
+    """Resume the open attempt, or start a new one if the rules allow it."""
+    state = eligibility(user, quiz, now)
+    if state.open_attempt is not None:
+        return state.open_attempt
+    if not state.can_start:
+        raise QuizError(state.reason or "You cannot start this quiz now.")
+    seed = secrets.randbits(31)
+    questions = _snapshot(quiz, seed)
+    limit = quiz.settings.time_limit_minutes
+    attempt = QuizAttempt(
+        user_id=user.id, quiz_slug=quiz.slug, quiz_version=quiz.version,
+        number=state.attempts_used + 1, state=AttemptState.IN_PROGRESS.value, started_at=now,
+        deadline_at=now + timedelta(minutes=limit) if limit else None,
+        settings=quiz.settings.to_snapshot() | {"title": quiz.title,
+                                                "modules": list(quiz.modules)},
+        questions=questions,
+        max_marks=sum(float(q["view"]["marks"]) for q in questions),
+    )
+    db.session.add(attempt)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # A second tab or a double click started the same attempt a moment ago: use that one.
+        db.session.rollback()
+        existing = next((a for a in attempts_for(user, quiz.slug) if a.is_open), None)
+        if existing is None:
+            raise
+        return existing
+    audit.record("quiz.start", actor=user, subject=attempt, quiz=quiz.slug)
+    db.session.commit()
+    return attempt
+
+
+@lru_cache(maxsize=2048)
+def _rebuilt(attempt_id: int, started_at: datetime) -> tuple[Question, ...]:
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    return tuple(question_from_snapshot(item["question"]) for item in attempt.questions)
+
+
+def questions_of(attempt: QuizAttempt) -> list[Question]:
+    """The attempt's questions rebuilt from its snapshot (never from the current file).
+
+    A snapshot never changes once the attempt exists, so rebuilt questions are cached per
+    attempt (keyed with the start time too, so a reused id in a fresh database misses).
+    """
+    return list(_rebuilt(attempt.id, attempt.started_at))
+
+
+def views_of(attempt: QuizAttempt) -> list[dict[str, Any]]:
+    """What the learner sees of each question, in the attempt's order."""
+    return [item["view"] for item in attempt.questions]
+
+
+def seconds_left(attempt: QuizAttempt, now: datetime) -> int | None:
+    if attempt.deadline_at is None:
+        return None
+    return max(0, int((attempt.deadline_at - now).total_seconds()))
+
+
+def is_overdue(attempt: QuizAttempt, now: datetime) -> bool:
+    return attempt.deadline_at is not None and now > attempt.deadline_at + GRACE
+
+
+def save_answers(attempt: QuizAttempt, raw: dict[str, Any], now: datetime,
+                 check: set[str] | None = None) -> set[str]:
+    """Store the answers given for some questions; returns the ids actually saved.
+
+    Questions already checked (immediate feedback) keep their answer. An attempt past its
+    deadline is submitted with what was saved before, and QuizError says so.
+    """
+    if not attempt.is_open:
+        raise QuizError("This attempt has already been submitted.")
+    if is_overdue(attempt, now):
+        submit_attempt(attempt, now, timed_out=True)
+        raise QuizError("Time ran out, so your attempt was submitted with the answers saved "
+                        "before the time limit.")
+    by_id = {q.id: q for q in questions_of(attempt)}
+    existing = {a.question_id: a for a in attempt.answers}
+    saved: set[str] = set()
+    for qid, value in raw.items():
+        question = by_id.get(qid)
+        if question is None:
+            continue
+        row = existing.get(qid)
+        if row is not None and row.checked_at is not None:
+            continue
+        answer = grading.normalise_answer(question, value)
+        if row is None:
+            row = QuizAnswer(attempt=attempt, question_id=qid)
+            db.session.add(row)
+            existing[qid] = row
+        row.answer = answer
+        row.saved_at = now
+        if check and qid in check:
+            row.checked_at = now
+            row.score = grading.grade(question, answer).score
+        saved.add(qid)
+    db.session.commit()
+    return saved
+
+
+def submit_attempt(attempt: QuizAttempt, now: datetime, timed_out: bool = False,
+                   catalog: Catalog | None = None) -> QuizAttempt:
+    """Grade and close the attempt exactly once, however many times submit is pressed."""
+    claimed = db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.IN_PROGRESS.value)
+        .values(state=AttemptState.SUBMITTED.value, submitted_at=now, timed_out=timed_out)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        db.session.refresh(attempt)
+        return attempt  # someone (another tab, the time-out) already submitted it
+    db.session.refresh(attempt)
+    questions = questions_of(attempt)
+    answers = {a.question_id: a.answer for a in attempt.answers}
+    result = grading.grade_attempt(questions, answers)
+    existing = {a.question_id: a for a in attempt.answers}
+    for g in result.grades:
+        row = existing.get(g.question_id)
+        if row is None:  # blank questions get a row too, so item analysis sees them
+            row = QuizAnswer(attempt=attempt, question_id=g.question_id, answer=None,
+                             saved_at=now)
+            db.session.add(row)
+        row.score = g.score
+    attempt.marks = result.total_marks
+    attempt.percent = result.percent
+    attempt.passed = result.passed(float(attempt.settings["pass_mark"]))
+    audit.record("quiz.submit", subject=attempt, quiz=attempt.quiz_slug, percent=result.percent,
+                 passed=attempt.passed, timed_out=timed_out)
+    db.session.commit()
+    if attempt.passed and attempt.settings.get("counts_toward_completion") and catalog:
+        user = db.session.get(User, attempt.user_id)
+        modules = [m for m in map(catalog.module, attempt.settings.get("modules", [])) if m]
+        quiz_passed.send(attempt, user=user, modules=modules)
+    return attempt
+
+
+def close_if_overdue(attempt: QuizAttempt, now: datetime,
+                     catalog: Catalog | None = None) -> bool:
+    """Submit an attempt whose time ran out (called whenever it is looked at)."""
+    if attempt.is_open and is_overdue(attempt, now):
+        submit_attempt(attempt, now, timed_out=True, catalog=catalog)
+        return True
+    return False
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    view: dict[str, Any]
+    answer: Any
+    grade: grading.Grade | None
+    show_feedback: bool
+    correct: dict[str, Any] | None  # correct answer view, when it may be shown
+
+
+def review_items(attempt: QuizAttempt, attempts_left: bool) -> list[ReviewItem]:
+    """Each question with the learner's answer and what the quiz settings allow us to show."""
+    submitted = not attempt.is_open
+    settings = attempt.settings
+    answers = {a.question_id: a for a in attempt.answers}
+    items = []
+    for item, question in zip(attempt.questions, questions_of(attempt), strict=True):
+        row = answers.get(question.id)
+        checked = row is not None and row.checked_at is not None
+        reveal = dict(answered=checked, submitted=submitted, passed=bool(attempt.passed),
+                      attempts_left=attempts_left)
+        show_feedback = grading.may_reveal(settings["feedback"], **reveal)
+        show_correct = grading.may_reveal(settings["show_correct_answers"], **reveal)
+        answer = row.answer if row is not None else None
+        grade = grading.grade(question, answer) if (show_feedback or submitted) else None
+        items.append(ReviewItem(item["view"], answer, grade, show_feedback,
+                                grading.correct_answer_view(question) if show_correct else None))
+    return items
+
+
+def count_submitted(quiz_slug: str) -> int:
+    return db.session.scalar(select(func.count(QuizAttempt.id)).where(
+        QuizAttempt.quiz_slug == quiz_slug, QuizAttempt.state == AttemptState.SUBMITTED.value))
+
+
+def best_results(user: User) -> dict[str, QuizAttempt]:
+    """Each quiz's best submitted attempt for one learner (one query)."""
+    best: dict[str, QuizAttempt] = {}
+    for a in db.session.scalars(select(QuizAttempt).where(
+            QuizAttempt.user_id == user.id,
+            QuizAttempt.state == AttemptState.SUBMITTED.value)):
+        current = best.get(a.quiz_slug)
+        if current is None or (a.percent or 0) > (current.percent or 0):
+            best[a.quiz_slug] = a
+    return best

@@ -1,0 +1,75 @@
+"""`flask quiz import-gift` and `flask quiz export-gift`: Moodle GIFT in and out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+quiz_cli = AppGroup("quiz", help="Import and export quiz question banks (Moodle GIFT).")
+
+
+@quiz_cli.command("import-gift")
+@click.argument("gift_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--slug", help="Slug for the new quiz (default: from the file name).")
+@click.option("--title", help="Title for the new quiz (default: from the file name).")
+@click.option("--module", "modules", multiple=True, help="Module slug it belongs to; repeat.")
+@click.option("--force", is_flag=True, help="Overwrite an existing quiz file.")
+def import_gift(gift_file: Path, slug: str | None, title: str | None, modules: tuple[str, ...],
+                force: bool) -> None:
+    """Turn a Moodle GIFT file into quizzes/SLUG.yaml, reporting what could not be imported."""
+    import yaml
+
+    from learning.quizzes.gift.convert import gift_to_quiz_yaml
+
+    slug = slug or gift_file.stem.lower().replace("_", "-").replace(" ", "-")
+    title = title or gift_file.stem.replace("-", " ").replace("_", " ").capitalize()
+    target = Path(current_app.config["QUIZ_DIR"]) / f"{slug}.yaml"
+    if target.exists() and not force:
+        raise click.ClickException(f"{target} already exists; use --force to replace it.")
+    try:
+        text = gift_file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{gift_file}: not UTF-8 text (byte {exc.start}); save it "
+                                   "as UTF-8 and try again.") from exc
+    quiz_yaml, problems = gift_to_quiz_yaml(text, slug, title, str(gift_file), modules)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    data = yaml.safe_load(quiz_yaml)
+    count = len(data.get("questions") or [])
+    if not count:
+        raise click.ClickException("No questions could be imported; nothing was written.")
+    target.write_text(quiz_yaml, encoding="utf-8")
+    errors = sum(1 for p in problems if p.level == "error")
+    click.echo(f"Wrote {target} with {count} questions; {errors} questions could not be "
+               f"imported, {len(problems) - errors} warnings.")
+    if errors:
+        raise SystemExit(1)
+
+
+@quiz_cli.command("export-gift")
+@click.argument("slug")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: print to the screen).")
+def export_gift(slug: str, output: Path | None) -> None:
+    """Write quiz SLUG's questions as Moodle GIFT."""
+    from learning.quizzes.gift.convert import quiz_to_gift
+
+    quiz = current_app.extensions["quizzes"].get(slug)
+    if quiz is None:
+        known = ", ".join(sorted(current_app.extensions["quizzes"])) or "none"
+        raise click.ClickException(f"No quiz with slug '{slug}' (known: {known}).")
+    text = quiz_to_gift(quiz)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {len(quiz.questions)} questions to {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+
+
+def init_app(app) -> None:
+    app.cli.add_command(quiz_cli)

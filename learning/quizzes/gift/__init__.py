@@ -1,0 +1,1 @@
+"""Moodle GIFT: parse into quiz questions and export back."""

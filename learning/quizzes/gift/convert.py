@@ -1,0 +1,30 @@
+"""Moodle GIFT: import into our quiz model (and quiz YAML), export back to GIFT."""
+
+from __future__ import annotations
+
+from learning.core.problems import Problem
+from learning.quizzes.gift.export import escape, questions_to_gift, quiz_to_gift
+from learning.quizzes.gift.parse import parse_gift
+from learning.quizzes.loader import quiz_to_yaml
+from learning.quizzes.types import ID_RE, Quiz
+
+__all__ = ["escape", "gift_to_quiz_yaml", "parse_gift", "questions_to_gift", "quiz_to_gift"]
+
+
+def gift_to_quiz_yaml(
+    text: str, slug: str, title: str, path_label: str, modules: tuple[str, ...] = ()
+) -> tuple[str, list[Problem]]:
+    """A quiz YAML file (default settings, no modules yet) holding every importable question.
+
+    Problems are those of parse_gift, plus one if the slug is unusable or nothing imported.
+    """
+    questions, problems = parse_gift(text, path_label)
+    if not ID_RE.match(slug):
+        problems.append(Problem(path_label, 0, f"quiz slug '{slug}' must use only a-z, 0-9 "
+                                               "and single '-' between words"))
+    if not questions:
+        problems.append(Problem(path_label, 0, "no questions could be imported"))
+    quiz = Quiz(slug=slug, title=title, modules=tuple(modules), questions=tuple(questions))
+    comment = (f"Imported from {path_label}.\n"
+               "Add the module slugs under 'modules' and check the settings.")
+    return quiz_to_yaml(quiz, comment=comment), problems

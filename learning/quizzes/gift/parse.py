@@ -1,0 +1,375 @@
+"""Reading Moodle GIFT text into our questions, with file:line problems for what can't come in."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+from learning.core.problems import Problem
+from learning.quizzes.questions import Checker, build_question, letter_id, locate, slugify
+from learning.quizzes.types import Question
+
+# Escaped characters become private-use placeholders first, so that splitting on
+# `{ } = ~ # :` never sees them; they turn back into the plain characters at the end.
+_PLACEHOLDERS = {ch: chr(0xE000 + i) for i, ch in enumerate("\\~=#{}:")}
+_NEWLINE = chr(0xE010)  # `\n` in GIFT text is a line break
+_RESTORE = str.maketrans({v: k for k, v in _PLACEHOLDERS.items()} | {_NEWLINE: "\n"})
+_FORMAT = re.compile(r"^\s*\[(markdown|html|plain|moodle)\]", re.IGNORECASE)
+_TITLE = re.compile(r"^\s*::(.*?)::", re.DOTALL)
+_WEIGHT = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
+_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_TRUEFALSE = re.compile(r"(TRUE|FALSE|T|F)(#.*)?", re.DOTALL | re.IGNORECASE)
+#: Comments of ours that Moodle ignores: `// joinedup:ids a b c`, `// joinedup:ordering`,
+#: `// joinedup:marks 2` (written by gift_export so a round trip loses nothing).
+_OURS = re.compile(r"^joinedup:(ids|ordering|marks)\b\s*(.*)$")
+_MOODLE_ID = re.compile(r"\[id:([^\]]+)\]")
+
+
+def parse_gift(text: str, path_label: str) -> tuple[list[Question], list[Problem]]:
+    """Every question GIFT `text` holds that we support, and a Problem for each one we skip.
+
+    Problems carry the line where the question starts. Skipped: essays (`{}`),
+    descriptions (no answer block) - as warnings - and anything malformed, as errors.
+    """
+    ck = Checker(path_label)
+    questions: list[Question] = []
+    taken: set[str] = set()
+    category, ordinal = "", 0
+    for block in _blocks(text.removeprefix("\ufeff")):
+        comments = [line.strip()[2:].strip() for _, line in block if _is_comment(line)]
+        lines = [(n, line) for n, line in block if not _is_comment(line)]
+        if lines and lines[0][1].strip().startswith("$CATEGORY:"):
+            category = _category(lines[0][1].strip().removeprefix("$CATEGORY:"))
+            lines = lines[1:]
+        if not lines:
+            continue
+        ordinal += 1
+        start = lines[0][0]
+        reader = _QuestionReader(ck, start, comments)
+        data = reader.read("\n".join(line for _, line in lines))
+        if data is None:
+            continue
+        data["id"] = _question_id(reader.title, comments, ordinal, taken)
+        if category:
+            data["category"] = category
+        question = build_question(locate(data, start), ck, ordinal)
+        if question is not None:
+            questions.append(question)
+            if reader.lossy:
+                ck.warn(start, f"question '{question.id}' had HTML that became plain text; "
+                               "images, tables and styling were dropped, so check the wording")
+    return questions, ck.problems
+
+
+def _is_comment(line: str) -> bool:
+    return line.strip().startswith("//")
+
+
+def _blocks(text: str) -> list[list[tuple[int, str]]]:
+    """Questions are separated by blank lines; each line keeps its 1-based number."""
+    blocks: list[list[tuple[int, str]]] = [[]]
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            blocks[-1].append((number, line))
+        elif blocks[-1]:
+            blocks.append([])
+    return [b for b in blocks if b]
+
+
+def _category(path: str) -> str:
+    """`$course$/top/Roles and duties` -> 'roles-and-duties' (the last real segment)."""
+    parts = [p.strip() for p in path.split("/") if p.strip()]
+    parts = [p for p in parts if not (p.startswith("$") and p.endswith("$")) and p != "top"]
+    return slugify(parts[-1], 60) if parts else ""
+
+
+def _question_id(title: str, comments: list[str], ordinal: int, taken: set[str]) -> str:
+    """Moodle's `// [id:...]` if usable, else the slugified title, else q<ordinal>; unique."""
+    wanted = ""
+    for comment in comments:
+        match = _MOODLE_ID.search(comment)
+        if match:
+            wanted = slugify(match.group(1), 60)
+    wanted = wanted or slugify(title, 60) or f"q{ordinal}"
+    candidate, n = wanted, 2
+    while candidate in taken:
+        candidate, n = f"{wanted}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _protect(text: str) -> str:
+    out, i = [], 0
+    while i < len(text):
+        pair = text[i : i + 2]
+        if len(pair) == 2 and pair[0] == "\\" and (pair[1] in _PLACEHOLDERS or pair[1] == "n"):
+            out.append(_NEWLINE if pair[1] == "n" else _PLACEHOLDERS[pair[1]])
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+class _QuestionReader:
+    """Reads one question's GIFT text into the plain-dict form build_question checks."""
+
+    def __init__(self, ck: Checker, line: int, comments: list[str]) -> None:
+        self.ck, self.line = ck, line
+        self.title, self.format, self.lossy = "", "", False
+        self.ours: dict[str, str] = {}
+        for comment in comments:
+            match = _OURS.match(comment)
+            if match:
+                self.ours[match.group(1)] = match.group(2).strip()
+
+    @property
+    def label(self) -> str:
+        return f"question '{self.title}'" if self.title else "question"
+
+    def error(self, message: str) -> None:
+        self.ck.error(self.line, f"{self.label} {message}")
+
+    def read(self, raw: str) -> dict[str, Any] | None:
+        text = _protect(raw)
+        title = _TITLE.match(text)
+        if title:
+            self.title = title.group(1).translate(_RESTORE).strip()
+            text = text[title.end() :]
+        opening = text.find("{")
+        if opening < 0:
+            self.ck.warn(self.line, f"{self.label} has no answer block {{...}}; descriptions "
+                                    "are not imported")
+            return None
+        closing = text.find("}", opening)
+        if closing < 0:
+            return self.error("has a '{' that is never closed (write '\\{' for a brace in text)")
+        inner, before, after = text[opening + 1 : closing], text[:opening], text[closing + 1 :]
+        if "{" in inner:
+            return self.error("has a '{' inside its answer block (write '\\{' for a brace)")
+        if "{" in after or "}" in after or "}" in before:
+            return self.error("has more than one answer block, or a stray brace")
+        format_match = _FORMAT.match(before)
+        if format_match:
+            self.format = format_match.group(1).lower()
+            before = before[format_match.end() :]
+        body = before + "___" + after if after.strip() else before
+        data: dict[str, Any] = {"text": self.text(body, own_marker=False)}
+        split = inner.rfind("####")
+        if split >= 0:
+            data["general_feedback"] = self.text(inner[split + 4 :])
+            inner = inner[:split]
+        answers = self.answers(inner.strip())
+        if answers is None:
+            return None
+        marks = self.ours.get("marks", "")
+        if re.fullmatch(_NUM, marks):
+            data["marks"] = float(marks)
+        return data | answers
+
+    def text(self, raw: str, own_marker: bool = True) -> str:
+        """A piece of text: its own [format] marker or the question's; HTML made plain."""
+        fmt = self.format
+        match = _FORMAT.match(raw) if own_marker else None
+        if match:
+            fmt, raw = match.group(1).lower(), raw[match.end() :]
+        if fmt in ("html", "moodle"):
+            converter = _HtmlToText()
+            converter.feed(raw)
+            converter.close()
+            raw, self.lossy = converter.result(), self.lossy or converter.lossy
+        return raw.translate(_RESTORE).strip()
+
+    def answers(self, body: str) -> dict[str, Any] | None:
+        if not body:
+            self.ck.warn(self.line, f"{self.label} is an essay question ({{}}); essays are "
+                                    "not supported, so it is not imported")
+            return None
+        if body.startswith("#"):
+            return self.numerical(body[1:])
+        if _TRUEFALSE.fullmatch(body):
+            return self.truefalse(body)
+        # Moodle takes any `=` with `->` as matching; we let `~` win, so a choice whose text
+        # has an arrow still reads as a choice.
+        if "=" in body and "->" in body and "~" not in body:
+            return self.matching(body)
+        if "~" in body or body.startswith("="):
+            return self.choice_or_short(body)
+        shown = body.translate(_RESTORE)
+        return self.error(f"has answers '{shown[:40]}' that are not GIFT: each answer must "
+                          "start with '=' (right) or '~' (wrong)")
+
+    def items(self, body: str) -> list[tuple[str, float | None, str, str]] | None:
+        """`=a#fb ~%50%b` -> [(marker, weight or None, text, feedback)], raw text kept."""
+        pieces = re.split(r"([=~])", body)
+        if pieces[0].strip():
+            shown = pieces[0].strip().translate(_RESTORE)
+            return self.error(f"has '{shown[:40]}' before its first answer; "
+                              "answers start with '=' or '~'")
+        out = []
+        for marker, piece in zip(pieces[1::2], pieces[2::2], strict=True):
+            piece = piece.strip()
+            weight = None
+            match = _WEIGHT.match(piece)
+            if match:
+                weight, piece = float(match.group(1)), piece[match.end() :]
+            elif piece.startswith("%"):
+                return self.error(f"has a weight in '{piece[:20]}' that is not like %50% or %-25%")
+            value, _, feedback = piece.partition("#")
+            out.append((marker, weight, value, feedback))
+        return out
+
+    def choice_or_short(self, body: str) -> dict[str, Any] | None:
+        items = self.items(body)
+        if items is None:
+            return None
+        if "~" not in body:  # only `=` answers: short answer, each with its own credit
+            return {"type": "short", "answers": [
+                {"text": self.text(v), "fraction": 1.0 if w is None else w / 100,
+                 "feedback": self.text(fb)} for _, w, v, fb in items
+            ]}
+        # Like Moodle: one `=` makes it single choice; only `~` (with %weights%) is multiple.
+        single = any(marker == "=" for marker, *_ in items)
+        options = [
+            {"id": letter_id(i), "text": self.text(v), "feedback": self.text(fb),
+             "weight": w if w is not None else (100.0 if marker == "=" else 0.0)}
+            for i, (marker, w, v, fb) in enumerate(items)
+        ]
+        self.apply_ids(options)
+        return {"type": "single" if single else "multiple", "options": options}
+
+    def truefalse(self, body: str) -> dict[str, Any]:
+        head, *feedback = body.split("#", 2)
+        answer = head.strip().upper() in ("T", "TRUE")
+        # GIFT gives the feedback for a wrong answer first: {T#said false#said true}.
+        wrong = self.text(feedback[0]) if feedback else ""
+        right = self.text(feedback[1]) if len(feedback) > 1 else ""
+        return {"type": "truefalse", "answer": answer,
+                "feedback_true": right if answer else wrong,
+                "feedback_false": wrong if answer else right}
+
+    def matching(self, body: str) -> dict[str, Any] | None:
+        pieces = body.split("=")
+        if pieces[0].strip():
+            shown = pieces[0].strip().translate(_RESTORE)
+            return self.error(f"has '{shown[:40]}' before its first pair; pairs start with '='")
+        pairs, distractors = [], []
+        for piece in pieces[1:]:
+            if "->" not in piece:
+                shown = piece.strip().translate(_RESTORE)
+                return self.error(f"has matching pair '{shown[:40]}' without '->'")
+            prompt, _, answer = piece.partition("->")
+            if prompt.strip():
+                pairs.append({"id": letter_id(len(pairs)), "prompt": self.text(prompt),
+                              "answer": self.text(answer)})
+            else:  # `= -> answer` is an extra answer that matches no prompt
+                distractors.append(self.text(answer))
+        numbered = [p["prompt"] for p in pairs] == [str(n) for n in range(1, len(pairs) + 1)]
+        if "ordering" in self.ours and numbered and not distractors:
+            items = [{"text": p["answer"]} for p in pairs]
+            self.apply_ids(items)
+            return {"type": "ordering", "items": items}
+        if "ordering" in self.ours:
+            self.ck.warn(self.line, f"{self.label} is marked joinedup:ordering but is not "
+                                    "numbered 1, 2, 3...; imported as matching")
+        self.apply_ids(pairs)
+        return {"type": "matching", "pairs": pairs, "distractors": distractors}
+
+    def numerical(self, body: str) -> dict[str, Any] | None:
+        if body.strip()[:1] in ("=", "~"):
+            items = self.items(body.strip())
+            if items is None:
+                return None
+        else:
+            value, _, feedback = body.partition("#")
+            items = [("=", None, value, feedback)]
+        answers = []
+        for marker, weight, value, feedback in items:
+            spec = re.sub(r"\s+", "", value)
+            if marker == "~" and not spec:
+                self.ck.warn(self.line, f"{self.label} has feedback for any other answer "
+                                        "('~'), which is not imported")
+                continue
+            answer: dict[str, Any] = {
+                "fraction": (weight if weight is not None else 100.0 if marker == "=" else 0.0)
+                / 100,
+                "feedback": self.text(feedback),
+            }
+            if match := re.fullmatch(rf"({_NUM})\.\.({_NUM})", spec):
+                answer.update(min=float(match.group(1)), max=float(match.group(2)))
+            elif match := re.fullmatch(rf"({_NUM}):({_NUM})", spec):
+                answer.update(value=float(match.group(1)), tolerance=float(match.group(2)))
+            elif re.fullmatch(_NUM, spec):
+                answer["value"] = float(spec)
+            else:
+                shown = value.strip().translate(_RESTORE)
+                return self.error(f"has numerical answer '{shown[:30]}'; write a number, "
+                                  "number:tolerance or min..max")
+            answers.append(answer)
+        return {"type": "numerical", "answers": answers}
+
+    def apply_ids(self, entries: list[dict[str, Any]]) -> None:
+        """Use the ids from a `// joinedup:ids ...` comment when there is one per entry."""
+        ids = self.ours.get("ids", "").split()
+        if len(ids) == len(entries) and ids:
+            for entry, given in zip(entries, ids, strict=True):
+                entry["id"] = given
+
+
+class _HtmlToText(HTMLParser):
+    """HTML to Markdown-ish plain text: paragraphs, line breaks, lists, bold, italics, links.
+
+    Everything else (images, tables, styles) is dropped, which sets `lossy`.
+    """
+
+    _BLOCKS = {"p", "div", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+               "section", "pre"}
+    _HARMLESS = {"span", "u", "sub", "sup", "code", "small", "font", "html", "body"}
+    _MARKS = {"strong": "**", "b": "**", "em": "*", "i": "*"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.skipping = 0
+        self.links: list[str | None] = []
+        self.lossy = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self.skipping += 1
+        elif tag == "br":
+            self.out.append("\n")
+        elif tag in self._BLOCKS:
+            self.out.append("\n\n")
+        elif tag == "li":
+            self.out.append("\n- ")
+        elif tag in self._MARKS:
+            self.out.append(self._MARKS[tag])
+        elif tag == "a":
+            href = dict(attrs).get("href") or ""
+            self.links.append(href if re.match(r"(https?:|mailto:)", href) else None)
+            self.out.append("[" if self.links[-1] else "")
+        elif tag not in self._HARMLESS:
+            self.lossy = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in self._BLOCKS:
+            self.out.append("\n\n")
+        elif tag in self._MARKS:
+            self.out.append(self._MARKS[tag])
+        elif tag == "a" and self.links:
+            href = self.links.pop()
+            self.out.append(f"]({href})" if href else "")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.out.append(re.sub(r"\s+", " ", data))  # HTML collapses whitespace
+
+    def result(self) -> str:
+        text = "".join(self.out).replace("\xa0", " ")  # &nbsp; is everywhere in Moodle HTML
+        text = re.sub(r"[ \t]+", " ", text)  # spaces from adjacent text pieces
+        text = re.sub(r" ?\n ?", "\n", text)
+        return re.sub(r"\n{3,}", "\n\n", text).strip()

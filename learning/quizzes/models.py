@@ -1,0 +1,90 @@
+"""Quiz attempts and answers; an attempt keeps a snapshot of exactly what the learner saw."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from learning.core.extensions import db
+from learning.core.types import UTCDateTime, utcnow
+
+
+class AttemptState(enum.StrEnum):
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+
+
+class QuizAttempt(db.Model):
+    __tablename__ = "quiz_attempt"
+    __table_args__ = (
+        UniqueConstraint("user_id", "quiz_slug", "number", name="uq_quiz_attempt_number"),
+        CheckConstraint("state IN ('in_progress', 'submitted')", name="known_state"),
+        CheckConstraint("number >= 1", name="number_positive"),
+        CheckConstraint("state = 'in_progress' OR submitted_at IS NOT NULL",
+                        name="submitted_has_time"),
+        # At most one open attempt per learner and quiz: two tabs pressing Start get one.
+        Index("uq_quiz_attempt_open", "user_id", "quiz_slug", unique=True,
+              sqlite_where=text("state = 'in_progress'"),
+              postgresql_where=text("state = 'in_progress'")),
+        Index("ix_quiz_attempt_quiz", "quiz_slug", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    #: Content is referred to by slug; the version hash says which text of the file was used.
+    quiz_slug: Mapped[str] = mapped_column(String(100))
+    quiz_version: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int]
+    state: Mapped[str] = mapped_column(String(20), default=AttemptState.IN_PROGRESS.value)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Set when the quiz has a time limit; enforced on the server.
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: True when the server submitted the attempt because time ran out.
+    timed_out: Mapped[bool] = mapped_column(default=False)
+    #: The quiz settings at the start (pass mark, feedback rules...), copied so that a later
+    #: edit of the quiz file cannot rewrite this attempt's result or what it may show.
+    settings: Mapped[dict] = mapped_column(JSON)
+    #: The questions exactly as shown, in display order, with option order.
+    questions: Mapped[list] = mapped_column(JSON)
+    marks: Mapped[float | None]
+    max_marks: Mapped[float]
+    percent: Mapped[float | None]
+    passed: Mapped[bool | None]
+
+    answers: Mapped[list[QuizAnswer]] = relationship(
+        back_populates="attempt", cascade="all, delete-orphan", lazy="selectin",
+        order_by="QuizAnswer.id")
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == AttemptState.IN_PROGRESS
+
+    def answer_for(self, question_id: str) -> QuizAnswer | None:
+        return next((a for a in self.answers if a.question_id == question_id), None)
+
+
+class QuizAnswer(db.Model):
+    """The learner's latest answer to one question in one attempt."""
+
+    __tablename__ = "quiz_answer"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "question_id", name="uq_quiz_answer_question"),
+        CheckConstraint("score IS NULL OR (score >= 0 AND score <= 1)", name="score_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempt.id"))
+    question_id: Mapped[str] = mapped_column(String(100))
+    #: Canonical answer (JSON); null when the question was left blank.
+    answer: Mapped[dict | list | str | float | bool | None] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Immediate-feedback quizzes lock a question once the learner checks it.
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: 0..1 share of the question's marks, set when graded.
+    score: Mapped[float | None]
+
+    attempt: Mapped[QuizAttempt] = relationship(back_populates="answers")

@@ -1,0 +1,216 @@
+"""Taking quizzes: intro and history, attempt pages, autosave, submit, review, statistics."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+
+from learning.content.access import get_catalog
+from learning.core.dates import uk_datetime
+from learning.core.extensions import db
+from learning.core.permissions import require, role_required
+from learning.core.types import utcnow
+from learning.people.models import Role
+from learning.quizzes import attempts as svc
+from learning.quizzes import statistics as quiz_reports
+from learning.quizzes.access import get_quizzes
+from learning.quizzes.forms import StartForm, SubmitAttemptForm
+from learning.quizzes.models import QuizAttempt
+
+bp = Blueprint("quiz", __name__)
+
+
+def _quiz_or_404(slug: str):
+    quiz = get_quizzes().get(slug)
+    if quiz is None:
+        abort(404)
+    return quiz
+
+
+def _own_attempt(attempt_id: int) -> QuizAttempt:
+    """Only the learner who made an attempt may open it."""
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if attempt is None:
+        abort(404)
+    require(attempt.user_id == current_user.id)
+    return attempt
+
+
+def answers_from_form(views: list[dict], form: MultiDict) -> dict:
+    """Raw answers for the questions shown, from the form fields each type uses."""
+    raw = {}
+    for view in views:
+        name = f"q-{view['id']}"
+        kind = view["type"]
+        if kind == "multiple":
+            if f"{name}-shown" in form:  # unticking every box is an answer too
+                raw[view["id"]] = form.getlist(name)
+        elif kind == "matching":
+            if any(f"{name}-{p['id']}" in form for p in view["prompts"]):
+                raw[view["id"]] = {p["id"]: form.get(f"{name}-{p['id']}", "")
+                                   for p in view["prompts"]}
+        elif kind == "ordering":
+            if any(f"{name}-{i['id']}" in form for i in view["items"]):
+                raw[view["id"]] = {i["id"]: form.get(f"{name}-{i['id']}", "")
+                                   for i in view["items"]}
+        elif name in form:
+            raw[view["id"]] = form.get(name)
+    return raw
+
+
+def _pages(attempt: QuizAttempt) -> list[list[int]]:
+    """Question indexes per page, as the quiz's layout says."""
+    count = len(attempt.questions)
+    if attempt.settings.get("layout") == "one_per_page":
+        return [[i] for i in range(count)]
+    return [list(range(count))]
+
+
+@bp.get("/quizzes/<slug>")
+@login_required
+def quiz(slug: str):
+    """A quiz's introduction, its rules, the learner's attempts and the start button."""
+    quiz = _quiz_or_404(slug)
+    now = utcnow()
+    history = svc.attempts_for(current_user, slug)
+    for attempt in history:
+        if svc.close_if_overdue(attempt, now, get_catalog()):
+            flash("Time ran out on your last attempt, so it was submitted with the answers "
+                  "you had saved.", "info")
+    state = svc.eligibility(current_user, quiz, now, history)
+    modules = [m for m in (get_catalog().module(s) for s in quiz.modules) if m]
+    return render_template("quiz/quiz.html", quiz=quiz, history=history, state=state,
+                           modules=modules, form=StartForm(),
+                           is_learner=current_user.has_role(Role.LEARNER))
+
+
+@bp.post("/quizzes/<slug>/start")
+@role_required(Role.LEARNER)
+def start(slug: str):
+    """Start a new attempt, or carry on with the open one."""
+    quiz = _quiz_or_404(slug)
+    if not StartForm().validate_on_submit():
+        abort(400)
+    try:
+        attempt = svc.start_attempt(current_user, quiz, utcnow())
+    except svc.QuizError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("quiz.quiz", slug=slug))
+    return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id: int):
+    """One page of an open attempt, with the answers saved so far."""
+    attempt = _own_attempt(attempt_id)
+    now = utcnow()
+    if svc.close_if_overdue(attempt, now, get_catalog()):
+        flash("Time ran out, so your attempt was submitted with the answers you had saved.",
+              "info")
+    if not attempt.is_open:
+        return redirect(url_for("quiz.review", attempt_id=attempt.id))
+    pages = _pages(attempt)
+    page = min(max(request.args.get("page", 1, type=int), 1), len(pages))
+    state = svc.eligibility(current_user, _quiz_or_404(attempt.quiz_slug), now)
+    items = svc.review_items(attempt, attempts_left=bool(state.attempts_left != 0))
+    shown = [(i + 1, items[i]) for i in pages[page - 1]]
+    return render_template("quiz/attempt.html", attempt=attempt, shown=shown, page=page,
+                           pages=len(pages), seconds_left=svc.seconds_left(attempt, now),
+                           immediate=attempt.settings.get("feedback") == "immediate")
+
+
+@bp.post("/attempts/<int:attempt_id>")
+@login_required
+def save(attempt_id: int):
+    """Save the answers on a page, then go where the button said (next, previous, check...)."""
+    attempt = _own_attempt(attempt_id)
+    pages = _pages(attempt)
+    page = min(max(request.form.get("page", 1, type=int), 1), len(pages))
+    views = [attempt.questions[i]["view"] for i in pages[page - 1]]
+    action = request.form.get("action", "save")
+    raw = answers_from_form(views, request.form)
+    try:
+        svc.save_answers(attempt, raw, utcnow(),
+                         check={v["id"] for v in views} if action == "check" else None)
+    except svc.QuizError as exc:
+        flash(str(exc), "info")
+        return redirect(url_for("quiz.review", attempt_id=attempt.id))
+    if action == "next" and page < len(pages):
+        page += 1
+    elif action == "prev" and page > 1:
+        page -= 1
+    elif action == "finish":
+        return redirect(url_for("quiz.summary", attempt_id=attempt.id))
+    if action == "save":
+        flash("Your answers are saved.", "success")
+    anchor = f"q-{views[0]['id']}" if action == "check" else None
+    return redirect(url_for("quiz.attempt", attempt_id=attempt.id, page=page, _anchor=anchor))
+
+
+@bp.post("/attempts/<int:attempt_id>/autosave")
+@login_required
+def autosave(attempt_id: int):
+    """Background save from the page's script: same fields as the form, JSON back."""
+    attempt = _own_attempt(attempt_id)
+    now = utcnow()
+    views = [item["view"] for item in attempt.questions]
+    try:
+        saved = svc.save_answers(attempt, answers_from_form(views, request.form), now)
+    except svc.QuizError as exc:
+        return jsonify(saved=[], message=str(exc),
+                       review=url_for("quiz.review", attempt_id=attempt.id)), 409
+    return jsonify(saved=sorted(saved), message=f"Answers saved {uk_datetime(now)}")
+
+
+@bp.get("/attempts/<int:attempt_id>/summary")
+@login_required
+def summary(attempt_id: int):
+    """Which questions are answered, before the learner submits."""
+    attempt = _own_attempt(attempt_id)
+    if svc.close_if_overdue(attempt, utcnow(), get_catalog()) or not attempt.is_open:
+        return redirect(url_for("quiz.review", attempt_id=attempt.id))
+    answered = {a.question_id for a in attempt.answers if a.answer not in (None, "", [], {})}
+    pages = _pages(attempt)
+    rows = [(n + 1, view, view["id"] in answered,
+             next(p for p, idx in enumerate(pages, 1) if n in idx))
+            for n, view in enumerate(svc.views_of(attempt))]
+    return render_template("quiz/summary.html", attempt=attempt, rows=rows,
+                           form=SubmitAttemptForm(),
+                           seconds_left=svc.seconds_left(attempt, utcnow()))
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@login_required
+def submit(attempt_id: int):
+    """Grade the attempt (once, however often this is posted) and show the review."""
+    attempt = _own_attempt(attempt_id)
+    if not SubmitAttemptForm().validate_on_submit():
+        abort(400)
+    now = utcnow()
+    svc.submit_attempt(attempt, now, timed_out=svc.is_overdue(attempt, now),
+                       catalog=get_catalog())
+    return redirect(url_for("quiz.review", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>/review")
+@login_required
+def review(attempt_id: int):
+    """The result, each answer with its marks, and the feedback the quiz settings allow."""
+    attempt = _own_attempt(attempt_id)
+    if attempt.is_open and not svc.close_if_overdue(attempt, utcnow(), get_catalog()):
+        return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
+    quiz = get_quizzes().get(attempt.quiz_slug)
+    left = svc.eligibility(current_user, quiz, utcnow()).attempts_left if quiz else 0
+    items = svc.review_items(attempt, attempts_left=left != 0)
+    return render_template("quiz/review.html", attempt=attempt, items=items, quiz=quiz)
+
+
+@bp.get("/quizzes/<slug>/statistics")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def statistics(slug: str):
+    """Moodle-style statistics: attempts, average, pass rate, facility, discrimination."""
+    quiz = _quiz_or_404(slug)
+    report = quiz_reports.statistics_for(quiz, current_user)
+    return render_template("quiz/statistics.html", quiz=quiz, report=report)

@@ -1,0 +1,1 @@
+"""Reports: dashboards, completion matrix, charts, exports, portfolios; reads every domain."""

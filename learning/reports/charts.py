@@ -1,0 +1,387 @@
+"""Charts drawn on the server as SVG (no script, no CDN), each with a data table beside it.
+
+`line_chart` and `bar_chart` are pure: numbers in, an SVG string out, every piece of text
+escaped by markupsafe. Colour never carries meaning alone: lines also differ by dash pattern
+and marker shape and are labelled at their ends; bars carry their numbers. The `*_chart`
+functions read the figures (a fixed number of grouped queries) and return a `Chart` holding
+both the picture and the table that screen-reader users read instead.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from markupsafe import Markup
+from sqlalchemy import Date, Select, and_, case, cast, func, select
+from sqlalchemy.orm import aliased
+
+from learning.assessment.models import Decision, Submission, SubmittedWork
+from learning.core.extensions import db
+from learning.course.models import ModuleProgress
+from learning.people.models import Cohort, Enrolment
+from learning.quizzes.models import QuizAttempt
+from learning.quizzes.types import Quiz
+
+#: Colours with at least 3:1 contrast on white, told apart by hue for most colour vision.
+PALETTE = ("#0072b2", "#b34700", "#007a5a", "#a3427b", "#1b1b1b", "#6f3a00")
+#: Dash patterns and markers, so lines differ without colour.
+DASHES = ("", "8 4", "2 3", "10 3 2 3", "4 4", "12 6")
+MARKERS = ("circle", "square", "triangle", "diamond", "cross", "ring")
+DASH_WORDS = ("solid", "long dashes", "dots", "dash-dot", "short dashes", "very long dashes")
+BAR_COLOUR = "#1d4f76"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
+WIDTH, HEIGHT = 720, 360
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    caption: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    id: str
+    title: str
+    #: One or two sentences saying what the chart shows (also the SVG's <desc>).
+    summary: str
+    svg: Markup
+    table: Table
+    note: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.table.rows
+
+
+# ---- drawing (pure) ----
+
+def _num(x: float) -> str:
+    """Coordinates with one decimal place: short, and never in exponent form."""
+    return f"{x:.1f}".rstrip("0").rstrip(".")
+
+
+def _label(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+
+
+def _ticks(top: float, steps: int = 5) -> list[float]:
+    """Round tick values from 0 to at least `top`."""
+    if top <= 0:
+        return [0, 1]
+    raw = top / steps
+    magnitude = 10 ** (len(str(int(raw))) - 1) if raw >= 1 else 0.1
+    for m in (1, 2, 2.5, 5, 10):
+        step = m * magnitude
+        if step >= raw:
+            break
+    count = int(-(-top // step))
+    return [round(i * step, 2) for i in range(count + 1)]
+
+
+def _open(chart_id: str, title: str, desc: str) -> Markup:
+    return Markup(
+        '<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {w} {h}" '
+        'width="{w}" height="{h}" role="img" aria-labelledby="{i}-title {i}-desc" '
+        'font-family="{f}" font-size="13">'
+        '<title id="{i}-title">{t}</title><desc id="{i}-desc">{d}</desc>'
+    ).format(w=WIDTH, h=HEIGHT, i=chart_id, f=FONT, t=title, d=desc)
+
+
+def _text(x: float, y: float, text: str, anchor: str = "middle", fill: str = "#1b1b1b",
+          extra: str = "") -> Markup:
+    return Markup('<text x="{}" y="{}" text-anchor="{}" fill="{}"{}>{}</text>').format(
+        _num(x), _num(y), anchor, fill, Markup(extra), text)
+
+
+def _axes(left: float, top: float, right: float, bottom: float, ticks: Sequence[float],
+          y_label: str, x_label: str) -> list[Markup]:
+    out = []
+    scale = (bottom - top) / (ticks[-1] or 1)
+    for t in ticks:
+        y = bottom - t * scale
+        out.append(Markup('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#d4d6d7"/>').format(
+            _num(left), _num(y), _num(right), _num(y)))
+        out.append(_text(left - 6, y + 4, _label(t), "end"))
+    out.append(Markup('<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#1b1b1b"/>'
+                      '<line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="#1b1b1b"/>').format(
+        l=_num(left), r=_num(right), t=_num(top), b=_num(bottom)))
+    out.append(_text(14, (top + bottom) / 2, y_label, extra=Markup(
+        ' transform="rotate(-90 14 {})"').format(_num((top + bottom) / 2))))
+    out.append(_text((left + right) / 2, HEIGHT - 6, x_label))
+    return out
+
+
+def _marker(shape: str, x: float, y: float, colour: str) -> Markup:
+    if shape == "circle":
+        return Markup('<circle cx="{}" cy="{}" r="4" fill="{}"/>').format(_num(x), _num(y),
+                                                                          colour)
+    if shape == "ring":
+        return Markup('<circle cx="{}" cy="{}" r="4" fill="#fff" stroke="{}" '
+                      'stroke-width="2"/>').format(_num(x), _num(y), colour)
+    paths = {
+        "square": f"M{x - 4:.1f} {y - 4:.1f}h8v8h-8z",
+        "triangle": f"M{x:.1f} {y - 5:.1f}L{x + 5:.1f} {y + 4:.1f}H{x - 5:.1f}z",
+        "diamond": f"M{x:.1f} {y - 5:.1f}L{x + 5:.1f} {y:.1f}L{x:.1f} {y + 5:.1f}"
+                   f"L{x - 5:.1f} {y:.1f}z",
+        "cross": f"M{x - 4:.1f} {y - 4:.1f}L{x + 4:.1f} {y + 4:.1f}M{x + 4:.1f} {y - 4:.1f}"
+                 f"L{x - 4:.1f} {y + 4:.1f}",
+    }
+    if shape == "cross":
+        return Markup('<path d="{}" stroke="{}" stroke-width="2.5" fill="none"/>').format(
+            paths[shape], colour)
+    return Markup('<path d="{}" fill="{}"/>').format(paths[shape], colour)
+
+
+def _spread(positions: list[float], gap: float, low: float, high: float) -> list[float]:
+    """Move end labels apart so none overlap, keeping their order."""
+    order = sorted(range(len(positions)), key=lambda i: positions[i])
+    placed = [0.0] * len(positions)
+    floor = low
+    for i in order:
+        placed[i] = max(positions[i], floor)
+        floor = placed[i] + gap
+    overflow = max((placed[i] for i in order), default=high) - high
+    if overflow > 0:
+        placed = [p - overflow for p in placed]
+    return placed
+
+
+def line_chart(chart_id: str, title: str, desc: str, x_labels: Sequence[str],
+               series: Sequence[Series], y_label: str, x_label: str,
+               y_max: float | None = None) -> Markup:
+    """Lines with markers, each labelled at its end; up to six series."""
+    left, top, right, bottom = 56.0, 16.0, WIDTH - 176.0, HEIGHT - 56.0
+    peak = max((v for s in series for v in s.values), default=0)
+    ticks = _ticks(max(y_max or 0, peak))
+    scale = (bottom - top) / (ticks[-1] or 1)
+    n = len(x_labels)
+    step = (right - left) / (n - 1) if n > 1 else 0
+
+    def x_of(i: int) -> float:
+        return left + i * step if n > 1 else (left + right) / 2
+
+    parts = [_open(chart_id, title, desc), *_axes(left, top, right, bottom, ticks, y_label,
+                                                  x_label)]
+    every = max(1, -(-n // 8))
+    for i, lab in enumerate(x_labels):
+        if (n - 1 - i) % every == 0:  # counted from the newest, so the last is always shown
+            parts.append(_text(x_of(i), bottom + 18, lab))
+    ends = []
+    for k, s in enumerate(series[:len(PALETTE)]):
+        colour, dash, shape = PALETTE[k], DASHES[k], MARKERS[k]
+        points = [(x_of(i), bottom - v * scale) for i, v in enumerate(s.values)]
+        parts.append(Markup('<g><polyline points="{}" fill="none" stroke="{}" stroke-width="2.5"'
+                            '{}/>').format(" ".join(f"{_num(x)},{_num(y)}" for x, y in points),
+                                           colour,
+                                           Markup(f' stroke-dasharray="{dash}"') if dash else ""))
+        parts.extend(_marker(shape, x, y, colour) for x, y in points)
+        parts.append(Markup("</g>"))
+        if points:
+            ends.append((points[-1][1], s.name, colour))
+    placed = _spread([y for y, _, _ in ends], 15, top + 4, bottom)
+    for (_, name, colour), ly in zip(ends, placed, strict=True):
+        short = name if len(name) <= 22 else name[:21] + "…"
+        parts.append(_text(right + 10, ly + 4, short, "start", colour,
+                           ' font-weight="700"'))
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
+
+
+def bar_chart(chart_id: str, title: str, desc: str, labels: Sequence[str],
+              values: Sequence[int], y_label: str, x_label: str) -> Markup:
+    """Vertical bars, each with its number written above it."""
+    left, top, right, bottom = 56.0, 24.0, WIDTH - 16.0, HEIGHT - 56.0
+    ticks = _ticks(max(values, default=0))
+    scale = (bottom - top) / (ticks[-1] or 1)
+    slot = (right - left) / max(1, len(values))
+    parts = [_open(chart_id, title, desc), *_axes(left, top, right, bottom, ticks, y_label,
+                                                  x_label)]
+    for i, (lab, value) in enumerate(zip(labels, values, strict=True)):
+        x = left + i * slot + slot * 0.15
+        height = value * scale
+        parts.append(Markup('<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>').format(
+            _num(x), _num(bottom - height), _num(slot * 0.7), _num(height), BAR_COLOUR))
+        parts.append(_text(x + slot * 0.35, bottom - height - 5, str(value), extra=Markup(
+            ' font-weight="700"')))
+        parts.append(_text(x + slot * 0.35, bottom + 18, lab))
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
+
+
+def key_words(index: int) -> str:
+    """How series `index` looks, in words, for the table and the key."""
+    return f"{DASH_WORDS[index]} line, {MARKERS[index]} markers"
+
+
+# ---- figures from the database ----
+
+def _day(column):
+    """The calendar day (UTC) of a timestamp, in SQL."""
+    if db.engine.dialect.name == "sqlite":
+        return func.date(column)
+    return cast(column, Date)
+
+
+def _days_between(start, end):
+    if db.engine.dialect.name == "sqlite":
+        return func.julianday(end) - func.julianday(start)
+    return func.extract("epoch", end - start) / 86400.0
+
+
+def _as_date(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def completion_chart(cohorts: Select, module_slugs: Sequence[str], today: date,
+                     max_cohorts: int = 6, max_weeks: int = 26) -> Chart:
+    """Average modules completed per learner, cumulative by week, one line per cohort (the
+    largest cohorts when there are more than `max_cohorts`). Two queries."""
+    counted = func.count(Enrolment.id)
+    chosen = db.session.execute(
+        select(Cohort.id, Cohort.name, counted.label("learners"),
+               func.count().over().label("cohorts"))
+        .join(Enrolment, and_(Enrolment.cohort_id == Cohort.id, Enrolment.left_at.is_(None)))
+        .where(Cohort.id.in_(cohorts)).group_by(Cohort.id, Cohort.name)
+        .order_by(counted.desc(), Cohort.name).limit(max_cohorts)).all()
+    total = chosen[0].cohorts if chosen else 0
+    by_day: dict[int, dict[date, int]] = defaultdict(dict)
+    if chosen:
+        day = _day(ModuleProgress.completed_at)
+        for cohort_id, when, count in db.session.execute(
+                select(Enrolment.cohort_id, day, func.count())
+                .join(ModuleProgress, ModuleProgress.user_id == Enrolment.user_id)
+                .where(Enrolment.left_at.is_(None),
+                       Enrolment.cohort_id.in_([c.id for c in chosen]),
+                       ModuleProgress.completed_at.is_not(None),
+                       ModuleProgress.module_slug.in_(module_slugs))
+                .group_by(Enrolment.cohort_id, day)):
+            by_day[cohort_id][_as_date(when)] = count
+    this_week = today - timedelta(days=today.weekday())
+    first = min((d for days in by_day.values() for d in days), default=this_week)
+    first_week = max(first - timedelta(days=first.weekday()),
+                     this_week - timedelta(weeks=max_weeks - 1))
+    weeks = max(4, (this_week - first_week).days // 7 + 1)
+    starts = [this_week - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    series = []
+    for c in chosen:
+        days = by_day.get(c.id, {})
+        values = []
+        for start in starts:
+            end = start + timedelta(days=7)
+            done = sum(n for d, n in days.items() if d < end)
+            values.append(round(done / c.learners, 1) if c.learners else 0.0)
+        series.append(Series(c.name, tuple(values)))
+    labels = [f"{s.day} {s:%b}" for s in starts]
+    title = "Modules completed per learner, by week"
+    if series:
+        lead = max(series, key=lambda s: s.values[-1])
+        summary = (f"Average number of modules (of {len(module_slugs)}) each learner has "
+                   f"completed, week by week, over the {weeks} weeks to the week beginning "
+                   f"{labels[-1]}. "
+                   f"{lead.name} is furthest on, at {_label(lead.values[-1])} per learner.")
+    else:
+        summary = "No learners are in these cohorts yet."
+    svg = line_chart("chart-completion", title, summary, labels, series,
+                     "Modules per learner", "Week beginning", y_max=len(module_slugs))
+    headers = ("Week beginning", *(f"{s.name} ({key_words(i)})" for i, s in enumerate(series)))
+    rows = tuple((lab, *(_label(s.values[i]) for s in series))
+                 for i, lab in enumerate(labels)) if series else ()
+    note = (f"Showing the {len(chosen)} largest of {total} cohorts: choose a cohort to see "
+            "another." if total > len(chosen) else "")
+    table = Table("Average modules completed per learner, cumulative, by week", headers, rows)
+    return Chart("chart-completion", title, summary, svg, table, note)
+
+
+BANDS = tuple(f"{10 * i}–{10 * i + 9}%" for i in range(9)) + ("90–100%",)
+
+
+def quiz_chart(learners: Select, quiz: Quiz | None = None) -> Chart:
+    """How many submitted attempts scored in each 10% band. One query."""
+    band = case(*((QuizAttempt.percent < 10 * (i + 1), i) for i in range(9)), else_=9)
+    query = (select(band, func.count()).where(QuizAttempt.state == "submitted",
+                                              QuizAttempt.percent.is_not(None),
+                                              QuizAttempt.user_id.in_(learners))
+             .group_by(band))
+    if quiz is not None:
+        query = query.where(QuizAttempt.quiz_slug == quiz.slug)
+    counts = [0] * 10
+    for i, n in db.session.execute(query):
+        counts[int(i)] = n
+    total = sum(counts)
+    which = f"‘{quiz.title}’" if quiz else "all quizzes"
+    title = f"Quiz scores: {which}"
+    if total:
+        top = max(range(10), key=lambda i: counts[i])
+        high = counts[8] + counts[9]
+        summary = (f"{total} submitted attempts at {which}, counted by score in bands of 10%. "
+                   f"The most common band is {BANDS[top]} ({counts[top]} attempts); "
+                   f"{high} ({round(100 * high / total)}%) scored 80% or more.")
+    else:
+        summary = f"No attempts at {which} have been submitted yet."
+    svg = bar_chart("chart-scores", title, summary, BANDS, counts, "Attempts", "Score")
+    rows = tuple((b, str(n)) for b, n in zip(BANDS, counts, strict=True)) if total else ()
+    return Chart("chart-scores", title, summary, svg,
+                 Table("Submitted quiz attempts by score band", ("Score", "Attempts"), rows))
+
+
+#: Turnaround bands: (label, lower bound in days, upper bound or None).
+TURNAROUND = (("Under 1 day", 0, 1), ("1–2 days", 1, 3), ("3–6 days", 3, 7),
+              ("7–13 days", 7, 14), ("14–20 days", 14, 21), ("21–27 days", 21, 28),
+              ("28+ days", 28, None))
+TARGET_DAYS = 14
+
+
+def turnaround_chart(learners: Select) -> Chart:
+    """Days from a submission to the first decision released on it, in bands. One query."""
+    first = aliased(Decision)
+    earliest = (select(func.min(first.id)).where(first.work_id == SubmittedWork.id,
+                                                 first.released_at.is_not(None))
+                .scalar_subquery())
+    days = _days_between(SubmittedWork.submitted_at, Decision.released_at)
+    band = case(*((days < upper, i) for i, (_, _, upper) in enumerate(TURNAROUND) if upper),
+                else_=len(TURNAROUND) - 1)
+    rows = db.session.execute(
+        select(band, func.count(), func.sum(days))
+        .select_from(Decision).join(SubmittedWork, SubmittedWork.id == Decision.work_id)
+        .join(Submission, Submission.id == SubmittedWork.submission_id)
+        .where(Decision.id == earliest, Submission.learner_id.in_(learners))
+        .group_by(band)).all()
+    counts = [0] * len(TURNAROUND)
+    total_days = 0.0
+    for i, n, summed in rows:
+        counts[int(i)] = n
+        total_days += float(summed or 0)
+    total = sum(counts)
+    labels = [t[0] for t in TURNAROUND]
+    title = "Marking turnaround: days from submission to decision"
+    if total:
+        within = sum(n for n, (_, _, upper) in zip(counts, TURNAROUND, strict=True)
+                     if upper is not None and upper <= TARGET_DAYS)
+        summary = (f"{total} submissions decided; on average {total_days / total:.1f} days "
+                   f"from submission to the first released decision. {within} "
+                   f"({round(100 * within / total)}%) were decided within {TARGET_DAYS} days.")
+    else:
+        summary = "No decisions have been released yet."
+    svg = bar_chart("chart-turnaround", title, summary, labels, counts, "Submissions",
+                    "Days to decision")
+    table_rows = tuple((lab, str(n)) for lab, n in zip(labels, counts, strict=True)) \
+        if total else ()
+    return Chart("chart-turnaround", title, summary, svg,
+                 Table("Submissions by days to the first decision",
+                       ("Days to decision", "Submissions"), table_rows))
+

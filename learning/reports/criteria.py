@@ -1,0 +1,78 @@
+"""Progress per assessment criterion, for the cohorts a member of staff may see."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from learning.assessment.models import CriterionDecision, Decision, Submission, SubmittedWork
+from learning.content.catalog import Catalog
+from learning.core.extensions import db
+from learning.course.models import ModuleProgress
+from learning.people.models import Cohort, Enrolment, User
+from learning.people.permissions import visible_cohort_ids
+
+
+@dataclass(frozen=True)
+class CriterionRow:
+    unit_code: str
+    number: str
+    text: str
+    learners: int
+    #: Learners who have completed every module mapped to the criterion.
+    prepared: int
+    #: Learners whose latest released decision on the criterion is "met".
+    met: int
+    #: Learners whose latest released decision is "not yet met".
+    not_yet_met: int
+
+
+def criteria_progress(viewer: User, catalog: Catalog) -> list[CriterionRow]:
+    """One row per criterion of the units studied in the viewer's cohorts (four queries)."""
+    query = (select(Enrolment.user_id, Cohort.unit_id)
+             .join(Cohort, Cohort.id == Enrolment.cohort_id)
+             .where(Enrolment.left_at.is_(None), Cohort.unit_id.is_not(None)))
+    visible = visible_cohort_ids(viewer)
+    if visible is not None:
+        query = query.where(Cohort.id.in_(visible))
+    learners_by_unit: dict[str, set[int]] = defaultdict(set)
+    for user_id, unit_id in db.session.execute(query):
+        learners_by_unit[unit_id].add(user_id)
+    everyone = set().union(*learners_by_unit.values()) if learners_by_unit else set()
+    if not everyone:
+        return []
+    completed: dict[int, set[str]] = defaultdict(set)
+    for user_id, slug in db.session.execute(
+            select(ModuleProgress.user_id, ModuleProgress.module_slug).where(
+                ModuleProgress.user_id.in_(select(Enrolment.user_id).where(
+                    Enrolment.left_at.is_(None))), ModuleProgress.completed_at.is_not(None))):
+        if user_id in everyone:
+            completed[user_id].add(slug)
+    latest: dict[tuple[int, str], bool] = {}
+    for learner_id, criterion_id, met in db.session.execute(
+            select(Submission.learner_id, CriterionDecision.criterion_id, CriterionDecision.met)
+            .join(Decision, Decision.id == CriterionDecision.decision_id)
+            .join(SubmittedWork, SubmittedWork.id == Decision.work_id)
+            .join(Submission, Submission.id == SubmittedWork.submission_id)
+            .where(Decision.released_at.is_not(None))
+            .order_by(Decision.released_at, Decision.id)):
+        if learner_id in everyone:
+            latest[(learner_id, criterion_id)] = met  # later rows overwrite earlier ones
+    rows = []
+    for unit in catalog.units:
+        learners = learners_by_unit.get(unit.id, set())
+        if not learners:
+            continue
+        for c in unit.criteria:
+            modules = {m.slug for m in catalog.modules if c.id in m.criteria}
+            tasks = [t for t in catalog.tasks if c.id in t.criteria]
+            if not modules and not tasks:
+                continue
+            prepared = sum(1 for u in learners if modules and modules <= completed[u])
+            met = sum(1 for u in learners if latest.get((u, c.id)) is True)
+            not_met = sum(1 for u in learners if latest.get((u, c.id)) is False)
+            rows.append(CriterionRow(unit.code, c.number, c.text, len(learners), prepared,
+                                     met, not_met))
+    return rows

@@ -1,0 +1,223 @@
+"""The completion matrix's columns, cell statuses and RAG rule: pure functions, no queries."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+
+from learning.content.catalog import Catalog
+from learning.quizzes.types import Quiz
+
+#: Amber when something is due within this many days and not done.
+DUE_SOON_DAYS = 7
+#: Amber when a learner's progress is this many percentage points below their cohort's average.
+BEHIND_POINTS = 20
+#: Red when one written task has been referred this many times.
+REFERRALS_RED = 2
+
+
+# ---- columns ----
+
+@dataclass(frozen=True)
+class Item:
+    """One column of the matrix: a module, a quiz or a written task."""
+
+    kind: str  # module | quiz | task
+    slug: str
+    title: str
+    #: Short column heading (M1, Q1, T1); the full title is in the key and the header.
+    code: str
+    #: Counts towards progress (a quiz set not to count toward completion does not).
+    counts: bool = True
+    #: Tasks: the units whose learners do it (empty: every learner).
+    units: frozenset[str] = frozenset()
+
+    def applies_to(self, unit_id: str | None) -> bool:
+        """Written tasks belong to units; a cohort naming no unit does every task."""
+        return self.kind != "task" or unit_id is None or unit_id in self.units
+
+
+def items_for(catalog: Catalog, quizzes: dict[str, Quiz]) -> tuple[Item, ...]:
+    """Modules in course order, then quizzes in the order of their modules, then tasks."""
+    order = {m.slug: m.order for m in catalog.modules}
+    modules = [Item("module", m.slug, m.title, f"M{i}")
+               for i, m in enumerate(sorted(catalog.modules, key=lambda m: m.order), 1)]
+
+    def quiz_key(q: Quiz):
+        known = [order[s] for s in q.modules if s in order]
+        # A module's own quiz sits with that module; a quiz spanning modules comes after.
+        return (len(q.modules) != 1, max(known, default=10**6), q.title)
+
+    quiz_items = [Item("quiz", q.slug, q.title, f"Q{i}", q.settings.counts_toward_completion)
+                  for i, q in enumerate(sorted(quizzes.values(), key=quiz_key), 1)]
+    tasks = []
+    for i, t in enumerate(catalog.tasks, 1):
+        units = frozenset(c.unit_id for cid in t.criteria if (c := catalog.criterion(cid)))
+        tasks.append(Item("task", t.slug, t.title, f"T{i}", True, units))
+    return (*modules, *quiz_items, *tasks)
+
+
+# ---- cells (pure) ----
+
+class CellStatus(enum.StrEnum):
+    NOT_REQUIRED = "not-required"
+    NOT_STARTED = "not-started"
+    IN_PROGRESS = "in-progress"
+    SUBMITTED = "submitted"
+    REFERRED = "referred"
+    DONE = "done"
+    OVERDUE = "overdue"
+
+    @property
+    def symbol(self) -> str:
+        return {"not-required": "–", "not-started": "○", "in-progress": "◐", "submitted": "↑",
+                "referred": "↺", "done": "✓", "overdue": "!"}[self.value]
+
+
+#: The words for "done" depend on what the item is.
+DONE_WORDS = {"module": "Complete", "quiz": "Passed", "task": "Achieved"}
+
+
+@dataclass(frozen=True)
+class QuizSummary:
+    best: float | None  # best percent over submitted attempts
+    passed: bool
+    submitted: int
+    open: bool
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    status: str
+    rounds: int
+
+
+@dataclass(frozen=True)
+class Cell:
+    item: Item
+    status: CellStatus
+    #: Words for the status (read by screen readers, written to the CSV).
+    label: str
+    #: A short visible addition: a quiz's best score, a task's submission round.
+    note: str = ""
+    due_on: date | None = None
+
+    @property
+    def text(self) -> str:
+        """The status in words, with the note and due date (the CSV and tooltips use it)."""
+        out = self.label + (f" ({self.note})" if self.note else "")
+        return out + (f", due {self.due_on.isoformat()}" if self.due_on else "")
+
+
+def base_cell(item: Item, module_done: bool | None = None, quiz: QuizSummary | None = None,
+              task: TaskSummary | None = None) -> Cell:
+    """Where a learner stands on one item, before deadlines are considered.
+
+    module_done: None when the module was never opened, else whether it is complete.
+    """
+    S = CellStatus
+    if item.kind == "module":
+        if module_done is None:
+            return Cell(item, S.NOT_STARTED, "Not started")
+        return Cell(item, S.DONE, "Complete") if module_done else Cell(item, S.IN_PROGRESS,
+                                                                       "In progress")
+    if item.kind == "quiz":
+        if quiz is None or (not quiz.submitted and not quiz.open):
+            return Cell(item, S.NOT_STARTED, "Not started")
+        note = f"{round(quiz.best)}%" if quiz.best is not None else ""
+        if quiz.passed:
+            return Cell(item, S.DONE, "Passed", note)
+        if quiz.submitted:
+            return Cell(item, S.IN_PROGRESS, "Not passed yet", note)
+        return Cell(item, S.IN_PROGRESS, "In progress")
+    if task is None:
+        return Cell(item, S.NOT_STARTED, "Not started")
+    note = f"round {task.rounds}" if task.rounds > 1 else ""
+    return {
+        "draft": Cell(item, S.IN_PROGRESS, "Draft", note),
+        "submitted": Cell(item, S.SUBMITTED, "Submitted", note),
+        "being_marked": Cell(item, S.SUBMITTED, "Being marked", note),
+        "referred": Cell(item, S.REFERRED, "Referred", note),
+        "achieved": Cell(item, S.DONE, "Achieved", note),
+    }[task.status]
+
+
+def with_deadline(cell: Cell, due_on: date | None, today: date) -> Cell:
+    """Overdue when the due date (UK calendar) has passed and the item is not done."""
+    if due_on is None or cell.status in (CellStatus.DONE, CellStatus.NOT_REQUIRED):
+        return Cell(cell.item, cell.status, cell.label, cell.note, due_on)
+    if today > due_on:
+        return Cell(cell.item, CellStatus.OVERDUE, f"Overdue: {cell.label.lower()}", cell.note,
+                    due_on)
+    return Cell(cell.item, cell.status, cell.label, cell.note, due_on)
+
+
+def not_required(item: Item) -> Cell:
+    return Cell(item, CellStatus.NOT_REQUIRED, "Not part of this cohort's unit")
+
+
+# ---- RAG (pure) ----
+
+class Rag(enum.StrEnum):
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def rank(self) -> int:
+        return {"red": 0, "amber": 1, "green": 2}[self.value]
+
+    @property
+    def symbol(self) -> str:
+        return {"red": "●", "amber": "▲", "green": "✓"}[self.value]
+
+
+@dataclass(frozen=True)
+class RagResult:
+    rag: Rag
+    reasons: tuple[str, ...]
+
+
+RAG_RULE = (
+    ("Red", f"any item is overdue, or a written task has been referred {REFERRALS_RED} or more "
+            "times."),
+    ("Amber", f"not red, and an item is due within {DUE_SOON_DAYS} days and not done, or "
+              f"progress is {BEHIND_POINTS} or more percentage points below the cohort's "
+              "average."),
+    ("Green", "none of these: on track."),
+)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def rag_status(*, overdue: int, referrals: int, due_soon: int, percent: float,
+               cohort_percent: float) -> RagResult:
+    """The RAG rule (also written on the matrix page and in docs/reports.md).
+
+    overdue: items past their due date and not done; referrals: the most referrals on any one
+    written task; due_soon: items due within DUE_SOON_DAYS and not done; percent and
+    cohort_percent: the learner's progress and their cohort's average, 0..100.
+    """
+    red = []
+    if overdue:
+        red.append(f"{_plural(overdue, 'item')} overdue")
+    if referrals >= REFERRALS_RED:
+        red.append(f"a written task referred {referrals} times")
+    if red:
+        return RagResult(Rag.RED, tuple(red))
+    amber = []
+    if due_soon:
+        amber.append(f"{_plural(due_soon, 'item')} due within {DUE_SOON_DAYS} days")
+    behind = cohort_percent - percent
+    if behind >= BEHIND_POINTS:
+        amber.append(f"{round(behind)} points behind the cohort average")
+    if amber:
+        return RagResult(Rag.AMBER, tuple(amber))
+    return RagResult(Rag.GREEN, ("on track",))

@@ -1,0 +1,1 @@
+"""Reports' pages: dashboard, staff learner pages, matrix, charts, portfolio."""

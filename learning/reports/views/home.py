@@ -1,0 +1,40 @@
+"""Where everyone lands after logging in: the dashboard (reads every domain)."""
+
+from flask import Blueprint, current_app, render_template
+from flask_login import current_user, login_required
+
+from learning.assessment import submissions
+from learning.cohorts import deadlines
+from learning.content.access import get_catalog
+from learning.core.dates import local_today
+from learning.core.types import utcnow
+from learning.course import progress
+from learning.people import membership as cohorts
+from learning.people.models import Role
+from learning.people.permissions import STAFF_ROLES
+from learning.quizzes.access import get_quizzes
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    """Where everyone lands after logging in: progress for learners, links for staff."""
+    catalog = get_catalog()
+    is_learner = current_user.has_role(Role.LEARNER)
+    course = progress.course_progress(catalog, current_user) if is_learner else None
+    units = cohorts.unit_ids_for(current_user)
+    today = local_today(utcnow(), current_app.config.get("DISPLAY_TIMEZONE"))
+    due = (deadlines.learner_deadlines(current_user, catalog, get_quizzes(), today)
+           if is_learner else [])
+    return render_template(
+        "course/dashboard.html",
+        course=course,
+        due=due,
+        tasks=submissions.tasks_for(current_user, catalog) if is_learner else [],
+        task_status=submissions.submissions_by_task(current_user) if is_learner else {},
+        criteria=progress.criteria_progress(catalog, course, units) if course else [],
+        cohorts=cohorts.current_cohorts(current_user),
+        is_staff=current_user.has_role(*STAFF_ROLES),
+    )

@@ -1,0 +1,50 @@
+"""Staff views of learners' progress, scoped to the cohorts each person may see."""
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
+
+from learning.content.access import get_catalog
+from learning.core.extensions import db
+from learning.core.permissions import require, role_required
+from learning.course import progress
+from learning.people import membership as cohorts
+from learning.people.models import Role, User
+from learning.people.permissions import STAFF_ROLES, can_view_learner
+from learning.reports import criteria as criteria_report
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+@bp.get("/learners")
+@role_required(*STAFF_ROLES)
+def learners():
+    """Learners in the viewer's cohorts with how far each has got (fixed number of queries)."""
+    catalog = get_catalog()
+    cohort_id = request.args.get("cohort", type=int)
+    rows = cohorts.visible_learners(current_user, cohort_id)
+    progress_rows = progress.rows_for([r.learner.id for r in rows])
+    items = [(r, progress.course_progress(catalog, r.learner, progress_rows)) for r in rows]
+    return render_template("staff/learners.html", items=items,
+                           cohorts=cohorts.visible_cohorts(current_user), cohort_id=cohort_id,
+                           module_count=len(catalog.modules))
+
+
+@bp.get("/learners/<int:user_id>")
+@role_required(*STAFF_ROLES)
+def learner(user_id: int):
+    """One learner's progress, module by module; only for staff who may see that learner."""
+    learner = db.session.get(User, user_id)
+    if learner is None or not learner.has_role(Role.LEARNER):
+        abort(404)
+    require(can_view_learner(current_user, learner))
+    return render_template("staff/learner.html", learner=learner,
+                           course=progress.course_progress(get_catalog(), learner),
+                           cohorts=cohorts.current_cohorts(learner))
+
+
+@bp.get("/criteria")
+@role_required(*STAFF_ROLES)
+def criteria():
+    """Progress per assessment criterion across the cohorts the viewer may see."""
+    return render_template("staff/criteria.html",
+                           rows=criteria_report.criteria_progress(current_user, get_catalog()))

@@ -1,1 +1,0 @@
-"""The rules of the platform: pure decisions and the operations that record them."""

@@ -1,1 +1,0 @@
-"""Blueprints, one per area; views stay thin: parse, authorise, call a service, render."""
