@@ -1,6 +1,6 @@
 """Coordinators' and admins' pages for running cohorts: details, people and target dates."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from learning.cohorts import admin as cohort_admin
@@ -16,7 +16,7 @@ from learning.cohorts.forms import (
     field_name,
 )
 from learning.content.access import get_catalog
-from learning.core.dates import local_today
+from learning.core import dates
 from learning.core.extensions import db
 from learning.core.permissions import require, role_required
 from learning.core.types import utcnow
@@ -29,7 +29,7 @@ _MANAGERS = (Role.COORDINATOR, Role.ADMIN)
 
 
 def _today():
-    return local_today(utcnow(), current_app.config.get("DISPLAY_TIMEZONE"))
+    return dates.today()
 
 
 def _cohort_or_404(cohort_id: int) -> Cohort:

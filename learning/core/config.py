@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from learning.core.dates import DEFAULT_ZONE
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -64,7 +66,7 @@ def from_environment(instance_path: Path) -> dict:
         # hour: a learner may write an answer for longer than that and must not lose it.
         "WTF_CSRF_TIME_LIMIT": None,
         "SITE_NAME": os.environ.get("SITE_NAME", "Joined Up"),
-        "DISPLAY_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "Europe/London"),
+        "DISPLAY_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE") or DEFAULT_ZONE,
         "SQLALCHEMY_RECORD_QUERIES": False,
         # Email is optional: without MAIL_SERVER, notifications stay in the app (and are
         # logged to the console in development).
@@ -96,7 +98,7 @@ def settings_for_tests(database_url: str, **overrides) -> dict:
         "SELF_REGISTRATION": False,
         "SESSION_COOKIE_SECURE": False,
         "SITE_NAME": "Joined Up",
-        "DISPLAY_TIMEZONE": "Europe/London",
+        "DISPLAY_TIMEZONE": DEFAULT_ZONE,
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "SQLALCHEMY_RECORD_QUERIES": True,

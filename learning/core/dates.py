@@ -65,6 +65,11 @@ def start_of_day_utc(day: date, zone: str | None = None) -> datetime:
     return datetime.combine(day, time(0), ZoneInfo(zone or DEFAULT_ZONE)).astimezone(UTC)
 
 
+def today() -> date:
+    """Today's date in the app's display zone (deadlines and targets are UK calendar dates)."""
+    return local_today(datetime.now(UTC), zone_name())
+
+
 def init_app(app) -> None:
     app.jinja_env.filters["uk_date"] = uk_date
     app.jinja_env.filters["uk_datetime"] = uk_datetime

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from learning.core import audit
 from learning.core.audit import AuditEvent
+from learning.core.dates import DEFAULT_ZONE
 from learning.core.extensions import db
 from learning.people import accounts
 from learning.people.models import Centre, CentreMember, Cohort, Enrolment, Role, User, UserRole
@@ -221,7 +222,7 @@ def audit_page(action: str = "", actor_email: str = "", date_from: date | None =
     A fixed number of statements: a count, the page (actors joined in), and one look-up each
     for the names of people and cohorts the events are about.
     """
-    zone = zone or ZoneInfo("Europe/London")
+    zone = zone or ZoneInfo(DEFAULT_ZONE)
     actor = aliased(User, name="actor")
     query = select(AuditEvent, actor).outerjoin(actor, AuditEvent.actor_id == actor.id)
     if action:

@@ -19,7 +19,7 @@ from learning.assessment.models import Submission
 from learning.assessment.originality.fingerprints import highlight
 from learning.assessment.submissions import resubmissions_left
 from learning.content.access import get_catalog
-from learning.core.dates import local_today
+from learning.core import dates
 from learning.core.extensions import db
 from learning.core.permissions import require, role_required
 from learning.core.types import utcnow
@@ -41,11 +41,10 @@ def queue():
     task_slug = request.args.get("task") or None
     status = request.args.get("status") or None
     rows = marking.queue(current_user, utcnow(), cohort_id, task_slug, status)
-    zone = current_app.config.get("DISPLAY_TIMEZONE")
     target = current_app.config.get("MARKING_TARGET_WORKING_DAYS",
                                     marking_target.MARKING_TARGET_DAYS)
-    overdue = marking_target.overdue_submission_ids(rows, local_today(utcnow(), zone),
-                                                    target, zone)
+    overdue = marking_target.overdue_submission_ids(rows, dates.today(), target,
+                                                    dates.zone_name())
     return render_template("marking/queue.html", rows=rows, tasks=get_catalog().tasks,
                            overdue=overdue, target=target,
                            task_titles={t.slug: t.title for t in get_catalog().tasks},

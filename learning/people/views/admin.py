@@ -20,6 +20,7 @@ from flask import (
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from learning.core.dates import zone_name
 from learning.core.extensions import db
 from learning.core.permissions import require, role_required
 from learning.people import accounts, invitations
@@ -248,7 +249,7 @@ def audit_log():
     form.action.choices = [SelectChoice("", "Any action"),
                            *(SelectChoice(a, words) for a, words in people.audit_actions())]
     valid = form.validate()
-    zone = ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE", "Europe/London"))
+    zone = ZoneInfo(zone_name())
     if valid:
         page = people.audit_page(form.action.data or "", form.actor.data or "",
                                  form.date_from.data, form.date_to.data,

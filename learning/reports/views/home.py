@@ -1,13 +1,12 @@
 """Where everyone lands after logging in: the dashboard (reads every domain)."""
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from learning.assessment import submissions
 from learning.cohorts import deadlines
 from learning.content.access import get_catalog
-from learning.core.dates import local_today
-from learning.core.types import utcnow
+from learning.core import dates
 from learning.course import progress
 from learning.people import membership as cohorts
 from learning.people.models import Role
@@ -25,11 +24,11 @@ def dashboard():
     is_learner = current_user.has_role(Role.LEARNER)
     course = progress.course_progress(catalog, current_user) if is_learner else None
     units = cohorts.unit_ids_for(current_user)
-    today = local_today(utcnow(), current_app.config.get("DISPLAY_TIMEZONE"))
+    today = dates.today()
     due = (deadlines.learner_deadlines(current_user, catalog, get_quizzes(), today)
            if is_learner else [])
     return render_template(
-        "course/dashboard.html",
+        "home/dashboard.html",
         course=course,
         due=due,
         tasks=submissions.tasks_for(current_user, catalog) if is_learner else [],
