@@ -45,11 +45,13 @@ def create_app(config: dict | None = None) -> Flask:
     for domain in DOMAINS:  # register every table with the metadata (Alembic reads it)
         if importlib.util.find_spec(f"learning.{domain}.models"):
             importlib.import_module(f"learning.{domain}.models")
-    from learning.people.models import User
+    from learning.people import sessions
+
+    session_limits = sessions.limits_from(app.config)
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id))
+    def load_user(token: str):
+        return sessions.load(token, session_limits)
 
     catalog = load_catalog(Path(app.config["CONTENT_DIR"]))
     for problem in catalog.problems:

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import event
 from werkzeug.security import generate_password_hash
 
@@ -53,9 +54,18 @@ def database_url(tmp_path_factory):
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
+def _fresh_g(sender, **extra) -> None:
+    """Tests hold one app context for the whole test, so `g` outlives a request; in production
+    every request has its own. Start each request with an empty `g` (the user Flask-Login
+    loaded, Flask-WTF's CSRF token), as a new request would."""
+    for name in list(vars(g)):
+        g.pop(name)
+
+
 @pytest.fixture(scope="session")
 def app(database_url):
     app = create_app(settings_for_tests(database_url))
+    request_started.connect(_fresh_g, app)
     with app.app_context():
         db.create_all()
     yield app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from learning.core.dates import DEFAULT_ZONE
@@ -62,6 +63,11 @@ def from_environment(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
+        # Remember-me lasts at most 30 days; staff sessions end after SESSION_IDLE_HOURS idle.
+        "REMEMBER_ME_DAYS": min(int(os.environ.get("REMEMBER_ME_DAYS") or 30), 30),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=min(
+            int(os.environ.get("REMEMBER_ME_DAYS") or 30), 30)),
+        "SESSION_IDLE_HOURS": float(os.environ.get("SESSION_IDLE_HOURS") or 8),
         # A form's CSRF token lasts as long as the login session, not Flask-WTF's default
         # hour: a learner may write an answer for longer than that and must not lose it.
         "WTF_CSRF_TIME_LIMIT": None,
@@ -102,6 +108,9 @@ def settings_for_tests(database_url: str, **overrides) -> dict:
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "SQLALCHEMY_RECORD_QUERIES": True,
+        "REMEMBER_ME_DAYS": 30,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        "SESSION_IDLE_HOURS": 8,
     }
     settings.update(overrides)
     return settings

@@ -12,6 +12,7 @@ from learning.core import audit
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
 from learning.core.types import utcnow
+from learning.people import sessions
 from learning.people.models import Role, User, UserRole
 
 MIN_PASSWORD_LENGTH = 12
@@ -121,5 +122,6 @@ def change_password(user: User, current: str, new: str) -> None:
         raise AccountError("Your current password is not correct.")
     check_password_rules(new)
     user.set_password(new)
-    audit.record("user.change_password", actor=user, subject=user)
+    ended = sessions.end_all(user, "password")
+    audit.record("user.change_password", actor=user, subject=user, sessions_ended=ended)
     db.session.commit()

@@ -14,7 +14,7 @@ from learning.core import audit
 from learning.core.audit import AuditEvent
 from learning.core.dates import DEFAULT_ZONE
 from learning.core.extensions import db
-from learning.people import accounts
+from learning.people import accounts, sessions
 from learning.people.models import Centre, CentreMember, Cohort, Enrolment, Role, User, UserRole
 from learning.people.permissions import centre_cohort_ids
 
@@ -161,8 +161,9 @@ def set_active(person: User, active: bool, actor: User) -> bool:
     if person.active == active:
         return False
     person.active = active
+    ended = 0 if active else sessions.end_all(person, "deactivated")
     audit.record("user.reactivate" if active else "user.deactivate", actor=actor,
-                 subject=person)
+                 subject=person, sessions_ended=ended)
     return True
 
 
@@ -186,6 +187,8 @@ def set_roles(person: User, wanted: set[Role], actor: User) -> tuple[list[Role],
     for link in [r for r in person.roles if Role(r.role) in removed]:
         person.roles.remove(link)
         audit.record("user.revoke_role", actor=actor, subject=person, role=link.role)
+    if removed:  # what an open session may do has changed: it must log in again
+        sessions.end_all(person, "roles")
     return added, removed
 
 

@@ -18,7 +18,7 @@ from learning.core import audit
 from learning.core.dates import uk_datetime
 from learning.core.extensions import db
 from learning.core.types import utcnow
-from learning.people import accounts
+from learning.people import accounts, sessions
 from learning.people import notifications as notify
 from learning.people.models import Invitation, User
 
@@ -133,7 +133,9 @@ def use(token: str, password: str, now: datetime | None = None) -> User:
         Invitation.id != invitation.id).values(used_at=now))
     user = db.session.get(User, invitation.user_id)
     user.set_password(password)
-    audit.record("user.set_password", actor=user, subject=user, purpose=invitation.purpose)
+    ended = sessions.end_all(user, "password")  # a reset ends every session, as a change does
+    audit.record("user.set_password", actor=user, subject=user, purpose=invitation.purpose,
+                 sessions_ended=ended)
     db.session.commit()
     return user
 

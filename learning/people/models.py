@@ -55,9 +55,19 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
 
+    #: This request's login-session token ("<id>:<secret>", see people/sessions.py). Flask-Login
+    #: keeps it in the session and the remember-me cookie instead of the user id, so ending
+    #: the session row refuses both.
+    session_token = None
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        if not self.session_token:
+            raise RuntimeError("Log in through learning.people.sessions.start, not by user id.")
+        return self.session_token
 
     @property
     def role_set(self) -> frozenset[Role]:
@@ -197,3 +207,26 @@ class Notification(db.Model):
     link: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginSession(db.Model):
+    """One login: the browser session and its remember-me cookie carry its id and a secret.
+
+    Ending the row (logout, password change, deactivation, role removal) makes both refuse,
+    however often they are replayed.
+    """
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    #: Only a hash is stored: a database leak hands out no working session.
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    #: Remember-me sessions outlive the browser (at most REMEMBER_ME_DAYS).
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Updated at most every few minutes, so reading a page is not a write.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Why it ended: logout, password, deactivated, roles, expired.
+    end_reason: Mapped[str | None] = mapped_column(String(20))

@@ -3,10 +3,10 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from learning.core.extensions import db
-from learning.people import accounts
+from learning.people import accounts, sessions
 from learning.people.forms.auth import ChangePasswordForm, LoginForm, RegisterForm
 from learning.people.models import Role
 
@@ -36,7 +36,7 @@ def login():
             form.password.errors.append(str(exc))
         else:
             if user is not None:
-                login_user(user, remember=form.remember.data)
+                sessions.log_in(user, remember=bool(form.remember.data))
                 return redirect(_safe_next(request.args.get("next"))
                                 or url_for("home.dashboard"))
             form.password.errors.append("The email address or password is not correct.")
@@ -47,7 +47,13 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Log out (POST, so another site cannot log you out with a link)."""
+    """Log out (POST, so another site cannot log you out with a link).
+
+    The session row ends, so a copy of this browser's cookies no longer logs anyone in.
+    """
+    if current_user.is_authenticated:
+        sessions.end(current_user.session_token, "logout")
+        db.session.commit()
     logout_user()
     flash("You have logged out.", "success")
     return redirect(url_for("auth.login"))
@@ -64,7 +70,11 @@ def change_password():
         except accounts.AccountError as exc:
             form.current.errors.append(str(exc))
         else:
-            flash("Your password has been changed.", "success")
+            # Every session of this person ended with the change (a stolen cookie stops
+            # working); this browser carries on in a fresh one.
+            sessions.log_in(current_user._get_current_object())
+            flash("Your password has been changed. You have been logged out everywhere else.",
+                  "success")
             return redirect(url_for("home.dashboard"))
     return render_template("auth/password.html", form=form), 422 if form.errors else 200
 
@@ -88,7 +98,7 @@ def register():
                                      "or ask your training coordinator.")
         else:
             db.session.commit()
-            login_user(user)
+            sessions.log_in(user)
             flash("Your account has been created.", "success")
             return redirect(url_for("home.dashboard"))
     return render_template("auth/register.html", form=form), 422 if form.errors else 200

@@ -1,10 +1,9 @@
 """The public set-password page reached from an invitation or password reset link."""
 
 from flask import Blueprint, flash, make_response, redirect, render_template, url_for
-from flask_login import login_user
 
 from learning.core.extensions import db
-from learning.people import accounts, invitations
+from learning.people import accounts, invitations, sessions
 from learning.people.forms.admin import SetPasswordForm
 from learning.people.models import User
 
@@ -34,7 +33,7 @@ def set_password(token: str):
         except accounts.AccountError as exc:
             form.password.errors.append(str(exc))
         else:
-            login_user(user)
+            sessions.log_in(user)
             flash("Your password is set and you are logged in. Use your email address and "
                   "this password to log in next time.", "success")
             return redirect(url_for("home.dashboard"))
