@@ -24,6 +24,7 @@ MATRIX = {
     "/admin/enrol/template.csv": {"coordinator", "admin"},
     "/admin/people": {"coordinator", "admin"},
     "/admin/audit": {"admin"},
+    "/reports/conflicts": {"admin"},
     "/iqa/": {"iqa"},
     "/iqa/decisions": {"iqa"},
     "/iqa/plans": {"iqa", "coordinator", "admin"},

@@ -15,7 +15,7 @@ from learning.core.types import utcnow
 from learning.course import progress
 from learning.course.models import ModuleProgress
 from learning.people import membership
-from learning.people.models import Cohort, CohortStaff, Enrolment
+from learning.people.models import CentreMember, Cohort, CohortStaff, Enrolment
 from learning.quizzes.models import QuizAttempt
 from tests.conftest import csrf_from, post_form
 
@@ -35,6 +35,13 @@ def world(make_user, make_cohort, make_centre):
     return {"coordinator": coordinator, "other_coordinator": other_coordinator,
             "north": north, "south": south, "learner": learner, "assessor": assessor,
             "mine": mine, "theirs": theirs, "admin": make_user("admin")}
+
+
+def join(centre, *people) -> None:
+    """Make people members of a centre (an administrator's action)."""
+    for person in people:
+        db.session.add(CentreMember(centre_id=centre.id, user_id=person.id))
+    db.session.commit()
 
 
 def _audits(action: str) -> list[AuditEvent]:
@@ -287,6 +294,7 @@ def test_moving_a_learner_keeps_their_work_and_shows_it_in_the_new_cohort(
 def test_assessors_are_added_and_removed(client, auth, world, make_user):
     cohort = world["mine"]
     second = make_user("assessor", name="Ben Second")
+    join(world["north"], second)  # staff are picked from the coordinator's own centre
     auth.login(world["coordinator"])
     url = f"/cohorts/{cohort.id}"
     empty = post_form(client, url, f"{url}/assessors", data={"assessor-user_id": ""})
@@ -307,6 +315,7 @@ def test_assigning_a_new_iqa_replaces_the_previous_one(client, auth, world, make
     cohort = world["mine"]
     first, second = make_user("iqa", name="Ivy First"), make_user("iqa", name="Ian Second")
     learner_only = make_user("learner")
+    join(world["north"], first, second, learner_only)
     auth.login(world["coordinator"])
     url = f"/cohorts/{cohort.id}"
     assert post_form(client, url, f"{url}/iqa", data={"iqa-user_id": str(first.id)}

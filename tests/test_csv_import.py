@@ -275,7 +275,8 @@ def test_staff_and_conflicting_accounts(world, make_user):
     world["existing"].learner_ref = "LRN1"
     db.session.commit()
     problems = [str(p) for p in csv_import.check(text, world["coordinator"]).problems]
-    assert problems[0].startswith("Row 2, column B (email): asha@example.com belongs to a staff")
+    assert problems[0] == ("Row 2, column B (email): asha@example.com cannot be enrolled from "
+                           "here: ask an administrator.")
     assert problems[1].startswith("Row 3, column D (learner_ref): existing@example.com already "
                                   "has the learner reference LRN1")
     # An admin may enrol a member of staff as a learner too; they gain the learner role.

@@ -33,8 +33,8 @@ class MarkingError(Exception):
 
 
 def can_mark(user: User, sub: Submission) -> bool:
-    """Assessors mark learners in the cohorts they are assigned to."""
-    if not user.has_role(Role.ASSESSOR):
+    """Assessors mark learners in the cohorts they are assigned to, never their own work."""
+    if not user.has_role(Role.ASSESSOR) or user.id == sub.learner_id:
         return False
     return bool(db.session.scalar(select(
         select(Enrolment.id).join(CohortStaff, CohortStaff.cohort_id == Enrolment.cohort_id)
@@ -62,8 +62,9 @@ def queue(assessor: User, now: datetime, cohort_id: int | None = None,
         .options(selectinload(Submission.learner), selectinload(Submission.rounds))
         .order_by(Submission.submitted_at, Submission.id)
     )
-    # Only the cohorts this person assesses, whatever other roles they hold.
-    query = query.where(Enrolment.cohort_id.in_(
+    # Only the cohorts this person assesses, whatever other roles they hold; never their own
+    # answers (an assessor who is also a learner does not mark themselves).
+    query = query.where(Submission.learner_id != assessor.id, Enrolment.cohort_id.in_(
         select(CohortStaff.cohort_id).where(CohortStaff.user_id == assessor.id,
                                             CohortStaff.role == Role.ASSESSOR.value)))
     if status == "reassess":

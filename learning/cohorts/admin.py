@@ -21,7 +21,16 @@ from learning.core.extensions import db
 from learning.core.types import utcnow
 from learning.people import membership as cohorts
 from learning.people.models import Centre, CentreMember, Cohort, CohortStaff, Enrolment, Role, User
-from learning.people.permissions import centre_cohort_ids
+from learning.people.permissions import (
+    COORDINATOR_MANAGES,
+    OTHER_CENTRE,
+    actor_centre_ids,
+    centre_cohort_ids,
+    holds_only,
+    ties_inside,
+    ties_outside,
+    within_reach,
+)
 
 
 class CohortError(Exception):
@@ -214,11 +223,28 @@ def staffing(cohort: Cohort) -> CohortStaffing:
     return CohortStaffing(assessors, latest.user if latest else None)
 
 
-def candidates(role: Role) -> list[User]:
-    """Active accounts holding the role, by name: who may be assigned as assessor or IQA."""
-    return list(db.session.scalars(
-        select(User).where(User.active.is_(True), User.roles.any(role=str(role)))
-        .order_by(User.name, User.id)))
+def candidates(role: Role, actor: User) -> list[User]:
+    """Active accounts holding the role, by name: who `actor` may assign as assessor or IQA.
+
+    A coordinator sees only their own centre's people (tied to it and to no other centre),
+    never another centre's staff.
+    """
+    query = select(User).where(User.active.is_(True), User.roles.any(role=str(role)))
+    if not actor.has_role(Role.ADMIN):
+        centres = actor_centre_ids(actor)
+        query = query.where(ties_inside(User.id, centres), ~ties_outside(User.id, centres),
+                            holds_only(COORDINATOR_MANAGES), User.id != actor.id)
+    return list(db.session.scalars(query.order_by(User.name, User.id)))
+
+
+def _assign(cohort: Cohort, person: User, role: Role, actor: User) -> None:
+    """The shared checks for putting someone on a cohort's staff; the caller commits."""
+    if not within_reach(actor, person):
+        raise CohortError(OTHER_CENTRE, "user_id")
+    try:
+        cohorts.assign_staff(person, cohort, role, actor=actor)
+    except cohorts.ConflictOfInterest as exc:
+        raise CohortError(str(exc), "user_id") from exc
 
 
 def assign_assessor(cohort: Cohort, assessor: User, actor: User) -> bool:
@@ -228,7 +254,7 @@ def assign_assessor(cohort: Cohort, assessor: User, actor: User) -> bool:
         raise CohortError("Choose an active assessor.", "user_id")
     if db.session.get(CohortStaff, (cohort.id, assessor.id, Role.ASSESSOR.value)):
         return False
-    cohorts.assign_staff(assessor, cohort, Role.ASSESSOR, actor=actor)
+    _assign(cohort, assessor, Role.ASSESSOR, actor)
     db.session.commit()
     return True
 
@@ -238,6 +264,11 @@ def set_iqa(cohort: Cohort, iqa: User, actor: User) -> User | None:
     IQA replaced (None if there was none or it is the same person)."""
     if not iqa.has_role(Role.IQA) or not iqa.active:
         raise CohortError("Choose an active internal quality assurer.", "user_id")
+    if not within_reach(actor, iqa):  # checked before the old IQA is taken off
+        raise CohortError(OTHER_CENTRE, "user_id")
+    if cohorts.is_learner_in(iqa, cohort):
+        raise CohortError(f"{iqa.name} is a learner in {cohort.name}, so cannot also "
+                          "quality-assure it.", "user_id")
     current = list(db.session.scalars(select(CohortStaff).where(
         CohortStaff.cohort_id == cohort.id, CohortStaff.role == Role.IQA.value)))
     replaced = None
@@ -283,9 +314,14 @@ def enrol_by_email(cohort: Cohort, email: str, actor: User) -> User:
                           "or ask an administrator to create the account.", "email")
     if not learner.active:
         raise CohortError(f"{learner.name}'s account is deactivated.", "email")
+    if not within_reach(actor, learner):
+        raise CohortError(OTHER_CENTRE, "email")
     if current_enrolment(cohort, learner):
         raise CohortError(f"{learner.name} is already in this cohort.", "email")
-    cohorts.enrol(learner, cohort, actor=actor)
+    try:
+        cohorts.enrol(learner, cohort, actor=actor)
+    except cohorts.ConflictOfInterest as exc:
+        raise CohortError(str(exc), "email") from exc
     db.session.commit()
     return learner
 
@@ -323,6 +359,9 @@ def move_learner(learner: User, source: Cohort, target: Cohort, actor: User,
     if enrolment is None:
         raise CohortError(f"{learner.name} is not in {source.name}.")
     now = now or utcnow()
+    if cohorts.is_staff_of(learner, target):
+        raise CohortError(f"{learner.name} is an assessor or IQA of {target.name}, so cannot "
+                          "be a learner in it.", "target")
     enrolment.left_at = max(now, enrolment.enrolled_at)
     if current_enrolment(target, learner) is None:
         db.session.add(Enrolment(user=learner, cohort=target, enrolled_at=now))

@@ -154,7 +154,7 @@ def _person_form(role: Role, staffing, **kwargs) -> PersonForm:
         taken = {u.id for u in staffing.assessors}
     else:
         taken = {staffing.iqa.id} if staffing.iqa else set()
-    people = [u for u in cohort_admin.candidates(role) if u.id not in taken]
+    people = [u for u in cohort_admin.candidates(role, current_user) if u.id not in taken]
     form.user_id.choices = [("", "Choose an assessor" if role is Role.ASSESSOR
                              else "Choose an IQA")] + [
         (str(u.id), f"{u.name} ({u.email})") for u in people]

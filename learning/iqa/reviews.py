@@ -156,7 +156,8 @@ def unsampled_decisions(user: User, page: int = 1) -> Page:
     """Released decisions in the user's cohorts that are not in the sample, newest first."""
     sampled = exists().where(IqaSample.decision_id == Decision.id)
     query = _in_scope(_with_people(select(Decision)).where(
-        Decision.released_at.is_not(None), ~sampled), _iqa_cohorts(user))
+        Decision.released_at.is_not(None), ~sampled, Decision.assessor_id != user.id,
+        Submission.learner_id != user.id), _iqa_cohorts(user))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(1, page), pages)
@@ -189,10 +190,20 @@ def get_sample(sample_id: int) -> IqaSample | None:
 
 
 def can_review(user: User, sample: IqaSample) -> bool:
-    """IQAs review sampled decisions for learners in their own cohorts."""
-    if not user.has_role(Role.IQA):
+    """IQAs review sampled decisions for learners in their own cohorts, never on their own work
+    (an IQA may open a decision they made as assessor, but not record a review of it)."""
+    learner_id = sample.decision.work.submission.learner_id
+    if not user.has_role(Role.IQA) or user.id == learner_id:
         return False
-    return covers_learner(user, sample.decision.work.submission.learner_id)
+    return covers_learner(user, learner_id)
+
+
+def may_sample(user: User, decision: Decision) -> bool:
+    """An IQA picks decisions in their cohorts, but not their own decisions or their own work."""
+    learner_id = decision.work.submission.learner_id
+    if not user.has_role(Role.IQA) or user.id in (learner_id, decision.assessor_id):
+        return False
+    return covers_learner(user, learner_id)
 
 
 def later_decisions(sample: IqaSample) -> list[Decision]:

@@ -48,7 +48,7 @@ def add_to_sample(decision_id: int):
     decision = iqa.released_decision(decision_id)
     if decision is None:
         abort(404)
-    require(iqa.covers_learner(current_user, decision.work.submission.learner_id))
+    require(iqa.may_sample(current_user, decision))
     if not AddToSampleForm().validate_on_submit():
         abort(400)
     sample = iqa.add_to_sample(decision, current_user, utcnow())

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, delete, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from learning.core import audit
@@ -16,7 +16,7 @@ from learning.core.dates import DEFAULT_ZONE
 from learning.core.extensions import db
 from learning.people import accounts, sessions
 from learning.people.models import Centre, CentreMember, Cohort, Enrolment, Role, User, UserRole
-from learning.people.permissions import centre_cohort_ids
+from learning.people.permissions import actor_centre_ids, centre_cohort_ids, ties_outside
 
 PER_PAGE = 25
 
@@ -77,9 +77,11 @@ def _only_learner_role():
 
 
 def _managed_by_coordinator(actor: User):
+    """Learners now in the coordinator's cohorts with no tie to any other centre."""
     in_my_cohort = exists().where(Enrolment.user_id == User.id, Enrolment.left_at.is_(None),
                                   Enrolment.cohort_id.in_(centre_cohort_ids(actor)))
-    return in_my_cohort & _only_learner_role()
+    return (in_my_cohort & _only_learner_role()
+            & ~ties_outside(User.id, actor_centre_ids(actor)))
 
 
 def can_manage(actor: User, person: User) -> bool:
@@ -90,6 +92,32 @@ def can_manage(actor: User, person: User) -> bool:
         return False
     return bool(db.session.scalar(select(exists().where(
         User.id == person.id, _managed_by_coordinator(actor)))))
+
+
+def set_centres(person: User, wanted: set[int], actor: User) -> tuple[set[int], set[int]]:
+    """Make `person` a member of exactly the centres `wanted` (admins only, audited).
+
+    Returns (added, removed) centre ids. The caller commits. Moving a person between centres
+    is how a new member of staff becomes someone a centre's coordinator can assign.
+    """
+    if not actor.has_role(Role.ADMIN):
+        raise accounts.AccountError("Only administrators can move people between centres.")
+    held = set(db.session.scalars(select(CentreMember.centre_id).where(
+        CentreMember.user_id == person.id)))
+    added, removed = wanted - held, held - wanted
+    for centre_id in added:
+        db.session.add(CentreMember(centre_id=centre_id, user_id=person.id))
+    if removed:
+        db.session.execute(delete(CentreMember).where(CentreMember.user_id == person.id,
+                                                      CentreMember.centre_id.in_(removed)))
+    if added or removed:
+        audit.record("user.centres", actor=actor, subject=person, added=sorted(added),
+                     removed=sorted(removed))
+    return added, removed
+
+
+def all_centres() -> list[Centre]:
+    return list(db.session.scalars(select(Centre).order_by(Centre.name)))
 
 
 # ---- the people list ----

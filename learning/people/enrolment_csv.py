@@ -28,7 +28,21 @@ from learning.core.extensions import db
 from learning.core.types import utcnow
 from learning.people import accounts, invitations
 from learning.people.admin import managed_cohort_ids
-from learning.people.models import Cohort, Enrolment, Invitation, Role, User, UserRole
+from learning.people.models import (
+    Cohort,
+    CohortStaff,
+    Enrolment,
+    Invitation,
+    Role,
+    User,
+    UserRole,
+)
+from learning.people.permissions import (
+    COORDINATOR_MANAGES,
+    actor_centre_ids,
+    holds_only,
+    ties_outside,
+)
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5_000
@@ -314,6 +328,8 @@ def check(text: str, actor: User) -> Preview:
     by_name = _cohorts_for(actor)
     users = _existing_users([r.email for r in rows])
     enrolled = _current_enrolments([u.id for u in users.values()])
+    beyond = _beyond_reach(actor, [u.id for u in users.values()])
+    staffing = _staff_pairs([u.id for u in users.values()])
     planned = []
     for row in rows:
         cohort = by_name.get(_cohort_key(row.cohort))
@@ -331,9 +347,16 @@ def check(text: str, actor: User) -> Preview:
         if user is None:
             planned.append(PlannedRow(row, cohort, None))
             continue
-        if user.role_set - {Role.LEARNER} and not actor.has_role(Role.ADMIN):
-            problems.append(Problem(row.row, labels["email"], f"{row.email} belongs to a "
-                                    "staff account. Ask an administrator to enrol it."))
+        if user.id in beyond or (user.role_set - {Role.LEARNER}
+                                 and not actor.has_role(Role.ADMIN)):
+            # One wording for every refusal, so the preview does not tell a coordinator
+            # whether the address has an account at another centre, or which roles it holds.
+            problems.append(Problem(row.row, labels["email"], f"{row.email} cannot be "
+                                    "enrolled from here: ask an administrator."))
+            continue
+        if (user.id, cohort.id) in staffing:
+            problems.append(Problem(row.row, labels["email"], f"{row.email} is an assessor or "
+                                    f"IQA of “{cohort.name}”, so cannot be a learner in it."))
             continue
         if row.learner_ref and user.learner_ref and row.learner_ref != user.learner_ref:
             problems.append(Problem(row.row, labels.get("learner_ref"), f"{row.email} already "
@@ -345,6 +368,25 @@ def check(text: str, actor: User) -> Preview:
                                   grant_learner=not user.has_role(Role.LEARNER)))
     problems.sort(key=lambda p: (p.row or 0))
     return Preview(planned, problems)
+
+
+def _beyond_reach(actor: User, user_ids: list[int]) -> set[int]:
+    """Existing accounts a coordinator may not import: tied to another centre, or holding a
+    role they do not manage (people/permissions.py). Admins reach everyone."""
+    if actor.has_role(Role.ADMIN) or not user_ids:
+        return set()
+    centres = actor_centre_ids(actor)
+    return set(db.session.scalars(select(User.id).where(
+        User.id.in_(user_ids),
+        ties_outside(User.id, centres) | ~holds_only(COORDINATOR_MANAGES))))
+
+
+def _staff_pairs(user_ids: list[int]) -> set[tuple[int, int]]:
+    """(user, cohort) pairs where the person is on the cohort's staff."""
+    if not user_ids:
+        return set()
+    return set(db.session.execute(select(CohortStaff.user_id, CohortStaff.cohort_id)
+                                  .where(CohortStaff.user_id.in_(user_ids))).all())
 
 
 def _cohorts_for(actor: User) -> dict[str, Cohort]:

@@ -28,8 +28,29 @@ def unit_ids_for(learner: User) -> set[str]:
     return {c.unit_id for c in current_cohorts(learner) if c.unit_id}
 
 
+class ConflictOfInterest(ValueError):
+    """Someone would assess or quality-assure their own work; the message says who and where."""
+
+
+def is_staff_of(user: User, cohort: Cohort) -> bool:
+    return db.session.scalar(select(select(CohortStaff.user_id).where(
+        CohortStaff.user_id == user.id, CohortStaff.cohort_id == cohort.id).exists())) or False
+
+
+def is_learner_in(user: User, cohort: Cohort) -> bool:
+    return db.session.scalar(select(select(Enrolment.id).where(
+        Enrolment.user_id == user.id, Enrolment.cohort_id == cohort.id,
+        Enrolment.left_at.is_(None)).exists())) or False
+
+
 def enrol(learner: User, cohort: Cohort, actor: User | None = None) -> Enrolment:
-    """Enrol a learner (idempotent for a current enrolment); the caller commits."""
+    """Enrol a learner (idempotent for a current enrolment); the caller commits.
+
+    Refuses (ConflictOfInterest) someone who assesses or quality-assures this cohort.
+    """
+    if is_staff_of(learner, cohort):
+        raise ConflictOfInterest(f"{learner.name} is an assessor or IQA of {cohort.name}, so "
+                                 "cannot also be a learner in it.")
     existing = db.session.scalar(select(Enrolment).where(
         Enrolment.user_id == learner.id, Enrolment.cohort_id == cohort.id,
         Enrolment.left_at.is_(None)))
@@ -42,9 +63,15 @@ def enrol(learner: User, cohort: Cohort, actor: User | None = None) -> Enrolment
 
 
 def assign_staff(user: User, cohort: Cohort, role: Role, actor: User | None = None) -> None:
-    """Assign an assessor or IQA to a cohort (idempotent); the caller commits."""
+    """Assign an assessor or IQA to a cohort (idempotent); the caller commits.
+
+    Refuses (ConflictOfInterest) a learner in this cohort: nobody marks their own work.
+    """
     if role not in (Role.ASSESSOR, Role.IQA):
         raise ValueError("only assessors and IQAs are assigned to cohorts")
+    if is_learner_in(user, cohort):
+        raise ConflictOfInterest(f"{user.name} is a learner in {cohort.name}, so cannot also "
+                                 "assess or quality-assure it.")
     if db.session.get(CohortStaff, (cohort.id, user.id, str(role))) is None:
         db.session.add(CohortStaff(cohort=cohort, user=user, role=str(role)))
         audit.record("cohort.assign", actor=actor, subject=cohort, user_id=user.id,

@@ -73,6 +73,16 @@ class RolesForm(FlaskForm):
             raise ValidationError("Choose at least one role.")
 
 
+class CentresForm(FlaskForm):
+    """An administrator moves a person between centres (choices set by the view)."""
+
+    centres = SelectMultipleField("Centres", coerce=int, widget=ListWidget(prefix_label=False),
+                                  option_widget=CheckboxInput(), description=(
+        "A person belongs to the centres ticked here and to those of the cohorts they are in "
+        "or staff. Coordinators manage, and pick staff from, their own centres only."))
+    save_centres = SubmitField("Save centres")
+
+
 class UkDateField(DateField):
     """A date box (type=date) whose error says what to type."""
 

@@ -29,6 +29,7 @@ from learning.people import enrolment_csv as csv_import
 from learning.people.forms.admin import (
     ActionForm,
     AuditFilterForm,
+    CentresForm,
     ConfirmImportForm,
     EnrolUploadForm,
     PeopleFilterForm,
@@ -148,13 +149,24 @@ def _person_or_404(user_id: int) -> User:
     return person
 
 
-def _person_page(person: User, roles_form: RolesForm | None = None, status: int = 200):
-    if roles_form is None and current_user.has_role(Role.ADMIN):
-        roles_form = RolesForm(formdata=None, roles=[r.value for r in person.role_set])
+def _centres_form(person: User, formdata=None) -> CentresForm:
+    info = people.detail(person, current_user)
+    form = CentresForm(formdata=formdata, centres=[c.id for c in info.centres])
+    form.centres.choices = [(c.id, c.name) for c in people.all_centres()]
+    return form
+
+
+def _person_page(person: User, roles_form: RolesForm | None = None, status: int = 200,
+                 centres_form: CentresForm | None = None):
+    if current_user.has_role(Role.ADMIN):
+        if roles_form is None:
+            roles_form = RolesForm(formdata=None, roles=[r.value for r in person.role_set])
+        if centres_form is None:
+            centres_form = _centres_form(person)
     return render_template(
         "admin/person.html", person=person, info=people.detail(person, current_user),
         links=invitations.links_for(person), link_status=invitations.link_status,
-        roles_form=roles_form), status
+        roles_form=roles_form, centres_form=centres_form), status
 
 
 @bp.get("/people/<int:user_id>")
@@ -186,6 +198,21 @@ def person_roles(user_id: int):
             return redirect(url_for("admin.person", user_id=person.id))
     db.session.rollback()
     return _person_page(person, form, 422)
+
+
+@bp.post("/people/<int:user_id>/centres")
+@role_required(Role.ADMIN)
+def person_centres(user_id: int):
+    """Move a person between centres (admins only, audited)."""
+    person = _person_or_404(user_id)
+    form = _centres_form(person, formdata=request.form)
+    if form.validate_on_submit():
+        added, removed = people.set_centres(person, set(form.centres.data), current_user)
+        db.session.commit()
+        flash(f"Centres saved for {person.name}." if added or removed
+              else "No centres were changed.", "success")
+        return redirect(url_for("admin.person", user_id=person.id))
+    return _person_page(person, status=422, centres_form=form)
 
 
 def _set_active(user_id: int, active: bool):

@@ -26,7 +26,7 @@ from learning.core.types import utcnow
 from learning.people.models import Role, User
 from learning.people.permissions import STAFF_ROLES, can_view_learner
 from learning.quizzes.access import get_quizzes
-from learning.reports import charts, exports, matrix, portfolio
+from learning.reports import charts, conflicts, exports, matrix, portfolio
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -69,6 +69,13 @@ def index():
     """The reports available, with the downloads."""
     return render_template("reports/index.html", cohorts=matrix.cohort_options(current_user),
                            cohort_id=request.args.get("cohort", type=int))
+
+
+@bp.get("/conflicts")
+@role_required(Role.ADMIN)
+def conflict_list():
+    """Admins: people who hold two roles over the same work (learner and assessor, ...)."""
+    return render_template("reports/conflicts.html", conflicts=conflicts.conflicts())
 
 
 @bp.get("/matrix")
