@@ -4,6 +4,7 @@ import csv
 import io
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -25,6 +26,7 @@ from learning.cohorts.deadlines import (
     records_for,
     status_on,
 )
+from learning.cohorts.items import for_unit, items_for
 from learning.cohorts.models import Deadline
 from learning.core.dates import local_today
 from learning.core.extensions import db
@@ -134,12 +136,73 @@ def test_marking_overdue_uses_the_uk_date_of_submission():
     assert marking_overdue(submitted, date(2026, 6, 24))  # 11
 
 
+# ---- a cohort's items ----
+
+def _catalog(module_orders, quizzes, tasks=()):
+    """A stand-in catalog: modules m<order>, quizzes (slug, modules), tasks (slug, unit)."""
+    modules = [SimpleNamespace(slug=f"m{n}", order=n, title=f"Module {n} title")
+               for n in module_orders]
+    criteria = {f"{unit}-1": SimpleNamespace(unit_id=unit) for _, unit in tasks}
+    catalog = SimpleNamespace(
+        modules=modules, criterion=criteria.get,
+        tasks=[SimpleNamespace(slug=slug, title=slug, criteria=(f"{unit}-1",))
+               for slug, unit in tasks])
+    quiz_map = {slug: SimpleNamespace(slug=slug, title=slug, modules=tuple(mods),
+                                      settings=SimpleNamespace(counts_toward_completion=True))
+                for slug, mods in quizzes}
+    return catalog, quiz_map
+
+
+def test_items_follow_course_order(course):
+    items = course["items"]
+    kinds = [i.kind for i in items]
+    assert kinds == sorted(kinds, key=["module", "quiz", "task"].index)
+    modules = [i.slug for i in items if i.kind == "module"]
+    catalog = course["catalog"]
+    assert modules == [m.slug for m in sorted(catalog.modules, key=lambda m: m.order)]
+    assert len({i.code for i in items}) == len(items)
+    assert len({i.key for i in items}) == len(items)
+
+
+def test_quizzes_sit_with_their_modules_and_spanning_quizzes_by_their_last_module():
+    catalog, quizzes = _catalog([3, 1, 2, 4], [
+        ("whole-course", ["m1", "m2", "m3", "m4"]), ("middle", ["m2", "m3"]),
+        ("check-2", ["m2"]), ("check-1", ["m1"]), ("lost", ["gone"])])
+    items = items_for(catalog, quizzes)
+    assert [i.slug for i in items if i.kind == "module"] == ["m1", "m2", "m3", "m4"]
+    # A single-module quiz whose module has gone sits after the ones whose module is known.
+    assert [i.slug for i in items if i.kind == "quiz"] == [
+        "check-1", "check-2", "lost", "middle", "whole-course"]
+    assert [i.code for i in items if i.kind == "quiz"] == ["Q1", "Q2", "Q3", "Q4", "Q5"]
+
+
+def test_item_titles():
+    catalog, quizzes = _catalog([1], [("check-1", ["m1"])], [("t", "CYP33")])
+    module, quiz, task = items_for(catalog, quizzes)
+    assert (module.title, module.full_title, module.kind_label) == (
+        "Module 1 title", "Module 1: Module 1 title", "Module")
+    assert (quiz.full_title, task.full_title, task.kind_label) == ("check-1", "t",
+                                                                  "Written task")
+
+
+def test_tasks_apply_only_to_their_unit():
+    catalog, quizzes = _catalog([1], [], [("cyp", "CYP33"), ("eye", "EYE22")])
+    items = items_for(catalog, quizzes)
+    module, cyp, eye = items
+    assert cyp.applies_to(None) and cyp.applies_to("CYP33")
+    assert not cyp.applies_to("EYE22")
+    assert module.applies_to("EYE22")
+    assert for_unit(items, "EYE22") == (module, eye)
+    assert for_unit(items, None) == items
+
+
 # ---- queries ----
 
 @pytest.fixture
 def course(app):
     catalog, quizzes = app.extensions["catalog"], app.extensions["quizzes"]
-    return {"catalog": catalog, "quizzes": quizzes, "module": catalog.modules[0],
+    return {"catalog": catalog, "quizzes": quizzes, "items": items_for(catalog, quizzes),
+            "module": catalog.modules[0],
             "task": catalog.tasks[0], "quiz": next(iter(quizzes.values()))}
 
 
@@ -195,8 +258,8 @@ def test_learner_deadlines_for_each_kind(make_user, make_cohort, course):
     day_after = DUE + timedelta(days=1)
 
     def statuses(today):
-        return {d.kind: (d.status, d.days_overdue) for d in learner_deadlines(
-            learner, course["catalog"], course["quizzes"], today)}
+        return {d.kind: (d.status, d.days_overdue)
+                for d in learner_deadlines(learner, course["items"], today)}
 
     assert statuses(DUE) == {k: (DeadlineStatus.DUE, 0) for k in ("module", "quiz", "task")}
     assert statuses(day_after) == {k: (DeadlineStatus.OVERDUE, 1)
@@ -217,7 +280,7 @@ def test_learner_deadlines_for_each_kind(make_user, make_cohort, course):
     db.session.commit()
     assert statuses(day_after)["task"] == (DeadlineStatus.OVERDUE, 1)
 
-    rows = learner_deadlines(learner, course["catalog"], course["quizzes"], day_after)
+    rows = learner_deadlines(learner, course["items"], day_after)
     assert {r.title for r in rows} == {f"Module {course['module'].order}: "
                                        f"{course['module'].title}", course["quiz"].title,
                                        course["task"].title}
@@ -228,7 +291,7 @@ def test_learner_deadlines_at_midnight_bst(make_user, make_cohort, course):
     learner = make_user("learner")
     _deadlines(make_cohort(learners=[learner]), course)
     now = datetime(2026, 6, 10, 23, 30, tzinfo=UTC)  # 00:30 on 11 June in London
-    rows = learner_deadlines(learner, course["catalog"], course["quizzes"], local_today(now))
+    rows = learner_deadlines(learner, course["items"], local_today(now))
     assert {r.status for r in rows} == {DeadlineStatus.OVERDUE}
 
 
@@ -236,7 +299,7 @@ def test_practice_quiz_needs_only_a_submitted_attempt(make_user, make_cohort, co
     learner = make_user("learner")
     _deadlines(make_cohort(learners=[learner]), course)
     _attempt(learner, course["quiz"].slug, passed=False, counts=False)
-    rows = learner_deadlines(learner, course["catalog"], course["quizzes"], DUE + timedelta(1))
+    rows = learner_deadlines(learner, course["items"], DUE + timedelta(1))
     assert next(r for r in rows if r.kind == "quiz").status is DeadlineStatus.DONE
 
 
@@ -255,14 +318,14 @@ def test_learner_deadlines_earliest_date_and_current_cohorts_only(
         Deadline(cohort_id=second.id, item_kind="module", item_slug="no-longer-exists",
                  due_on=DUE)])
     db.session.commit()
-    [row] = learner_deadlines(learner, course["catalog"], course["quizzes"], DUE)
+    [row] = learner_deadlines(learner, course["items"], DUE)
     assert (row.due_on, row.cohort_name, row.status, row.days_overdue) == (
         DUE - timedelta(days=5), "Second", DeadlineStatus.OVERDUE, 5)
     cohort_admin.remove_learner(second, learner, coordinator)
-    [row] = learner_deadlines(learner, course["catalog"], course["quizzes"], DUE)
+    [row] = learner_deadlines(learner, course["items"], DUE)
     assert (row.due_on, row.status) == (DUE, DeadlineStatus.DUE)
     cohort_admin.set_archived(first, True, coordinator)
-    assert learner_deadlines(learner, course["catalog"], course["quizzes"], DUE) == []
+    assert learner_deadlines(learner, course["items"], DUE) == []
 
 
 def test_cohort_counts(make_user, make_cohort, course, count_queries):
@@ -273,27 +336,59 @@ def test_cohort_counts(make_user, make_cohort, course, count_queries):
     progress.mark_complete(learners[0], course["module"])
     _attempt(learners[0], course["quiz"].slug, passed=True)
     _submit(learners[1], course["task"])
-    counts = cohort_overdue_counts([cohort.id, empty.id], DUE + timedelta(days=2))
-    by_kind = {i.kind: (i.done, i.overdue, i.not_yet_due) for i in counts[cohort.id].items}
+    counts = cohort_overdue_counts([cohort.id, empty.id], course["items"], DUE + timedelta(days=2))
+    by_kind = {i.item.kind: (i.done, i.overdue, i.not_yet_due) for i in counts[cohort.id].items}
     assert by_kind == {"module": (1, 2, 0), "quiz": (1, 2, 0), "task": (1, 2, 0)}
     assert counts[cohort.id].overdue_by_learner == {learners[0].id: 1, learners[1].id: 2,
                                                     learners[2].id: 3}
     assert counts[cohort.id].learners_overdue == 3
     assert counts[empty.id].items == () and counts[empty.id].learners == 1
-    before = cohort_overdue_counts([cohort.id], DUE)[cohort.id]
+    before = cohort_overdue_counts([cohort.id], course["items"], DUE)[cohort.id]
     assert {(i.done, i.overdue, i.not_yet_due) for i in before.items} == {(1, 0, 2)}
 
     ids = [cohort.id, empty.id]
     with count_queries() as few:
-        cohort_overdue_counts(ids, DUE)
+        cohort_overdue_counts(ids, course["items"], DUE)
     for learner in [make_user("learner") for _ in range(8)]:
         membership.enrol(learner, cohort)
         progress.mark_complete(learner, course["module"])
     db.session.commit()
     with count_queries() as many:
-        counts = cohort_overdue_counts(ids, DUE)
+        counts = cohort_overdue_counts(ids, course["items"], DUE)
     assert counts[ids[0]].learners == 11
     assert many.count == few.count <= 5
+
+
+def test_deadlines_outside_the_cohorts_items_are_ignored(client, auth, make_user, make_cohort,
+                                                        make_centre, course):
+    """A deadline for another unit's task or for an item no longer in the course counts on
+    no page, as the matrix already ignored it; the form offers only the cohort's items."""
+    coordinator = make_user("coordinator")
+    learner = make_user("learner")
+    cohort = make_cohort("Early years", learners=[learner],
+                         centre=make_centre(coordinators=[coordinator]))
+    cohort.unit_id = "EYE22"
+    other_unit = next(t for t in course["items"] if t.kind == "task" and "EYE22" not in t.units)
+    own_task = next(t for t in course["items"] if t.kind == "task" and "EYE22" in t.units)
+    long_ago = date(2020, 1, 1)
+    db.session.add_all([
+        Deadline(cohort_id=cohort.id, item_kind="task", item_slug=other_unit.slug,
+                 due_on=long_ago),
+        Deadline(cohort_id=cohort.id, item_kind="module", item_slug="no-longer-exists",
+                 due_on=long_ago),
+        Deadline(cohort_id=cohort.id, item_kind="task", item_slug=own_task.slug,
+                 due_on=long_ago)])
+    db.session.commit()
+    [row] = learner_deadlines(learner, course["items"], DUE)
+    assert (row.slug, row.status) == (own_task.slug, DeadlineStatus.OVERDUE)
+    counts = cohort_overdue_counts([cohort.id], course["items"], DUE)[cohort.id]
+    assert [c.item for c in counts.items] == [own_task]
+    assert counts.overdue_by_learner == {learner.id: 1}
+
+    auth.login(coordinator)
+    form = client.get(f"/cohorts/{cohort.id}/deadlines").get_data(as_text=True)
+    assert f'name="task-{own_task.slug}"' in form
+    assert f'name="task-{other_unit.slug}"' not in form
 
 
 def test_overdue_marking(make_user, make_cohort, course):
@@ -369,7 +464,7 @@ def test_work_handed_in_on_time_is_not_overdue_on_any_page(client, auth, make_us
     auth.login(coordinator)
     page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     assert "tag-overdue" not in page  # neither the learner's count nor the item's
-    counts = cohort_overdue_counts([cohort.id], today_uk())[cohort.id]
+    counts = cohort_overdue_counts([cohort.id], course["items"], today_uk())[cohort.id]
     assert (counts.items[0].done, counts.items[0].overdue) == (1, 0)
 
     html = client.get("/reports/matrix").get_data(as_text=True)

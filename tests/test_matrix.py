@@ -14,6 +14,7 @@ from learning.assessment.models import (
     Submission,
     SubmittedWork,
 )
+from learning.cohorts.items import Item, items_for
 from learning.cohorts.models import Deadline
 from learning.core.dates import local
 from learning.core.extensions import db
@@ -26,7 +27,6 @@ from learning.reports.matrix import (
     Cell,
     CellStatus,
     Filters,
-    Item,
     QuizSummary,
     Rag,
     TaskSummary,
@@ -120,7 +120,7 @@ def matrix_row(html: str, name: str) -> str:
 
 @pytest.fixture
 def items(app):
-    return matrix.items_for(app.extensions["catalog"], app.extensions["quizzes"])
+    return items_for(app.extensions["catalog"], app.extensions["quizzes"])
 
 
 def first(items, kind: str) -> Item:
@@ -174,22 +174,6 @@ def test_overdue_only_when_past_due_and_not_done():
     assert with_deadline(started, today, today).status is CellStatus.IN_PROGRESS  # due today
     assert with_deadline(done, date(2026, 1, 1), today).status is CellStatus.DONE
     assert with_deadline(started, None, today).status is CellStatus.IN_PROGRESS
-
-
-def test_tasks_apply_only_to_their_unit():
-    assert TASK.applies_to(None)
-    assert TASK.applies_to("CYP33")
-    assert not TASK.applies_to("EYE22")
-    assert MOD.applies_to("EYE22")
-
-
-def test_items_follow_course_order(items, app):
-    kinds = [i.kind for i in items]
-    assert kinds == sorted(kinds, key=["module", "quiz", "task"].index)
-    modules = [i.slug for i in items if i.kind == "module"]
-    catalog = app.extensions["catalog"]
-    assert modules == [m.slug for m in sorted(catalog.modules, key=lambda m: m.order)]
-    assert len({i.code for i in items}) == len(items)
 
 
 # ---- the RAG rule (pure) ----

@@ -5,7 +5,7 @@ masks) and a few counts; deadlines are loaded once per cohort as masks too. Prog
 and due-soon counts, the cohort averages and the RAG status are then integer arithmetic in
 Python, so filtering and sorting by RAG or progress need no per-learner queries. Cells are
 loaded only for the learners shown: a page runs the same queries for five learners or 20,000.
-The pure parts (columns, cell statuses, the RAG rule) live in matrix_rules.
+The columns are learning.cohorts.items; cell statuses and the RAG rule live in matrix_rules.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from functools import cached_property
 from sqlalchemy import Select, case, func, literal, select
 
 from learning.assessment.models import Decision, Submission, SubmissionStatus, SubmittedWork
+from learning.cohorts.items import KINDS, Item
 from learning.cohorts.models import Deadline
 from learning.core.extensions import db
 from learning.course.models import ModuleProgress
@@ -33,19 +34,16 @@ from learning.reports.matrix_rules import (  # noqa: F401  (re-exported for call
     REFERRALS_RED,
     Cell,
     CellStatus,
-    Item,
     QuizSummary,
     Rag,
     RagResult,
     TaskSummary,
     base_cell,
-    items_for,
     not_required,
     rag_status,
     with_deadline,
 )
 
-KINDS = ("module", "quiz", "task")
 PER_PAGE = 50
 #: Learners per query when a whole matrix is streamed (CSV export).
 CHUNK = 500

@@ -1,4 +1,4 @@
-"""The completion matrix's columns, cell statuses and RAG rule: pure functions, no queries."""
+"""The completion matrix's cell statuses and RAG rule: pure functions, no queries."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
-from learning.content.catalog import Catalog
-from learning.quizzes.types import Quiz
+from learning.cohorts.items import Item
 
 #: Amber when something is due within this many days and not done.
 DUE_SOON_DAYS = 7
@@ -15,47 +14,6 @@ DUE_SOON_DAYS = 7
 BEHIND_POINTS = 20
 #: Red when one written task has been referred this many times.
 REFERRALS_RED = 2
-
-
-# ---- columns ----
-
-@dataclass(frozen=True)
-class Item:
-    """One column of the matrix: a module, a quiz or a written task."""
-
-    kind: str  # module | quiz | task
-    slug: str
-    title: str
-    #: Short column heading (M1, Q1, T1); the full title is in the key and the header.
-    code: str
-    #: Counts towards progress (a quiz set not to count toward completion does not).
-    counts: bool = True
-    #: Tasks: the units whose learners do it (empty: every learner).
-    units: frozenset[str] = frozenset()
-
-    def applies_to(self, unit_id: str | None) -> bool:
-        """Written tasks belong to units; a cohort naming no unit does every task."""
-        return self.kind != "task" or unit_id is None or unit_id in self.units
-
-
-def items_for(catalog: Catalog, quizzes: dict[str, Quiz]) -> tuple[Item, ...]:
-    """Modules in course order, then quizzes in the order of their modules, then tasks."""
-    order = {m.slug: m.order for m in catalog.modules}
-    modules = [Item("module", m.slug, m.title, f"M{i}")
-               for i, m in enumerate(sorted(catalog.modules, key=lambda m: m.order), 1)]
-
-    def quiz_key(q: Quiz):
-        known = [order[s] for s in q.modules if s in order]
-        # A module's own quiz sits with that module; a quiz spanning modules comes after.
-        return (len(q.modules) != 1, max(known, default=10**6), q.title)
-
-    quiz_items = [Item("quiz", q.slug, q.title, f"Q{i}", q.settings.counts_toward_completion)
-                  for i, q in enumerate(sorted(quizzes.values(), key=quiz_key), 1)]
-    tasks = []
-    for i, t in enumerate(catalog.tasks, 1):
-        units = frozenset(c.unit_id for cid in t.criteria if (c := catalog.criterion(cid)))
-        tasks.append(Item("task", t.slug, t.title, f"T{i}", True, units))
-    return (*modules, *quiz_items, *tasks)
 
 
 # ---- cells (pure) ----

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from learning.assessment import submissions
 from learning.cohorts import deadlines
+from learning.cohorts.items import items_for
 from learning.content.access import get_catalog
 from learning.core.dates import local_today
 from learning.core.types import utcnow
@@ -26,7 +27,7 @@ def dashboard():
     course = progress.course_progress(catalog, current_user) if is_learner else None
     units = cohorts.unit_ids_for(current_user)
     today = local_today(utcnow(), current_app.config.get("DISPLAY_TIMEZONE"))
-    due = (deadlines.learner_deadlines(current_user, catalog, get_quizzes(), today)
+    due = (deadlines.learner_deadlines(current_user, items_for(catalog, get_quizzes()), today)
            if is_learner else [])
     return render_template(
         "course/dashboard.html",

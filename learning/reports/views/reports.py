@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from learning.cohorts.items import Item, items_for
 from learning.content.access import get_catalog
 from learning.core.dates import local
 from learning.core.extensions import db
@@ -36,8 +37,8 @@ def _today() -> date:
     return local(utcnow()).date()
 
 
-def _items() -> tuple[matrix.Item, ...]:
-    return matrix.items_for(get_catalog(), get_quizzes())
+def _items() -> tuple[Item, ...]:
+    return items_for(get_catalog(), get_quizzes())
 
 
 def _filters() -> matrix.Filters:
