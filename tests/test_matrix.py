@@ -31,6 +31,7 @@ from learning.reports.matrix import (
     Rag,
     TaskSummary,
     base_cell,
+    not_required,
     rag_status,
     with_deadline,
 )
@@ -163,17 +164,26 @@ def test_cell_notes_show_best_score_and_round():
     assert base_cell(TASK, task=TaskSummary("achieved", 1)).note == ""
 
 
-def test_overdue_only_when_past_due_and_not_done():
+def test_overdue_only_when_past_due_and_not_handed_in():
     today = date(2026, 3, 10)
     started = Cell(MOD, CellStatus.IN_PROGRESS, "In progress")
     done = Cell(MOD, CellStatus.DONE, "Complete")
-    overdue = with_deadline(started, date(2026, 3, 9), today)
+    waiting = Cell(TASK, CellStatus.SUBMITTED, "Submitted")
+    overdue = with_deadline(started, date(2026, 3, 9), today, handed_in=False)
     assert overdue.status is CellStatus.OVERDUE
     assert overdue.label == "Overdue: in progress"
     assert "due 2026-03-09" in overdue.text
-    assert with_deadline(started, today, today).status is CellStatus.IN_PROGRESS  # due today
-    assert with_deadline(done, date(2026, 1, 1), today).status is CellStatus.DONE
-    assert with_deadline(started, None, today).status is CellStatus.IN_PROGRESS
+    due_today = with_deadline(started, today, today, handed_in=False)
+    assert due_today.status is CellStatus.IN_PROGRESS
+    assert with_deadline(done, date(2026, 1, 1), today, handed_in=True).status is CellStatus.DONE
+    assert with_deadline(started, None, today, handed_in=False).status is CellStatus.IN_PROGRESS
+    # Handed in on time and waiting for marking: not overdue, still shown as submitted.
+    submitted = with_deadline(waiting, date(2026, 3, 1), today, handed_in=True)
+    assert (submitted.status, submitted.text) == (CellStatus.SUBMITTED,
+                                                  "Submitted, due 2026-03-01")
+    not_required_cell = with_deadline(not_required(TASK), date(2026, 3, 1), today,
+                                      handed_in=False)
+    assert not_required_cell.status is CellStatus.NOT_REQUIRED
 
 
 # ---- the RAG rule (pure) ----

@@ -6,9 +6,9 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
-from learning.cohorts.items import Item
+from learning.cohorts.items import DeadlineStatus, Item, status_on
 
-#: Amber when something is due within this many days and not done.
+#: Amber when something is due within this many days and not handed in.
 DUE_SOON_DAYS = 7
 #: Amber when a learner's progress is this many percentage points below their cohort's average.
 BEHIND_POINTS = 20
@@ -101,11 +101,11 @@ def base_cell(item: Item, module_done: bool | None = None, quiz: QuizSummary | N
     }[task.status]
 
 
-def with_deadline(cell: Cell, due_on: date | None, today: date) -> Cell:
-    """Overdue when the due date (UK calendar) has passed and the item is not done."""
-    if due_on is None or cell.status in (CellStatus.DONE, CellStatus.NOT_REQUIRED):
-        return Cell(cell.item, cell.status, cell.label, cell.note, due_on)
-    if today > due_on:
+def with_deadline(cell: Cell, due_on: date | None, today: date, *, handed_in: bool) -> Cell:
+    """The cell with its due date; overdue when the due date (UK calendar) has passed and the
+    item is not handed in (learning.cohorts.items), so work waiting for marking is not."""
+    if (due_on is not None and cell.status is not CellStatus.NOT_REQUIRED
+            and status_on(due_on, handed_in, today)[0] is DeadlineStatus.OVERDUE):
         return Cell(cell.item, CellStatus.OVERDUE, f"Overdue: {cell.label.lower()}", cell.note,
                     due_on)
     return Cell(cell.item, cell.status, cell.label, cell.note, due_on)
@@ -142,8 +142,9 @@ class RagResult:
 
 
 RAG_RULE = (
-    ("Red", f"any item is overdue, or a written task has been referred {REFERRALS_RED} or more "
-            "times."),
+    ("Red", "any item is overdue (past its due date and not done; written work handed in "
+            "counts as done for its deadline while it waits for marking), or a written task "
+            f"has been referred {REFERRALS_RED} or more times."),
     ("Amber", f"not red, and an item is due within {DUE_SOON_DAYS} days and not done, or "
               f"progress is {BEHIND_POINTS} or more percentage points below the cohort's "
               "average."),
@@ -159,8 +160,8 @@ def rag_status(*, overdue: int, referrals: int, due_soon: int, percent: float,
                cohort_percent: float) -> RagResult:
     """The RAG rule (also written on the matrix page and in docs/reports.md).
 
-    overdue: items past their due date and not done; referrals: the most referrals on any one
-    written task; due_soon: items due within DUE_SOON_DAYS and not done; percent and
+    overdue: items past their due date and not handed in; referrals: the most referrals on any
+    one written task; due_soon: items due within DUE_SOON_DAYS and not handed in; percent and
     cohort_percent: the learner's progress and their cohort's average, 0..100.
     """
     red = []
