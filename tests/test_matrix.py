@@ -23,10 +23,10 @@ from learning.course.models import ModuleProgress
 from learning.people.models import User
 from learning.quizzes.models import QuizAttempt
 from learning.reports import matrix
-from learning.reports.matrix import (
+from learning.reports.matrix import Filters
+from learning.reports.matrix_rules import (
     Cell,
     CellStatus,
-    Filters,
     QuizSummary,
     Rag,
     TaskSummary,

@@ -28,14 +28,9 @@ from learning.course.models import ModuleProgress
 from learning.people.models import Cohort, CohortStaff, Enrolment, Role, User
 from learning.people.permissions import visible_cohort_ids
 from learning.quizzes.models import QuizAttempt
-from learning.reports.matrix_rules import (  # noqa: F401  (re-exported for callers)
-    BEHIND_POINTS,
-    DONE_WORDS,
+from learning.reports.matrix_rules import (
     DUE_SOON_DAYS,
-    RAG_RULE,
-    REFERRALS_RED,
     Cell,
-    CellStatus,
     QuizSummary,
     Rag,
     RagResult,

@@ -28,6 +28,7 @@ from learning.people.models import Role, User
 from learning.people.permissions import STAFF_ROLES, can_view_learner
 from learning.quizzes.access import get_quizzes
 from learning.reports import charts, exports, matrix, portfolio
+from learning.reports.matrix_rules import RAG_RULE, CellStatus
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -85,7 +86,7 @@ def completion_matrix():
                            cohorts=matrix.cohort_options(current_user),
                            assessors=matrix.assessor_options(current_user),
                            statuses=matrix.STATUSES, sorts=matrix.SORTS,
-                           rule=matrix.RAG_RULE, CellStatus=matrix.CellStatus)
+                           rule=RAG_RULE, CellStatus=CellStatus)
 
 
 def _csv(lines, name: str) -> Response:
