@@ -46,6 +46,7 @@ def build(app, learners: int, cohort_count: int, seed: int) -> dict:
         Submission,
         SubmittedWork,
     )
+    from learning.cohorts.items import items_for
     from learning.cohorts.models import Deadline
     from learning.core.extensions import db
     from learning.course.models import ModuleProgress
@@ -60,11 +61,10 @@ def build(app, learners: int, cohort_count: int, seed: int) -> dict:
         UserRole,
     )
     from learning.quizzes.models import QuizAttempt
-    from learning.reports import matrix
 
     rng = random.Random(seed)
     catalog, quizzes = app.extensions["catalog"], app.extensions["quizzes"]
-    items = matrix.items_for(catalog, quizzes)
+    items = items_for(catalog, quizzes)
     modules = [i for i in items if i.kind == "module"]
     module_quiz = {q.modules[0]: q.slug for q in quizzes.values() if len(q.modules) == 1}
     tasks = [i for i in items if i.kind == "task"]

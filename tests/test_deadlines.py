@@ -1,8 +1,13 @@
-"""Deadlines: the overdue rules (pure), the UK calendar boundary, and the queries around them."""
+"""Deadlines and a cohort's items: done and overdue, the UK calendar boundary, every page."""
 
-from datetime import UTC, date, datetime, timedelta
+import csv
+import io
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 
 from learning.assessment import submissions
 from learning.assessment.marking_target import (
@@ -12,14 +17,15 @@ from learning.assessment.marking_target import (
     working_days_between,
 )
 from learning.cohorts import admin as cohort_admin
-from learning.cohorts.deadlines import (
+from learning.cohorts.deadlines import cohort_overdue_counts, learner_deadlines
+from learning.cohorts.items import (
+    WORK_ROWS,
     DeadlineStatus,
-    LearnerRecord,
-    attempt_finishes_quiz,
-    cohort_overdue_counts,
-    is_done,
-    learner_deadlines,
-    records_for,
+    achieved,
+    for_unit,
+    handed_in,
+    handed_in_by,
+    items_for,
     status_on,
 )
 from learning.cohorts.models import Deadline
@@ -29,6 +35,9 @@ from learning.core.types import utcnow
 from learning.course import progress
 from learning.people import membership
 from learning.quizzes.models import QuizAttempt
+from learning.reports import matrix
+from learning.reports.matrix_rules import CellStatus
+from tests.test_matrix import matrix_row, today_uk
 
 DUE = date(2026, 6, 10)  # a Wednesday in British Summer Time
 
@@ -62,42 +71,10 @@ def test_bst_midnight_makes_an_item_overdue():
                                                                            0)
 
 
-def test_module_is_done_when_completed():
-    assert not is_done("module", "m1", LearnerRecord())
-    assert is_done("module", "m1", LearnerRecord(completed_modules=frozenset({"m1"})))
-
-
-@pytest.mark.parametrize(("passed", "counts", "finishes"), [
-    (True, True, True),
-    (False, True, False),  # counts toward completion: a failed attempt is not enough
-    (None, True, False),
-    (False, False, True),  # practice quiz: any submitted attempt finishes it
-    (True, False, True),
-])
-def test_quiz_attempt_finishes_quiz(passed, counts, finishes):
-    assert attempt_finishes_quiz(passed, {"counts_toward_completion": counts}) is finishes
-
-
-def test_quiz_settings_default_to_counting():
-    assert not attempt_finishes_quiz(False, {})
-
-
-@pytest.mark.parametrize(("status", "done"), [
-    (None, False),  # never started
-    ("draft", False),
-    ("submitted", True),
-    ("being_marked", True),
-    ("referred", False),  # back with the learner until they resubmit
-    ("achieved", True),
-])
-def test_task_done_rule(status, done):
-    record = LearnerRecord(task_status={"t1": status} if status else {})
-    assert is_done("task", "t1", record) is done
-
-
-def test_unknown_kind_is_an_error():
+@pytest.mark.parametrize("rule", [achieved, handed_in])
+def test_unknown_kind_is_an_error(rule):
     with pytest.raises(ValueError):
-        is_done("essay", "x", LearnerRecord())
+        rule("essay")
 
 
 def test_working_days():
@@ -130,22 +107,83 @@ def test_marking_overdue_uses_the_uk_date_of_submission():
     assert marking_overdue(submitted, date(2026, 6, 24))  # 11
 
 
+# ---- a cohort's items ----
+
+def _catalog(module_orders, quizzes, tasks=()):
+    """A stand-in catalog: modules m<order>, quizzes (slug, modules), tasks (slug, unit)."""
+    modules = [SimpleNamespace(slug=f"m{n}", order=n, title=f"Module {n} title")
+               for n in module_orders]
+    criteria = {f"{unit}-1": SimpleNamespace(unit_id=unit) for _, unit in tasks}
+    catalog = SimpleNamespace(
+        modules=modules, criterion=criteria.get,
+        tasks=[SimpleNamespace(slug=slug, title=slug, criteria=(f"{unit}-1",))
+               for slug, unit in tasks])
+    quiz_map = {slug: SimpleNamespace(slug=slug, title=slug, modules=tuple(mods),
+                                      settings=SimpleNamespace(counts_toward_completion=True))
+                for slug, mods in quizzes}
+    return catalog, quiz_map
+
+
+def test_items_follow_course_order(course):
+    items = course["items"]
+    kinds = [i.kind for i in items]
+    assert kinds == sorted(kinds, key=["module", "quiz", "task"].index)
+    modules = [i.slug for i in items if i.kind == "module"]
+    catalog = course["catalog"]
+    assert modules == [m.slug for m in sorted(catalog.modules, key=lambda m: m.order)]
+    assert len({i.code for i in items}) == len(items)
+    assert len({i.key for i in items}) == len(items)
+
+
+def test_quizzes_sit_with_their_modules_and_spanning_quizzes_by_their_last_module():
+    catalog, quizzes = _catalog([3, 1, 2, 4], [
+        ("whole-course", ["m1", "m2", "m3", "m4"]), ("middle", ["m2", "m3"]),
+        ("check-2", ["m2"]), ("check-1", ["m1"]), ("lost", ["gone"])])
+    items = items_for(catalog, quizzes)
+    assert [i.slug for i in items if i.kind == "module"] == ["m1", "m2", "m3", "m4"]
+    # A single-module quiz whose module has gone sits after the ones whose module is known.
+    assert [i.slug for i in items if i.kind == "quiz"] == [
+        "check-1", "check-2", "lost", "middle", "whole-course"]
+    assert [i.code for i in items if i.kind == "quiz"] == ["Q1", "Q2", "Q3", "Q4", "Q5"]
+
+
+def test_item_titles():
+    catalog, quizzes = _catalog([1], [("check-1", ["m1"])], [("t", "CYP33")])
+    module, quiz, task = items_for(catalog, quizzes)
+    assert (module.title, module.full_title, module.kind_label) == (
+        "Module 1 title", "Module 1: Module 1 title", "Module")
+    assert (quiz.full_title, task.full_title, task.kind_label) == ("check-1", "t",
+                                                                  "Written task")
+
+
+def test_tasks_apply_only_to_their_unit():
+    catalog, quizzes = _catalog([1], [], [("cyp", "CYP33"), ("eye", "EYE22")])
+    items = items_for(catalog, quizzes)
+    module, cyp, eye = items
+    assert cyp.applies_to(None) and cyp.applies_to("CYP33")
+    assert not cyp.applies_to("EYE22")
+    assert module.applies_to("EYE22")
+    assert for_unit(items, "EYE22") == (module, eye)
+    assert for_unit(items, None) == items
+
+
 # ---- queries ----
 
 @pytest.fixture
 def course(app):
     catalog, quizzes = app.extensions["catalog"], app.extensions["quizzes"]
-    return {"catalog": catalog, "quizzes": quizzes, "module": catalog.modules[0],
+    return {"catalog": catalog, "quizzes": quizzes, "items": items_for(catalog, quizzes),
+            "module": catalog.modules[0],
             "task": catalog.tasks[0], "quiz": next(iter(quizzes.values()))}
 
 
-def _attempt(learner, slug, passed, counts=True, state="submitted", number=1):
+def _attempt(learner, slug, passed, counts=True, state="submitted", number=1, settings=None):
     now = utcnow()
     db.session.add(QuizAttempt(
         user_id=learner.id, quiz_slug=slug, quiz_version="v1", number=number, state=state,
         started_at=now, submitted_at=now if state == "submitted" else None,
-        settings={"counts_toward_completion": counts, "pass_mark": 80}, questions=[],
-        max_marks=1, passed=passed))
+        settings=settings or {"counts_toward_completion": counts, "pass_mark": 80},
+        questions=[], max_marks=1, passed=passed))
     db.session.commit()
 
 
@@ -168,7 +206,7 @@ def _deadlines(cohort, course, due=DUE):
     db.session.commit()
 
 
-def test_records_for_reads_what_each_learner_did(make_user, course):
+def test_handed_in_by_reads_what_each_learner_did(make_user, course):
     a, b = make_user("learner"), make_user("learner")
     progress.mark_complete(a, course["module"])
     progress.record_visit(b, course["module"])  # started, not complete
@@ -177,11 +215,11 @@ def test_records_for_reads_what_each_learner_did(make_user, course):
     _attempt(b, course["quiz"].slug, passed=None, state="in_progress")
     _submit(a, course["task"])
     submissions.get_or_create(b, course["task"])
-    records = records_for([a.id, b.id])
-    assert records[a.id].completed_modules == {course["module"].slug}
-    assert records[a.id].finished_quizzes == {course["quiz"].slug}
-    assert records[a.id].task_status == {course["task"].slug: "submitted"}
-    assert records[b.id] == LearnerRecord(task_status={course["task"].slug: "draft"})
+    module, quiz, task = (("module", course["module"].slug), ("quiz", course["quiz"].slug),
+                          ("task", course["task"].slug))
+    assert handed_in_by([a.id, b.id]) == {a.id: {module, quiz, task}, b.id: frozenset()}
+    assert handed_in_by([a.id], [module, ("quiz", "other")]) == {a.id: {module}}
+    assert handed_in_by([]) == {}
 
 
 def test_learner_deadlines_for_each_kind(make_user, make_cohort, course):
@@ -191,8 +229,8 @@ def test_learner_deadlines_for_each_kind(make_user, make_cohort, course):
     day_after = DUE + timedelta(days=1)
 
     def statuses(today):
-        return {d.kind: (d.status, d.days_overdue) for d in learner_deadlines(
-            learner, course["catalog"], course["quizzes"], today)}
+        return {d.kind: (d.status, d.days_overdue)
+                for d in learner_deadlines(learner, course["items"], today)}
 
     assert statuses(DUE) == {k: (DeadlineStatus.DUE, 0) for k in ("module", "quiz", "task")}
     assert statuses(day_after) == {k: (DeadlineStatus.OVERDUE, 1)
@@ -213,7 +251,7 @@ def test_learner_deadlines_for_each_kind(make_user, make_cohort, course):
     db.session.commit()
     assert statuses(day_after)["task"] == (DeadlineStatus.OVERDUE, 1)
 
-    rows = learner_deadlines(learner, course["catalog"], course["quizzes"], day_after)
+    rows = learner_deadlines(learner, course["items"], day_after)
     assert {r.title for r in rows} == {f"Module {course['module'].order}: "
                                        f"{course['module'].title}", course["quiz"].title,
                                        course["task"].title}
@@ -224,7 +262,7 @@ def test_learner_deadlines_at_midnight_bst(make_user, make_cohort, course):
     learner = make_user("learner")
     _deadlines(make_cohort(learners=[learner]), course)
     now = datetime(2026, 6, 10, 23, 30, tzinfo=UTC)  # 00:30 on 11 June in London
-    rows = learner_deadlines(learner, course["catalog"], course["quizzes"], local_today(now))
+    rows = learner_deadlines(learner, course["items"], local_today(now))
     assert {r.status for r in rows} == {DeadlineStatus.OVERDUE}
 
 
@@ -232,7 +270,7 @@ def test_practice_quiz_needs_only_a_submitted_attempt(make_user, make_cohort, co
     learner = make_user("learner")
     _deadlines(make_cohort(learners=[learner]), course)
     _attempt(learner, course["quiz"].slug, passed=False, counts=False)
-    rows = learner_deadlines(learner, course["catalog"], course["quizzes"], DUE + timedelta(1))
+    rows = learner_deadlines(learner, course["items"], DUE + timedelta(1))
     assert next(r for r in rows if r.kind == "quiz").status is DeadlineStatus.DONE
 
 
@@ -251,14 +289,14 @@ def test_learner_deadlines_earliest_date_and_current_cohorts_only(
         Deadline(cohort_id=second.id, item_kind="module", item_slug="no-longer-exists",
                  due_on=DUE)])
     db.session.commit()
-    [row] = learner_deadlines(learner, course["catalog"], course["quizzes"], DUE)
+    [row] = learner_deadlines(learner, course["items"], DUE)
     assert (row.due_on, row.cohort_name, row.status, row.days_overdue) == (
         DUE - timedelta(days=5), "Second", DeadlineStatus.OVERDUE, 5)
     cohort_admin.remove_learner(second, learner, coordinator)
-    [row] = learner_deadlines(learner, course["catalog"], course["quizzes"], DUE)
+    [row] = learner_deadlines(learner, course["items"], DUE)
     assert (row.due_on, row.status) == (DUE, DeadlineStatus.DUE)
     cohort_admin.set_archived(first, True, coordinator)
-    assert learner_deadlines(learner, course["catalog"], course["quizzes"], DUE) == []
+    assert learner_deadlines(learner, course["items"], DUE) == []
 
 
 def test_cohort_counts(make_user, make_cohort, course, count_queries):
@@ -269,27 +307,59 @@ def test_cohort_counts(make_user, make_cohort, course, count_queries):
     progress.mark_complete(learners[0], course["module"])
     _attempt(learners[0], course["quiz"].slug, passed=True)
     _submit(learners[1], course["task"])
-    counts = cohort_overdue_counts([cohort.id, empty.id], DUE + timedelta(days=2))
-    by_kind = {i.kind: (i.done, i.overdue, i.not_yet_due) for i in counts[cohort.id].items}
+    counts = cohort_overdue_counts([cohort.id, empty.id], course["items"], DUE + timedelta(days=2))
+    by_kind = {i.item.kind: (i.done, i.overdue, i.not_yet_due) for i in counts[cohort.id].items}
     assert by_kind == {"module": (1, 2, 0), "quiz": (1, 2, 0), "task": (1, 2, 0)}
     assert counts[cohort.id].overdue_by_learner == {learners[0].id: 1, learners[1].id: 2,
                                                     learners[2].id: 3}
     assert counts[cohort.id].learners_overdue == 3
     assert counts[empty.id].items == () and counts[empty.id].learners == 1
-    before = cohort_overdue_counts([cohort.id], DUE)[cohort.id]
+    before = cohort_overdue_counts([cohort.id], course["items"], DUE)[cohort.id]
     assert {(i.done, i.overdue, i.not_yet_due) for i in before.items} == {(1, 0, 2)}
 
     ids = [cohort.id, empty.id]
     with count_queries() as few:
-        cohort_overdue_counts(ids, DUE)
+        cohort_overdue_counts(ids, course["items"], DUE)
     for learner in [make_user("learner") for _ in range(8)]:
         membership.enrol(learner, cohort)
         progress.mark_complete(learner, course["module"])
     db.session.commit()
     with count_queries() as many:
-        counts = cohort_overdue_counts(ids, DUE)
+        counts = cohort_overdue_counts(ids, course["items"], DUE)
     assert counts[ids[0]].learners == 11
-    assert many.count == few.count <= 5
+    assert many.count == few.count <= 3
+
+
+def test_deadlines_outside_the_cohorts_items_are_ignored(client, auth, make_user, make_cohort,
+                                                        make_centre, course):
+    """A deadline for another unit's task or for an item no longer in the course counts on
+    no page, as the matrix already ignored it; the form offers only the cohort's items."""
+    coordinator = make_user("coordinator")
+    learner = make_user("learner")
+    cohort = make_cohort("Early years", learners=[learner],
+                         centre=make_centre(coordinators=[coordinator]))
+    cohort.unit_id = "EYE22"
+    other_unit = next(t for t in course["items"] if t.kind == "task" and "EYE22" not in t.units)
+    own_task = next(t for t in course["items"] if t.kind == "task" and "EYE22" in t.units)
+    long_ago = date(2020, 1, 1)
+    db.session.add_all([
+        Deadline(cohort_id=cohort.id, item_kind="task", item_slug=other_unit.slug,
+                 due_on=long_ago),
+        Deadline(cohort_id=cohort.id, item_kind="module", item_slug="no-longer-exists",
+                 due_on=long_ago),
+        Deadline(cohort_id=cohort.id, item_kind="task", item_slug=own_task.slug,
+                 due_on=long_ago)])
+    db.session.commit()
+    [row] = learner_deadlines(learner, course["items"], DUE)
+    assert (row.slug, row.status) == (own_task.slug, DeadlineStatus.OVERDUE)
+    counts = cohort_overdue_counts([cohort.id], course["items"], DUE)[cohort.id]
+    assert [c.item for c in counts.items] == [own_task]
+    assert counts.overdue_by_learner == {learner.id: 1}
+
+    auth.login(coordinator)
+    form = client.get(f"/cohorts/{cohort.id}/deadlines").get_data(as_text=True)
+    assert f'name="task-{own_task.slug}"' in form
+    assert f'name="task-{other_unit.slug}"' not in form
 
 
 def test_overdue_marking(make_user, make_cohort, course):
@@ -333,3 +403,133 @@ def test_learner_dashboard_data_via_service_matches_cohort_page(client, auth, ma
     assert "3 overdue" in page
     listing = client.get("/cohorts/").get_data(as_text=True)
     assert "Learners with overdue work" in listing
+
+
+# ---- one rule on every page (issue #9) ----
+
+def test_work_handed_in_on_time_is_not_overdue_on_any_page(client, auth, make_user,
+                                                           make_cohort, make_centre, course):
+    """A task handed in before its deadline and not marked yet: the learner's dashboard says
+    done, the cohort page counts nothing overdue, and the matrix (page and CSV) does not call
+    it overdue or make the learner red for it."""
+    coordinator = make_user("coordinator")
+    learner = make_user("learner", name="Tia Ontime")
+    cohort = make_cohort("Handed in", learners=[learner],
+                         centre=make_centre(coordinators=[coordinator]))
+    task = course["task"]
+    due = today_uk() - timedelta(days=3)
+    db.session.add(Deadline(cohort_id=cohort.id, item_kind="task", item_slug=task.slug,
+                            due_on=due))
+    db.session.commit()
+    _submit(learner, task, when=datetime.combine(due - timedelta(days=2), time(10), UTC))
+    assert submissions.get_submission(learner, task).status == "submitted"  # not marked yet
+
+    auth.login(learner)
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    [row] = re.findall(r"<tr[^>]*>\s*<th scope=\"row\"><a[^>]*>" + re.escape(task.title)
+                       + r"</a>.*?</tr>", dashboard, re.S)
+    assert "Done" in row and "Overdue" not in row
+    auth.logout()
+
+    auth.login(coordinator)
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert "tag-overdue" not in page  # neither the learner's count nor the item's
+    counts = cohort_overdue_counts([cohort.id], course["items"], today_uk())[cohort.id]
+    assert (counts.items[0].done, counts.items[0].overdue) == (1, 0)
+
+    html = client.get("/reports/matrix").get_data(as_text=True)
+    row = matrix_row(html, "Tia Ontime")
+    assert "overdue" not in row.lower()
+    assert "Red" not in row
+    [csv_row] = csv.DictReader(io.StringIO(
+        client.get("/reports/matrix.csv").get_data(as_text=True).lstrip("\ufeff")))
+    assert csv_row["items_overdue"] == "0"
+    assert csv_row["rag"] != "Red"
+    assert csv_row[f"task:{task.slug}"].startswith("Submitted")
+    assert csv_row["items_done"] == "0"  # completion still waits for the task to be achieved
+
+
+def _work(case: str, learner, course):
+    """Put the learner's work on one item in the state named by `case`."""
+    module, quiz, task = course["module"], course["quiz"].slug, course["task"]
+    if case == "module opened":
+        progress.record_visit(learner, module)
+    elif case == "module completed":
+        progress.mark_complete(learner, module)
+    elif case == "quiz open":
+        _attempt(learner, quiz, passed=None, state="in_progress")
+    elif case == "quiz failed":
+        _attempt(learner, quiz, passed=False)
+    elif case == "quiz passed":
+        _attempt(learner, quiz, passed=True)
+    elif case == "practice quiz failed":
+        _attempt(learner, quiz, passed=False, counts=False)
+    elif case == "practice quiz open":
+        _attempt(learner, quiz, passed=None, counts=False, state="in_progress")
+    elif case == "quiz failed, settings without the flag":
+        _attempt(learner, quiz, passed=False, settings={"pass_mark": 80})
+    elif case == "task draft":
+        submissions.save_draft(submissions.get_or_create(learner, task), "A start.", None,
+                               utcnow())
+    elif case.startswith("task "):
+        sub = _submit(learner, task)
+        sub.status = case.removeprefix("task ")
+        db.session.commit()
+
+
+@pytest.mark.parametrize(("kind", "case", "is_handed_in", "is_achieved"), [
+    ("module", "nothing", False, False),
+    ("module", "module opened", False, False),
+    ("module", "module completed", True, True),
+    ("quiz", "nothing", False, False),
+    ("quiz", "quiz open", False, False),
+    ("quiz", "quiz failed", False, False),
+    ("quiz", "quiz passed", True, True),
+    ("quiz", "practice quiz failed", True, False),  # as the learner took it: not counting
+    ("quiz", "practice quiz open", False, False),
+    ("quiz", "quiz failed, settings without the flag", False, False),  # counts by default
+    ("task", "nothing", False, False),
+    ("task", "task draft", False, False),
+    ("task", "task submitted", True, False),
+    ("task", "task being_marked", True, False),
+    ("task", "task referred", False, False),  # back with the learner until they resubmit
+    ("task", "task achieved", True, True),
+])
+def test_every_page_reads_the_same_rules(make_user, make_cohort, course, kind, case,
+                                         is_handed_in, is_achieved):
+    """Handed in decides the learner's deadline, the cohort's counts and the matrix's overdue
+    count and cell alike; achieved decides progress."""
+    learner = make_user("learner")
+    cohort = make_cohort(learners=[learner])
+    _work(case, learner, course)
+    item = next(i for i in course["items"] if i.key == (kind, course[kind].slug))
+    today = today_uk()
+    deadline = Deadline(cohort_id=cohort.id, item_kind=kind, item_slug=item.slug,
+                        due_on=today - timedelta(days=1))
+    db.session.add(deadline)
+    db.session.commit()
+
+    assert (item.key in handed_in_by([learner.id])[learner.id]) is is_handed_in
+    learner_col, slug_col = WORK_ROWS[kind]
+    assert bool(db.session.execute(select(slug_col).where(
+        learner_col == learner.id, achieved(kind))).all()) is is_achieved
+
+    [mine] = learner_deadlines(learner, course["items"], today)
+    assert (mine.status is DeadlineStatus.DONE) is is_handed_in
+    counts = cohort_overdue_counts([cohort.id], course["items"], today)[cohort.id]
+    assert (counts.items[0].done, counts.items[0].overdue) == (
+        (1, 0) if is_handed_in else (0, 1))
+
+    page = matrix.matrix_page(make_user("admin"), course["items"], matrix.Filters(), today)
+    [row] = page.rows
+    cell = next(c for c in row.cells if c.item == item)
+    assert row.summary.overdue == (0 if is_handed_in else 1)
+    assert (cell.status is CellStatus.OVERDUE) is not is_handed_in
+    assert row.summary.done == int(is_achieved)
+    assert (cell.status is CellStatus.DONE) is is_achieved
+
+    deadline.due_on = today + timedelta(days=3)  # due soon: amber unless handed in
+    db.session.commit()
+    [row] = matrix.matrix_page(make_user("admin"), course["items"], matrix.Filters(),
+                               today).rows
+    assert row.summary.due_soon == (0 if is_handed_in else 1)

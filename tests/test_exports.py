@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from learning.assessment.models import Decision
+from learning.cohorts.items import items_for
 from learning.core.extensions import db
 from learning.iqa.models import IqaReview, IqaSample
 from learning.reports import exports, matrix
@@ -58,7 +59,7 @@ def test_csv_text_yields_the_header_first_with_a_byte_order_mark():
 @pytest.fixture
 def centre_with_work(make_user, make_cohort, make_centre, app):
     catalog = app.extensions["catalog"]
-    items = matrix.items_for(catalog, app.extensions["quizzes"])
+    items = items_for(catalog, app.extensions["quizzes"])
     coordinator = make_user("coordinator")
     assessor = make_user("assessor", name="Asha Assessor")
     iqa = make_user("iqa")

@@ -14,6 +14,7 @@ from learning.assessment.models import (
     Submission,
     SubmittedWork,
 )
+from learning.cohorts.items import Item, items_for
 from learning.cohorts.models import Deadline
 from learning.core.dates import local
 from learning.core.extensions import db
@@ -22,15 +23,15 @@ from learning.course.models import ModuleProgress
 from learning.people.models import User
 from learning.quizzes.models import QuizAttempt
 from learning.reports import matrix
-from learning.reports.matrix import (
+from learning.reports.matrix import Filters
+from learning.reports.matrix_rules import (
     Cell,
     CellStatus,
-    Filters,
-    Item,
     QuizSummary,
     Rag,
     TaskSummary,
     base_cell,
+    not_required,
     rag_status,
     with_deadline,
 )
@@ -120,7 +121,7 @@ def matrix_row(html: str, name: str) -> str:
 
 @pytest.fixture
 def items(app):
-    return matrix.items_for(app.extensions["catalog"], app.extensions["quizzes"])
+    return items_for(app.extensions["catalog"], app.extensions["quizzes"])
 
 
 def first(items, kind: str) -> Item:
@@ -163,33 +164,26 @@ def test_cell_notes_show_best_score_and_round():
     assert base_cell(TASK, task=TaskSummary("achieved", 1)).note == ""
 
 
-def test_overdue_only_when_past_due_and_not_done():
+def test_overdue_only_when_past_due_and_not_handed_in():
     today = date(2026, 3, 10)
     started = Cell(MOD, CellStatus.IN_PROGRESS, "In progress")
     done = Cell(MOD, CellStatus.DONE, "Complete")
-    overdue = with_deadline(started, date(2026, 3, 9), today)
+    waiting = Cell(TASK, CellStatus.SUBMITTED, "Submitted")
+    overdue = with_deadline(started, date(2026, 3, 9), today, handed_in=False)
     assert overdue.status is CellStatus.OVERDUE
     assert overdue.label == "Overdue: in progress"
     assert "due 2026-03-09" in overdue.text
-    assert with_deadline(started, today, today).status is CellStatus.IN_PROGRESS  # due today
-    assert with_deadline(done, date(2026, 1, 1), today).status is CellStatus.DONE
-    assert with_deadline(started, None, today).status is CellStatus.IN_PROGRESS
-
-
-def test_tasks_apply_only_to_their_unit():
-    assert TASK.applies_to(None)
-    assert TASK.applies_to("CYP33")
-    assert not TASK.applies_to("EYE22")
-    assert MOD.applies_to("EYE22")
-
-
-def test_items_follow_course_order(items, app):
-    kinds = [i.kind for i in items]
-    assert kinds == sorted(kinds, key=["module", "quiz", "task"].index)
-    modules = [i.slug for i in items if i.kind == "module"]
-    catalog = app.extensions["catalog"]
-    assert modules == [m.slug for m in sorted(catalog.modules, key=lambda m: m.order)]
-    assert len({i.code for i in items}) == len(items)
+    due_today = with_deadline(started, today, today, handed_in=False)
+    assert due_today.status is CellStatus.IN_PROGRESS
+    assert with_deadline(done, date(2026, 1, 1), today, handed_in=True).status is CellStatus.DONE
+    assert with_deadline(started, None, today, handed_in=False).status is CellStatus.IN_PROGRESS
+    # Handed in on time and waiting for marking: not overdue, still shown as submitted.
+    submitted = with_deadline(waiting, date(2026, 3, 1), today, handed_in=True)
+    assert (submitted.status, submitted.text) == (CellStatus.SUBMITTED,
+                                                  "Submitted, due 2026-03-01")
+    not_required_cell = with_deadline(not_required(TASK), date(2026, 3, 1), today,
+                                      handed_in=False)
+    assert not_required_cell.status is CellStatus.NOT_REQUIRED
 
 
 # ---- the RAG rule (pure) ----

@@ -1,7 +1,8 @@
-"""Deadlines: target dates per cohort, when an item counts as done, and what is overdue.
+"""Deadlines: target dates per cohort, each learner's, and how a cohort stands against them.
 
-The rules are pure functions (`is_done`, `status_on`, ...); the
-queries around them load what a learner has done in a fixed number of statements.
+When an item is done (handed in) and when it is overdue are decided in
+learning.cohorts.items, the one place the completion matrix asks too; the queries here load
+what they need in a fixed number of statements.
 
 Dates: a deadline is a calendar date in the UK. "Today" is the display-zone date of the
 current UTC time (`learning.core.dates.local_today`), so a learner working at 00:30 in British
@@ -10,155 +11,28 @@ Summer Time is already on the next day, even though it is still the previous day
 
 from __future__ import annotations
 
-import enum
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select
 
-from learning.assessment.models import Submission, SubmissionStatus
+from learning.cohorts.items import (
+    KIND_LABELS,
+    KINDS,
+    DeadlineStatus,
+    Item,
+    ItemKey,
+    for_unit,
+    handed_in_by,
+    status_on,
+)
 from learning.cohorts.models import Deadline
 from learning.core import audit
 from learning.core.extensions import db
-from learning.course.models import ModuleProgress
 from learning.people.models import Cohort, Enrolment, User
-from learning.quizzes.models import AttemptState, QuizAttempt
-
-KINDS = ("module", "quiz", "task")
-KIND_LABELS = {"module": "Module", "quiz": "Quiz", "task": "Written task"}
-#: Task statuses at which the learner has handed the work in (and it is not back with them).
-TASK_DONE = frozenset({SubmissionStatus.SUBMITTED.value, SubmissionStatus.BEING_MARKED.value,
-                       SubmissionStatus.ACHIEVED.value})
-
-ItemKey = tuple[str, str]  # (kind, slug)
-
-
-class DeadlineStatus(enum.StrEnum):
-    DONE = "done"
-    DUE = "due"
-    OVERDUE = "overdue"
-
-    @property
-    def label(self) -> str:
-        return {"done": "Done", "due": "Due", "overdue": "Overdue"}[self.value]
-
-
-# ---- items and what "done" means ----
-
-@dataclass(frozen=True)
-class Item:
-    """Something a cohort can set a target date for."""
-
-    kind: str
-    slug: str
-    title: str
-
-    @property
-    def key(self) -> ItemKey:
-        return (self.kind, self.slug)
-
-
-def catalog_items(catalog, quizzes: Mapping) -> list[Item]:
-    """Every module (in course order), quiz (module quizzes in module order, then the rest)
-    and written task."""
-    order = {m.slug: m.order for m in catalog.modules}
-
-    def quiz_order(q):
-        first = min((order.get(s, 10_000) for s in q.modules), default=10_000)
-        return (len(q.modules) != 1, first, q.title)
-
-    return ([Item("module", m.slug, f"Module {m.order}: {m.title}") for m in catalog.modules]
-            + [Item("quiz", q.slug, q.title) for q in sorted(quizzes.values(), key=quiz_order)]
-            + [Item("task", t.slug, t.title) for t in catalog.tasks])
-
-
-def item_titles(catalog, quizzes: Mapping) -> dict[ItemKey, str]:
-    return {i.key: i.title for i in catalog_items(catalog, quizzes)}
-
-
-@dataclass(frozen=True)
-class LearnerRecord:
-    """What one learner has done, as far as deadlines care."""
-
-    completed_modules: frozenset[str] = frozenset()
-    #: Quizzes with a submitted attempt that finishes them (see `attempt_finishes_quiz`).
-    finished_quizzes: frozenset[str] = frozenset()
-    #: task slug -> Submission.status
-    task_status: Mapping[str, str] = field(default_factory=dict)
-
-
-def attempt_finishes_quiz(passed: bool | None, settings: Mapping) -> bool:
-    """A submitted attempt finishes its quiz if it passed, or if the quiz (as the learner
-    took it: the settings copied into the attempt) does not count toward completion."""
-    return bool(passed) or not settings.get("counts_toward_completion", True)
-
-
-def is_done(kind: str, slug: str, record: LearnerRecord) -> bool:
-    """Module: completed. Quiz: finished. Task: handed in and not referred back."""
-    if kind == "module":
-        return slug in record.completed_modules
-    if kind == "quiz":
-        return slug in record.finished_quizzes
-    if kind == "task":
-        return record.task_status.get(slug) in TASK_DONE
-    raise ValueError(f"unknown item kind {kind!r}")
-
-
-def status_on(due_on: date, done: bool, today: date) -> tuple[DeadlineStatus, int]:
-    """Done, due (today is the last day or earlier) or overdue by some days."""
-    if done:
-        return DeadlineStatus.DONE, 0
-    if today > due_on:
-        return DeadlineStatus.OVERDUE, (today - due_on).days
-    return DeadlineStatus.DUE, 0
-
 
 # ---- queries ----
-
-def records_for(user_ids: Iterable[int],
-                keys: Iterable[ItemKey] | None = None) -> dict[int, LearnerRecord]:
-    """What each learner has done, in at most three queries; `keys` narrows what is loaded."""
-    ids = sorted(set(user_ids))
-    if not ids:
-        return {}
-    wanted: dict[str, set[str]] | None = None
-    if keys is not None:
-        wanted = defaultdict(set)
-        for kind, slug in keys:
-            wanted[kind].add(slug)
-    modules: dict[int, set[str]] = defaultdict(set)
-    quizzes: dict[int, set[str]] = defaultdict(set)
-    tasks: dict[int, dict[str, str]] = defaultdict(dict)
-
-    if wanted is None or wanted.get("module"):
-        q = select(ModuleProgress.user_id, ModuleProgress.module_slug).where(
-            ModuleProgress.user_id.in_(ids), ModuleProgress.completed_at.is_not(None))
-        if wanted is not None:
-            q = q.where(ModuleProgress.module_slug.in_(wanted["module"]))
-        for user_id, slug in db.session.execute(q):
-            modules[user_id].add(slug)
-    if wanted is None or wanted.get("quiz"):
-        q = select(QuizAttempt.user_id, QuizAttempt.quiz_slug, QuizAttempt.passed,
-                   QuizAttempt.settings).where(
-            QuizAttempt.user_id.in_(ids), QuizAttempt.state == AttemptState.SUBMITTED.value)
-        if wanted is not None:
-            q = q.where(QuizAttempt.quiz_slug.in_(wanted["quiz"]))
-        for user_id, slug, passed, settings in db.session.execute(q):
-            if attempt_finishes_quiz(passed, settings or {}):
-                quizzes[user_id].add(slug)
-    if wanted is None or wanted.get("task"):
-        q = select(Submission.learner_id, Submission.task_slug, Submission.status).where(
-            Submission.learner_id.in_(ids))
-        if wanted is not None:
-            q = q.where(Submission.task_slug.in_(wanted["task"]))
-        for user_id, slug, status in db.session.execute(q):
-            tasks[user_id][slug] = status
-
-    return {i: LearnerRecord(frozenset(modules[i]), frozenset(quizzes[i]), dict(tasks[i]))
-            for i in ids}
-
 
 def deadlines_by_cohort(cohort_ids: Iterable[int]) -> dict[int, dict[ItemKey, Deadline]]:
     """Every deadline of these cohorts, in one query."""
@@ -217,33 +91,42 @@ class LearnerDeadline:
         return KIND_LABELS[self.kind]
 
 
-def learner_deadlines(learner: User, catalog, quizzes: Mapping,
+def _cohorts_items(items: Iterable[Item], unit_id: str | None) -> dict[ItemKey, Item]:
+    """A deadline for anything else (another unit's task, an item no longer in the course)
+    is ignored, as the matrix ignores it."""
+    return {i.key: i for i in for_unit(items, unit_id)}
+
+
+def learner_deadlines(learner: User, items: Sequence[Item],
                       today: date) -> list[LearnerDeadline]:
     """The learner's target dates from their current (not archived) cohorts, soonest first.
 
     When two cohorts set a date for the same item, the earlier date applies. Items no longer
-    in the catalog are left out. Four queries at most.
+    in the course, and tasks of another unit than the cohort's, are left out. Two queries.
     """
     rows = db.session.execute(
-        select(Deadline, Cohort.name)
+        select(Deadline, Cohort.name, Cohort.unit_id)
         .join(Enrolment, (Enrolment.cohort_id == Deadline.cohort_id)
               & (Enrolment.user_id == learner.id) & Enrolment.left_at.is_(None))
         .join(Cohort, Cohort.id == Deadline.cohort_id)
         .where(Cohort.archived.is_(False))
         .order_by(Deadline.due_on, Cohort.name)
     ).all()
-    earliest: dict[ItemKey, tuple[Deadline, str]] = {}
-    for deadline, cohort_name in rows:
-        earliest.setdefault((deadline.item_kind, deadline.item_slug), (deadline, cohort_name))
-    titles = item_titles(catalog, quizzes)
-    earliest = {k: v for k, v in earliest.items() if k in titles}
+    by_unit: dict[str | None, dict[ItemKey, Item]] = {}
+    earliest: dict[ItemKey, tuple[Item, Deadline, str]] = {}
+    for deadline, cohort_name, unit_id in rows:
+        if unit_id not in by_unit:
+            by_unit[unit_id] = _cohorts_items(items, unit_id)
+        item = by_unit[unit_id].get((deadline.item_kind, deadline.item_slug))
+        if item is not None:
+            earliest.setdefault(item.key, (item, deadline, cohort_name))
     if not earliest:
         return []
-    record = records_for([learner.id], earliest)[learner.id]
+    handed = handed_in_by([learner.id], earliest)[learner.id]
     result = []
-    for (kind, slug), (deadline, cohort_name) in earliest.items():
-        status, late = status_on(deadline.due_on, is_done(kind, slug, record), today)
-        result.append(LearnerDeadline(kind, slug, titles[(kind, slug)], deadline.due_on,
+    for item, deadline, cohort_name in earliest.values():
+        status, late = status_on(deadline.due_on, item.key in handed, today)
+        result.append(LearnerDeadline(item.kind, item.slug, item.full_title, deadline.due_on,
                                       status, late, cohort_name))
     result.sort(key=lambda d: (d.due_on, KINDS.index(d.kind), d.title))
     return result
@@ -253,16 +136,11 @@ def learner_deadlines(learner: User, catalog, quizzes: Mapping,
 class ItemCount:
     """How a cohort's current learners stand against one deadline."""
 
-    kind: str
-    slug: str
+    item: Item
     due_on: date
     done: int
     overdue: int
     learners: int
-
-    @property
-    def key(self) -> ItemKey:
-        return (self.kind, self.slug)
 
     @property
     def not_yet_due(self) -> int:
@@ -281,37 +159,48 @@ class CohortCounts:
         return sum(1 for n in self.overdue_by_learner.values() if n)
 
 
-def cohort_overdue_counts(cohort_ids: Iterable[int], today: date) -> dict[int, CohortCounts]:
+def cohort_overdue_counts(cohort_ids: Iterable[int], items: Sequence[Item],
+                          today: date) -> dict[int, CohortCounts]:
     """Per cohort: for each deadline, how many current learners are done or overdue, and how
-    many items each learner has overdue. At most five queries, however many learners."""
+    many items each learner has overdue. Three queries, however many learners."""
     ids = list(set(cohort_ids))
     if not ids:
         return {}
     deadlines = deadlines_by_cohort(ids)
+    units: dict[int, str | None] = {}
     members: dict[int, list[int]] = {i: [] for i in ids}
-    for cohort_id, user_id in db.session.execute(
-            select(Enrolment.cohort_id, Enrolment.user_id).where(
-                Enrolment.cohort_id.in_(ids), Enrolment.left_at.is_(None))):
-        members[cohort_id].append(user_id)
-    keys = {k for d in deadlines.values() for k in d}
-    wanted_users = {u for i in ids if deadlines[i] for u in members[i]}
-    records = records_for(wanted_users, keys) if keys and wanted_users else {}
+    for cohort_id, unit_id, user_id in db.session.execute(
+            select(Cohort.id, Cohort.unit_id, Enrolment.user_id)
+            .outerjoin(Enrolment, (Enrolment.cohort_id == Cohort.id)
+                       & Enrolment.left_at.is_(None))
+            .where(Cohort.id.in_(ids))):
+        units[cohort_id] = unit_id
+        if user_id is not None:
+            members[cohort_id].append(user_id)
+    position = {item.key: n for n, item in enumerate(items)}
+    set_for: dict[int, list[tuple[Item, Deadline]]] = {}
+    for cohort_id in ids:
+        known = _cohorts_items(items, units.get(cohort_id))
+        set_for[cohort_id] = sorted(
+            ((known[key], d) for key, d in deadlines[cohort_id].items() if key in known),
+            key=lambda pair: (pair[1].due_on, position[pair[0].key]))
+    keys = {item.key for pairs in set_for.values() for item, _ in pairs}
+    wanted_users = {u for i in ids if set_for[i] for u in members[i]}
+    handed = handed_in_by(wanted_users, keys) if keys and wanted_users else {}
     result = {}
     for cohort_id in ids:
         learners = sorted(set(members[cohort_id]))
         per_learner = dict.fromkeys(learners, 0)
-        items = []
-        for (kind, slug), deadline in sorted(deadlines[cohort_id].items(),
-                                              key=lambda kv: (kv[1].due_on, kv[0])):
+        counts = []
+        for item, deadline in set_for[cohort_id]:
             done = overdue = 0
             for user_id in learners:
-                status, _ = status_on(deadline.due_on,
-                                      is_done(kind, slug, records[user_id]), today)
+                status, _ = status_on(deadline.due_on, item.key in handed[user_id], today)
                 if status is DeadlineStatus.DONE:
                     done += 1
                 elif status is DeadlineStatus.OVERDUE:
                     overdue += 1
                     per_learner[user_id] += 1
-            items.append(ItemCount(kind, slug, deadline.due_on, done, overdue, len(learners)))
-        result[cohort_id] = CohortCounts(len(learners), tuple(items), per_learner)
+            counts.append(ItemCount(item, deadline.due_on, done, overdue, len(learners)))
+        result[cohort_id] = CohortCounts(len(learners), tuple(counts), per_learner)
     return result

@@ -180,15 +180,15 @@ def field_name(kind: str, slug: str) -> str:
 
 
 def deadlines_form(items, starts_on: dt.date | None, ends_on: dt.date | None, **kwargs):
-    """A DeadlinesForm with one date field per item (kind, slug, title), labelled with its
-    title; blank means no deadline."""
+    """A DeadlinesForm with one date field per item (learning.cohorts.items.Item), labelled
+    with its full title; blank means no deadline."""
     fields = {}
     keys = {}
     for item in items:
         name = field_name(item.kind, item.slug)
         keys[name] = item.key
-        fields[name] = UKDateField(item.title, invalid=f"{item.title}: enter a real date, for "
-                                   "example 14/11/2026, or leave it blank.")
+        fields[name] = UKDateField(item.full_title, invalid=f"{item.full_title}: enter a real "
+                                   "date, for example 14/11/2026, or leave it blank.")
     form_class = type("CohortDeadlinesForm", (DeadlinesForm,),
                       {**fields, "item_keys": keys, "starts_on": starts_on,
                        "ends_on": ends_on})

@@ -15,6 +15,7 @@ from learning.cohorts.forms import (
     deadlines_form,
     field_name,
 )
+from learning.cohorts.items import Item, for_unit, items_for
 from learning.content.access import get_catalog
 from learning.core import dates
 from learning.core.extensions import db
@@ -30,6 +31,10 @@ _MANAGERS = (Role.COORDINATOR, Role.ADMIN)
 
 def _today():
     return dates.today()
+
+
+def _items() -> tuple[Item, ...]:
+    return items_for(get_catalog(), get_quizzes())
 
 
 def _cohort_or_404(cohort_id: int) -> Cohort:
@@ -75,7 +80,7 @@ def index():
     """The cohorts this person manages (archived ones only when asked), with overdue counts."""
     include_archived = request.args.get("archived") == "1"
     rows = cohort_admin.cohort_list(current_user, include_archived)
-    counts = deadlines.cohort_overdue_counts([r.cohort.id for r in rows], _today())
+    counts = deadlines.cohort_overdue_counts([r.cohort.id for r in rows], _items(), _today())
     units = {u.id: u for u in get_catalog().units}
     return render_template("cohorts/index.html", rows=rows, counts=counts, units=units,
                            include_archived=include_archived)
@@ -171,14 +176,12 @@ def _render_cohort(cohort: Cohort, enrol_form=None, assessor_form=None, iqa_form
     """The cohort page; a form that failed validation is passed in to show its errors."""
     staffing = cohort_admin.staffing(cohort)
     centre = db.session.get(Centre, cohort.centre_id) if cohort.centre_id else None
-    counts = deadlines.cohort_overdue_counts([cohort.id], _today())[cohort.id]
+    counts = deadlines.cohort_overdue_counts([cohort.id], _items(), _today())[cohort.id]
     unit = next((u for u in get_catalog().units if u.id == cohort.unit_id), None)
     failed = next((f for f in (enrol_form, assessor_form, iqa_form) if f and f.errors), None)
     return render_template(
         "cohorts/cohort.html", cohort=cohort, centre=centre, unit=unit, staffing=staffing,
-        enrolments=cohort_admin.current_enrolments(cohort), counts=counts,
-        titles=deadlines.item_titles(get_catalog(), get_quizzes()),
-        kind_labels=deadlines.KIND_LABELS, failed=failed,
+        enrolments=cohort_admin.current_enrolments(cohort), counts=counts, failed=failed,
         enrol_form=enrol_form or EnrolForm(formdata=None),
         assessor_form=assessor_form or _person_form(Role.ASSESSOR, staffing, formdata=None),
         iqa_form=iqa_form or _person_form(Role.IQA, staffing, formdata=None),
@@ -309,9 +312,10 @@ def unassign(cohort_id: int, user_id: int, role: str):
 @bp.route("/<int:cohort_id>/deadlines", methods=["GET", "POST"])
 @role_required(*_MANAGERS)
 def edit_deadlines(cohort_id: int):
-    """A target date for each module, quiz and written task (blank: none), saved in one go."""
+    """A target date for each module, quiz and written task of the cohort's unit (blank:
+    none), saved in one go."""
     cohort = _cohort_or_404(cohort_id)
-    items = deadlines.catalog_items(get_catalog(), get_quizzes())
+    items = for_unit(_items(), cohort.unit_id)
     current = deadlines.deadlines_by_cohort([cohort.id])[cohort.id]
     kwargs = {}
     if request.method == "GET":

@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import aliased
 
 from learning.assessment.models import CriterionDecision, Decision, Submission, SubmittedWork
+from learning.cohorts.items import Item
 from learning.content.catalog import Catalog
 from learning.core.dates import local
 from learning.core.extensions import db
@@ -27,7 +28,7 @@ from learning.people.models import Cohort, Enrolment, User
 from learning.quizzes.models import QuizAttempt
 from learning.quizzes.types import Quiz
 from learning.reports import matrix
-from learning.reports.matrix import Filters, Item
+from learning.reports.matrix import Filters
 
 #: Rows fetched from the database at a time.
 CHUNK = 1000

@@ -1,11 +1,13 @@
 """The completion matrix: each learner's status on every module, quiz and written task, and RAG.
 
-One grouped query returns, for every learner in scope, which items they have finished (as bit
-masks) and a few counts; deadlines are loaded once per cohort as masks too. Progress, overdue
-and due-soon counts, the cohort averages and the RAG status are then integer arithmetic in
-Python, so filtering and sorting by RAG or progress need no per-learner queries. Cells are
-loaded only for the learners shown: a page runs the same queries for five learners or 20,000.
-The pure parts (columns, cell statuses, the RAG rule) live in matrix_rules.
+One grouped query returns, for every learner in scope, which items they have achieved and
+which they have handed in (as bit masks) and a few counts; deadlines are loaded once per cohort
+as masks too. Progress (achieved), overdue and due-soon counts (handed in), the cohort averages
+and the RAG status are then integer arithmetic in Python, so filtering and sorting by RAG or
+progress need no per-learner queries. Cells are loaded only for the learners shown: a page runs
+the same queries for five learners or 20,000.
+The columns and both meanings of "done" are learning.cohorts.items; cell statuses and the RAG
+rule live in matrix_rules.
 """
 
 from __future__ import annotations
@@ -19,33 +21,26 @@ from functools import cached_property
 from sqlalchemy import Select, case, func, literal, select
 
 from learning.assessment.models import Decision, Submission, SubmissionStatus, SubmittedWork
+from learning.cohorts.items import KINDS, WORK_ROWS, Item, achieved, handed_in, past_due
 from learning.cohorts.models import Deadline
 from learning.core.extensions import db
 from learning.course.models import ModuleProgress
 from learning.people.models import Cohort, CohortStaff, Enrolment, Role, User
 from learning.people.permissions import visible_cohort_ids
 from learning.quizzes.models import QuizAttempt
-from learning.reports.matrix_rules import (  # noqa: F401  (re-exported for callers)
-    BEHIND_POINTS,
-    DONE_WORDS,
+from learning.reports.matrix_rules import (
     DUE_SOON_DAYS,
-    RAG_RULE,
-    REFERRALS_RED,
     Cell,
-    CellStatus,
-    Item,
     QuizSummary,
     Rag,
     RagResult,
     TaskSummary,
     base_cell,
-    items_for,
     not_required,
     rag_status,
     with_deadline,
 )
 
-KINDS = ("module", "quiz", "task")
 PER_PAGE = 50
 #: Learners per query when a whole matrix is streamed (CSV export).
 CHUNK = 500
@@ -113,13 +108,14 @@ def assessor_options(viewer: User) -> list[tuple[int, str]]:
 
 
 # ---- per-learner totals: one grouped query, then bit arithmetic ----
-# Each learner's finished items come back from SQL as bit masks (bit i = the i-th item of that
-# kind is done). Deadlines are masks too, per cohort, so "overdue", "due soon" and "done" are
-# a few integer operations per learner in Python, whatever the number of deadlines.
+# Each learner's items come back from SQL as bit masks (bit i = the i-th item of that kind),
+# one for achieved and one for handed in. Deadlines are masks too, per cohort, so "overdue",
+# "due soon" and "done" are a few integer operations per learner in Python, whatever the
+# number of deadlines.
 
 @dataclass(frozen=True)
 class Layout:
-    """Where each item's bit sits in a learner's done-mask: modules, then quizzes, then tasks."""
+    """Where each item's bit sits in a learner's masks: modules, then quizzes, then tasks."""
 
     items: tuple[Item, ...]
 
@@ -153,30 +149,32 @@ def _bits(column, slugs: list[str]):
     return case({s: 1 << n for n, s in enumerate(slugs)}, value=column, else_=0)
 
 
+def _masks(kind: str, layout: Layout, *, distinct: bool = False) -> tuple:
+    """SQL: a learner's achieved and handed-in masks for this kind of item, as two sums of bits
+    (distinct: several rows of one item, such as quiz attempts, add its bit once)."""
+    slug = WORK_ROWS[kind][1]
+    bits = _bits(slug, layout.slugs(kind))
+    sums = []
+    for rule in (achieved, handed_in):
+        value = case((rule(kind), bits), else_=0)
+        sums.append(func.sum(value.distinct() if distinct else value))
+    return (sums[0].label("achieved"), sums[1].label("handed_in"))
+
+
 def summary_query(layout: Layout, cohorts: Select) -> Select:
     """One row per current enrolment in these cohorts: the learner, the cohort, and the
-    learner's done-masks and counts, by learner name (one statement)."""
+    learner's masks (achieved, handed in) and counts, by learner name (one statement)."""
     users = learners_in(cohorts)
-    modules = (select(ModuleProgress.user_id,
-                      func.sum(case((ModuleProgress.completed_at.is_not(None),
-                                     _bits(ModuleProgress.module_slug, layout.slugs("module"))),
-                                    else_=0)).label("bits"),
+    modules = (select(ModuleProgress.user_id, *_masks("module", layout),
                       func.count().label("rows"))
                .where(ModuleProgress.user_id.in_(users))
                .group_by(ModuleProgress.user_id).subquery())
-    # Several passed attempts share a bit: DISTINCT adds it once.
-    quizzes = (select(QuizAttempt.user_id,
-                      func.sum(case((QuizAttempt.passed.is_(True),
-                                     _bits(QuizAttempt.quiz_slug, layout.slugs("quiz"))),
-                                    else_=0).distinct()).label("bits"),
+    quizzes = (select(QuizAttempt.user_id, *_masks("quiz", layout, distinct=True),
                       func.count().label("rows"))
                .where(QuizAttempt.user_id.in_(users))
                .group_by(QuizAttempt.user_id).subquery())
     status = Submission.status
-    tasks = (select(Submission.learner_id,
-                    func.sum(case((status == SubmissionStatus.ACHIEVED.value,
-                                   _bits(Submission.task_slug, layout.slugs("task"))),
-                                  else_=0)).label("bits"),
+    tasks = (select(Submission.learner_id, *_masks("task", layout),
                     func.sum(case((status == SubmissionStatus.REFERRED.value, 1), else_=0))
                     .label("referred_now"),
                     func.sum(case((status.in_(_WAITING), 1), else_=0)).label("waiting"),
@@ -193,8 +191,13 @@ def summary_query(layout: Layout, cohorts: Select) -> Select:
     return (select(Enrolment.id.label("enrolment_id"), Enrolment.user_id, User.name,
                    User.learner_ref, Cohort.id.label("cohort_id"),
                    Cohort.name.label("cohort_name"), Cohort.unit_id,
-                   modules.c.bits.label("module_bits"), quizzes.c.bits.label("quiz_bits"),
-                   tasks.c.bits.label("task_bits"), tasks.c.referred_now, tasks.c.waiting,
+                   modules.c.achieved.label("module_achieved"),
+                   quizzes.c.achieved.label("quiz_achieved"),
+                   tasks.c.achieved.label("task_achieved"),
+                   modules.c.handed_in.label("module_handed_in"),
+                   quizzes.c.handed_in.label("quiz_handed_in"),
+                   tasks.c.handed_in.label("task_handed_in"),
+                   tasks.c.referred_now, tasks.c.waiting,
                    referrals.c.most.label("referrals"),
                    (func.coalesce(modules.c.rows, 0) + func.coalesce(quizzes.c.rows, 0)
                     + func.coalesce(tasks.c.rows, 0)).label("started"))
@@ -227,7 +230,7 @@ def load_deadlines(layout: Layout, cohorts: Select, today: date) -> Deadlines:
             .where(Deadline.cohort_id.in_(cohorts))):
         due[(cohort_id, kind, slug)] = due_on
         bit = layout.bit(kind, slug)
-        if today > due_on:
+        if past_due(due_on, today):
             past[cohort_id] |= bit
         elif due_on <= horizon:
             soon[cohort_id] |= bit
@@ -252,6 +255,8 @@ class LearnerSummary:
     waiting: int
     started: bool
     rag: RagResult
+    #: The items handed in (a Layout mask): the cells decide "overdue" from it too.
+    handed_in_bits: int
 
     @property
     def percent(self) -> int:
@@ -270,7 +275,9 @@ class Totals:
     cohort_id: int
     cohort_name: str
     unit_id: str | None
+    #: The items achieved (progress) and handed in (deadlines), as Layout masks.
     done_bits: int
+    handed_in_bits: int
     #: The items this learner's cohort does: deadlines for anything else are ignored.
     applies: int
     done: int
@@ -288,30 +295,40 @@ class Totals:
 def read_totals(rows, layout: Layout) -> Iterator[Totals]:
     """Summary rows (in summary_query's column order) as Totals."""
     quiz_at, task_at = layout.offset("quiz"), layout.offset("task")
+
+    def joined(module_bits, quiz_bits, task_bits) -> int:
+        """One Layout mask from the three per-kind masks."""
+        return (int(module_bits or 0) | int(quiz_bits or 0) << quiz_at
+                | int(task_bits or 0) << task_at)
+
     masks: dict[str | None, tuple[int, int]] = {}
-    for (enrolment_id, user_id, name, ref, cohort_id, cohort_name, unit_id, module_bits,
-         quiz_bits, task_bits, referred_now, waiting, referrals, started) in rows:
-        done_bits = (int(module_bits or 0) | int(quiz_bits or 0) << quiz_at
-                     | int(task_bits or 0) << task_at)
+    for (enrolment_id, user_id, name, ref, cohort_id, cohort_name, unit_id, module_achieved,
+         quiz_achieved, task_achieved, module_handed_in, quiz_handed_in, task_handed_in,
+         referred_now, waiting, referrals, started) in rows:
+        done_bits = joined(module_achieved, quiz_achieved, task_achieved)
         if unit_id not in masks:
             masks[unit_id] = (layout.mask(unit_id), layout.mask(unit_id, counted=False))
         required, applies = masks[unit_id]
         yield Totals(enrolment_id, user_id, name, ref, cohort_id, cohort_name, unit_id,
-                     done_bits, applies, (done_bits & required).bit_count(),
+                     done_bits, joined(module_handed_in, quiz_handed_in, task_handed_in),
+                     applies, (done_bits & required).bit_count(),
                      required.bit_count(),
                      int(referred_now or 0), int(waiting or 0), int(referrals or 0),
                      bool(started))
 
 
 def summarise(t: Totals, deadlines: Deadlines, pace: dict[int, float]) -> LearnerSummary:
-    open_items = t.applies & ~t.done_bits
+    """Progress counts what is achieved; overdue and due soon count what is not handed in
+    (learning.cohorts.items says why)."""
+    open_items = t.applies & ~t.handed_in_bits
     overdue = (deadlines.past.get(t.cohort_id, 0) & open_items).bit_count()
     due_soon = (deadlines.soon.get(t.cohort_id, 0) & open_items).bit_count()
     rag = rag_status(overdue=overdue, referrals=t.referrals, due_soon=due_soon,
                      percent=t.share, cohort_percent=pace.get(t.cohort_id, 0.0))
     return LearnerSummary(t.enrolment_id, t.user_id, t.name, t.learner_ref, t.cohort_id,
                           t.cohort_name, t.unit_id, t.done, t.required, overdue, due_soon,
-                          t.referrals, t.referred_now, t.waiting, t.started, rag)
+                          t.referrals, t.referred_now, t.waiting, t.started, rag,
+                          t.handed_in_bits)
 
 
 def cohort_pace(all_totals: Iterable[Totals]) -> dict[int, float]:
@@ -364,15 +381,20 @@ def sort_summaries(rows: list[LearnerSummary], sort: str) -> list[LearnerSummary
 
 # ---- cells for the learners shown ----
 
-def cells_for(rows: Sequence[LearnerSummary], items: Sequence[Item], deadlines: Deadlines,
+def cells_for(rows: Sequence[LearnerSummary], layout: Layout, deadlines: Deadlines,
               today: date) -> dict[int, list[Cell]]:
-    """Cells for these learners, keyed by enrolment id, in three queries whatever their number."""
+    """Cells for these learners, keyed by enrolment id, in three queries whatever their number.
+
+    Whether an item is overdue comes from the learner's handed-in mask, the same bits that
+    counted it in their summary, so a cell and the count beside it cannot disagree.
+    """
     if not rows:
         return {}
+    items = layout.items
+    bits = [layout.bit(item.kind, item.slug) for item in items]
     user_ids = sorted({r.user_id for r in rows})
     modules = {(u, s): done for u, s, done in db.session.execute(
-        select(ModuleProgress.user_id, ModuleProgress.module_slug,
-               ModuleProgress.completed_at.is_not(None))
+        select(ModuleProgress.user_id, ModuleProgress.module_slug, achieved("module"))
         .where(ModuleProgress.user_id.in_(user_ids)))}
     submitted = QuizAttempt.state == "submitted"
     quizzes = {(r.user_id, r.quiz_slug): QuizSummary(
@@ -380,7 +402,7 @@ def cells_for(rows: Sequence[LearnerSummary], items: Sequence[Item], deadlines: 
         for r in db.session.execute(
             select(QuizAttempt.user_id, QuizAttempt.quiz_slug,
                    func.max(case((submitted, QuizAttempt.percent))).label("best"),
-                   func.max(case((QuizAttempt.passed.is_(True), 1), else_=0)).label("passed"),
+                   func.max(case((achieved("quiz"), 1), else_=0)).label("passed"),
                    func.sum(case((submitted, 1), else_=0)).label("submitted"),
                    func.max(case((submitted, 0), else_=1)).label("open"))
             .where(QuizAttempt.user_id.in_(user_ids))
@@ -403,12 +425,15 @@ def cells_for(rows: Sequence[LearnerSummary], items: Sequence[Item], deadlines: 
                 continue
             state = sources[item.kind].get((row.user_id, item.slug))
             due_on = deadlines.due.get((row.cohort_id, item.kind, item.slug))
-            cell = made.get((n, state, due_on))
+            is_handed_in = bool(row.handed_in_bits & bits[n])
+            key = (n, state, due_on, is_handed_in)
+            cell = made.get(key)
             if cell is None:
-                cell = made[(n, state, due_on)] = with_deadline(base_cell(
+                cell = made[key] = with_deadline(base_cell(
                     item, module_done=state if item.kind == "module" else None,
                     quiz=state if item.kind == "quiz" else None,
-                    task=state if item.kind == "task" else None), due_on, today)
+                    task=state if item.kind == "task" else None), due_on, today,
+                    handed_in=is_handed_in)
             cells.append(cell)
         out[row.enrolment_id] = cells
     return out
@@ -454,7 +479,7 @@ def matrix_page(viewer: User, items: tuple[Item, ...], filters: Filters, today: 
     pages = max(1, -(-len(kept) // per_page))
     page = min(max(1, page), pages)
     shown = kept[(page - 1) * per_page: page * per_page]
-    cells = cells_for(shown, items, deadlines, today)
+    cells = cells_for(shown, layout, deadlines, today)
     return MatrixPage(items, [MatrixRow(s, cells[s.enrolment_id]) for s in shown], page, pages,
                       len(kept), counts)
 
@@ -476,6 +501,6 @@ def iter_matrix(viewer: User, items: tuple[Item, ...], filters: Filters, today: 
     for batch in batches():
         rows = [s for s in (summarise(t, deadlines, pace) for t in read_totals(batch, layout))
                 if keep(s, filters)]
-        cells = cells_for(rows, items, deadlines, today)
+        cells = cells_for(rows, layout, deadlines, today)
         for s in rows:
             yield MatrixRow(s, cells[s.enrolment_id])

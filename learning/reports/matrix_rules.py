@@ -1,4 +1,4 @@
-"""The completion matrix's columns, cell statuses and RAG rule: pure functions, no queries."""
+"""The completion matrix's cell statuses and RAG rule: pure functions, no queries."""
 
 from __future__ import annotations
 
@@ -6,56 +6,14 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
-from learning.content.catalog import Catalog
-from learning.quizzes.types import Quiz
+from learning.cohorts.items import DeadlineStatus, Item, status_on
 
-#: Amber when something is due within this many days and not done.
+#: Amber when something is due within this many days and not handed in.
 DUE_SOON_DAYS = 7
 #: Amber when a learner's progress is this many percentage points below their cohort's average.
 BEHIND_POINTS = 20
 #: Red when one written task has been referred this many times.
 REFERRALS_RED = 2
-
-
-# ---- columns ----
-
-@dataclass(frozen=True)
-class Item:
-    """One column of the matrix: a module, a quiz or a written task."""
-
-    kind: str  # module | quiz | task
-    slug: str
-    title: str
-    #: Short column heading (M1, Q1, T1); the full title is in the key and the header.
-    code: str
-    #: Counts towards progress (a quiz set not to count toward completion does not).
-    counts: bool = True
-    #: Tasks: the units whose learners do it (empty: every learner).
-    units: frozenset[str] = frozenset()
-
-    def applies_to(self, unit_id: str | None) -> bool:
-        """Written tasks belong to units; a cohort naming no unit does every task."""
-        return self.kind != "task" or unit_id is None or unit_id in self.units
-
-
-def items_for(catalog: Catalog, quizzes: dict[str, Quiz]) -> tuple[Item, ...]:
-    """Modules in course order, then quizzes in the order of their modules, then tasks."""
-    order = {m.slug: m.order for m in catalog.modules}
-    modules = [Item("module", m.slug, m.title, f"M{i}")
-               for i, m in enumerate(sorted(catalog.modules, key=lambda m: m.order), 1)]
-
-    def quiz_key(q: Quiz):
-        known = [order[s] for s in q.modules if s in order]
-        # A module's own quiz sits with that module; a quiz spanning modules comes after.
-        return (len(q.modules) != 1, max(known, default=10**6), q.title)
-
-    quiz_items = [Item("quiz", q.slug, q.title, f"Q{i}", q.settings.counts_toward_completion)
-                  for i, q in enumerate(sorted(quizzes.values(), key=quiz_key), 1)]
-    tasks = []
-    for i, t in enumerate(catalog.tasks, 1):
-        units = frozenset(c.unit_id for cid in t.criteria if (c := catalog.criterion(cid)))
-        tasks.append(Item("task", t.slug, t.title, f"T{i}", True, units))
-    return (*modules, *quiz_items, *tasks)
 
 
 # ---- cells (pure) ----
@@ -143,11 +101,11 @@ def base_cell(item: Item, module_done: bool | None = None, quiz: QuizSummary | N
     }[task.status]
 
 
-def with_deadline(cell: Cell, due_on: date | None, today: date) -> Cell:
-    """Overdue when the due date (UK calendar) has passed and the item is not done."""
-    if due_on is None or cell.status in (CellStatus.DONE, CellStatus.NOT_REQUIRED):
-        return Cell(cell.item, cell.status, cell.label, cell.note, due_on)
-    if today > due_on:
+def with_deadline(cell: Cell, due_on: date | None, today: date, *, handed_in: bool) -> Cell:
+    """The cell with its due date; overdue when the due date (UK calendar) has passed and the
+    item is not handed in (learning.cohorts.items), so work waiting for marking is not."""
+    if (due_on is not None and cell.status is not CellStatus.NOT_REQUIRED
+            and status_on(due_on, handed_in, today)[0] is DeadlineStatus.OVERDUE):
         return Cell(cell.item, CellStatus.OVERDUE, f"Overdue: {cell.label.lower()}", cell.note,
                     due_on)
     return Cell(cell.item, cell.status, cell.label, cell.note, due_on)
@@ -184,8 +142,9 @@ class RagResult:
 
 
 RAG_RULE = (
-    ("Red", f"any item is overdue, or a written task has been referred {REFERRALS_RED} or more "
-            "times."),
+    ("Red", "any item is overdue (past its due date and not done; written work handed in "
+            "counts as done for its deadline while it waits for marking), or a written task "
+            f"has been referred {REFERRALS_RED} or more times."),
     ("Amber", f"not red, and an item is due within {DUE_SOON_DAYS} days and not done, or "
               f"progress is {BEHIND_POINTS} or more percentage points below the cohort's "
               "average."),
@@ -201,8 +160,8 @@ def rag_status(*, overdue: int, referrals: int, due_soon: int, percent: float,
                cohort_percent: float) -> RagResult:
     """The RAG rule (also written on the matrix page and in docs/reports.md).
 
-    overdue: items past their due date and not done; referrals: the most referrals on any one
-    written task; due_soon: items due within DUE_SOON_DAYS and not done; percent and
+    overdue: items past their due date and not handed in; referrals: the most referrals on any
+    one written task; due_soon: items due within DUE_SOON_DAYS and not handed in; percent and
     cohort_percent: the learner's progress and their cohort's average, 0..100.
     """
     red = []

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from learning.assessment import submissions
 from learning.cohorts import deadlines
+from learning.cohorts.items import items_for
 from learning.content.access import get_catalog
 from learning.core import dates
 from learning.course import progress
@@ -25,7 +26,7 @@ def dashboard():
     course = progress.course_progress(catalog, current_user) if is_learner else None
     units = cohorts.unit_ids_for(current_user)
     today = dates.today()
-    due = (deadlines.learner_deadlines(current_user, catalog, get_quizzes(), today)
+    due = (deadlines.learner_deadlines(current_user, items_for(catalog, get_quizzes()), today)
            if is_learner else [])
     return render_template(
         "home/dashboard.html",

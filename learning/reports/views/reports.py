@@ -18,8 +18,9 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from learning.cohorts.items import Item, items_for
 from learning.content.access import get_catalog
-from learning.core.dates import local
+from learning.core import dates
 from learning.core.extensions import db
 from learning.core.permissions import require, role_required
 from learning.core.types import utcnow
@@ -27,17 +28,18 @@ from learning.people.models import Role, User
 from learning.people.permissions import STAFF_ROLES, can_view_learner
 from learning.quizzes.access import get_quizzes
 from learning.reports import charts, conflicts, exports, matrix, portfolio
+from learning.reports.matrix_rules import RAG_RULE, CellStatus
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
 def _today() -> date:
     """Today in the UK calendar: deadlines are UK dates."""
-    return local(utcnow()).date()
+    return dates.today()
 
 
-def _items() -> tuple[matrix.Item, ...]:
-    return matrix.items_for(get_catalog(), get_quizzes())
+def _items() -> tuple[Item, ...]:
+    return items_for(get_catalog(), get_quizzes())
 
 
 def _filters() -> matrix.Filters:
@@ -91,7 +93,7 @@ def completion_matrix():
                            cohorts=matrix.cohort_options(current_user),
                            assessors=matrix.assessor_options(current_user),
                            statuses=matrix.STATUSES, sorts=matrix.SORTS,
-                           rule=matrix.RAG_RULE, CellStatus=matrix.CellStatus)
+                           rule=RAG_RULE, CellStatus=CellStatus)
 
 
 def _csv(lines, name: str) -> Response:
