@@ -1,7 +1,11 @@
 """Markdown is rendered once, sanitised, and call-outs become labelled asides."""
 
+import re
+
+import pytest
+
 from learning.content.catalog import load_catalog
-from learning.core.rendering import render_content, render_text
+from learning.core.rendering import ANSWER_TAGS, render_answer, render_content, render_text
 
 
 def test_script_and_handlers_never_reach_the_page():
@@ -64,3 +68,43 @@ def test_module_html_is_rendered_once_per_load(app, client, auth, make_user, mon
     auth.login(make_user("learner"))
     slug = app.extensions["catalog"].modules[0].slug
     assert client.get(f"/course/{slug}").status_code == 200
+
+
+# ---- what people write: answers, feedback, comments ----
+
+ADVERSARIAL = {
+    "brackets": "[" * 5000, "link openers": "[a](" * 2000, "stars": "*a" * 3000,
+    "underscores": "_a" * 3000, "quotes": ">" * 5000, "angles": "<" * 5000,
+    "bangs": "![" * 3000, "mixed": "*[_`<#&" * 800, "strong runs": "**" * 3000,
+}
+
+
+def test_an_answer_keeps_paragraphs_lists_and_emphasis():
+    html = str(render_answer("First **point**, then *another*.\nSame paragraph.\n\n"
+                             "- health visitor\n- police\n\n1. tell the DSL\n2. record it\n\n"
+                             "# My heading\nsnake_case_words stay as they are"))
+    assert html == (
+        "<p>First <strong>point</strong>, then <em>another</em>.<br>Same paragraph.</p>\n"
+        "<ul><li>health visitor</li><li>police</li></ul>\n"
+        "<ol><li>tell the DSL</li><li>record it</li></ol>\n"
+        "<p><strong>My heading</strong><br>snake_case_words stay as they are</p>")
+
+
+def test_hostile_html_in_an_answer_is_shown_as_text():
+    html = str(render_answer('<script>alert(1)</script> <img src=x onerror="alert(2)"> '
+                             '[click](javascript:alert(3)) <a href="https://evil">x</a>'))
+    assert "<script" not in html and "<img" not in html and "<a" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "[click](javascript:alert(3))" in html  # a link is text, never a live link
+
+
+@pytest.mark.parametrize("name", list(ADVERSARIAL))
+def test_adversarial_answers_only_ever_produce_the_allowed_tags(name):
+    html = str(render_answer(ADVERSARIAL[name]))
+    tags = set(re.findall(r"</?([a-z0-9]+)", html))
+    assert tags <= ANSWER_TAGS
+    assert "=" not in "".join(re.findall(r"<[^>]*>", html))  # no attributes at all
+
+
+def test_a_heading_in_an_answer_never_becomes_a_page_heading():
+    assert "<h" not in str(render_answer("# One\n\n## Two\n\n###### Six"))

@@ -333,3 +333,21 @@ def test_dashboard_lists_the_learners_tasks_and_their_status(client, auth, peopl
     _save(client, task, "A first go.")
     _submit(client, task)
     assert "Submitted" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_an_answer_is_rendered_once_and_pages_show_what_was_stored(client, auth, people, task):
+    auth.login(people["learner"])
+    _save(client, task, "Partnership means **sharing** what we know.\n\n- police\n- health")
+    version = db.session.scalar(select(DraftVersion))
+    assert version.html == ("<p>Partnership means <strong>sharing</strong> what we know.</p>\n"
+                            "<ul><li>police</li><li>health</li></ul>")
+    _submit(client, task)
+    work = db.session.scalar(select(SubmittedWork))
+    assert work.html == version.html
+    # Pages use the stored HTML: change it behind their back and the page shows the change.
+    work.html = "<p>Rendered when it was submitted.</p>"
+    db.session.commit()
+    auth.logout()
+    auth.login(people["assessor"])
+    page = client.get(f"/marking/{work.submission_id}").get_data(as_text=True)
+    assert "Rendered when it was submitted." in page

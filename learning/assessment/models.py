@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from markupsafe import Markup
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -17,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learning.core.extensions import db
+from learning.core.rendering import stored_or_rendered
 from learning.core.types import UTCDateTime, utcnow
 from learning.people.models import User
 
@@ -83,6 +85,9 @@ class DraftVersion(db.Model):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"))
     number: Mapped[int]
     text: Mapped[str] = mapped_column(Text)
+    #: The text rendered once, when it was saved (core.rendering.render_answer), so pages
+    #: never render an answer again.
+    html: Mapped[str | None] = mapped_column(Text)
     word_count: Mapped[int]
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: How it was saved. "conflict": text from an out-of-date tab, kept but not made current.
@@ -91,6 +96,10 @@ class DraftVersion(db.Model):
     based_on: Mapped[int | None]
 
     submission: Mapped[Submission] = relationship(back_populates="drafts")
+
+    @property
+    def rendered(self) -> Markup:
+        return stored_or_rendered(self.html, self.text)
 
 
 class SubmittedWork(db.Model):
@@ -106,6 +115,8 @@ class SubmittedWork(db.Model):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"))
     number: Mapped[int]
     text: Mapped[str] = mapped_column(Text)
+    #: Rendered once, when it was submitted (see DraftVersion.html).
+    html: Mapped[str | None] = mapped_column(Text)
     word_count: Mapped[int]
     draft_version_id: Mapped[int] = mapped_column(ForeignKey("draft_version.id"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -117,6 +128,10 @@ class SubmittedWork(db.Model):
     originality_report: Mapped[dict | None] = mapped_column(JSON)
 
     submission: Mapped[Submission] = relationship(back_populates="rounds")
+
+    @property
+    def rendered(self) -> Markup:
+        return stored_or_rendered(self.html, self.text)
     decisions: Mapped[list[Decision]] = relationship(
         back_populates="work", order_by="Decision.id")
 

@@ -14,6 +14,7 @@ from learning.assessment.originality import index as originality
 from learning.content.tasks import Task
 from learning.core import audit
 from learning.core.extensions import db
+from learning.core.rendering import render_answer
 from learning.people.models import CohortStaff, Enrolment, Role, User
 from learning.people.notifications import notify
 
@@ -107,9 +108,10 @@ def save_draft(sub: Submission, text: str, based_on: int | None, now: datetime,
         return SaveResult(current, unchanged=True)
     stale = current is not None and based_on is not None and based_on != current.number \
         and kind != "restore"
+    html = str(render_answer(text))  # once, here: pages show the stored HTML
     for _ in range(3):  # two saves racing for the same number: retry with the next one
         version = DraftVersion(submission_id=sub.id, number=_next_number(sub), text=text,
-                               word_count=count_words(text), saved_at=now,
+                               html=html, word_count=count_words(text), saved_at=now,
                                kind="conflict" if stale else kind, based_on=based_on)
         db.session.add(version)
         try:
@@ -159,6 +161,7 @@ def submit(sub: Submission, task: Task, learner: User, declared: bool, sources: 
     if draft is None or not draft.text.strip():
         raise SubmissionError("Write your answer before you submit it.")
     work = SubmittedWork(submission_id=sub.id, number=rounds_used(sub) + 1, text=draft.text,
+                         html=str(draft.rendered),
                          word_count=draft.word_count, draft_version_id=draft.id,
                          submitted_at=now, declared_at=now, sources=(sources or "").strip())
     db.session.add(work)

@@ -14,7 +14,6 @@ from learning.content.access import get_catalog
 from learning.core.dates import uk_datetime
 from learning.core.extensions import db
 from learning.core.permissions import role_required
-from learning.core.rendering import render_text
 from learning.core.types import utcnow
 from learning.people.models import Role
 
@@ -81,7 +80,7 @@ def save(slug: str):
         return redirect(url_for("tasks.write", slug=slug, conflict=result.version.number))
     if form.preview.data:
         return _editor(task, sub, DraftForm(formdata=None),
-                       preview=render_text(result.version.text))
+                       preview=result.version.rendered)
     flash("Your draft is saved." if not result.unchanged else "No changes to save.", "success")
     return redirect(url_for("tasks.write", slug=slug))
 
