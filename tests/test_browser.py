@@ -9,6 +9,8 @@ pytestmark = pytest.mark.browser
 axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
 from playwright.sync_api import expect  # noqa: E402
 
+from learning.core.extensions import db  # noqa: E402
+from learning.people.models import UserRole  # noqa: E402
 from tests.conftest import PASSWORD  # noqa: E402
 
 
@@ -201,9 +203,8 @@ def test_staff_and_admin_pages_pass_axe_and_fit_320px(page, app, make_user, make
     iqa = make_user("iqa", email="ivy.iqa@example.org")
     learner = make_user("learner", name="Sam Learner")
     centre = make_centre("West College", coordinators=[admin])
-    admin.roles.append(__import__("learning.models", fromlist=["UserRole"]).UserRole(
-        role="coordinator"))  # portfolios open to the learner's centre coordinators
-    __import__("learning.core.extensions", fromlist=["db"]).db.session.commit()
+    admin.roles.append(UserRole(role="coordinator"))  # portfolios open to centre coordinators
+    db.session.commit()
     cohort = make_cohort("Monday group", learners=[learner], assessors=[make_user("assessor")],
                          iqas=[iqa], centre=centre)
     pages = ["/cohorts/", f"/cohorts/{cohort.id}", f"/cohorts/{cohort.id}/deadlines",
