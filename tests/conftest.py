@@ -20,6 +20,12 @@ from learning.core.extensions import db
 from learning.people import membership as cohorts
 from learning.people.models import Centre, CentreMember, Cohort, Role, User, UserRole
 
+#: The small course written for the tests (modules, units, glossary, tasks and quizzes), so
+#: that editing the real course in content/ and quizzes/ never breaks an unrelated test.
+DATA = Path(__file__).parent / "data"
+COURSE_CONTENT = DATA / "content"
+COURSE_QUIZZES = DATA / "quizzes"
+
 PASSWORD = "correct-horse-battery"
 # Cheap hashing in tests only: scrypt's cost would dominate the suite's run time.
 _FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
@@ -42,6 +48,12 @@ def _postgres_database(base_url: str):
     return url, drop
 
 
+def fixture_settings(database_url: str, **overrides) -> dict:
+    """Test settings for an app that reads the fixture course in tests/data/."""
+    return settings_for_tests(database_url, **{"CONTENT_DIR": COURSE_CONTENT,
+                                               "QUIZ_DIR": COURSE_QUIZZES, **overrides})
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     base = os.environ.get("TEST_DATABASE_URL")
@@ -55,7 +67,7 @@ def database_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(database_url):
-    app = create_app(settings_for_tests(database_url))
+    app = create_app(fixture_settings(database_url))
     with app.app_context():
         db.create_all()
     yield app

@@ -11,7 +11,7 @@ from learning.core.problems import Problem
 from learning.quizzes.loader import load_quiz_file, load_quizzes, parse_quiz_text, quiz_to_yaml
 from learning.quizzes.types import Draw
 
-DATA = Path(__file__).parent / "data" / "quizzes"
+DATA = Path(__file__).parent / "data" / "quiz-files"
 MODULES = {"partnership-working", "roles-and-responsibilities"}
 
 

@@ -15,7 +15,7 @@ from tests.conftest import csrf_from, post_form
 @pytest.fixture
 def task(app):
     tasks = app.extensions["catalog"].tasks
-    assert tasks, "content/tasks/ must hold at least one task"
+    assert tasks, "tests/data/content/tasks/ must hold at least one task"
     return tasks[0]
 
 
