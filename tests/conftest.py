@@ -25,6 +25,8 @@ from learning.people.models import Centre, CentreMember, Cohort, Role, User, Use
 DATA = Path(__file__).parent / "data"
 COURSE_CONTENT = DATA / "content"
 COURSE_QUIZZES = DATA / "quizzes"
+#: Reference essays written for the tests: the "published" texts the originality check knows.
+ESSAYS = DATA / "essays"
 
 PASSWORD = "correct-horse-battery"
 # Cheap hashing in tests only: scrypt's cost would dominate the suite's run time.
