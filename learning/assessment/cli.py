@@ -39,15 +39,16 @@ def compare_content(folder: Path) -> None:
         course_texts,
         read_essays,
     )
+    from learning.content.catalog import load_units
 
     essays = read_essays(folder)
     if not essays:
         raise click.ClickException(f"{folder}: no .txt essays to compare the course with")
+    content_dir = Path(current_app.config["CONTENT_DIR"])
     # The awarding bodies' criterion wording is quoted by essays and course alike.
-    catalog = current_app.extensions["catalog"]
-    quoted = " ".join([*(c.text for u in catalog.units for c in u.criteria), *QUOTED])
-    texts = course_texts(Path(current_app.config["CONTENT_DIR"]),
-                         Path(current_app.config["QUIZ_DIR"]))
+    units, _ = load_units(content_dir / "units.yaml", "units.yaml")
+    quoted = " ".join([*(c.text for u in units for c in u.criteria), *QUOTED])
+    texts = course_texts(content_dir, Path(current_app.config["QUIZ_DIR"]))
     found = copied_passages(texts, essays, quoted)
     for passage in found:
         click.echo(str(passage), err=True)
