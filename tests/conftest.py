@@ -21,6 +21,14 @@ from learning.core.extensions import db
 from learning.people import membership as cohorts
 from learning.people.models import Centre, CentreMember, Cohort, Role, User, UserRole
 
+#: The small course written for the tests (modules, units, glossary, tasks and quizzes), so
+#: that editing the real course in content/ and quizzes/ never breaks an unrelated test.
+DATA = Path(__file__).parent / "data"
+COURSE_CONTENT = DATA / "content"
+COURSE_QUIZZES = DATA / "quizzes"
+#: Reference essays written for the tests: the "published" texts the originality check knows.
+ESSAYS = DATA / "essays"
+
 PASSWORD = "correct-horse-battery"
 # Cheap hashing in tests only: scrypt's cost would dominate the suite's run time.
 _FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
@@ -41,6 +49,12 @@ def _postgres_database(base_url: str):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     return url, drop
+
+
+def fixture_settings(database_url: str, **overrides) -> dict:
+    """Test settings for an app that reads the fixture course in tests/data/."""
+    return settings_for_tests(database_url, **{"CONTENT_DIR": COURSE_CONTENT,
+                                               "QUIZ_DIR": COURSE_QUIZZES, **overrides})
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +78,7 @@ def _fresh_g(sender, **extra) -> None:
 
 @pytest.fixture(scope="session")
 def app(database_url):
-    app = create_app(settings_for_tests(database_url))
+    app = create_app(fixture_settings(database_url))
     request_started.connect(_fresh_g, app)
     with app.app_context():
         db.create_all()

@@ -32,7 +32,7 @@ MATRIX = {
     "/reports/": {"assessor", "iqa", "coordinator", "admin"},
     "/reports/matrix": {"assessor", "iqa", "coordinator", "admin"},
     "/reports/charts": {"assessor", "iqa", "coordinator", "admin"},
-    "/quizzes/end-of-unit/statistics": {"coordinator", "admin"},
+    "/quizzes/unit-review/statistics": {"coordinator", "admin"},
 }
 
 

@@ -3,19 +3,18 @@
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from learning.core.extensions import db
+from learning.people.models import UserRole
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
-from playwright.sync_api import expect  # noqa: E402
-
-from learning.core.extensions import db  # noqa: E402
-from learning.people.models import UserRole  # noqa: E402
-from tests.conftest import PASSWORD  # noqa: E402
-
 
 def _axe_clean(page):
-    result = axe_module.Axe().run(page)
+    result = Axe().run(page)
     assert result.violations_count == 0, result.generate_report()
 
 
@@ -78,7 +77,7 @@ def test_keyboard_only_journey(page, app, learner):
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
     page.keyboard.press("Enter")
-    page.keyboard.press("Tab")  # the skip link moved focus to main: next stop is the email field
+    page.keyboard.press("Tab")  # that link moved focus to main: next stop is the email field
     expect(page.get_by_label("Email address")).to_be_focused()
     page.keyboard.type(learner.email)
     page.keyboard.press("Tab")
@@ -203,8 +202,7 @@ def test_staff_and_admin_pages_pass_axe_and_fit_320px(page, app, make_user, make
     iqa = make_user("iqa", email="ivy.iqa@example.org")
     learner = make_user("learner", name="Sam Learner")
     centre = make_centre("West College", coordinators=[admin])
-    # portfolios open to the learner's centre coordinators
-    admin.roles.append(UserRole(role="coordinator"))
+    admin.roles.append(UserRole(role="coordinator"))  # portfolios open to centre coordinators
     db.session.commit()
     cohort = make_cohort("Monday group", learners=[learner], assessors=[make_user("assessor")],
                          iqas=[iqa], centre=centre)

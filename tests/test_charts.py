@@ -134,7 +134,7 @@ def test_quiz_chart_bands(app, make_user, make_cohort):
     assert "6 submitted attempts" in chart.summary and "3 (50%) scored 80% or more" in \
         chart.summary
     other = charts.quiz_chart(matrix.learners_in(select(Cohort.id)),
-                              app.extensions["quizzes"]["end-of-unit"])
+                              app.extensions["quizzes"]["unit-review"])
     assert other.empty and "No attempts" in other.summary
 
 

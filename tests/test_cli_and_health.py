@@ -85,9 +85,9 @@ def test_healthz_503_when_database_fails(client, monkeypatch):
 
 def test_500_page_hides_the_stack_trace(database_url):
     from learning import create_app
-    from learning.core.config import settings_for_tests
+    from tests.conftest import fixture_settings
 
-    fresh = create_app(settings_for_tests(database_url, TESTING=False))
+    fresh = create_app(fixture_settings(database_url, TESTING=False))
 
     @fresh.get("/_boom_for_test")
     def boom():

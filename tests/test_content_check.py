@@ -4,7 +4,9 @@ import textwrap
 
 import pytest
 
+from learning import create_app
 from learning.content.catalog import load_catalog
+from learning.core.config import BASE_DIR, settings_for_tests
 
 UNITS = textwrap.dedent("""\
     units:
@@ -55,11 +57,22 @@ def _messages(catalog):
     return [str(p) for p in catalog.problems]
 
 
-def test_real_content_passes_strict_check(runner):
-    result = runner.invoke(args=["content", "check", "--strict"])
+def test_real_course_passes_strict_check(database_url):
+    """The one test that reads the real content/ and quizzes/: the course must pass --strict."""
+    real = create_app(settings_for_tests(database_url, CONTENT_DIR=BASE_DIR / "content",
+                                         QUIZ_DIR=BASE_DIR / "quizzes"))
+    result = real.test_cli_runner().invoke(args=["content", "check", "--strict"])
     assert result.exit_code == 0, result.output
     assert ": 0 errors, 0 warnings" in result.output
     assert "Flesch reading ease" in result.output
+
+
+def test_fixture_course_passes_strict_check(runner):
+    """The tests' own course in tests/data/ is whole: a broken file there would drop a module."""
+    result = runner.invoke(args=["content", "check", "--strict"])
+    assert result.exit_code == 0, result.output
+    assert "3 modules, 6 glossary terms, 2 written tasks, 3 quizzes: 0 errors, 0 warnings" \
+        in result.output
 
 
 def test_good_file_loads(content):

@@ -199,7 +199,7 @@ def test_round_trip_import_export_import_keeps_everything(varied):
 
 
 def test_round_trip_from_yaml_keeps_ids_marks_and_ordering():
-    quiz, _ = load_quiz_file(DATA / "quizzes" / "partnership-working-check.yaml")
+    quiz, _ = load_quiz_file(DATA / "quiz-files" / "partnership-working-check.yaml")
     assert quiz is not None
     exported = quiz_to_gift(quiz)
     assert "// joinedup:ordering" in exported and "// joinedup:marks 2" in exported

@@ -24,7 +24,7 @@ from learning.quizzes.loader import load_quiz_file
 from learning.quizzes.questions import question_from_snapshot
 from learning.quizzes.types import QUESTION_TYPE_NAMES, Draw, Question, Quiz, QuizSettings
 
-EXAMPLE = Path(__file__).parent / "data" / "quizzes" / "partnership-working-check.yaml"
+EXAMPLE = Path(__file__).parent / "data" / "quiz-files" / "partnership-working-check.yaml"
 
 
 def make(**data) -> Question:

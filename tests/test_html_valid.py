@@ -38,7 +38,7 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
     # A quiz taken from start to review, with every question type.
     from learning.quizzes.loader import load_quiz_file
 
-    quiz, _ = load_quiz_file(Path(__file__).parent / "data" / "quizzes"
+    quiz, _ = load_quiz_file(Path(__file__).parent / "data" / "quiz-files"
                              / "partnership-working-check.yaml")
     quiz = replace(quiz, modules=(slugs[0],), settings=replace(
         quiz.settings, feedback="immediate", draw=None, layout="all_on_one_page"))

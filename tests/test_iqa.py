@@ -21,7 +21,7 @@ from tests.htmlcheck import html_errors, needs_checker
 @pytest.fixture
 def task(app):
     tasks = app.extensions["catalog"].tasks
-    assert tasks, "content/tasks/ must hold at least one task"
+    assert tasks, "tests/data/content/tasks/ must hold at least one task"
     return tasks[0]
 
 

@@ -255,7 +255,9 @@ def test_cells_from_the_database(app, make_user, cohort_of_three, items):
     assert cells[q2.code].label == "Not passed yet"
     assert cells[t1.code].status is CellStatus.REFERRED
     assert cells[t2.code].status is CellStatus.SUBMITTED
-    assert all(cells[i.code].status is CellStatus.NOT_STARTED for i in items[2:8])
+    untouched = [i for i in items if i not in (m1, m2, q1, q2, t1, t2)]
+    assert untouched  # the fixture course has a third module and a third quiz
+    assert all(cells[i.code].status is CellStatus.NOT_STARTED for i in untouched)
 
 
 def test_sql_totals_match_the_cells(app, make_user, cohort_of_three, items):
@@ -264,7 +266,7 @@ def test_sql_totals_match_the_cells(app, make_user, cohort_of_three, items):
     modules = [i for i in items if i.kind == "module"]
     quizzes = [i for i in items if i.kind == "quiz"]
     tasks = [i for i in items if i.kind == "task"]
-    for m in modules[:5]:
+    for m in modules[:2]:
         module_progress(c["ada"], m.slug)
     module_progress(c["ben"], modules[0].slug, done=False)
     quiz_attempt(c["ada"], quizzes[0].slug, 90)
@@ -276,7 +278,7 @@ def test_sql_totals_match_the_cells(app, make_user, cohort_of_three, items):
                    and cell.status is CellStatus.DONE)
         assert row.summary.done == done, row.summary.name
     ada = next(r.summary for r in page.rows if r.summary.name == "Ada Ames")
-    assert ada.done == 7
+    assert ada.done == 4  # two modules, the first quiz and the achieved task
     assert ada.required == sum(1 for i in items if i.counts)
     assert ada.started and not next(r.summary for r in page.rows
                                     if r.summary.name == "Cal Cole").started

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -12,24 +11,24 @@ from learning.assessment.originality import fingerprints as fp
 from learning.assessment.originality import index as originality
 from learning.assessment.originality.models import Fingerprint, SourceKind, TextSource
 from learning.core.extensions import db
+from tests.conftest import ESSAYS
 
-ESSAYS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "essays"
-ROLES_ESSAY = "essay-roles-of-organisations.txt"
+ROLES_ESSAY = "essay-who-keeps-children-safe.txt"
 
-# Two passages of the reference essay, copied word for word.
-COPIED_1 = ("Safeguarding and promoting the welfare of children depends on effective partnership "
-            "working between agencies and professionals all people involved in the welfare of a "
-            "child have a duty to safeguard them.")
-COPIED_2 = ("Social Services – are concerned with the immediate care of a child and they ensure "
-            "that they are safe from harm. They work in partnership with parents and other "
-            "agencies to carry this out.")
+# Two passages of that reference essay (tests/data/essays/), copied word for word.
+COPIED_1 = ("Partnership working in safeguarding is the habit of bringing these separate views "
+            "together so that decisions rest on everything that is known rather than on one "
+            "fragment of it.")
+COPIED_2 = ("The police bring a different set of powers. They investigate whether a crime has "
+            "been committed, they can interview suspects, and in an emergency they can remove a "
+            "child to a safe place for a short time.")
 # The same passages lightly edited: punctuation, case, and one word swapped per sentence.
-EDITED_1 = ("SAFEGUARDING and promoting the welfare of children relies on effective partnership "
-            "working between agencies and professionals; all people involved in the welfare of a "
-            "child have a duty to safeguard them!")
-EDITED_2 = ("social services are concerned with the immediate care of a child, and they make sure "
-            "that they are safe from harm... They work in partnership with PARENTS and other "
-            "organisations to carry this out")
+EDITED_1 = ("PARTNERSHIP working in safeguarding is the habit of bringing these separate views "
+            "together, so that decisions depend on everything that is known; rather than on one "
+            "fragment of it!")
+EDITED_2 = ("the police hold a different set of POWERS... They investigate whether a crime has "
+            "been committed; they can interview suspects and in an emergency they can take a "
+            "child to a safe place for a short time")
 OWN_START = ("In my setting I have seen why people need to talk to each other. When our "
              "nursery noticed bruising on a toddler we phoned the duty team the same morning. ")
 OWN_MIDDLE = " Looking back on that week, I think the quick phone call mattered most. "
@@ -58,18 +57,11 @@ QUESTION = "Explain what is meant by partnership working in the context of safeg
 
 
 @pytest.fixture
-def essays_dir():
-    if not ESSAYS.is_dir() or not list(ESSAYS.glob("*.txt")):
-        pytest.skip(f"reference essays not found in {ESSAYS} (expected beside the repository, "
-                    "in ../shared/reference/essays)")
+def references(app):
+    """The reference essays written for the tests, indexed."""
+    added, already_indexed, problems = originality.add_reference_dir(ESSAYS)
+    assert problems == [] and (added, already_indexed) == (2, 0)
     return ESSAYS
-
-
-@pytest.fixture
-def references(app, essays_dir):
-    added, skipped, problems = originality.add_reference_dir(essays_dir)
-    assert problems == [] and added >= 1
-    return essays_dir
 
 
 def covered(text: str, spans, part: str) -> float:
@@ -131,12 +123,12 @@ def test_winnowing_keeps_a_fingerprint_in_every_window():
 
 def test_a_swapped_word_does_not_split_a_copied_passage():
     source = "Intro words first. " + COPIED_1 + " And then something else entirely here."
-    edited = "My own opening line. " + COPIED_1.replace("depends", "relies") + " The end."
+    edited = "My own opening line. " + COPIED_1.replace(" rest ", " draw ") + " The end."
     spans = fp.matched_spans(edited, source)
     assert len(spans) == 1
     passage = spans[0]
     assert edited[passage.answer_start:passage.answer_end] == COPIED_1.replace(
-        "depends", "relies").rstrip(".")
+        " rest ", " draw ").rstrip(".")
     assert source[passage.source_start:passage.source_end] == COPIED_1.rstrip(".")
 
 
@@ -267,17 +259,17 @@ def test_forgetting_a_learner_removes_their_texts(app, make_user):
 
 # ---- loading reference essays ----
 
-def test_add_reference_dir_reports_bad_files_and_is_idempotent(app, essays_dir, tmp_path):
-    for essay in essays_dir.glob("*.txt"):
+def test_add_reference_dir_reports_bad_files_and_is_idempotent(app, tmp_path):
+    for essay in ESSAYS.glob("*.txt"):
         shutil.copy(essay, tmp_path / essay.name)
     (tmp_path / "with-bom.txt").write_bytes("\ufeff".encode() + ORIGINAL.encode())
     (tmp_path / "windows-1252.txt").write_bytes(
         "Caf\u00e9 culture \u2013 a \u201cdifferent\u201d essay".encode("cp1252") * 5)
     (tmp_path / "notes.md").write_text("not a reference")
-    count = len(list(essays_dir.glob("*.txt"))) + 1
+    count = len(list(ESSAYS.glob("*.txt"))) + 1
 
-    added, skipped, problems = originality.add_reference_dir(tmp_path)
-    assert (added, skipped) == (count, 0)
+    added, already_indexed, problems = originality.add_reference_dir(tmp_path)
+    assert (added, already_indexed) == (count, 0)
     assert len(problems) == 1 and "windows-1252.txt" in problems[0]
     assert "UTF-8" in problems[0]
     labels = set(db.session.scalars(select(TextSource.label)))
@@ -289,5 +281,5 @@ def test_add_reference_dir_reports_bad_files_and_is_idempotent(app, essays_dir, 
 
 
 def test_add_reference_dir_with_no_folder_reports_it(app, tmp_path):
-    added, skipped, problems = originality.add_reference_dir(tmp_path / "missing")
-    assert (added, skipped) == (0, 0) and "not a folder" in problems[0]
+    added, already_indexed, problems = originality.add_reference_dir(tmp_path / "missing")
+    assert (added, already_indexed) == (0, 0) and "not a folder" in problems[0]

@@ -73,7 +73,7 @@ def test_portfolio_holds_what_an_external_qa_asks_for(client, auth, people, app)
     html = client.get(url(people)).get_data(as_text=True)
     modules, task, quiz = people["modules"], people["task"], people["quiz"]
     assert "Portfolio: Ada Ames" in html
-    assert "1 of 8 modules complete" in html or f"1 of {len(modules)} modules complete" in html
+    assert f"1 of {len(modules)} modules complete" in html
     assert modules[0].title in html and "5 January 2026" in html
     # quizzes: the best result and every attempt
     best = re.search(rf"<th scope=\"row\">{re.escape(quiz.title)}</th>\s*<td>(\d+)%", html)

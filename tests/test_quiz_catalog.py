@@ -11,7 +11,7 @@ from learning.core.problems import Problem
 from learning.quizzes.loader import load_quiz_file, load_quizzes, parse_quiz_text, quiz_to_yaml
 from learning.quizzes.types import Draw
 
-DATA = Path(__file__).parent / "data" / "quizzes"
+DATA = Path(__file__).parent / "data" / "quiz-files"
 MODULES = {"partnership-working", "roles-and-responsibilities"}
 
 
@@ -245,7 +245,7 @@ def test_known_modules_are_only_checked_when_given():
     assert [str(p) for p in problems] == ["t.yaml:4: quiz has module 'm', which does not exist"]
 
 
-def test_load_quizzes_skips_bad_files_and_duplicate_slugs(tmp_path):
+def test_load_quizzes_leaves_out_bad_files_and_duplicate_slugs(tmp_path):
     shutil.copy(DATA / "partnership-working-check.yaml", tmp_path / "a-first.yaml")
     shutil.copy(DATA / "partnership-working-check.yaml", tmp_path / "b-copy.yml")
     shutil.copy(DATA / "bad-syntax.yaml", tmp_path / "bad-syntax.yaml")

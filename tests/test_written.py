@@ -9,13 +9,13 @@ from learning.assessment.models import Decision, DraftVersion, Submission, Submi
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
 from learning.people.models import Notification
-from tests.conftest import csrf_from, post_form
+from tests.conftest import ESSAYS, csrf_from, post_form
 
 
 @pytest.fixture
 def task(app):
     tasks = app.extensions["catalog"].tasks
-    assert tasks, "content/tasks/ must hold at least one task"
+    assert tasks, "tests/data/content/tasks/ must hold at least one task"
     return tasks[0]
 
 
@@ -235,11 +235,6 @@ def test_marking_queue_query_count_is_fixed(client, auth, make_user, make_cohort
     assert many.count == few.count
 
 
-ESSAYS = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "reference" \
-    / "essays"
-
-
-@pytest.mark.skipif(not ESSAYS.is_dir(), reason="shared/reference/essays not beside the repo")
 def test_copied_answer_is_flagged_to_the_assessor_only(client, auth, people, task, runner):
     result = runner.invoke(args=["originality", "add-reference", str(ESSAYS)])
     assert result.exit_code == 0, result.output

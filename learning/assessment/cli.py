@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 originality_cli = AppGroup("originality", help="Reference essays for the originality check.")
@@ -22,6 +23,38 @@ def add_reference(folder: Path) -> None:
     click.echo(f"Added {added} reference texts; {skipped} already indexed; "
                f"{len(problems)} could not be added.")
     if problems:
+        raise SystemExit(1)
+
+
+@originality_cli.command("compare-content")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def compare_content(folder: Path) -> None:
+    """Fail if a passage of the course (CONTENT_DIR, QUIZ_DIR) is in an essay in FOLDER.
+
+    CI runs it against the shared reference essays: the course must be in our own words.
+    """
+    from learning.assessment.originality.course import (
+        QUOTED,
+        copied_passages,
+        course_texts,
+        read_essays,
+    )
+    from learning.content.catalog import load_units
+
+    essays = read_essays(folder)
+    if not essays:
+        raise click.ClickException(f"{folder}: no .txt essays to compare the course with")
+    content_dir = Path(current_app.config["CONTENT_DIR"])
+    # The awarding bodies' criterion wording is quoted by essays and course alike.
+    units, _ = load_units(content_dir / "units.yaml", "units.yaml")
+    quoted = " ".join([*(c.text for u in units for c in u.criteria), *QUOTED])
+    texts = course_texts(content_dir, Path(current_app.config["QUIZ_DIR"]))
+    found = copied_passages(texts, essays, quoted)
+    for passage in found:
+        click.echo(str(passage), err=True)
+    click.echo(f"{len(texts)} course files against {len(essays)} essays: "
+               f"{len(found)} copied passages.")
+    if found:
         raise SystemExit(1)
 
 
