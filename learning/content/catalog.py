@@ -8,15 +8,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from learning.content.glossary import Term, load_glossary
 from learning.content.outdated import find_outdated
 from learning.content.readability import Readability, measure
 from learning.content.tasks import Task, load_tasks
 from learning.core.problems import Problem
 from learning.core.rendering import CALLOUT_TYPES, Rendered, render_content, strip_tags
-from learning.core.yamlfile import SLUG, LineDict, error_line, error_text, load_with_lines
+from learning.core.yamlfile import SLUG, LineDict, load_file, load_text
 
 #: Where the glossary page is served; modules link first uses of terms here.
 GLOSSARY_PATH = "/glossary"
@@ -113,15 +111,11 @@ def _rel(path: Path, root: Path) -> str:
 
 def load_units(path: Path, label: str) -> tuple[list[Unit], list[Problem]]:
     """Read units.yaml: qualification units and their criteria, referred to by id."""
-    problems: list[Problem] = []
     if not path.exists():
         return [], [Problem(label, 0, "units.yaml is missing: modules cannot name their criteria")]
-    try:
-        data = load_with_lines(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        return [], [Problem(label, error_line(exc), error_text(exc))]
-    except UnicodeDecodeError:
-        return [], [Problem(label, 0, "not UTF-8 text")]
+    data, problems = load_file(path, label)
+    if problems:
+        return [], problems
     if not isinstance(data, LineDict) or not isinstance(data.get("units"), list):
         return [], [Problem(label, 1, "expected a top-level 'units:' list")]
     units: list[Unit] = []
@@ -270,10 +264,9 @@ def load_module(path: Path, label: str, known_criteria: set[str] | None,
     if front is None:
         return None, [Problem(label, 1, "missing YAML front matter: start the file with a "
                               "line '---', the keys, then another '---'")]
-    try:
-        meta = load_with_lines(front, line_offset=1)
-    except yaml.YAMLError as exc:
-        return None, [Problem(label, error_line(exc, 1), error_text(exc))]
+    meta, problems = load_text(front, label, line_offset=1)
+    if problems:
+        return None, problems
     problems = _check_front_matter(meta, label, known_criteria)
     problems += check_body(body, label, body_line)
     if not body.strip():

@@ -6,11 +6,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from learning.content.outdated import find_outdated
 from learning.core.problems import Problem
-from learning.core.yamlfile import LineDict, error_line, error_text, load_with_lines
+from learning.core.yamlfile import LineDict, load_file
 
 _KEYS = {"term", "stands_for", "meaning", "see_also", "historical"}
 
@@ -33,15 +31,11 @@ def load_glossary(path: Path, label: str) -> tuple[tuple[Term, ...], list[Proble
     """Read and check the glossary; a missing file is allowed (no glossary yet)."""
     if not path.exists():
         return (), []
-    try:
-        data = load_with_lines(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        return (), [Problem(label, error_line(exc), error_text(exc))]
-    except UnicodeDecodeError as exc:
-        return (), [Problem(label, 0, f"not UTF-8 text (byte {exc.start})")]
+    data, problems = load_file(path, label)
+    if problems:
+        return (), problems
     if not isinstance(data, LineDict) or not isinstance(data.get("terms"), list):
         return (), [Problem(label, 1, "expected a top-level 'terms:' list")]
-    problems: list[Problem] = []
     terms: list[Term] = []
     seen: dict[str, int] = {}
     see_also_lines: dict[str, int] = {}

@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from learning.content.outdated import find_outdated
 from learning.core.problems import Problem
-from learning.core.yamlfile import SLUG, LineDict, error_line, error_text, load_with_lines
+from learning.core.yamlfile import SLUG, LineDict, load_file
 
 VERBS = ("explain", "analyse", "describe")
 _REQUIRED = ("slug", "title", "criteria", "modules", "command_verb", "verb_guidance", "question",
@@ -49,12 +47,9 @@ def _strings(value) -> bool:
 
 def load_task(path: Path, label: str, known_criteria: set[str] | None,
               known_modules: set[str] | None) -> tuple[Task | None, list[Problem]]:
-    try:
-        data = load_with_lines(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        return None, [Problem(label, error_line(exc), error_text(exc))]
-    except UnicodeDecodeError as exc:
-        return None, [Problem(label, 0, f"not UTF-8 text (byte {exc.start})")]
+    data, problems = load_file(path, label)
+    if problems:
+        return None, problems
     if not isinstance(data, LineDict):
         return None, [Problem(label, 1, "a task file must be a YAML mapping")]
     problems = [Problem(label, data.line_of(k), f"unknown key '{k}'") for k in data

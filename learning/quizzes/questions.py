@@ -7,10 +7,10 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from learning.core.problems import Problem
+from learning.core.yamlfile import Located
 from learning.quizzes.types import (
     COMMON_FIELDS,
     ID_RE,
@@ -26,28 +26,6 @@ from learning.quizzes.types import (
 
 #: Positive weights of a `multiple` question must sum to 100, give or take rounding (3 x 33.33).
 WEIGHT_SUM_TOLERANCE = 0.1
-
-
-@dataclass
-class Located:
-    """A value with the 1-based line it came from (0 if unknown, e.g. from a snapshot).
-
-    Mappings hold `dict[str, Located]`, sequences `list[Located]`. `raw` is a plain YAML
-    scalar as typed, so a text field written `yes` or `3.10` stays "yes" / "3.10".
-    """
-
-    value: Any
-    line: int = 0
-    raw: str | None = None
-    key_lines: dict[str, int] = field(default_factory=dict)
-
-    def get(self, key: str) -> Located | None:
-        """The value under `key` if this is a mapping that has it."""
-        return self.value.get(key) if isinstance(self.value, dict) else None
-
-    def key_line(self, key: str) -> int:
-        """Line of `key` in this mapping (the mapping's own line if unknown)."""
-        return self.key_lines.get(key, self.line)
 
 
 def locate(data: Any, line: int = 0) -> Located:
