@@ -8,6 +8,7 @@ from sqlalchemy import select
 from learning.core.extensions import db
 from learning.core.pagination import Page, paginate
 from learning.people.models import User
+from tests.conftest import PASSWORD
 from tests.htmlcheck import html_errors, needs_checker
 
 
@@ -75,3 +76,21 @@ def test_pagers_are_valid_html(client, auth, make_user, thirty, tmp_path):
             client.get(f"/admin/people?page={n}").get_data(as_text=True))
     errors = html_errors(sorted(tmp_path.glob("*.html")))
     assert not errors, "\n".join(errors)
+
+
+@pytest.mark.browser
+def test_a_paged_list_passes_axe_and_fits_320px(page, make_user, thirty):
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright")
+    admin = make_user("admin")
+    db.session.commit()
+    page.goto("/login")
+    page.get_by_label("Email address").fill(admin.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto("/admin/people?page=2")
+    pager = page.get_by_role("navigation", name="Pages of people")
+    assert pager.get_by_role("link", name="Page 2").get_attribute("aria-current") == "page"
+    result = axe.Axe().run(page)
+    assert result.violations_count == 0, result.generate_report()
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
