@@ -1,11 +1,12 @@
 """`flask content check`: the real course passes; broken files are reported as file:line."""
 
+import datetime as dt
 import textwrap
 
 import pytest
 
 from learning import create_app
-from learning.content.catalog import load_catalog
+from learning.content.catalog import is_kind, load_catalog
 from learning.core.config import BASE_DIR, settings_for_tests
 
 UNITS = textwrap.dedent("""\
@@ -105,6 +106,21 @@ def test_wrong_types_and_unknown_criterion(content):
     messages = " ".join(_messages(load_catalog(content)))
     assert "02-bad.md:9: 'last_reviewed' must be a date like 2026-11-23" in messages
 
+
+
+@pytest.mark.parametrize("value, kind, expected", [
+    (10, int, True), (True, int, False), ("10", int, False),
+    (dt.date(2026, 11, 1), dt.date, True), (dt.datetime(2026, 11, 1, 9), dt.date, False),
+    ("Title", str, True), (["a"], list, True), ("a", list, False),
+])
+def test_front_matter_kinds_are_what_an_author_means(value, kind, expected):
+    assert is_kind(value, kind) is expected
+
+
+def test_a_key_given_twice_in_front_matter_is_reported(content):
+    _write(content, "02-bad.md", GOOD.replace("minutes: 10", "minutes: 10\nminutes: 20"))
+    assert any("02-bad.md:7: key 'minutes' appears twice here (first at line 6)" in m
+               for m in _messages(load_catalog(content)))
 
 def test_body_problems_have_body_line_numbers(content):
     body = GOOD + textwrap.dedent("""\

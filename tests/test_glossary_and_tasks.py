@@ -3,8 +3,10 @@
 import textwrap
 
 import pytest
+import yaml
 
 from learning.content.catalog import load_catalog
+from learning.content.tasks import field_problems
 from tests.test_content_check import GOOD, UNITS
 
 GLOSSARY = textwrap.dedent("""\
@@ -98,6 +100,23 @@ def test_task_problems(content, change, message):
     (content / "tasks" / "one.yaml").write_text(TASK.replace(*change))
     messages = " | ".join(str(p) for p in load_catalog(content).problems)
     assert message in messages
+
+
+
+def test_task_field_rules_need_no_file():
+    data = yaml.safe_load(TASK)
+    assert list(field_problems(data, {"CYP33-2.3"}, {"good"})) == []
+    data.update(slug="Task One", modules=["good", "gone"], word_count={"min": 300, "max": 300},
+                resubmissions_allowed=True, guidance=" ")
+    assert list(field_problems(data, {"CYP33-2.3"}, {"good"})) == [
+        ("slug", "slug may use only lower-case letters, digits and hyphens"),
+        ("guidance", "'guidance' must be text"),
+        ("modules", "unknown module 'gone'"),
+        ("word_count", "word_count must be {min: N, max: M} with 0 < N < M"),
+        ("resubmissions_allowed", "resubmissions_allowed must be a whole number, 0 or more"),
+    ]
+    # Before units.yaml and the modules have loaded there is nothing to look names up in.
+    assert ("modules", "unknown module 'gone'") not in list(field_problems(data, None, None))
 
 
 def test_course_tasks_and_glossary_load(app):

@@ -21,7 +21,7 @@ from learning.quizzes.grading import (
     select_questions,
 )
 from learning.quizzes.loader import load_quiz_file
-from learning.quizzes.questions import question_from_snapshot
+from learning.quizzes.questions import question_from_snapshot, shared_weights
 from learning.quizzes.types import QUESTION_TYPE_NAMES, Draw, Question, Quiz, QuizSettings
 
 EXAMPLE = Path(__file__).parent / "data" / "quiz-files" / "partnership-working-check.yaml"
@@ -116,6 +116,18 @@ def test_multiple_flags_give_equal_shares_and_shared_penalty():
     assert grade(MULTI, ["a", "b", "x"]).score == pytest.approx(2 / 3 - 0.5)
     assert grade(MULTI, ["a", "b", "c", "x", "y"]).score == 0.0  # ticking everything
 
+
+
+@pytest.mark.parametrize("correct, weights", [
+    ([True, False, True, False], [50, -50, 50, -50]),
+    ([True, True, True], [100 / 3] * 3),  # no wrong option to share a penalty
+    ([False, False], [0, 0]),  # nothing right: the loader reports it
+    ([], []),
+])
+def test_correct_flags_share_the_marks(correct, weights):
+    assert shared_weights(correct) == pytest.approx(weights)
+    if any(correct):
+        assert sum(w for w in shared_weights(correct) if w > 0) == pytest.approx(100)
 
 def test_multiple_feedback_and_parts_follow_the_ticked_options():
     result = grade(MULTI, ["x", "b"])

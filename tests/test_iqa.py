@@ -210,6 +210,33 @@ def test_decisions_list_is_paginated(client, auth, make_user, make_cohort, task)
     assert "Previous page" in second and "Next page" not in second
 
 
+
+def test_decisions_list_query_count_is_fixed(client, auth, make_user, make_cohort, task,
+                                             count_queries):
+    learners = [make_user("learner") for _ in range(8)]
+    assessor, iqa = make_user("assessor"), make_user("iqa")
+    make_cohort("Big group", learners=learners, assessors=[assessor], iqas=[iqa])
+    _plan(assessor, iqa, rate=0)
+
+    def measure():
+        db.session.expunge_all()  # each request starts from an empty session, as in production
+        with count_queries() as counted:
+            page = client.get("/iqa/decisions").get_data(as_text=True)
+        return counted, page
+
+    for learner in learners[:3]:
+        _release(learner, task, assessor, met=True)
+    later, assessor_id = [learner.id for learner in learners[3:]], assessor.id
+    auth.login(iqa)
+    few, page = measure()
+    shown = len(re.findall(r"/iqa/decisions/\d+/sample", page))
+    for learner_id in later:
+        _release(db.session.get(User, learner_id), task, db.session.get(User, assessor_id),
+                 met=False)
+    many, page = measure()
+    assert len(re.findall(r"/iqa/decisions/\d+/sample", page)) > shown > 0
+    assert many.count == few.count, "\n".join(many.statements)
+
 # ---- reviews ----
 
 def test_iqa_agrees(client, auth, team, task):

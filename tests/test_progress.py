@@ -164,3 +164,21 @@ def test_progress_per_criterion_for_staff(client, auth, app, make_user, make_coh
     auth.logout()
     auth.login(make_user("learner"))
     assert client.get("/staff/criteria").status_code == 403
+
+
+def test_criterion_rows_count_prepared_met_and_not_yet_met():
+    from types import SimpleNamespace as Fake
+
+    from learning.reports.criteria import CriterionRow, criterion_rows
+
+    unit = Fake(id="U1", code="Unit 1", criteria=(
+        Fake(id="a", number="1.1", text="A"), Fake(id="b", number="1.2", text="B"),
+        Fake(id="c", number="1.3", text="C")))
+    nobody_studies = Fake(id="U2", code="Unit 2", criteria=(Fake(id="d", number="1", text="D"),))
+    catalog = Fake(units=(unit, nobody_studies), tasks=(Fake(criteria=("a", "b", "d")),),
+                   modules=(Fake(slug="m1", criteria=("a", "d")), Fake(slug="m2", criteria=("a",))))
+    rows = criterion_rows(catalog, {"U1": {1, 2, 3}}, {1: {"m1", "m2"}, 2: {"m1"}},
+                          {(1, "a"): True, (2, "a"): False, (3, "b"): True})
+    # b is covered by a task only, so no one is prepared by modules; c is covered by nothing.
+    assert rows == [CriterionRow("Unit 1", "1.1", "A", 3, 1, 1, 1),
+                    CriterionRow("Unit 1", "1.2", "B", 3, 0, 1, 0)]

@@ -132,6 +132,8 @@ def test_colon_in_unquoted_text_gets_a_hint():
 
 @pytest.mark.parametrize("text, expected", [
     ("", ["quizzes/t.yaml:1: the file is empty; it needs the keys 'quiz' and 'questions'"]),
+    ("quiz:\n  title: \x07\n", ["quizzes/t.yaml:2: invalid YAML: unacceptable character "
+                                "#x0007: special characters are not allowed"]),
     ("- a\n- b\n", ["quizzes/t.yaml:1: the file must be a mapping with the keys 'quiz' and "
                     "'questions'"]),
     (HEADER + "  []\n", ["quizzes/t.yaml:5: questions is empty; a quiz needs at least one "

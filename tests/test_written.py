@@ -5,9 +5,12 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from learning.assessment import marking, submissions
+from learning.assessment.marking import MarkingError, outcome_of, release_refusal
 from learning.assessment.models import Decision, DraftVersion, Submission, SubmittedWork
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
+from learning.core.types import utcnow
 from learning.people.models import Notification
 from tests.conftest import ESSAYS, csrf_from, post_form
 
@@ -166,6 +169,36 @@ def test_full_loop_refer_resubmit_achieve(client, auth, people, task):
                      "submission.resubmit"):
         assert expected in actions
 
+
+
+def test_the_outcome_follows_the_criteria():
+    met, not_met = (True, ""), (False, "Say more.")
+    assert outcome_of(("a", "b"), {"a": met, "b": met}) == ([], True)
+    assert outcome_of(("a", "b"), {"a": met, "b": not_met}) == ([], False)
+    assert outcome_of(("a", "b"), {"a": met}) == (["b"], False)
+    assert outcome_of(("a",), {"a": (None, "A comment but no decision.")}) == (["a"], False)
+
+
+def test_release_needs_every_criterion_actions_for_a_referral_and_feedback():
+    assert release_refusal(["b"], False, "Good.", "Do more.").startswith("Decide met or not")
+    assert release_refusal([], False, "Good.", " ") == \
+        "Say what the learner must do before resubmitting."
+    assert release_refusal([], True, " ", "") == "Write overall feedback for the learner."
+    assert release_refusal([], True, "Good.", "") == ""
+
+
+def test_decided_work_cannot_be_marked_again(people, task):
+    learner, assessor = people["learner"], people["assessor"]
+    sub = submissions.get_or_create(learner, task)
+    submissions.save_draft(sub, "My answer.", None, utcnow())
+    work = submissions.submit(sub, task, learner, True, "", utcnow())
+    met = {c: (True, "") for c in task.criteria}
+    decision = marking.save_decision(work, task, assessor, met, "Well done.", "", utcnow(),
+                                     release=True)
+    assert decision.outcome == "achieved" and sub.status == "achieved"
+    for release in (False, True):
+        with pytest.raises(MarkingError, match="already been decided"):
+            marking.save_decision(work, task, assessor, met, "Again.", "", utcnow(), release)
 
 def test_access_rules(client, auth, people, task, make_user, make_cohort):
     learner = people["learner"]

@@ -98,6 +98,24 @@ def released_decisions(sub: Submission) -> list[Decision]:
     return [d for w in sub.rounds for d in w.decisions if d.is_released]
 
 
+def outcome_of(task_criteria: tuple[str, ...],
+               criteria: dict[str, tuple[bool | None, str]]) -> tuple[list[str], bool]:
+    """(the criteria not yet decided, achieved?): achieved only when every criterion is met."""
+    undecided = [c for c in task_criteria if criteria.get(c, (None, ""))[0] is None]
+    return undecided, not undecided and all(criteria[c][0] for c in task_criteria)
+
+
+def release_refusal(undecided: list[str], achieved: bool, feedback: str, actions: str) -> str:
+    """Why a decision cannot be released to the learner yet ("" when it can)."""
+    if undecided:
+        return "Decide met or not yet met for every criterion before you release the decision."
+    if not achieved and not actions.strip():
+        return "Say what the learner must do before resubmitting."
+    if not feedback.strip():
+        return "Write overall feedback for the learner."
+    return ""
+
+
 def save_decision(work: SubmittedWork, task: Task, assessor: User,
                   criteria: dict[str, tuple[bool | None, str]], feedback: str, actions: str,
                   now: datetime, release: bool) -> Decision:
@@ -110,20 +128,11 @@ def save_decision(work: SubmittedWork, task: Task, assessor: User,
     sub = work.submission
     if work is not current_round(sub):
         raise MarkingError("A newer submission has arrived: mark that one instead.")
-    if not release and sub.status not in WAITING and not sub.reassess:
+    if sub.status not in WAITING and not sub.reassess:
         raise MarkingError("This work has already been decided.")
-    missing = [c for c in task.criteria if criteria.get(c, (None, ""))[0] is None]
-    achieved = not missing and all(criteria[c][0] for c in task.criteria)
-    if release:
-        if sub.status not in WAITING and not sub.reassess:
-            raise MarkingError("This work has already been decided.")
-        if missing:
-            raise MarkingError("Decide met or not yet met for every criterion before you "
-                               "release the decision.")
-        if not achieved and not actions.strip():
-            raise MarkingError("Say what the learner must do before resubmitting.")
-        if not feedback.strip():
-            raise MarkingError("Write overall feedback for the learner.")
+    undecided, achieved = outcome_of(task.criteria, criteria)
+    if release and (refusal := release_refusal(undecided, achieved, feedback, actions)):
+        raise MarkingError(refusal)
     decision = draft_decision(work, assessor)
     if decision is None:
         decision = Decision(work=work, assessor_id=assessor.id, created_at=now,
@@ -133,8 +142,22 @@ def save_decision(work: SubmittedWork, task: Task, assessor: User,
     decision.feedback = feedback.strip()
     decision.actions = "" if achieved else actions.strip()
     decision.updated_at = now
+    _set_criteria(decision, task.criteria, criteria)
+    if release:
+        _release(decision, task, assessor, now)
+    else:
+        if sub.status == SubmissionStatus.SUBMITTED.value:
+            sub.status = SubmissionStatus.BEING_MARKED.value
+        audit.record("decision.save_draft", actor=assessor, subject=sub, round=work.number)
+    db.session.commit()
+    return decision
+
+
+def _set_criteria(decision: Decision, task_criteria: tuple[str, ...],
+                  criteria: dict[str, tuple[bool | None, str]]) -> None:
+    """One row per decided criterion: new ones added, changed ones updated, undecided removed."""
     by_id = {c.criterion_id: c for c in decision.criteria}
-    for cid in task.criteria:
+    for cid in task_criteria:
         met, comment = criteria.get(cid, (None, ""))
         row = by_id.get(cid)
         if met is None:
@@ -145,12 +168,13 @@ def save_decision(work: SubmittedWork, task: Task, assessor: User,
             row = CriterionDecision(criterion_id=cid, met=met)
             decision.criteria.append(row)
         row.met, row.comment = met, comment.strip()
-    if not release:
-        if sub.status == SubmissionStatus.SUBMITTED.value:
-            sub.status = SubmissionStatus.BEING_MARKED.value
-        audit.record("decision.save_draft", actor=assessor, subject=sub, round=work.number)
-        db.session.commit()
-        return decision
+
+
+def _release(decision: Decision, task: Task, assessor: User, now: datetime) -> None:
+    """Show the decision to the learner, tell them, and let the IQA sample hear of it."""
+    work = decision.work
+    sub = work.submission
+    achieved = decision.outcome == "achieved"
     decision.released_at = now
     sub.status = (SubmissionStatus.ACHIEVED if achieved else SubmissionStatus.REFERRED).value
     was_reassess, sub.reassess = sub.reassess, False
@@ -158,10 +182,8 @@ def save_decision(work: SubmittedWork, task: Task, assessor: User,
     audit.record("decision.release", actor=assessor, subject=sub, round=work.number,
                  outcome=decision.outcome, decision_id=decision.id, reassessment=was_reassess)
     notify(sub.learner, "feedback", f"Feedback on '{task.title}' is ready: "
-           f"{'achieved' if achieved else 'referred'}.", f"/tasks/{task.slug}/feedback")
+           f"{decision.outcome}.", f"/tasks/{task.slug}/feedback")
     decision_released.send(decision, submission=sub, now=now)
-    db.session.commit()
-    return decision
 
 
 _TOKENS = re.compile(r"\s+|[^\s]+")

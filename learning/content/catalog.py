@@ -8,15 +8,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from learning.content.glossary import Term, load_glossary
 from learning.content.outdated import find_outdated
 from learning.content.readability import Readability, measure
 from learning.content.tasks import Task, load_tasks
 from learning.core.problems import Problem
 from learning.core.rendering import CALLOUT_TYPES, Rendered, render_content, strip_tags
-from learning.core.yamlfile import SLUG, LineDict, error_line, error_text, load_with_lines
+from learning.core.yamlfile import SLUG, LineDict, load_file, load_text
 
 #: Where the glossary page is served; modules link first uses of terms here.
 GLOSSARY_PATH = "/glossary"
@@ -113,15 +111,11 @@ def _rel(path: Path, root: Path) -> str:
 
 def load_units(path: Path, label: str) -> tuple[list[Unit], list[Problem]]:
     """Read units.yaml: qualification units and their criteria, referred to by id."""
-    problems: list[Problem] = []
     if not path.exists():
         return [], [Problem(label, 0, "units.yaml is missing: modules cannot name their criteria")]
-    try:
-        data = load_with_lines(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        return [], [Problem(label, error_line(exc), error_text(exc))]
-    except UnicodeDecodeError:
-        return [], [Problem(label, 0, "not UTF-8 text")]
+    data, problems = load_file(path, label)
+    if problems:
+        return [], problems
     if not isinstance(data, LineDict) or not isinstance(data.get("units"), list):
         return [], [Problem(label, 1, "expected a top-level 'units:' list")]
     units: list[Unit] = []
@@ -166,28 +160,45 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
 
 
 def _check_front_matter(meta, label: str, known_criteria: set[str] | None) -> list[Problem]:
-    problems: list[Problem] = []
     if not isinstance(meta, LineDict):
         return [Problem(label, 2, "front matter must be a YAML mapping of keys to values")]
-    for key in meta:
-        if key not in _REQUIRED and key not in _OPTIONAL:
-            allowed = ", ".join([*_REQUIRED, *_OPTIONAL])
-            problems.append(Problem(label, meta.line_of(key),
-                                    f"unknown key '{key}' (allowed: {allowed})"))
+    problems = _front_matter_key_problems(meta, label)
+    if problems:
+        return problems
+    return _front_matter_value_problems(meta, label, known_criteria)
+
+
+def _front_matter_key_problems(meta: LineDict, label: str) -> list[Problem]:
+    """Unknown keys, and required keys that are missing or hold the wrong kind of value."""
+    allowed = ", ".join([*_REQUIRED, *_OPTIONAL])
+    problems = [Problem(label, meta.line_of(key), f"unknown key '{key}' (allowed: {allowed})")
+                for key in meta if key not in _REQUIRED and key not in _OPTIONAL]
     for key, kind in _REQUIRED.items():
         if key not in meta:
             problems.append(Problem(label, meta.line, f"missing required key '{key}'"))
-            continue
-        value = meta[key]
-        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-        if kind is dt.date and isinstance(value, dt.datetime):
-            ok = False
-        if not ok:
-            want = {"str": "text", "int": "a whole number", "list": "a list",
-                    "date": "a date like 2026-11-23"}[kind.__name__]
-            problems.append(Problem(label, meta.line_of(key), f"'{key}' must be {want}"))
-    if problems:
-        return problems
+        elif not is_kind(meta[key], kind):
+            problems.append(Problem(label, meta.line_of(key),
+                                    f"'{key}' must be {_KIND_WORDS[kind]}"))
+    return problems
+
+
+_KIND_WORDS = {str: "text", int: "a whole number", list: "a list",
+               dt.date: "a date like 2026-11-23"}
+
+
+def is_kind(value, kind: type) -> bool:
+    """isinstance, as an author means it: true is not a number, a date and time not a date."""
+    if kind is int and isinstance(value, bool):
+        return False
+    if kind is dt.date and isinstance(value, dt.datetime):
+        return False
+    return isinstance(value, kind)
+
+
+def _front_matter_value_problems(meta: LineDict, label: str,
+                                 known_criteria: set[str] | None) -> list[Problem]:
+    """Checks of the values, once every required key holds the right kind."""
+    problems = []
     if not SLUG.match(meta["slug"]):
         problems.append(Problem(label, meta.line_of("slug"),
                                 "slug may use only lower-case letters, digits and hyphens"))
@@ -199,20 +210,25 @@ def _check_front_matter(meta, label: str, known_criteria: set[str] | None) -> li
     if not meta["criteria"]:
         problems.append(Problem(label, meta.line_of("criteria"),
                                 "criteria must name at least one criterion id"))
-    for i, cid in enumerate(meta["criteria"]):
-        if known_criteria is not None and cid not in known_criteria:
-            line = meta["criteria"].item_lines[i] if hasattr(meta["criteria"], "item_lines") \
-                else meta.line_of("criteria")
-            problems.append(Problem(label, line,
-                                    f"unknown criterion '{cid}' (define it in content/units.yaml)"))
-    for i, ref in enumerate(meta["references"]):
-        line = meta["references"].item_lines[i]
-        if not isinstance(ref, dict) or not all(k in ref for k in ("title", "publisher")):
-            problems.append(Problem(label, line, "each reference needs a title and a publisher "
-                                    "(and a year where the document has one)"))
-        elif "year" in ref and not isinstance(ref["year"], int):
-            problems.append(Problem(label, line, "a reference's year must be a number"))
+    criteria = meta["criteria"]
+    problems += [Problem(label, criteria.item_lines[i],
+                         f"unknown criterion '{cid}' (define it in content/units.yaml)")
+                 for i, cid in enumerate(criteria)
+                 if known_criteria is not None and cid not in known_criteria]
+    references = meta["references"]
+    problems += [Problem(label, references.item_lines[i], message)
+                 for i, ref in enumerate(references) if (message := _reference_problem(ref))]
     return problems
+
+
+def _reference_problem(ref) -> str:
+    """What is wrong with one entry of `references` ("" if nothing)."""
+    if not isinstance(ref, dict) or not all(k in ref for k in ("title", "publisher")):
+        return ("each reference needs a title and a publisher (and a year where the document "
+                "has one)")
+    if "year" in ref and not isinstance(ref["year"], int):
+        return "a reference's year must be a number"
+    return ""
 
 
 def check_body(body: str, label: str, first_line: int) -> list[Problem]:
@@ -270,10 +286,9 @@ def load_module(path: Path, label: str, known_criteria: set[str] | None,
     if front is None:
         return None, [Problem(label, 1, "missing YAML front matter: start the file with a "
                               "line '---', the keys, then another '---'")]
-    try:
-        meta = load_with_lines(front, line_offset=1)
-    except yaml.YAMLError as exc:
-        return None, [Problem(label, error_line(exc, 1), error_text(exc))]
+    meta, problems = load_text(front, label, line_offset=1)
+    if problems:
+        return None, problems
     problems = _check_front_matter(meta, label, known_criteria)
     problems += check_body(body, label, body_line)
     if not body.strip():

@@ -6,11 +6,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from learning.content.outdated import find_outdated
 from learning.core.problems import Problem
-from learning.core.yamlfile import LineDict, error_line, error_text, load_with_lines
+from learning.core.yamlfile import LineDict, load_file
 
 _KEYS = {"term", "stands_for", "meaning", "see_also", "historical"}
 
@@ -33,55 +31,60 @@ def load_glossary(path: Path, label: str) -> tuple[tuple[Term, ...], list[Proble
     """Read and check the glossary; a missing file is allowed (no glossary yet)."""
     if not path.exists():
         return (), []
-    try:
-        data = load_with_lines(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        return (), [Problem(label, error_line(exc), error_text(exc))]
-    except UnicodeDecodeError as exc:
-        return (), [Problem(label, 0, f"not UTF-8 text (byte {exc.start})")]
+    data, problems = load_file(path, label)
+    if problems:
+        return (), problems
     if not isinstance(data, LineDict) or not isinstance(data.get("terms"), list):
         return (), [Problem(label, 1, "expected a top-level 'terms:' list")]
-    problems: list[Problem] = []
     terms: list[Term] = []
     seen: dict[str, int] = {}
     see_also_lines: dict[str, int] = {}
     for raw in data["terms"]:
-        line = getattr(raw, "line", 1)
-        if not isinstance(raw, LineDict):
-            problems.append(Problem(label, line, "each glossary entry must be a mapping"))
-            continue
-        for key in raw:
-            if key not in _KEYS:
-                problems.append(Problem(label, raw.line_of(key), f"unknown key '{key}' "
-                                        f"(allowed: {', '.join(sorted(_KEYS))})"))
-        term, meaning = raw.get("term"), raw.get("meaning")
-        if not isinstance(term, str) or not term.strip():
-            problems.append(Problem(label, line, "glossary entry needs a 'term'"))
-            continue
-        if not isinstance(meaning, str) or not meaning.strip():
-            problems.append(Problem(label, line, f"term '{term}' needs a 'meaning'"))
-            continue
-        if term in seen:
-            problems.append(Problem(label, line, f"term '{term}' is already defined at line "
-                                    f"{seen[term]}"))
-            continue
-        seen[term] = line
-        historical = bool(raw.get("historical", False))
-        if not historical:
-            for outdated, matched in find_outdated(meaning):
-                problems.append(Problem(label, raw.line_of("meaning"),
-                                        f"term '{term}': outdated term '{matched}' in a current "
-                                        f"entry ({outdated.advice}); mark it historical: true "
-                                        "if it describes the past", outdated.level))
-        see_also = raw.get("see_also") or []
-        see_also_lines[term.strip()] = raw.line_of("see_also")
-        terms.append(Term(term.strip(), " ".join(meaning.split()),
-                          (raw.get("stands_for") or None), tuple(see_also), historical))
+        term, found = _read_term(raw, label, seen)
+        problems += found
+        if term is not None:
+            see_also_lines[term.term] = raw.line_of("see_also")
+            terms.append(term)
     known = {t.term for t in terms}
-    for t in terms:
-        for other in t.see_also:
-            if other not in known:
-                problems.append(Problem(label, see_also_lines[t.term],
-                                        f"term '{t.term}': see_also names unknown term "
-                                        f"'{other}'"))
+    problems += [Problem(label, see_also_lines[t.term],
+                         f"term '{t.term}': see_also names unknown term '{other}'")
+                 for t in terms for other in t.see_also if other not in known]
     return tuple(sorted(terms, key=lambda t: t.term.lower())), problems
+
+
+def _read_term(raw, label: str, seen: dict[str, int]) -> tuple[Term | None, list[Problem]]:
+    """One entry of `terms`: the Term (None if it cannot be used) and its problems.
+
+    `seen` holds the line of each term read so far; a usable term is added to it.
+    """
+    line = getattr(raw, "line", 1)
+    if not isinstance(raw, LineDict):
+        return None, [Problem(label, line, "each glossary entry must be a mapping")]
+    allowed = ", ".join(sorted(_KEYS))
+    problems = [Problem(label, raw.line_of(key), f"unknown key '{key}' (allowed: {allowed})")
+                for key in raw if key not in _KEYS]
+    term, meaning = raw.get("term"), raw.get("meaning")
+    refusal = _refusal(term, meaning, seen)
+    if refusal:
+        return None, [*problems, Problem(label, line, refusal)]
+    seen[term] = line
+    historical = bool(raw.get("historical", False))
+    if not historical:
+        problems += [Problem(label, raw.line_of("meaning"),
+                             f"term '{term}': outdated term '{matched}' in a current entry "
+                             f"({outdated.advice}); mark it historical: true if it describes "
+                             "the past", outdated.level)
+                     for outdated, matched in find_outdated(meaning)]
+    return Term(term.strip(), " ".join(meaning.split()), (raw.get("stands_for") or None),
+                tuple(raw.get("see_also") or []), historical), problems
+
+
+def _refusal(term, meaning, seen: dict[str, int]) -> str:
+    """Why an entry cannot be used at all ("" if it can)."""
+    if not isinstance(term, str) or not term.strip():
+        return "glossary entry needs a 'term'"
+    if not isinstance(meaning, str) or not meaning.strip():
+        return f"term '{term}' needs a 'meaning'"
+    if term in seen:
+        return f"term '{term}' is already defined at line {seen[term]}"
+    return ""

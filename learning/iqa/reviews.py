@@ -7,19 +7,18 @@ from datetime import datetime
 
 from sqlalchemy import Select, case, exists, false, func, select, union
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from learning.assessment.models import Decision, Submission, SubmittedWork
 from learning.assessment.signals import decision_released
 from learning.core import audit
 from learning.core.extensions import db
+from learning.core.pagination import Page, paginate
 from learning.iqa import sampling
 from learning.iqa.models import IqaReview, IqaSample, SamplingPlan
 from learning.people.models import Cohort, CohortStaff, Enrolment, Role, User, UserRole
 from learning.people.notifications import notify
 from learning.people.permissions import centre_cohort_ids
-
-PER_PAGE = 25
 
 
 class ReviewError(Exception):
@@ -107,13 +106,17 @@ _Learner = aliased(User, name="learner")
 _Assessor = aliased(User, name="assessor")
 
 
-def _with_people(query: Select) -> Select:
-    """Add the submission, learner and assessor of each decision to a query on Decision."""
-    return (query.add_columns(Submission, _Learner, _Assessor)
-            .join(SubmittedWork, Decision.work_id == SubmittedWork.id)
+def _join_people(query: Select) -> Select:
+    """Join the submission, learner and assessor of each decision to a query on Decision."""
+    return (query.join(SubmittedWork, Decision.work_id == SubmittedWork.id)
             .join(Submission, SubmittedWork.submission_id == Submission.id)
             .join(_Learner, _Learner.id == Submission.learner_id)
             .join(_Assessor, _Assessor.id == Decision.assessor_id))
+
+
+def _with_people(query: Select) -> Select:
+    """Add the submission, learner and assessor of each decision to a query on Decision."""
+    return _join_people(query).add_columns(Submission, _Learner, _Assessor)
 
 
 def sample_rows(user: User, assessor_id: int | None = None,
@@ -144,26 +147,22 @@ class DecisionRow:
     assessor: User
 
 
-@dataclass(frozen=True)
-class Page:
-    rows: list[DecisionRow]
-    number: int
-    pages: int
-    total: int
-
-
 def unsampled_decisions(user: User, page: int = 1) -> Page:
-    """Released decisions in the user's cohorts that are not in the sample, newest first."""
+    """Released decisions in the user's cohorts that are not in the sample, newest first.
+
+    The page's rows are DecisionRows; the people come with the decisions (two statements).
+    """
     sampled = exists().where(IqaSample.decision_id == Decision.id)
-    query = _in_scope(_with_people(select(Decision)).where(
-        Decision.released_at.is_not(None), ~sampled, Decision.assessor_id != user.id,
-        Submission.learner_id != user.id), _iqa_cohorts(user))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(1, page), pages)
-    rows = db.session.execute(query.order_by(Decision.released_at.desc(), Decision.id.desc())
-                              .limit(PER_PAGE).offset((page - 1) * PER_PAGE))
-    return Page([DecisionRow(*row) for row in rows], page, pages, total)
+    query = (_in_scope(_join_people(select(Decision)), _iqa_cohorts(user))
+             .where(Decision.released_at.is_not(None), ~sampled,
+                     Decision.assessor_id != user.id, Submission.learner_id != user.id)
+             .options(contains_eager(Decision.work).contains_eager(SubmittedWork.submission)
+                      .contains_eager(Submission.learner.of_type(_Learner)),
+                      contains_eager(Decision.assessor.of_type(_Assessor)))
+             .order_by(Decision.released_at.desc(), Decision.id.desc()))
+    found = paginate(query, page)
+    return found.with_rows([DecisionRow(d, d.work.submission, d.work.submission.learner,
+                                        d.assessor) for d in found.rows])
 
 
 def released_decision(decision_id: int) -> Decision | None:

@@ -7,18 +7,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, delete, exists, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, delete, exists, or_, select
 
 from learning.core import audit
 from learning.core.audit import AuditEvent
 from learning.core.dates import DEFAULT_ZONE
 from learning.core.extensions import db
+from learning.core.pagination import Page, paginate
 from learning.people import accounts, sessions
 from learning.people.models import Centre, CentreMember, Cohort, Enrolment, Role, User, UserRole
 from learning.people.permissions import actor_centre_ids, centre_cohort_ids, ties_outside
-
-PER_PAGE = 25
 
 #: Audit actions in words; actions not listed are shown as they are stored.
 ACTION_LABELS = {
@@ -35,24 +33,6 @@ ACTION_LABELS = {
     "cohort.enrol": "Learner enrolled in a cohort",
     "cohort.assign": "Staff assigned to a cohort",
 }
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list
-    number: int
-    pages: int
-    total: int
-
-
-def _paginate(query: Select, order_by: tuple, page: int) -> tuple[list, int, int, int]:
-    """Run a count and one page of `query`: always two statements."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    pages = max(1, -(-(total or 0) // PER_PAGE))
-    page = min(max(1, page), pages)
-    rows = list(db.session.execute(query.order_by(*order_by).limit(PER_PAGE)
-                                   .offset((page - 1) * PER_PAGE)))
-    return rows, page, pages, total or 0
 
 
 def _like(text: str) -> str:
@@ -142,8 +122,8 @@ def search(actor: User, text: str = "", role: str = "", active: str = "",
         query = query.where(exists().where(UserRole.user_id == User.id, UserRole.role == role))
     if active in {"yes", "no"}:
         query = query.where(User.active.is_(active == "yes"))
-    rows, number, pages, total = _paginate(query, (User.name, User.id), page)
-    users = [row[0] for row in rows]  # roles arrive with one more statement (lazy="selectin")
+    found = paginate(query.order_by(User.name, User.id), page)
+    users = found.rows  # roles arrive with one more statement (lazy="selectin")
     names: dict[int, list[str]] = {u.id: [] for u in users}
     if users:
         cohorts = (select(Enrolment.user_id, Cohort.name).join(Cohort)
@@ -153,7 +133,7 @@ def search(actor: User, text: str = "", role: str = "", active: str = "",
             cohorts = cohorts.where(Cohort.id.in_(scope))
         for user_id, name in db.session.execute(cohorts):
             names[user_id].append(name)
-    return Page([PersonRow(u, names[u.id]) for u in users], number, pages, total)
+    return found.with_rows([PersonRow(u, names[u.id]) for u in users])
 
 
 # ---- one person ----
@@ -250,25 +230,32 @@ def audit_page(action: str = "", actor_email: str = "", date_from: date | None =
                zone: ZoneInfo | None = None) -> Page:
     """Audit events newest first, filtered; dates are whole days in `zone`, both inclusive.
 
-    A fixed number of statements: a count, the page (actors joined in), and one look-up each
+    A fixed number of statements: the page, a count, and one look-up each for the actors and
     for the names of people and cohorts the events are about.
     """
     zone = zone or ZoneInfo(DEFAULT_ZONE)
-    actor = aliased(User, name="actor")
-    query = select(AuditEvent, actor).outerjoin(actor, AuditEvent.actor_id == actor.id)
+    query = select(AuditEvent)
     if action:
         query = query.where(AuditEvent.action == action)
     if email := actor_email.strip():
-        query = query.where(actor.email.ilike(_like(email.lower()), escape="\\"))
+        query = query.where(AuditEvent.actor_id.in_(select(User.id).where(
+            User.email.ilike(_like(email.lower()), escape="\\"))))
     if date_from:
         query = query.where(AuditEvent.at >= _day_start(date_from, zone))
     if date_to:
         query = query.where(AuditEvent.at < _day_start(date_to + timedelta(days=1), zone))
-    rows, number, pages, total = _paginate(
-        query, (AuditEvent.at.desc(), AuditEvent.id.desc()), page)
-    return Page([AuditRow(event, who, label) for (event, who), label
-                 in zip(rows, _subject_labels([r[0] for r in rows]), strict=True)],
-                number, pages, total)
+    found = paginate(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()), page)
+    events = found.rows
+    actors = _people({e.actor_id for e in events if e.actor_id is not None})
+    return found.with_rows([AuditRow(event, actors.get(event.actor_id), label) for event, label
+                            in zip(events, _subject_labels(events), strict=True)])
+
+
+def _people(ids: set[int]) -> dict[int, User]:
+    """The people with these ids, in one statement (none when there are no ids)."""
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
 def _subject_labels(events: list[AuditEvent]) -> list[str]:

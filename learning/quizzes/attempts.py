@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from learning.content.catalog import Catalog
@@ -265,11 +265,6 @@ def review_items(attempt: QuizAttempt, attempts_left: bool) -> list[ReviewItem]:
         items.append(ReviewItem(item["view"], answer, grade, show_feedback,
                                 grading.correct_answer_view(question) if show_correct else None))
     return items
-
-
-def count_submitted(quiz_slug: str) -> int:
-    return db.session.scalar(select(func.count(QuizAttempt.id)).where(
-        QuizAttempt.quiz_slug == quiz_slug, QuizAttempt.state == AttemptState.SUBMITTED.value))
 
 
 def best_results(user: User) -> dict[str, QuizAttempt]:

@@ -9,10 +9,10 @@ from typing import Any
 import yaml
 
 from learning.core.problems import Problem
+from learning.core.yamlfile import Located, read_yaml
 from learning.quizzes.questions import (
     Checker,
     Fields,
-    Located,
     as_text,
     build_question,
     question_from_snapshot,
@@ -122,82 +122,13 @@ def _slug_line(root: Located) -> int:
     return slug.line if slug is not None else root.line
 
 
-# --- YAML with line numbers ---------------------------------------------------------------
-
-
 def _read_yaml(text: str, ck: Checker) -> Located | None:
-    """Compose the YAML ourselves (not yaml.safe_load) to keep each node's line."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            ck.error(1, "the file is empty; it needs the keys 'quiz' and 'questions'")
-            return None
-        return _walk(node, loader, ck, set())
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        detail = ", ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
-        ck.error(mark.line + 1 if mark else 1, f"invalid YAML: {detail}{_hint(detail)}")
-    except yaml.reader.ReaderError as exc:  # a character YAML forbids: has a position, no mark
-        ck.error(text[: exc.position].count("\n") + 1, f"invalid YAML: {exc.reason}")
-    except yaml.YAMLError as exc:
-        ck.error(1, f"invalid YAML: {exc}")
-    finally:
-        loader.dispose()
-    return None
-
-
-def _hint(detail: str) -> str:
-    """A pointer to the usual cause of PyYAML's commonest complaints."""
-    if "mapping values are not allowed" in detail:
-        return " (text containing ': ' must be in quotes)"
-    if "'\\t'" in detail:
-        return " (indent with spaces, not tabs)"
-    if "block" in detail or "indentation" in detail:
-        return " (check the indentation of this line and the one above)"
-    return ""
-
-
-def _walk(node: yaml.Node, loader: yaml.SafeLoader, ck: Checker, active: set[int]) -> Located:
-    line = node.start_mark.line + 1
-    if id(node) in active:  # an alias inside its own anchor would recurse forever
-        ck.error(line, "a YAML alias refers to the mapping or list that contains it")
-        return Located(None, line)
-    if isinstance(node, yaml.MappingNode):
-        active.add(id(node))
-        values: dict[str, Located] = {}
-        key_lines: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key_line = key_node.start_mark.line + 1
-            if not isinstance(key_node, yaml.ScalarNode):
-                ck.error(key_line, "a key must be plain text")
-                continue
-            key = key_node.value
-            # PyYAML silently keeps the last of two equal keys; an author would never notice.
-            if key in values:
-                ck.error(key_line, f"key '{key}' appears twice here (first at line "
-                                   f"{key_lines[key]}); remove one")
-                continue
-            values[key] = _walk(value_node, loader, ck, active)
-            key_lines[key] = key_line
-            if not isinstance(value_node, yaml.ScalarNode):
-                # A block list or mapping starts on the next line; "options:" is where an
-                # author looks for a problem with the whole list.
-                values[key].line = key_line
-        active.discard(id(node))
-        return Located(values, line, key_lines=key_lines)
-    if isinstance(node, yaml.SequenceNode):
-        active.add(id(node))
-        items = [_walk(item, loader, ck, active) for item in node.value]
-        active.discard(id(node))
-        return Located(items, line)
-    try:
-        value = loader.construct_object(node, deep=True)
-    except yaml.constructor.ConstructorError as exc:
-        ck.error(line, f"invalid YAML: {exc.problem}")
-        value = node.value
-    # Keep a plain scalar's text: `text: yes` or `text: 3.10` are meant as text.
-    return Located(value, line, raw=node.value if node.style is None else None)
+    """The file's YAML with its lines; what is wrong with the YAML itself goes to `ck`."""
+    root, problems = read_yaml(text, ck.path)
+    ck.problems.extend(problems)
+    if root is None and not problems:
+        ck.error(1, "the file is empty; it needs the keys 'quiz' and 'questions'")
+    return root
 
 
 # --- the quiz header and settings ----------------------------------------------------------

@@ -7,10 +7,10 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from learning.core.problems import Problem
+from learning.core.yamlfile import Located
 from learning.quizzes.types import (
     COMMON_FIELDS,
     ID_RE,
@@ -26,28 +26,6 @@ from learning.quizzes.types import (
 
 #: Positive weights of a `multiple` question must sum to 100, give or take rounding (3 x 33.33).
 WEIGHT_SUM_TOLERANCE = 0.1
-
-
-@dataclass
-class Located:
-    """A value with the 1-based line it came from (0 if unknown, e.g. from a snapshot).
-
-    Mappings hold `dict[str, Located]`, sequences `list[Located]`. `raw` is a plain YAML
-    scalar as typed, so a text field written `yes` or `3.10` stays "yes" / "3.10".
-    """
-
-    value: Any
-    line: int = 0
-    raw: str | None = None
-    key_lines: dict[str, int] = field(default_factory=dict)
-
-    def get(self, key: str) -> Located | None:
-        """The value under `key` if this is a mapping that has it."""
-        return self.value.get(key) if isinstance(self.value, dict) else None
-
-    def key_line(self, key: str) -> int:
-        """Line of `key` in this mapping (the mapping's own line if unknown)."""
-        return self.key_lines.get(key, self.line)
 
 
 def locate(data: Any, line: int = 0) -> Located:
@@ -307,34 +285,54 @@ def _options(f: Fields, qtype: str) -> dict[str, Any]:
 def _resolve_weights(f: Fields, qtype: str, rows: list[tuple]) -> list[float]:
     """Turn `correct:` flags and `weight:` values into one weight per option (see the docs)."""
     if qtype == "single":
-        weights = [w if w is not None else (100.0 if correct else 0.0)
-                   for _, _, _, _, w, correct, _ in rows]
-        full = [i for i, w in enumerate(weights) if w == 100]
-        if len(full) != 1 and rows:
-            detail = "none has" if not full else f"{len(full)} have"
-            f.error("options", f"needs exactly one option with full credit (correct: true), "
-                               f"but {detail}; use type 'multiple' for several right answers")
-        return weights
-    if any(w is not None for *_, w, _, _ in rows):
-        for _, sub, *_ in rows:
-            if "correct" in sub.data and "weight" not in sub.data:
-                sub.error("correct", "uses 'correct', but other options have weights; "
-                                     "give every option a 'weight' instead")
-        weights = [w or 0.0 for *_, w, _, _ in rows]
-        positive = sum(w for w in weights if w > 0)
-        if positive == 0:
-            f.error("options", "needs at least one option with a positive weight")
-        elif abs(positive - 100) > WEIGHT_SUM_TOLERANCE:
-            f.error("options", f"has positive weights that add up to {_shown(positive)}; "
-                               "they must add up to 100")
-        return weights
-    right = sum(1 for *_, correct, _ in rows if correct)
-    wrong = len(rows) - right
-    if rows and right == 0:
+        return _single_weights(f, rows)
+    if any(row[4] is not None for row in rows):
+        return _given_weights(f, rows)
+    correct = [row[5] for row in rows]
+    if correct and not any(correct):
         f.error("options", "needs at least one correct option (correct: true)")
-        return [0.0] * len(rows)
-    # Right answers share the marks; wrong picks share -100%, so ticking every box scores 0.
-    return [100 / right if correct else -100 / wrong for *_, correct, _ in rows]
+    return shared_weights(correct)
+
+
+def _single_weights(f: Fields, rows: list[tuple]) -> list[float]:
+    """A weight as given, else 100 if correct and 0 if not; exactly one must give full credit."""
+    weights = [w if w is not None else (100.0 if correct else 0.0)
+               for _, _, _, _, w, correct, _ in rows]
+    full = sum(1 for w in weights if w == 100)
+    if rows and full != 1:
+        detail = "none has" if not full else f"{full} have"
+        f.error("options", f"needs exactly one option with full credit (correct: true), "
+                           f"but {detail}; use type 'multiple' for several right answers")
+    return weights
+
+
+def _given_weights(f: Fields, rows: list[tuple]) -> list[float]:
+    """Weights as given (0 where none is); the positive ones must add up to 100."""
+    for _, sub, *_ in rows:
+        if "correct" in sub.data and "weight" not in sub.data:
+            sub.error("correct", "uses 'correct', but other options have weights; "
+                                 "give every option a 'weight' instead")
+    weights = [w or 0.0 for *_, w, _, _ in rows]
+    positive = sum(w for w in weights if w > 0)
+    if positive == 0:
+        f.error("options", "needs at least one option with a positive weight")
+    elif abs(positive - 100) > WEIGHT_SUM_TOLERANCE:
+        f.error("options", f"has positive weights that add up to {_shown(positive)}; "
+                           "they must add up to 100")
+    return weights
+
+
+def shared_weights(correct: list[bool]) -> list[float]:
+    """Weights of a `multiple` question written with `correct:` flags only.
+
+    Right answers share the marks; wrong picks share -100%, so ticking every box scores 0.
+    With no right answer there is nothing to share: every weight is 0.
+    """
+    right = sum(1 for c in correct if c)
+    if right == 0:
+        return [0.0] * len(correct)
+    wrong = len(correct) - right
+    return [100 / right if c else -100 / wrong for c in correct]
 
 
 def _truefalse(f: Fields, qtype: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from learning.assessment.models import CriterionDecision, Decision, Submission, SubmittedWork
-from learning.content.catalog import Catalog
+from learning.content.catalog import Catalog, Criterion, Unit
 from learning.core.extensions import db
 from learning.course.models import ModuleProgress
 from learning.people.models import Cohort, Enrolment, User
@@ -31,6 +31,16 @@ class CriterionRow:
 
 def criteria_progress(viewer: User, catalog: Catalog) -> list[CriterionRow]:
     """One row per criterion of the units studied in the viewer's cohorts (four queries)."""
+    learners_by_unit = _learners_by_unit(viewer)
+    everyone = set().union(*learners_by_unit.values())
+    if not everyone:
+        return []
+    return criterion_rows(catalog, learners_by_unit, _completed_modules(everyone),
+                          _latest_decisions(everyone))
+
+
+def _learners_by_unit(viewer: User) -> dict[str, set[int]]:
+    """The learners now in each unit's cohorts, of the cohorts the viewer may see."""
     query = (select(Enrolment.user_id, Cohort.unit_id)
              .join(Cohort, Cohort.id == Enrolment.cohort_id)
              .where(Enrolment.left_at.is_(None), Cohort.unit_id.is_not(None)))
@@ -40,16 +50,23 @@ def criteria_progress(viewer: User, catalog: Catalog) -> list[CriterionRow]:
     learners_by_unit: dict[str, set[int]] = defaultdict(set)
     for user_id, unit_id in db.session.execute(query):
         learners_by_unit[unit_id].add(user_id)
-    everyone = set().union(*learners_by_unit.values()) if learners_by_unit else set()
-    if not everyone:
-        return []
+    return learners_by_unit
+
+
+def _completed_modules(learners: set[int]) -> dict[int, set[str]]:
+    """The slugs of the modules each of these learners has completed."""
     completed: dict[int, set[str]] = defaultdict(set)
     for user_id, slug in db.session.execute(
             select(ModuleProgress.user_id, ModuleProgress.module_slug).where(
                 ModuleProgress.user_id.in_(select(Enrolment.user_id).where(
                     Enrolment.left_at.is_(None))), ModuleProgress.completed_at.is_not(None))):
-        if user_id in everyone:
+        if user_id in learners:
             completed[user_id].add(slug)
+    return completed
+
+
+def _latest_decisions(learners: set[int]) -> dict[tuple[int, str], bool]:
+    """(learner, criterion) -> met?, from the latest released decision on it."""
     latest: dict[tuple[int, str], bool] = {}
     for learner_id, criterion_id, met in db.session.execute(
             select(Submission.learner_id, CriterionDecision.criterion_id, CriterionDecision.met)
@@ -58,8 +75,18 @@ def criteria_progress(viewer: User, catalog: Catalog) -> list[CriterionRow]:
             .join(Submission, Submission.id == SubmittedWork.submission_id)
             .where(Decision.released_at.is_not(None))
             .order_by(Decision.released_at, Decision.id)):
-        if learner_id in everyone:
+        if learner_id in learners:
             latest[(learner_id, criterion_id)] = met  # later rows overwrite earlier ones
+    return latest
+
+
+def criterion_rows(catalog: Catalog, learners_by_unit: dict[str, set[int]],
+                   completed: dict[int, set[str]],
+                   latest: dict[tuple[int, str], bool]) -> list[CriterionRow]:
+    """The rows, from who studies each unit, their completed modules and latest decisions.
+
+    A criterion that no module and no task covers has nothing to show, so it has no row.
+    """
     rows = []
     for unit in catalog.units:
         learners = learners_by_unit.get(unit.id, set())
@@ -67,12 +94,16 @@ def criteria_progress(viewer: User, catalog: Catalog) -> list[CriterionRow]:
             continue
         for c in unit.criteria:
             modules = {m.slug for m in catalog.modules if c.id in m.criteria}
-            tasks = [t for t in catalog.tasks if c.id in t.criteria]
-            if not modules and not tasks:
-                continue
-            prepared = sum(1 for u in learners if modules and modules <= completed[u])
-            met = sum(1 for u in learners if latest.get((u, c.id)) is True)
-            not_met = sum(1 for u in learners if latest.get((u, c.id)) is False)
-            rows.append(CriterionRow(unit.code, c.number, c.text, len(learners), prepared,
-                                     met, not_met))
+            if modules or any(c.id in t.criteria for t in catalog.tasks):
+                rows.append(_row(unit, c, modules, learners, completed, latest))
     return rows
+
+
+def _row(unit: Unit, criterion: Criterion, modules: set[str], learners: set[int],
+         completed: dict[int, set[str]], latest: dict[tuple[int, str], bool]) -> CriterionRow:
+    # Without a module to complete nobody is "prepared": an empty set is a subset of anything.
+    prepared = sum(1 for u in learners if modules and modules <= completed.get(u, set()))
+    met = sum(1 for u in learners if latest.get((u, criterion.id)) is True)
+    not_met = sum(1 for u in learners if latest.get((u, criterion.id)) is False)
+    return CriterionRow(unit.code, criterion.number, criterion.text, len(learners), prepared,
+                        met, not_met)

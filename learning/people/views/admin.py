@@ -22,6 +22,7 @@ from wtforms.fields.choices import SelectChoice
 
 from learning.core.dates import zone_name
 from learning.core.extensions import db
+from learning.core.pagination import Page
 from learning.core.permissions import require, role_required
 from learning.people import accounts, invitations
 from learning.people import admin as people
@@ -282,7 +283,7 @@ def audit_log():
                                  form.date_from.data, form.date_to.data,
                                  request.args.get("page", 1, type=int), zone)
     else:
-        page = people.Page([], 1, 1, 0)
+        page = Page([], 1, 1, 0)
     filters = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("admin/audit.html", form=form, page=page, filters=filters,
                            valid=valid), 200 if valid else 422
