@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 DEV := APP_ENV=development
 
-.PHONY: run test test-postgres test-browser lint check-content clean
+.PHONY: run test test-postgres test-browser lint typecheck check-content clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -26,9 +26,10 @@ run: $(VENV)/.installed
 	$(DEV) $(BIN)/flask --app app seed-demo
 	$(DEV) $(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
 
-## test: install, lint, run the whole suite (browser tests skip without Chromium)
+## test: install, lint, type-check, run the whole suite (browser tests skip without Chromium)
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 ## test-postgres: the suite again against PostgreSQL (TEST_DATABASE_URL must be set)
@@ -39,8 +40,12 @@ test-postgres: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
+## typecheck: mypy over app.py and learning/ (views and forms aside; see pyproject.toml)
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
 check-content: $(VENV)/.installed
 	$(DEV) $(BIN)/flask --app app content check --strict
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from learning.assessment.models import Submission, SubmissionStatus
 from learning.cohorts.models import Deadline
@@ -131,6 +131,7 @@ def records_for(user_ids: Iterable[int],
     modules: dict[int, set[str]] = defaultdict(set)
     quizzes: dict[int, set[str]] = defaultdict(set)
     tasks: dict[int, dict[str, str]] = defaultdict(dict)
+    q: Select  # three queries, each with its own columns
 
     if wanted is None or wanted.get("module"):
         q = select(ModuleProgress.user_id, ModuleProgress.module_slug).where(

@@ -37,7 +37,7 @@ def criteria_progress(viewer: User, catalog: Catalog) -> list[CriterionRow]:
     visible = visible_cohort_ids(viewer)
     if visible is not None:
         query = query.where(Cohort.id.in_(visible))
-    learners_by_unit: dict[str, set[int]] = defaultdict(set)
+    learners_by_unit: dict[str | None, set[int]] = defaultdict(set)
     for user_id, unit_id in db.session.execute(query):
         learners_by_unit[unit_id].add(user_id)
     everyone = set().union(*learners_by_unit.values()) if learners_by_unit else set()
@@ -51,7 +51,7 @@ def criteria_progress(viewer: User, catalog: Catalog) -> list[CriterionRow]:
         if user_id in everyone:
             completed[user_id].add(slug)
     latest: dict[tuple[int, str], bool] = {}
-    for learner_id, criterion_id, met in db.session.execute(
+    for learner_id, criterion_id, criterion_met in db.session.execute(
             select(Submission.learner_id, CriterionDecision.criterion_id, CriterionDecision.met)
             .join(Decision, Decision.id == CriterionDecision.decision_id)
             .join(SubmittedWork, SubmittedWork.id == Decision.work_id)
@@ -59,7 +59,7 @@ def criteria_progress(viewer: User, catalog: Catalog) -> list[CriterionRow]:
             .where(Decision.released_at.is_not(None))
             .order_by(Decision.released_at, Decision.id)):
         if learner_id in everyone:
-            latest[(learner_id, criterion_id)] = met  # later rows overwrite earlier ones
+            latest[(learner_id, criterion_id)] = criterion_met  # later rows overwrite earlier
     rows = []
     for unit in catalog.units:
         learners = learners_by_unit.get(unit.id, set())
