@@ -201,7 +201,7 @@ def test_staff_and_admin_pages_pass_axe_and_fit_320px(page, app, make_user, make
     iqa = make_user("iqa", email="ivy.iqa@example.org")
     learner = make_user("learner", name="Sam Learner")
     centre = make_centre("West College", coordinators=[admin])
-    admin.roles.append(__import__("learning.models", fromlist=["UserRole"]).UserRole(
+    admin.roles.append(__import__("learning.people.models", fromlist=["UserRole"]).UserRole(
         role="coordinator"))  # portfolios open to the learner's centre coordinators
     __import__("learning.core.extensions", fromlist=["db"]).db.session.commit()
     cohort = make_cohort("Monday group", learners=[learner], assessors=[make_user("assessor")],
