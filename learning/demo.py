@@ -86,8 +86,9 @@ def _written(learner: User, task, assessor: User, outcome: str, now) -> None:
     if outcome == "submitted":
         return
     met = outcome == "achieved"
-    criteria = {c: (met, "Clear and accurate." if met else "Too brief to show this yet.")
-                for c in task.criteria}
+    criteria: dict[str, tuple[bool | None, str]] = {
+        c: (met, "Clear and accurate." if met else "Too brief to show this yet.")
+        for c in task.criteria}
     marking.save_decision(
         work, task, assessor, criteria,
         "Well explained, with a good example from your setting." if met else

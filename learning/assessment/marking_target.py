@@ -103,6 +103,7 @@ def overdue_marking(assessor: User, today: date, days: int = MARKING_TARGET_DAYS
         if sub.id in seen:  # a learner in two of the assessor's cohorts is listed once
             continue
         seen.add(sub.id)
+        assert sub.submitted_at is not None  # the query compares it with `before`
         submitted_on = local_today(sub.submitted_at, zone)
         result.append(OverdueWork(sub, cohort, submitted_on,
                                   working_days_between(submitted_on, today)))

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from learning.core.extensions import db
+from learning.core.extensions import Model
 from learning.core.rendering import stored_or_rendered
 from learning.core.types import UTCDateTime, utcnow
 from learning.people.models import User
@@ -39,7 +39,7 @@ class SubmissionStatus(enum.StrEnum):
 _STATUS_CHECK = "status IN (" + ", ".join(f"'{s.value}'" for s in SubmissionStatus) + ")"
 
 
-class Submission(db.Model):
+class Submission(Model):
     """One learner's work on one written task, across all drafts and resubmissions."""
 
     __tablename__ = "submission"
@@ -72,7 +72,7 @@ class Submission(db.Model):
         return SubmissionStatus(self.status)
 
 
-class DraftVersion(db.Model):
+class DraftVersion(Model):
     """Every save of a learner's text is kept; nothing is overwritten or deleted."""
 
     __tablename__ = "draft_version"
@@ -102,7 +102,7 @@ class DraftVersion(db.Model):
         return stored_or_rendered(self.html, self.text)
 
 
-class SubmittedWork(db.Model):
+class SubmittedWork(Model):
     """One submission round: the first submission is 1, each resubmission adds one."""
 
     __tablename__ = "submitted_work"
@@ -136,7 +136,7 @@ class SubmittedWork(db.Model):
         back_populates="work", order_by="Decision.id")
 
 
-class Decision(db.Model):
+class Decision(Model):
     """An assessor's decision on one submission round.
 
     Editable only while a draft; once released it never changes. A later decision on the
@@ -173,7 +173,7 @@ class Decision(db.Model):
         return self.released_at is not None
 
 
-class CriterionDecision(db.Model):
+class CriterionDecision(Model):
     """Met or not yet met, with a comment, for one criterion within a decision."""
 
     __tablename__ = "criterion_decision"

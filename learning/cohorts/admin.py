@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -75,7 +75,7 @@ def _managed_query(user: User):
         return query
     if user.has_role(Role.COORDINATOR):
         return query.where(Cohort.id.in_(centre_cohort_ids(user)))
-    return query.where(False)
+    return query.where(false())
 
 
 def managed_cohorts(user: User, include_archived: bool = False) -> list[Cohort]:
@@ -98,7 +98,7 @@ def cohort_list(user: User, include_archived: bool = False) -> list[CohortSummar
     found = managed_cohorts(user, include_archived)
     ids = [c.id for c in found]
     counts: dict[int, int] = {}
-    centres: dict[int, str] = {}
+    centres: dict[int | None, str] = {}
     if ids:
         counts = dict(db.session.execute(
             select(Enrolment.cohort_id, func.count(func.distinct(Enrolment.user_id)))

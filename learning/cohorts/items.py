@@ -163,13 +163,13 @@ def handed_in_by(user_ids: Iterable[int],
         for kind, slug in keys:
             wanted[kind].add(slug)
     parts = []
-    for kind, (learner, slug) in WORK_ROWS.items():
+    for kind, (learner_column, slug_column) in WORK_ROWS.items():
         if wanted is not None and not wanted.get(kind):
             continue
-        part = select(learner.label("user_id"), literal(kind).label("kind"),
-                      slug.label("slug")).where(learner.in_(ids), handed_in(kind))
+        part = select(learner_column.label("user_id"), literal(kind).label("kind"),
+                      slug_column.label("slug")).where(learner_column.in_(ids), handed_in(kind))
         if wanted is not None:
-            part = part.where(slug.in_(sorted(wanted[kind])))
+            part = part.where(slug_column.in_(sorted(wanted[kind])))
         parts.append(part)
     found: dict[int, set[ItemKey]] = {i: set() for i in ids}
     if ids and parts:

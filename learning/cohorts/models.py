@@ -7,11 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from learning.core.extensions import db
+from learning.core.extensions import Model
 from learning.core.types import UTCDateTime, utcnow
 
 
-class Deadline(db.Model):
+class Deadline(Model):
     __tablename__ = "deadline"
     __table_args__ = (
         UniqueConstraint("cohort_id", "item_kind", "item_slug", name="uq_deadline_item"),

@@ -67,6 +67,7 @@ def _read_term(raw, label: str, seen: dict[str, int]) -> tuple[Term | None, list
     refusal = _refusal(term, meaning, seen)
     if refusal:
         return None, [*problems, Problem(label, line, refusal)]
+    assert isinstance(term, str) and isinstance(meaning, str)  # _refusal found no problem
     seen[term] = line
     historical = bool(raw.get("historical", False))
     if not historical:

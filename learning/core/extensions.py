@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and bound to the app in create_app."""
 
+from typing import TYPE_CHECKING
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -22,6 +24,14 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Models subclass `Model`, which is `db.Model` at run time. A type checker cannot use an
+# attribute (`db.Model`) as a base class (mypy#8603), so it sees the declarative base that
+# `db.Model` is built from, which types the columns the same way.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

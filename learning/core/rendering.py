@@ -75,7 +75,8 @@ class _GlossaryTreeprocessor(Treeprocessor):
 
     def _split(self, text: str) -> tuple[str, list[etree.Element]]:
         """Text before the first new link, and the links (each carrying the text after it)."""
-        head, links, last = None, [], 0
+        head, last = text, 0
+        links: list[etree.Element] = []
         for m in self.pattern.finditer(text):
             term = m.group(1)
             if term in self.done:
@@ -86,10 +87,10 @@ class _GlossaryTreeprocessor(Treeprocessor):
             if title:
                 a.set("title", title)
             a.text = term
-            if head is None:
-                head = text[:m.start()]
-            else:
+            if links:
                 links[-1].tail = text[last:m.start()]
+            else:
+                head = text[:m.start()]
             links.append(a)
             last = m.end()
         if not links:

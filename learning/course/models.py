@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from learning.core.extensions import db
+from learning.core.extensions import Model
 from learning.core.types import UTCDateTime, utcnow
 
 
-class ModuleProgress(db.Model):
+class ModuleProgress(Model):
     __tablename__ = "module_progress"
     __table_args__ = (
         UniqueConstraint("user_id", "module_slug", name="uq_module_progress_learner_module"),

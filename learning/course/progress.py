@@ -100,6 +100,8 @@ def record_visit(user: User, module: Module) -> ModuleProgress:
             # Two tabs opened the module at once: the other request made the row first.
             db.session.rollback()
             row = _row(user, module)
+            if row is None:  # not the race above: let the error show
+                raise
         return row
     row.last_viewed_at = now
     db.session.commit()

@@ -8,12 +8,12 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learning.assessment.models import Decision
-from learning.core.extensions import db
+from learning.core.extensions import Model
 from learning.core.types import UTCDateTime, utcnow
 from learning.people.models import User
 
 
-class SamplingPlan(db.Model):
+class SamplingPlan(Model):
     """How much of one assessor's work is sampled; new assessors are sampled more."""
 
     __tablename__ = "sampling_plan"
@@ -27,7 +27,7 @@ class SamplingPlan(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
 
-class IqaSample(db.Model):
+class IqaSample(Model):
     """A released decision chosen for IQA review, by the plan or by hand."""
 
     __tablename__ = "iqa_sample"
@@ -48,7 +48,7 @@ class IqaSample(db.Model):
                                                     order_by="IqaReview.id")
 
 
-class IqaReview(db.Model):
+class IqaReview(Model):
     """The IQA's verdict on a sampled decision; append-only."""
 
     __tablename__ = "iqa_review"

@@ -177,7 +177,10 @@ def add_to_sample(decision: Decision, iqa: User, now: datetime) -> IqaSample:
     except IntegrityError:
         # Someone sampled it a moment ago (the plan or another IQA): that sample will do.
         db.session.rollback()
-        return db.session.scalar(select(IqaSample).where(IqaSample.decision_id == decision.id))
+        sample = db.session.scalar(select(IqaSample).where(IqaSample.decision_id == decision.id))
+        if sample is None:  # not the race above: let the error show
+            raise
+        return sample
 
 
 def get_sample(sample_id: int) -> IqaSample | None:

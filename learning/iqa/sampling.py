@@ -102,7 +102,7 @@ def _add(decision: Decision, reason: str, by_id: int | None, now: datetime) -> I
                        sampled_by_id=by_id)
     db.session.add(sample)
     db.session.flush()
-    work = db.session.get(SubmittedWork, decision.work_id)
+    work = db.session.get_one(SubmittedWork, decision.work_id)
     actor = db.session.get(User, by_id) if by_id is not None else None
     audit.record("iqa.sample", actor=actor, subject=sample, decision_id=decision.id,
                  reason=reason, submission_id=work.submission_id)

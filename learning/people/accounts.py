@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -68,10 +69,7 @@ def authenticate(email: str, password: str) -> User | None:
     user = find_by_email(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)  # the same work as a real check
-        ok = False
-    else:
-        ok = user.check_password(password) and user.active
-    if not ok:
+    if user is None or not (user.check_password(password) and user.active):
         failed = AuditEvent(action="login.failed", subject_type="email",
                             subject_id=_email_key(email), detail={})
         db.session.add(failed)
@@ -88,7 +86,7 @@ def check_password_rules(password: str) -> None:
         raise AccountError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters long.")
 
 
-def create_user(email: str, name: str, password: str | None, roles: list[Role | str],
+def create_user(email: str, name: str, password: str | None, roles: Sequence[Role | str],
                 actor: User | None = None) -> User:
     """Create an account with the given roles; the caller commits."""
     email = normalise_email(email)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, delete, exists, or_, select
+from sqlalchemy import Select, delete, exists, false, or_, select
 
 from learning.core import audit
 from learning.core.audit import AuditEvent
@@ -48,7 +48,7 @@ def managed_cohort_ids(actor: User) -> Select | None:
         return None
     if actor.has_role(Role.COORDINATOR):
         return centre_cohort_ids(actor)
-    return select(Cohort.id).where(False)
+    return select(Cohort.id).where(false())
 
 
 def _only_learner_role():
@@ -114,7 +114,7 @@ def search(actor: User, text: str = "", role: str = "", active: str = "",
     query = select(User)
     if not actor.has_role(Role.ADMIN):
         query = query.where(_managed_by_coordinator(actor) if actor.has_role(Role.COORDINATOR)
-                            else False)
+                            else false())
     if text := text.strip():
         query = query.where(or_(User.name.ilike(_like(text), escape="\\"),
                                 User.email.ilike(_like(text), escape="\\")))
@@ -262,7 +262,7 @@ def _subject_labels(events: list[AuditEvent]) -> list[str]:
     """Words for what each event is about: a person's name and email, a cohort's name."""
     def ids(kind: str) -> set[int]:
         return {int(e.subject_id) for e in events
-                if e.subject_type == kind and (e.subject_id or "").isdigit()}
+                if e.subject_type == kind and e.subject_id and e.subject_id.isdigit()}
 
     people, cohorts = ids("User"), ids("Cohort")
     users = {i: f"{name} ({email})" for i, name, email in db.session.execute(
@@ -271,7 +271,7 @@ def _subject_labels(events: list[AuditEvent]) -> list[str]:
         select(Cohort.id, Cohort.name).where(Cohort.id.in_(cohorts)))} if cohorts else {}
     labels = []
     for e in events:
-        key = int(e.subject_id) if (e.subject_id or "").isdigit() else None
+        key = int(e.subject_id) if e.subject_id and e.subject_id.isdigit() else None
         if e.subject_type == "User" and key in users:
             labels.append(users[key])
         elif e.subject_type == "Cohort" and key in groups:

@@ -419,7 +419,7 @@ def _existing_users(emails: list[str]) -> dict[str, User]:
 
 
 def _current_enrolments(user_ids: list[int]) -> set[tuple[int, int]]:
-    pairs = set()
+    pairs: set[tuple[int, int]] = set()
     for start in range(0, len(user_ids), 500):
         chunk = user_ids[start:start + 500]
         pairs.update((user_id, cohort_id) for user_id, cohort_id in db.session.execute(

@@ -10,9 +10,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from learning.core import audit
 from learning.core.dates import uk_datetime
@@ -120,9 +121,10 @@ def use(token: str, password: str, now: datetime | None = None) -> User:
     invitation = find(token, now)
     accounts.check_password_rules(password)
     # Conditional update: of two requests racing with one link, exactly one wins.
-    claimed = db.session.execute(
+    # Session.execute is typed as returning Result; for an UPDATE it is a CursorResult.
+    claimed = cast(CursorResult[Any], db.session.execute(
         update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
-        .values(used_at=now)).rowcount
+        .values(used_at=now))).rowcount
     if claimed != 1:
         db.session.rollback()
         raise LinkError("This link has already been used. If you set your password with it, "
@@ -131,7 +133,7 @@ def use(token: str, password: str, now: datetime | None = None) -> User:
     db.session.execute(update(Invitation).where(
         Invitation.user_id == invitation.user_id, Invitation.used_at.is_(None),
         Invitation.id != invitation.id).values(used_at=now))
-    user = db.session.get(User, invitation.user_id)
+    user = db.session.get_one(User, invitation.user_id)
     user.set_password(password)
     ended = sessions.end_all(user, "password")  # a reset ends every session, as a change does
     audit.record("user.set_password", actor=user, subject=user, purpose=invitation.purpose,

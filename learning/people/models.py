@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from learning.core.extensions import db
+from learning.core.extensions import Model
 from learning.core.types import UTCDateTime, utcnow
 
 
@@ -36,7 +36,7 @@ ROLE_VALUES = tuple(r.value for r in Role)
 _ROLE_CHECK = "role IN (" + ", ".join(f"'{r}'" for r in ROLE_VALUES) + ")"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,7 +58,7 @@ class User(UserMixin, db.Model):
     #: This request's login-session token ("<id>:<secret>", see people/sessions.py). Flask-Login
     #: keeps it in the session and the remember-me cookie instead of the user id, so ending
     #: the session row refuses both.
-    session_token = None
+    session_token = None  # type: str | None
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -81,13 +81,15 @@ class User(UserMixin, db.Model):
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        if not self.password_hash:
+            return False
+        return check_password_hash(self.password_hash, password)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
 
 
-class UserRole(db.Model):
+class UserRole(Model):
     __tablename__ = "user_role"
     __table_args__ = (CheckConstraint(_ROLE_CHECK, name="known_role"),)
 
@@ -99,7 +101,7 @@ class UserRole(db.Model):
 
 
 # Centres (a college or training provider): cohorts belong to one; coordinators to some.
-class Centre(db.Model):
+class Centre(Model):
     __tablename__ = "centre"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -107,7 +109,7 @@ class Centre(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class CentreMember(db.Model):
+class CentreMember(Model):
     """A coordinator's membership of a centre: they manage that centre's cohorts."""
 
     __tablename__ = "centre_member"
@@ -118,7 +120,7 @@ class CentreMember(db.Model):
 
 
 # Cohorts: a group of learners with assigned assessors and an internal quality assurer.
-class Cohort(db.Model):
+class Cohort(Model):
     __tablename__ = "cohort"
     __table_args__ = (
         CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on",
@@ -142,7 +144,7 @@ class Cohort(db.Model):
     staff: Mapped[list[CohortStaff]] = relationship(back_populates="cohort")
 
 
-class Enrolment(db.Model):
+class Enrolment(Model):
     """A learner's membership of a cohort. Leaving sets left_at, so history is kept."""
 
     __tablename__ = "enrolment"
@@ -161,7 +163,7 @@ class Enrolment(db.Model):
     user: Mapped[User] = relationship()
 
 
-class CohortStaff(db.Model):
+class CohortStaff(Model):
     """An assessor or IQA assigned to a cohort; assignments scope what staff may see."""
 
     __tablename__ = "cohort_staff"
@@ -177,7 +179,7 @@ class CohortStaff(db.Model):
 
 
 # Single-use links to set a password: invitations for new accounts and password resets.
-class Invitation(db.Model):
+class Invitation(Model):
     __tablename__ = "invitation"
     __table_args__ = (
         CheckConstraint("purpose IN ('invite', 'reset')", name="known_purpose"),
@@ -196,7 +198,7 @@ class Invitation(db.Model):
 
 
 # In-app notifications: a short message and a link, marked read when opened.
-class Notification(db.Model):
+class Notification(Model):
     __tablename__ = "notification"
     __table_args__ = (Index("ix_notification_unread", "user_id", "read_at"),)
 
@@ -209,7 +211,7 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """One login: the browser session and its remember-me cookie carry its id and a secret.
 
     Ending the row (logout, password change, deactivation, role removal) makes both refuse,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select, union
+from sqlalchemy import Select, exists, false, select, union
 
 from learning.core.extensions import db
 from learning.people.models import (
@@ -19,12 +19,12 @@ from learning.people.models import (
 STAFF_ROLES = (Role.ASSESSOR, Role.IQA, Role.COORDINATOR, Role.ADMIN)
 
 
-def staffed_cohort_ids(user: User) -> select:
+def staffed_cohort_ids(user: User) -> Select[int]:
     """The cohorts an assessor or IQA is assigned to, as a subquery."""
     return select(CohortStaff.cohort_id).where(CohortStaff.user_id == user.id)
 
 
-def centre_cohort_ids(user: User) -> select:
+def centre_cohort_ids(user: User) -> Select[int]:
     """The cohorts of the centres a coordinator belongs to, as a subquery."""
     return select(Cohort.id).where(Cohort.centre_id.in_(
         select(CentreMember.centre_id).where(CentreMember.user_id == user.id)))
@@ -43,7 +43,7 @@ def visible_cohort_ids(user: User):
     if user.has_role(Role.ASSESSOR, Role.IQA):
         parts.append(staffed_cohort_ids(user))
     if not parts:
-        return select(Cohort.id).where(False)
+        return select(Cohort.id).where(false())
     return parts[0] if len(parts) == 1 else union(*parts)
 
 

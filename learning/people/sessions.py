@@ -7,9 +7,10 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask_login import login_user
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from learning.core.extensions import db
 from learning.core.types import utcnow
@@ -114,7 +115,8 @@ def end_all(user: User, reason: str) -> int:
 
     Returns how many were live. The caller commits.
     """
-    return db.session.execute(update(LoginSession)
-                              .where(LoginSession.user_id == user.id,
-                                     LoginSession.ended_at.is_(None))
-                              .values(ended_at=utcnow(), end_reason=reason)).rowcount
+    result = cast(CursorResult[Any], db.session.execute(
+        update(LoginSession).where(LoginSession.user_id == user.id,
+                                   LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason)))
+    return result.rowcount

@@ -7,9 +7,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
 from learning.content.catalog import Catalog
@@ -66,8 +66,9 @@ def eligibility(user: User, quiz: Quiz, now: datetime,
     if allowed is not None and len(done) >= allowed:
         return Eligibility(False, f"You have used all {allowed} attempts at this quiz.",
                            len(done), allowed, None, None)
-    if done and quiz.settings.delay_minutes:
-        wait_until = done[-1].submitted_at + timedelta(minutes=quiz.settings.delay_minutes)
+    last_submitted = done[-1].submitted_at if done else None
+    if last_submitted is not None and quiz.settings.delay_minutes:
+        wait_until = last_submitted + timedelta(minutes=quiz.settings.delay_minutes)
         if now < wait_until:
             return Eligibility(False, "You need to wait before your next attempt.",
                                len(done), allowed, wait_until, None)
@@ -125,7 +126,7 @@ def start_attempt(user: User, quiz: Quiz, now: datetime) -> QuizAttempt:
 
 @lru_cache(maxsize=2048)
 def _rebuilt(attempt_id: int, started_at: datetime) -> tuple[Question, ...]:
-    attempt = db.session.get(QuizAttempt, attempt_id)
+    attempt = db.session.get_one(QuizAttempt, attempt_id)
     return tuple(question_from_snapshot(item["question"]) for item in attempt.questions)
 
 
@@ -194,12 +195,13 @@ def save_answers(attempt: QuizAttempt, raw: dict[str, Any], now: datetime,
 def submit_attempt(attempt: QuizAttempt, now: datetime, timed_out: bool = False,
                    catalog: Catalog | None = None) -> QuizAttempt:
     """Grade and close the attempt exactly once, however many times submit is pressed."""
-    claimed = db.session.execute(
+    # Session.execute is typed as returning Result; for an UPDATE it is a CursorResult.
+    claimed = cast(CursorResult[Any], db.session.execute(
         update(QuizAttempt)
         .where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.IN_PROGRESS.value)
         .values(state=AttemptState.SUBMITTED.value, submitted_at=now, timed_out=timed_out)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if claimed != 1:
         db.session.rollback()
         db.session.refresh(attempt)

@@ -199,7 +199,7 @@ class SingleChoice(QuestionType):
         return {"answer": right, "options": _options_review(question, lambda w: w == 100)}
 
 
-class MultipleResponse(SingleChoice):
+class MultipleResponse(QuestionType):
     """Any number of options; score is the sum of picked weights / 100, clamped to [0, 1]."""
 
     name, label = "multiple", "Multiple response"

@@ -105,7 +105,7 @@ def _parse(
     ck = Checker(path_label)
     root = _read_yaml(text, ck)
     quiz = None if root is None else _build_quiz(root, ck, known_modules)
-    if quiz is not None and ck.error_count() == 0:
+    if root is not None and quiz is not None and ck.error_count() == 0:
         stem = Path(path_label).stem
         if Path(path_label).suffix in (".yaml", ".yml") and stem != quiz.slug:
             ck.warn(_slug_line(root), f"quiz has slug '{quiz.slug}' but the file is called "

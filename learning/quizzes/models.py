@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from learning.core.extensions import db
+from learning.core.extensions import Model
 from learning.core.types import UTCDateTime, utcnow
 
 
@@ -17,7 +17,7 @@ class AttemptState(enum.StrEnum):
     SUBMITTED = "submitted"
 
 
-class QuizAttempt(db.Model):
+class QuizAttempt(Model):
     __tablename__ = "quiz_attempt"
     __table_args__ = (
         UniqueConstraint("user_id", "quiz_slug", "number", name="uq_quiz_attempt_number"),
@@ -67,7 +67,7 @@ class QuizAttempt(db.Model):
         return next((a for a in self.answers if a.question_id == question_id), None)
 
 
-class QuizAnswer(db.Model):
+class QuizAnswer(Model):
     """The learner's latest answer to one question in one attempt."""
 
     __tablename__ = "quiz_answer"

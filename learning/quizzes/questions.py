@@ -435,6 +435,7 @@ def _answers(f: Fields, qtype: str) -> dict[str, Any]:
     if qtype == "short":
         seen: set[str] = set()
         for node, answer in zip(entries, answers, strict=False):
+            assert isinstance(answer, TextAnswer)  # `build` is _short_answer here
             key = " ".join(answer.text.casefold().split())
             if key in seen:
                 f.ck.error(node.line, f"{f.where} has answer '{answer.text}' twice")

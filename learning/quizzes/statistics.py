@@ -54,7 +54,7 @@ def statistics_for(quiz: Quiz, viewer: User) -> QuizReport:
                 labels.setdefault(view["id"], {})[option["id"]] = option["text"]
         scores = {a.question_id: (a.score or 0.0, marks.get(a.question_id, 1.0))
                   for a in attempt.answers if a.question_id in marks}
-        answers = {a.question_id: a.answer for a in attempt.answers}
+        answers: dict[str, object] = {a.question_id: a.answer for a in attempt.answers}
         records.append(AttemptRecord(attempt.percent or 0.0, bool(attempt.passed), scores,
                                      answers))
     return QuizReport(quiz_stats(records, order), texts, labels)

@@ -49,7 +49,8 @@ def _learners_by_unit(viewer: User) -> dict[str, set[int]]:
         query = query.where(Cohort.id.in_(visible))
     learners_by_unit: dict[str, set[int]] = defaultdict(set)
     for user_id, unit_id in db.session.execute(query):
-        learners_by_unit[unit_id].add(user_id)
+        if unit_id is not None:  # the query leaves out cohorts with no unit
+            learners_by_unit[unit_id].add(user_id)
     return learners_by_unit
 
 
@@ -68,7 +69,7 @@ def _completed_modules(learners: set[int]) -> dict[int, set[str]]:
 def _latest_decisions(learners: set[int]) -> dict[tuple[int, str], bool]:
     """(learner, criterion) -> met?, from the latest released decision on it."""
     latest: dict[tuple[int, str], bool] = {}
-    for learner_id, criterion_id, met in db.session.execute(
+    for learner_id, criterion_id, criterion_met in db.session.execute(
             select(Submission.learner_id, CriterionDecision.criterion_id, CriterionDecision.met)
             .join(Decision, Decision.id == CriterionDecision.decision_id)
             .join(SubmittedWork, SubmittedWork.id == Decision.work_id)
@@ -76,7 +77,7 @@ def _latest_decisions(learners: set[int]) -> dict[tuple[int, str], bool]:
             .where(Decision.released_at.is_not(None))
             .order_by(Decision.released_at, Decision.id)):
         if learner_id in learners:
-            latest[(learner_id, criterion_id)] = met  # later rows overwrite earlier ones
+            latest[(learner_id, criterion_id)] = criterion_met  # later rows overwrite earlier
     return latest
 
 

@@ -13,6 +13,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import aliased
@@ -20,9 +21,8 @@ from sqlalchemy.orm import aliased
 from learning.assessment.models import CriterionDecision, Decision, Submission, SubmittedWork
 from learning.cohorts.items import Item
 from learning.content.catalog import Catalog
-from learning.core.dates import local
+from learning.core.dates import local, zone_name
 from learning.core.extensions import db
-from learning.core.types import utcnow
 from learning.iqa.models import IqaReview, IqaSample
 from learning.people.models import Cohort, Enrolment, User
 from learning.quizzes.models import QuizAttempt
@@ -81,7 +81,7 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence], every: int = 200) 
 
 
 def _zone() -> tzinfo:
-    return local(utcnow()).tzinfo
+    return ZoneInfo(zone_name())
 
 
 def filename(name: str, today: date) -> str:

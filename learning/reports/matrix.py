@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import Select, case, func, literal, select
 
@@ -223,7 +224,9 @@ class Deadlines:
 
 def load_deadlines(layout: Layout, cohorts: Select, today: date) -> Deadlines:
     """Every deadline of these cohorts (one query; a few per cohort and item)."""
-    due, past, soon = {}, defaultdict(int), defaultdict(int)
+    due: dict[tuple[int, str, str], date] = {}
+    past: dict[int, int] = defaultdict(int)
+    soon: dict[int, int] = defaultdict(int)
     horizon = today + timedelta(days=DUE_SOON_DAYS)
     for cohort_id, kind, slug, due_on in db.session.execute(
             select(Deadline.cohort_id, Deadline.item_kind, Deadline.item_slug, Deadline.due_on)
@@ -413,7 +416,8 @@ def cells_for(rows: Sequence[LearnerSummary], layout: Layout, deadlines: Deadlin
              for r in db.session.execute(
                  select(Submission.learner_id, Submission.task_slug, Submission.status,
                         rounds.label("rounds")).where(Submission.learner_id.in_(user_ids)))}
-    sources = {"module": modules, "quiz": quizzes, "task": tasks}
+    sources: dict[str, dict[tuple[int, str], Any]] = {
+        "module": modules, "quiz": quizzes, "task": tasks}
     # Most cells repeat (not started, no due date...): build each distinct one once.
     made: dict[tuple, Cell] = {}
     out = {}

@@ -144,7 +144,7 @@ def timeline(record: Record, catalog: Catalog, quizzes: dict[str, Quiz]) -> list
             events.append(Event(w.submitted_at, EventKind.SUBMISSION, f"{verb}: {title}",
                                 f"{w.word_count} words"))
             for d in w.decisions:
-                if not d.is_released:
+                if d.released_at is None:  # not released
                     continue
                 decisions[d.id] = (title, w.number)
                 outcome = "Achieved" if d.outcome == "achieved" else "Referred"
@@ -250,6 +250,6 @@ def build_portfolio(record: Record, catalog: Catalog, quizzes: dict[str, Quiz]) 
             for d in ds:
                 where[d.id] = (title, w.number)
     for sample in record.samples:
-        title, number = where.get(sample.decision_id, (sample.decision_id, 0))
-        iqa_entries.append(IqaEntry(sample, str(title), number))
+        title, number = where.get(sample.decision_id, (str(sample.decision_id), 0))
+        iqa_entries.append(IqaEntry(sample, title, number))
     return Portfolio(record, modules, quiz_entries, not_attempted, task_entries, iqa_entries)

@@ -7,8 +7,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import CursorResult, delete, func, insert, or_, select
 
 from learning.assessment.originality import fingerprints as fp
 from learning.assessment.originality.models import Fingerprint, SourceKind, TextSource
@@ -155,7 +156,9 @@ def forget_learner(user_id: int) -> int:
     """Remove a learner's indexed submissions (erasure requests); caller commits."""
     ids = select(TextSource.id).where(TextSource.owner_user_id == user_id)
     db.session.execute(delete(Fingerprint).where(Fingerprint.source_id.in_(ids)))
-    removed = db.session.execute(delete(TextSource).where(TextSource.owner_user_id == user_id))
+    # Session.execute is typed as returning Result; for a DELETE it is a CursorResult.
+    removed = cast(CursorResult[Any], db.session.execute(
+        delete(TextSource).where(TextSource.owner_user_id == user_id)))
     audit.record("originality.forget_learner", learner_id=user_id, removed=removed.rowcount)
     return removed.rowcount
 

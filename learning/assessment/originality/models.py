@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, T
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from learning.core.extensions import db
+from learning.core.extensions import Model
 from learning.core.types import UTCDateTime, utcnow
 
 
@@ -18,7 +18,7 @@ class SourceKind(enum.StrEnum):
     SUBMISSION = "submission"
 
 
-class TextSource(db.Model):
+class TextSource(Model):
     """One text answers are compared with: a known online essay, or a learner's submission."""
 
     __tablename__ = "text_source"
@@ -58,7 +58,7 @@ class TextSource(db.Model):
         return f"<TextSource {self.id} {self.kind} {self.label!r}>"
 
 
-class Fingerprint(db.Model):
+class Fingerprint(Model):
     """A winnowed shingle hash of a source; the (hash, source_id) index finds candidates."""
 
     __tablename__ = "text_fingerprint"

@@ -144,12 +144,15 @@ class _QuestionReader:
             return None
         closing = text.find("}", opening)
         if closing < 0:
-            return self.error("has a '{' that is never closed (write '\\{' for a brace in text)")
+            self.error("has a '{' that is never closed (write '\\{' for a brace in text)")
+            return None
         inner, before, after = text[opening + 1 : closing], text[:opening], text[closing + 1 :]
         if "{" in inner:
-            return self.error("has a '{' inside its answer block (write '\\{' for a brace)")
+            self.error("has a '{' inside its answer block (write '\\{' for a brace)")
+            return None
         if "{" in after or "}" in after or "}" in before:
-            return self.error("has more than one answer block, or a stray brace")
+            self.error("has more than one answer block, or a stray brace")
+            return None
         format_match = _FORMAT.match(before)
         if format_match:
             self.format = format_match.group(1).lower()
@@ -197,16 +200,18 @@ class _QuestionReader:
         if "~" in body or body.startswith("="):
             return self.choice_or_short(body)
         shown = body.translate(_RESTORE)
-        return self.error(f"has answers '{shown[:40]}' that are not GIFT: each answer must "
-                          "start with '=' (right) or '~' (wrong)")
+        self.error(f"has answers '{shown[:40]}' that are not GIFT: each answer must "
+                   "start with '=' (right) or '~' (wrong)")
+        return None
 
     def items(self, body: str) -> list[tuple[str, float | None, str, str]] | None:
         """`=a#fb ~%50%b` -> [(marker, weight or None, text, feedback)], raw text kept."""
         pieces = re.split(r"([=~])", body)
         if pieces[0].strip():
             shown = pieces[0].strip().translate(_RESTORE)
-            return self.error(f"has '{shown[:40]}' before its first answer; "
-                              "answers start with '=' or '~'")
+            self.error(f"has '{shown[:40]}' before its first answer; "
+                       "answers start with '=' or '~'")
+            return None
         out = []
         for marker, piece in zip(pieces[1::2], pieces[2::2], strict=True):
             piece = piece.strip()
@@ -215,7 +220,8 @@ class _QuestionReader:
             if match:
                 weight, piece = float(match.group(1)), piece[match.end() :]
             elif piece.startswith("%"):
-                return self.error(f"has a weight in '{piece[:20]}' that is not like %50% or %-25%")
+                self.error(f"has a weight in '{piece[:20]}' that is not like %50% or %-25%")
+                return None
             value, _, feedback = piece.partition("#")
             out.append((marker, weight, value, feedback))
         return out
@@ -253,12 +259,15 @@ class _QuestionReader:
         pieces = body.split("=")
         if pieces[0].strip():
             shown = pieces[0].strip().translate(_RESTORE)
-            return self.error(f"has '{shown[:40]}' before its first pair; pairs start with '='")
-        pairs, distractors = [], []
+            self.error(f"has '{shown[:40]}' before its first pair; pairs start with '='")
+            return None
+        pairs: list[dict[str, str]] = []
+        distractors: list[str] = []
         for piece in pieces[1:]:
             if "->" not in piece:
                 shown = piece.strip().translate(_RESTORE)
-                return self.error(f"has matching pair '{shown[:40]}' without '->'")
+                self.error(f"has matching pair '{shown[:40]}' without '->'")
+                return None
             prompt, _, answer = piece.partition("->")
             if prompt.strip():
                 pairs.append({"id": letter_id(len(pairs)), "prompt": self.text(prompt),
@@ -304,8 +313,9 @@ class _QuestionReader:
                 answer["value"] = float(spec)
             else:
                 shown = value.strip().translate(_RESTORE)
-                return self.error(f"has numerical answer '{shown[:30]}'; write a number, "
-                                  "number:tolerance or min..max")
+                self.error(f"has numerical answer '{shown[:30]}'; write a number, "
+                           "number:tolerance or min..max")
+                return None
             answers.append(answer)
         return {"type": "numerical", "answers": answers}
 
