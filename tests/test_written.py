@@ -379,3 +379,62 @@ def test_an_answer_is_rendered_once_and_pages_show_what_was_stored(client, auth,
     auth.login(people["assessor"])
     page = client.get(f"/marking/{work.submission_id}").get_data(as_text=True)
     assert "Rendered when it was submitted." in page
+
+
+def test_autosaves_are_thinned_to_the_last_of_each_ten_minutes(people, task):
+    from datetime import UTC, datetime, timedelta
+
+    from learning.assessment import submissions
+
+    sub = submissions.get_or_create(people["learner"], task)
+    t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # the start of a window
+
+    def save(text, minutes, kind="autosave"):
+        current = submissions.latest_draft(sub)
+        return submissions.save_draft(sub, text, current.number if current else None,
+                                      t0 + timedelta(minutes=minutes), kind=kind).version
+
+    save("one", 0)
+    save("one two", 3)
+    manual = save("one two three", 4, kind="save")
+    save("one two three four", 6)
+    last_of_first = save("one two three four five", 9)
+    save("six", 11)  # the next window
+    newest = save("six seven", 14)
+    kept = [(v.kind, v.text) for v in reversed(submissions.versions(sub))]
+    assert kept == [("save", manual.text), ("autosave", last_of_first.text),
+                    ("autosave", newest.text)]
+    # An unchanged autosave stores nothing at all.
+    assert submissions.save_draft(sub, "six seven", newest.number, t0 + timedelta(minutes=15),
+                                  kind="autosave").unchanged
+    assert len(submissions.versions(sub)) == 3
+
+
+def test_the_autosave_window_is_aligned_to_the_clock():
+    from datetime import UTC, datetime
+
+    from learning.assessment.submissions import window_start
+
+    assert window_start(datetime(2026, 12, 1, 9, 19, 59, tzinfo=UTC)) == \
+        datetime(2026, 12, 1, 9, 10, tzinfo=UTC)
+    assert window_start(datetime(2026, 12, 1, 9, 20, tzinfo=UTC)) == \
+        datetime(2026, 12, 1, 9, 20, tzinfo=UTC)
+
+
+def test_a_submitted_autosave_is_never_thinned(people, task):
+    """Referred work goes back to the learner: their next autosave in the same ten minutes
+    must not remove the version that was handed in."""
+    from datetime import UTC, datetime, timedelta
+
+    from learning.assessment import submissions
+
+    sub = submissions.get_or_create(people["learner"], task)
+    t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    handed_in = submissions.save_draft(sub, "first answer", None, t0, kind="autosave").version
+    db.session.add(SubmittedWork(submission_id=sub.id, number=1, text=handed_in.text,
+                                 word_count=2, draft_version_id=handed_in.id,
+                                 submitted_at=t0, declared_at=t0))
+    db.session.commit()
+    submissions.save_draft(sub, "first answer, improved", handed_in.number,
+                           t0 + timedelta(minutes=2), kind="autosave")
+    assert handed_in.id in {v.id for v in submissions.versions(sub)}

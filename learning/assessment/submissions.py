@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from learning.assessment.models import DraftVersion, Submission, SubmissionStatus, SubmittedWork
@@ -123,7 +124,42 @@ def save_draft(sub: Submission, text: str, based_on: int | None, now: datetime,
             db.session.rollback()
     else:
         raise SubmissionError("Your answer could not be saved just now. Try again.")
+    if version.kind == "autosave":
+        thin_autosaves(sub, version)
     return SaveResult(version, conflict_with=current if stale else None)
+
+
+#: Autosave runs every few seconds of typing; one autosave per window is enough history.
+AUTOSAVE_WINDOW = timedelta(minutes=10)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def window_start(at: datetime) -> datetime:
+    """The start of the AUTOSAVE_WINDOW (aligned to the clock, in UTC) that `at` falls in."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return _EPOCH + ((at - _EPOCH) // AUTOSAVE_WINDOW) * AUTOSAVE_WINDOW
+
+
+def thin_autosaves(sub: Submission, newest: DraftVersion) -> int:
+    """Drop the autosaves that `newest` supersedes in its window; commits; returns how many.
+
+    Kept always: every manual save, restore and conflict version, every version that was
+    submitted, and the last autosave of each window, so the history still shows how the
+    answer grew, one step per ten minutes at least. This is the one place versions are
+    removed, and only versions whose text a later version of the same window replaces.
+    """
+    start = window_start(newest.saved_at)
+    submitted = select(SubmittedWork.draft_version_id).where(
+        SubmittedWork.submission_id == sub.id)
+    result = cast(CursorResult[Any], db.session.execute(
+        delete(DraftVersion).where(
+            DraftVersion.submission_id == sub.id, DraftVersion.kind == "autosave",
+            DraftVersion.number < newest.number, DraftVersion.saved_at >= start,
+            DraftVersion.saved_at < start + AUTOSAVE_WINDOW, DraftVersion.id.not_in(submitted))
+        .execution_options(synchronize_session=False)))
+    db.session.commit()
+    return result.rowcount
 
 
 def versions(sub: Submission) -> list[DraftVersion]:
