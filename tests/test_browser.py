@@ -226,3 +226,24 @@ def test_staff_and_admin_pages_pass_axe_and_fit_320px(page, app, make_user, make
     for path in ["/iqa/", "/iqa/decisions"]:
         page.goto(path)
         _axe_clean(page)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_save_and_preview_keeps_the_answer_in_the_box(browser, base_url, app, learner,
+                                                      javascript):
+    """A learner's text is never emptied by previewing it (with or without JavaScript)."""
+    task = app.extensions["catalog"].tasks[0]
+    context = browser.new_context(base_url=base_url, java_script_enabled=javascript)
+    page = context.new_page()
+    try:
+        _login(page, learner.email)
+        page.goto(f"/tasks/{task.slug}")
+        text = "Working together, agencies see the whole picture of a child's life."
+        page.get_by_label("Your answer").fill(text)
+        page.get_by_role("button", name="Save and preview").click()
+        expect(page.get_by_role("heading", name="Preview")).to_be_visible()
+        expect(page.get_by_label("Your answer")).to_have_value(text)
+        page.get_by_role("button", name="Save draft").click()
+        expect(page.get_by_label("Your answer")).to_have_value(text)
+    finally:
+        context.close()

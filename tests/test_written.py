@@ -438,3 +438,53 @@ def test_a_submitted_autosave_is_never_thinned(people, task):
     submissions.save_draft(sub, "first answer, improved", handed_in.number,
                            t0 + timedelta(minutes=2), kind="autosave")
     assert handed_in.id in {v.id for v in submissions.versions(sub)}
+
+
+def test_save_and_preview_keeps_the_text_in_the_box(client, auth, people, task):
+    auth.login(people["learner"])
+    text = "Partnership working means agencies plan together around the child."
+    page = client.get(f"/tasks/{task.slug}").get_data(as_text=True)
+    response = client.post(f"/tasks/{task.slug}", data={
+        "csrf_token": csrf_from(page), "text": text, "based_on": "", "preview": "1"})
+    html = response.get_data(as_text=True)
+    assert '<section class="preview"' in html
+    box = re.search(r"<textarea[^>]*>(.*?)</textarea>", html, re.S).group(1)
+    assert box.strip() == text
+    # Pressing Save draft on that page now saves the same text again: nothing is lost.
+    again = _save(client, task, box.strip())
+    assert again.status_code == 302
+    assert db.session.scalar(select(DraftVersion).order_by(DraftVersion.number.desc())
+                             ).text == text
+
+
+LONG = " ".join(["Agencies share what they know so that a child is kept safe."] * 4)
+
+
+def test_a_much_shorter_save_asks_first_and_saves_nothing_until_confirmed(client, auth,
+                                                                         people, task):
+    auth.login(people["learner"])
+    _save(client, task, LONG)
+    response = _save(client, task, "")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Save a much shorter answer?" in html and "has 0 words" in html
+    assert db.session.scalar(select(func.count(DraftVersion.id))) == 1
+    confirm = re.search(r'name="confirm_shorter" type="hidden" value="([^"]*)"', html).group(1)
+    assert confirm == "1"
+    page = client.post(f"/tasks/{task.slug}", data={
+        "csrf_token": csrf_from(html), "text": "", "confirm_shorter": "1", "save": "1",
+        "based_on": re.search(r'name="based_on" type="hidden" value="(\d*)"', html).group(1)})
+    assert page.status_code == 302
+    versions = list(db.session.scalars(select(DraftVersion).order_by(DraftVersion.number)))
+    assert [v.text for v in versions] == [LONG, ""]  # the long one is still there
+
+
+def test_autosave_never_replaces_a_draft_with_a_much_shorter_text(client, auth, people, task):
+    auth.login(people["learner"])
+    _save(client, task, LONG)
+    page = client.get(f"/tasks/{task.slug}").get_data(as_text=True)
+    response = client.post(f"/tasks/{task.slug}/autosave", data={
+        "csrf_token": csrf_from(page), "text": "Agencies", "based_on": "1"})
+    assert response.status_code == 409
+    assert "much shorter than your saved draft" in response.get_json()["message"]
+    assert db.session.scalar(select(func.count(DraftVersion.id))) == 1

@@ -129,6 +129,17 @@ def save_draft(sub: Submission, text: str, based_on: int | None, now: datetime,
     return SaveResult(version, conflict_with=current if stale else None)
 
 
+#: A save that keeps less than this share of a draft's words is checked with the learner first.
+SHRINK_SHARE = 0.5
+#: ...when the draft has at least this many words (a few words cut from a short note is normal).
+SHRINK_FROM_WORDS = 20
+
+
+def much_shorter(old_words: int, new_text: str) -> bool:
+    """Would saving `new_text` replace a draft of `old_words` words with far fewer (or none)?"""
+    return old_words >= SHRINK_FROM_WORDS and count_words(new_text) < old_words * SHRINK_SHARE
+
+
 #: Autosave runs every few seconds of typing; one autosave per window is enough history.
 AUTOSAVE_WINDOW = timedelta(minutes=10)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

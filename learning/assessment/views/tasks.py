@@ -35,14 +35,15 @@ def index():
                            subs=svc.submissions_by_task(current_user), catalog=get_catalog())
 
 
-def _editor(task, sub, form, status=200, preview=None, conflict=None):
+def _editor(task, sub, form, status=200, preview=None, conflict=None, shorter=None):
     draft = svc.latest_draft(sub)
-    if not form.is_submitted():
+    if form.text.data is None:  # a fresh form shows the saved draft; a posted one what was sent
         form.text.data = draft.text if draft else ""
     form.based_on.data = str(draft.number) if draft else ""
     return render_template(
         "tasks/write.html", task=task, sub=sub, form=form, draft=draft, catalog=get_catalog(),
         preview=preview, conflict=conflict, editable=sub.status in svc.EDITABLE,
+        shorter=shorter, shorter_words=svc.count_words(form.text.data or "") if shorter else 0,
         decisions=marking.released_decisions(sub),
         resubmissions_left=svc.resubmissions_left(sub, task),
     ), status
@@ -71,6 +72,12 @@ def save(slug: str):
     form = DraftForm()
     if not form.validate_on_submit():
         return _editor(task, sub, form, status=422)
+    draft = svc.latest_draft(sub)
+    if draft is not None and form.confirm_shorter.data != "1" \
+            and svc.much_shorter(draft.word_count, form.text.data or ""):
+        # Nothing is saved yet: the text stays in the box and the learner decides.
+        form.confirm_shorter.data = "1"
+        return _editor(task, sub, form, status=409, shorter=draft)
     try:
         result = svc.save_draft(sub, form.text.data or "", _int(form.based_on.data), utcnow())
     except svc.SubmissionError as exc:
@@ -79,6 +86,7 @@ def save(slug: str):
     if result.conflict_with is not None:
         return redirect(url_for("tasks.write", slug=slug, conflict=result.version.number))
     if form.preview.data:
+        # The box keeps the text just saved (a fresh form, filled from the new version).
         return _editor(task, sub, DraftForm(formdata=None),
                        preview=result.version.rendered)
     flash("Your draft is saved." if not result.unchanged else "No changes to save.", "success")
@@ -103,6 +111,11 @@ def autosave(slug: str):
         return jsonify(message="Not saved: the page is out of date. Reload it (copy your "
                        "text first).", errors=form.errors), 400
     now = utcnow()
+    draft = svc.latest_draft(sub)
+    if draft is not None and svc.much_shorter(draft.word_count, form.text.data or ""):
+        return jsonify(shorter=True, message="Not saved automatically: your answer is much "
+                       "shorter than your saved draft. Press Save draft if you meant to cut "
+                       "it; the longer version stays in Versions either way."), 409
     try:
         result = svc.save_draft(sub, form.text.data or "", _int(form.based_on.data), now,
                                 kind="autosave")
