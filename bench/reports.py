@@ -190,7 +190,7 @@ def build(app, learners: int, cohort_count: int, seed: int) -> dict:
                                       "outcome": outcome, "feedback": "Clear and accurate.",
                                       "actions": "" if outcome == "achieved" else "Add more.",
                                       "created_at": released, "updated_at": released,
-                                      "released_at": released})
+                                      "released_at": released, "release_number": 1})
                     criteria += [{"decision_id": dec, "criterion_id": c,
                                   "met": outcome == "achieved", "comment": "Fine."}
                                  for c in task_criteria[t.slug]]

@@ -150,7 +150,8 @@ def test_turnaround_counts_the_first_decision_on_each_submission(app, make_user,
     # A second decision on the same work (after an IQA disagreement) is not counted again.
     db.session.add(Decision(work_id=late.work_id, assessor_id=assessor.id, outcome="achieved",
                             created_at=late.released_at, updated_at=late.released_at,
-                            released_at=late.released_at + timedelta(days=1)))
+                            released_at=late.released_at + timedelta(days=1),
+                            release_number=2))
     db.session.commit()
     chart = charts.turnaround_chart(matrix.learners_in(select(Cohort.id)))
     counts = dict(chart.table.rows)

@@ -88,7 +88,7 @@ def written_work(user: User, task_slug: str, outcomes: list[str | None], assesso
                                 feedback=f"Feedback on round {n}.",
                                 actions="" if outcome == "achieved" else "Add detail.",
                                 created_at=when, updated_at=when,
-                                released_at=when + timedelta(days=3))
+                                released_at=when + timedelta(days=3), release_number=1)
             decision.criteria = [CriterionDecision(criterion_id=c, met=outcome == "achieved",
                                                    comment=f"Comment on {c}")
                                  for c in criteria]

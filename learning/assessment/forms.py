@@ -10,7 +10,8 @@ from learning.assessment.submissions import MAX_TEXT
 class DraftForm(FlaskForm):
     text = TextAreaField("Your answer", description=(
         "A blank line starts a new paragraph. Start a line with - for a list. Put two stars "
-        "either side of words to make them bold: **like this**."), validators=[Length(max=MAX_TEXT)])
+        "either side of words to make them bold: **like this**."),
+        validators=[Length(max=MAX_TEXT)])
     based_on = HiddenField()
     #: "1" once the learner has seen the warning that the new text is much shorter.
     confirm_shorter = HiddenField()

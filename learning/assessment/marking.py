@@ -6,8 +6,9 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import selectinload
 
 from learning.assessment.models import (
@@ -175,9 +176,25 @@ def _release(decision: Decision, task: Task, assessor: User, now: datetime) -> N
     work = decision.work
     sub = work.submission
     achieved = decision.outcome == "achieved"
-    decision.released_at = now
-    sub.status = (SubmissionStatus.ACHIEVED if achieved else SubmissionStatus.REFERRED).value
-    was_reassess, sub.reassess = sub.reassess, False
+    was_reassess = sub.reassess
+    db.session.flush()
+    # Claim the release in one conditional UPDATE (two assessors, or a double click, read the
+    # status before either wrote it): only one finds the work still waiting for a decision.
+    claimed = cast(CursorResult[Any], db.session.execute(
+        update(Submission)
+        .where(Submission.id == sub.id,
+               Submission.status.in_(WAITING) | Submission.reassess.is_(True))
+        .values(status=(SubmissionStatus.ACHIEVED if achieved
+                        else SubmissionStatus.REFERRED).value, reassess=False)
+        .execution_options(synchronize_session=False)))
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        raise MarkingError("Another decision on this work was released a moment ago. Reload "
+                           "the page to see it; your marking was not released.")
+    db.session.refresh(sub)
+    number = 1 + (db.session.scalar(
+        select(func.max(Decision.release_number)).where(Decision.work_id == work.id)) or 0)
+    decision.released_at, decision.release_number = now, number
     db.session.flush()
     audit.record("decision.release", actor=assessor, subject=sub, round=work.number,
                  outcome=decision.outcome, decision_id=decision.id, reassessment=was_reassess)

@@ -148,6 +148,11 @@ class Decision(Model):
         CheckConstraint("outcome IN ('achieved', 'referred')", name="known_outcome"),
         CheckConstraint("outcome = 'referred' OR actions = ''", name="actions_only_if_referred"),
         Index("ix_decision_assessor", "assessor_id", "released_at"),
+        # One released decision per turn on a round: a second release of the same turn (two
+        # assessors, a double click) cannot be stored, whatever the code above it does.
+        UniqueConstraint("work_id", "release_number", name="uq_decision_release_number"),
+        CheckConstraint("(released_at IS NULL) = (release_number IS NULL)",
+                        name="numbered_when_released"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -159,6 +164,9 @@ class Decision(Model):
     actions: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: 1 for the first decision released on this round, 2 for one released after an IQA
+    #: reopened it, and so on; null while a draft.
+    release_number: Mapped[int | None]
     #: Null while a marking draft; set once, on release to the learner.
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

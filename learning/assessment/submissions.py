@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from learning.assessment.models import DraftVersion, Submission, SubmissionStatus, SubmittedWork
@@ -209,14 +209,25 @@ def submit(sub: Submission, task: Task, learner: User, declared: bool, sources: 
     draft = latest_draft(sub)
     if draft is None or not draft.text.strip():
         raise SubmissionError("Write your answer before you submit it.")
+    # Claim the change first, in one conditional UPDATE: of two clicks (or tabs) only one
+    # finds the answer still editable; the other gets the round the first one made.
+    claimed = cast(CursorResult[Any], db.session.execute(
+        update(Submission).where(Submission.id == sub.id, Submission.status.in_(EDITABLE))
+        .values(status=SubmissionStatus.SUBMITTED.value, submitted_at=now)
+        .execution_options(synchronize_session=False)))
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(sub)
+        if sub.rounds and sub.status not in EDITABLE:
+            return sub.rounds[-1]
+        raise SubmissionError("This answer has already been submitted.")
     work = SubmittedWork(submission_id=sub.id, number=rounds_used(sub) + 1, text=draft.text,
                          html=str(draft.rendered),
                          word_count=draft.word_count, draft_version_id=draft.id,
                          submitted_at=now, declared_at=now, sources=(sources or "").strip())
     db.session.add(work)
-    sub.status = SubmissionStatus.SUBMITTED.value
-    sub.submitted_at = now
     db.session.flush()
+    db.session.refresh(sub)
     # Compare with everyone else's work and the reference essays (never the learner's own
     # earlier rounds), then add this text to the index for later submissions.
     report = originality.check(work.text, exclude_owner_user_id=learner.id,

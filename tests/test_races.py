@@ -1,0 +1,121 @@
+"""One action, one outcome: two clicks, tabs or people acting at once give a single result."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from learning.assessment import marking, submissions
+from learning.assessment.models import Decision, Submission, SubmittedWork
+from learning.assessment.originality import index as originality
+from learning.core.extensions import db
+from learning.core.types import utcnow
+from tests.conftest import csrf_from
+
+
+@pytest.fixture
+def task(app):
+    return app.extensions["catalog"].tasks[0]
+
+
+@pytest.fixture
+def people(make_user, make_cohort):
+    learner = make_user("learner", name="Maya Patel")
+    assessors = [make_user("assessor", name=f"Assessor {n}") for n in (1, 2)]
+    make_cohort("Tuesday group", learners=[learner], assessors=assessors)
+    return {"learner": learner, "assessors": assessors}
+
+
+def _together(app, calls):
+    """Run each call in its own thread and app context, started together; return results."""
+    results: list = [None] * len(calls)
+    start = threading.Barrier(len(calls))
+
+    def run(i, call):
+        with app.app_context():
+            start.wait(timeout=5)
+            try:
+                results[i] = call()
+            except Exception as exc:  # noqa: BLE001 (the test inspects what each one got)
+                results[i] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    return results
+
+
+def _hold_inside(monkeypatch, module, name, parties=2, timeout=1.5):
+    """Make `module.name` wait for the other racer, so both are inside the action at once
+    (or, once the action claims its change first, time out and carry on alone)."""
+    original = getattr(module, name)
+    inside = threading.Barrier(parties)
+
+    def held(*args, **kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            inside.wait(timeout=timeout)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, held)
+
+
+def test_double_clicking_submit_makes_one_round(app, client, auth, people, task, monkeypatch):
+    auth.login(people["learner"])
+    page = client.get(f"/tasks/{task.slug}").get_data(as_text=True)
+    client.post(f"/tasks/{task.slug}", data={"csrf_token": csrf_from(page), "save": "1",
+                                             "text": "An answer about agencies working together.",
+                                             "based_on": ""})
+    _hold_inside(monkeypatch, originality, "check")
+    clients = [app.test_client(), app.test_client()]
+    forms = []
+    for c in clients:
+        auth_client = type(auth)(c)
+        auth_client.login(people["learner"])
+        forms.append(csrf_from(c.get(f"/tasks/{task.slug}/submit").get_data(as_text=True)))
+
+    def click(c, token):
+        return lambda: c.post(f"/tasks/{task.slug}/submit", data={
+            "csrf_token": token, "declaration": "y", "sources": ""}).status_code
+
+    codes = _together(app, [click(c, t) for c, t in zip(clients, forms, strict=True)])
+    assert all(code in (200, 302, 303) for code in codes), codes
+    assert db.session.scalar(select(func.count(SubmittedWork.id))) == 1
+    sub = db.session.scalar(select(Submission))
+    assert submissions.rounds_used(sub) == 1
+
+
+def _submitted(people, task):
+    sub = submissions.get_or_create(people["learner"], task)
+    submissions.save_draft(sub, "An answer about agencies working together.", None, utcnow())
+    return submissions.submit(sub, task, people["learner"], True, "", utcnow())
+
+
+def test_two_assessors_releasing_at_once_give_one_decision(app, people, task, monkeypatch):
+    work_id = _submitted(people, task).id
+    from learning.assessment import marking as marking_module
+
+    _hold_inside(monkeypatch, marking_module, "notify")
+
+    def release(assessor_id, met):
+        def call():
+            work = db.session.get(SubmittedWork, work_id)
+            assessor = db.session.get(type(people["learner"]), assessor_id)
+            criteria = {c: (met, "") for c in task.criteria}
+            return marking.save_decision(work, task, assessor, criteria, "Feedback.",
+                                         "" if met else "Add more.", utcnow(), release=True)
+        return call
+
+    results = _together(app, [release(people["assessors"][0].id, True),
+                              release(people["assessors"][1].id, False)])
+    released = db.session.scalars(select(Decision).where(Decision.released_at.is_not(None)))
+    assert len(list(released)) == 1, results
+    losers = [r for r in results if isinstance(r, Exception)]
+    assert len(losers) == 1 and isinstance(losers[0], marking.MarkingError), results
+    assert "a moment ago" in str(losers[0])
