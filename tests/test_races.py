@@ -119,3 +119,41 @@ def test_two_assessors_releasing_at_once_give_one_decision(app, people, task, mo
     losers = [r for r in results if isinstance(r, Exception)]
     assert len(losers) == 1 and isinstance(losers[0], marking.MarkingError), results
     assert "a moment ago" in str(losers[0])
+
+
+def test_two_imports_of_the_same_learner_leave_one_current_enrolment(app, make_user,
+                                                                     make_centre, make_cohort,
+                                                                     monkeypatch):
+    """Each import checked the file before the other wrote: both think the learner is new to
+    the cohort. The second insert is skipped, so Remove closes the only enrolment there is."""
+    from learning.cohorts import admin as cohort_admin
+    from learning.people import enrolment_csv as csv_import
+    from learning.people.models import Enrolment
+
+    coordinator = make_user("coordinator")
+    cohort = make_cohort("North 2026", centre=make_centre("North", coordinators=[coordinator]))
+    make_user("learner", email="existing@example.com", name="Existing Learner")
+    text = "name,email,cohort\nExisting Learner,existing@example.com,North 2026\n"
+    stale = csv_import.check(text, coordinator)  # what both imports saw
+    monkeypatch.setattr(csv_import, "check", lambda *args, **kwargs: stale)
+    csv_import.import_text(text, coordinator)
+    csv_import.import_text(text, coordinator)
+    current = list(db.session.scalars(select(Enrolment).where(
+        Enrolment.cohort_id == cohort.id, Enrolment.left_at.is_(None))))
+    assert len(current) == 1
+    cohort_admin.remove_learner(cohort, current[0].user, coordinator)
+    assert db.session.scalar(select(func.count(Enrolment.id)).where(
+        Enrolment.cohort_id == cohort.id, Enrolment.left_at.is_(None))) == 0
+
+
+def test_the_database_refuses_a_second_current_enrolment(make_user, make_cohort):
+    from sqlalchemy.exc import IntegrityError
+
+    from learning.people.models import Enrolment
+
+    learner = make_user("learner")
+    cohort = make_cohort(learners=[learner])
+    db.session.add(Enrolment(user_id=learner.id, cohort_id=cohort.id))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()

@@ -26,7 +26,7 @@ from learning.core import audit
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
 from learning.core.types import utcnow
-from learning.people import accounts, invitations
+from learning.people import accounts, invitations, membership
 from learning.people.admin import managed_cohort_ids
 from learning.people.models import (
     Cohort,
@@ -518,8 +518,7 @@ def _import_batch(batch: list[PlannedRow], actor: User,
             enrolments.append({"cohort_id": planned.cohort.id, "user_id": user.id,
                                "enrolled_at": now})
             audits.append(_audit("cohort.enrol", actor, planned.cohort, learner_id=user.id))
-    if enrolments:
-        db.session.execute(insert(Enrolment), enrolments)
+    membership.insert_enrolments(enrolments)
     if audits:
         db.session.execute(insert(AuditEvent), audits)
     return links

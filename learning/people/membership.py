@@ -43,6 +43,23 @@ def is_learner_in(user: User, cohort: Cohort) -> bool:
         Enrolment.left_at.is_(None)).exists())) or False
 
 
+def insert_enrolments(rows: list[dict]) -> None:
+    """Insert current enrolments in bulk, skipping any that exist already (another import or
+    a coordinator may have enrolled the same person a moment ago): one per learner and cohort.
+    """
+    if not rows:
+        return
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    keys, current = ["user_id", "cohort_id"], Enrolment.left_at.is_(None)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(postgresql.insert(Enrolment).on_conflict_do_nothing(
+            index_elements=keys, index_where=current), rows)
+    else:
+        db.session.execute(sqlite.insert(Enrolment).on_conflict_do_nothing(
+            index_elements=keys, index_where=current), rows)
+
+
 def enrol(learner: User, cohort: Cohort, actor: User | None = None) -> Enrolment:
     """Enrol a learner (idempotent for a current enrolment); the caller commits.
 

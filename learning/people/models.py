@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -150,6 +150,9 @@ class Enrolment(Model):
     __tablename__ = "enrolment"
     __table_args__ = (
         Index("ix_enrolment_current", "user_id", "left_at"),
+        # One current enrolment per learner and cohort, however many imports run at once.
+        Index("uq_enrolment_current", "user_id", "cohort_id", unique=True,
+              sqlite_where=text("left_at IS NULL"), postgresql_where=text("left_at IS NULL")),
         CheckConstraint("left_at IS NULL OR left_at >= enrolled_at", name="left_after_enrolled"),
     )
 
