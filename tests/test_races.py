@@ -157,3 +157,57 @@ def test_the_database_refuses_a_second_current_enrolment(make_user, make_cohort)
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+def test_two_tabs_saving_the_same_quiz_answer_at_once(app, make_user, monkeypatch):
+    from learning.quizzes import attempts, grading
+    from learning.quizzes.models import QuizAnswer, QuizAttempt
+
+    quiz = next(iter(app.extensions["quizzes"].values()))
+    learner = make_user("learner")
+    attempt_id = attempts.start_attempt(learner, quiz, utcnow()).id
+    first = db.session.get(QuizAttempt, attempt_id).questions[0]["view"]["id"]
+    _hold_inside(monkeypatch, grading, "normalise_answer")
+
+    def tab(value):
+        def call():
+            attempt = db.session.get(QuizAttempt, attempt_id)
+            return attempts.save_answers(attempt, {first: value}, utcnow())
+        return call
+
+    results = _together(app, [tab("a"), tab("b")])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert db.session.scalar(select(func.count(QuizAnswer.id)).where(
+        QuizAnswer.attempt_id == attempt_id)) == 1
+
+
+def test_autosave_racing_submit_never_writes_into_a_submitted_attempt(app, make_user,
+                                                                      monkeypatch):
+    """The autosave has read the attempt (open) when the learner presses Submit in another
+    tab: the answer is either graded with the attempt or refused, never written after."""
+    from learning.quizzes import attempts, grading
+    from learning.quizzes.models import AttemptState, QuizAnswer, QuizAttempt
+
+    quiz = next(iter(app.extensions["quizzes"].values()))
+    learner = make_user("learner")
+    attempt_id = attempts.start_attempt(learner, quiz, utcnow()).id
+    first = db.session.get(QuizAttempt, attempt_id).questions[0]["view"]["id"]
+    _hold_inside(monkeypatch, grading, "normalise_answer")
+
+    def save():
+        attempt = db.session.get(QuizAttempt, attempt_id)
+        return attempts.save_answers(attempt, {first: "a late answer"}, utcnow())
+
+    def submit():
+        return attempts.submit_attempt(db.session.get(QuizAttempt, attempt_id), utcnow())
+
+    results = _together(app, [save, submit])
+    assert not [r for r in results if isinstance(r, Exception)
+                and not isinstance(r, attempts.QuizError)], results
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    db.session.refresh(attempt)
+    assert attempt.state == AttemptState.SUBMITTED.value
+    questions = {q.id: q for q in attempts.questions_of(attempt)}
+    for row in db.session.scalars(select(QuizAnswer).where(QuizAnswer.attempt_id == attempt_id)):
+        graded = grading.grade(questions[row.question_id], row.answer).score
+        assert row.score == graded, (row.question_id, row.answer, row.score, results)

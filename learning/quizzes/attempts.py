@@ -168,7 +168,19 @@ def save_answers(attempt: QuizAttempt, raw: dict[str, Any], now: datetime,
         raise QuizError("Time ran out, so your attempt was submitted with the answers saved "
                         "before the time limit.")
     by_id = {q.id: q for q in questions_of(attempt)}
-    existing = {a.question_id: a for a in attempt.answers}
+    # Claim the attempt for this save (a no-op UPDATE that holds its row until commit): a
+    # submit, or a save from another tab, waits for it, and nothing is written to an attempt
+    # that was submitted in the meantime.
+    claimed = cast(CursorResult[Any], db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.IN_PROGRESS.value)
+        .values(state=QuizAttempt.state).execution_options(synchronize_session=False)))
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        raise QuizError("This attempt has already been submitted.")
+    existing = {a.question_id: a for a in db.session.scalars(  # as they are now, not as read
+        select(QuizAnswer).where(QuizAnswer.attempt_id == attempt.id)
+        .execution_options(populate_existing=True))}
     saved: set[str] = set()
     for qid, value in raw.items():
         question = by_id.get(qid)
