@@ -211,3 +211,26 @@ def test_autosave_racing_submit_never_writes_into_a_submitted_attempt(app, make_
     for row in db.session.scalars(select(QuizAnswer).where(QuizAnswer.attempt_id == attempt_id)):
         graded = grading.grade(questions[row.question_id], row.answer).score
         assert row.score == graded, (row.question_id, row.answer, row.score, results)
+
+
+def test_two_autosaves_on_the_same_version_make_one_current(app, people, task, monkeypatch):
+    from learning.assessment import submissions as subs_module
+    from learning.assessment.models import DraftVersion
+
+    sub = submissions.get_or_create(people["learner"], task)
+    base = submissions.save_draft(sub, "The first words.", None, utcnow()).version.number
+    sub_id = sub.id
+    _hold_inside(monkeypatch, subs_module, "render_answer")
+
+    def tab(text):
+        def call():
+            return submissions.save_draft(db.session.get(Submission, sub_id), text, base,
+                                          utcnow(), kind="autosave")
+        return call
+
+    results = _together(app, [tab("The first words, from tab one."),
+                              tab("The first words, from tab two.")])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    kinds = sorted(v.kind for v in db.session.scalars(
+        select(DraftVersion).where(DraftVersion.number > base)))
+    assert kinds == ["autosave", "conflict"]

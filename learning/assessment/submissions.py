@@ -106,8 +106,19 @@ def save_draft(sub: Submission, text: str, based_on: int | None, now: datetime,
     if len(text) > MAX_TEXT:
         raise SubmissionError(f"Your answer is longer than {MAX_TEXT:,} characters. Shorten "
                               "it, or split it and keep a copy of the rest.")
+    # Hold the answer for this save (a no-op UPDATE that keeps its row until commit): the
+    # stale check below and the insert are then one step, so of two saves made on the same
+    # version (two tabs, a double autosave) only the first becomes current; the other is
+    # kept as a conflict. It also refuses a save that arrives after the answer was submitted.
+    claimed = cast(CursorResult[Any], db.session.execute(
+        update(Submission).where(Submission.id == sub.id, Submission.status.in_(EDITABLE))
+        .values(status=Submission.status).execution_options(synchronize_session=False)))
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        raise SubmissionError("This answer has been submitted, so it cannot be changed now.")
     current = latest_draft(sub)
     if current is not None and current.text == text:
+        db.session.commit()
         return SaveResult(current, unchanged=True)
     stale = current is not None and based_on is not None and based_on != current.number \
         and kind != "restore"
