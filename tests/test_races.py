@@ -234,3 +234,49 @@ def test_two_autosaves_on_the_same_version_make_one_current(app, people, task, m
     kinds = sorted(v.kind for v in db.session.scalars(
         select(DraftVersion).where(DraftVersion.number > base)))
     assert kinds == ["autosave", "conflict"]
+
+
+def test_an_iqa_disagreeing_while_the_assessor_releases_never_strands_an_action(
+        app, make_user, make_cohort, task, monkeypatch):
+    """The work is back with the assessor after a first IQA action. The assessor releases a
+    new decision while the IQA records another disagreement on the old one: either the review
+    comes first (and the release answers it) or it is refused; never an open action on work
+    that has left the assessor's queue."""
+    from learning.assessment import marking as marking_module
+    from learning.iqa import reviews as iqa
+    from learning.iqa.models import IqaReview
+
+    learner, assessor, iqa_user = (make_user("learner"), make_user("assessor"),
+                                   make_user("iqa"))
+    make_cohort(learners=[learner], assessors=[assessor], iqas=[iqa_user])
+    sub = submissions.get_or_create(learner, task)
+    submissions.save_draft(sub, "An answer about agencies working together.", None, utcnow())
+    work = submissions.submit(sub, task, learner, True, "", utcnow())
+    criteria = {c: (True, "") for c in task.criteria}
+    first = marking.save_decision(work, task, assessor, criteria, "Good.", "", utcnow(),
+                                  release=True)
+    sample = iqa.add_to_sample(first, iqa_user, utcnow())
+    iqa.record_review(sample, iqa_user, "disagree", "", "Check 2.3 again.", task.title,
+                      utcnow())
+    work_id, sample_id = work.id, sample.id
+    _hold_inside(monkeypatch, marking_module, "notify")
+
+    def release():
+        work = db.session.get(SubmittedWork, work_id)
+        assessor_now = db.session.get(type(assessor), assessor.id)
+        return marking.save_decision(work, task, assessor_now, criteria, "Still good.", "",
+                                     utcnow(), release=True)
+
+    def disagree_again():
+        sample = iqa.get_sample(sample_id)
+        return iqa.record_review(sample, db.session.get(type(iqa_user), iqa_user.id),
+                                 "disagree", "", "And 2.4.", task.title, utcnow())
+
+    results = _together(app, [release, disagree_again])
+    assert not [r for r in results if isinstance(r, Exception)
+                and not isinstance(r, iqa.ReviewError)], results
+    sub = db.session.get(Submission, sub.id)
+    db.session.refresh(sub)
+    open_actions = list(db.session.scalars(select(IqaReview).where(
+        IqaReview.verdict == "disagree", IqaReview.action_closed_at.is_(None))))
+    assert not (open_actions and not sub.reassess), (results, sub.reassess, open_actions)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, case, exists, false, func, select, union
+from sqlalchemy import Select, case, exists, false, func, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
@@ -232,6 +232,20 @@ def record_review(sample: IqaSample, iqa: User, verdict: str, comments: str, act
     if decision.assessor_id == iqa.id:
         raise ReviewError("You made this decision, so another IQA must review it.")
     sub = decision.work.submission
+    # Hold the submission (a no-op UPDATE keeps its row until commit), then look again: if
+    # the assessor released a newer decision meanwhile, this review would reopen work that
+    # has moved on, so it is refused. The assessor's release holds the same row, so the two
+    # never interleave.
+    db.session.execute(update(Submission).where(Submission.id == sub.id)
+                       .values(reassess=Submission.reassess)
+                       .execution_options(synchronize_session=False))
+    if db.session.scalar(select(exists().where(
+            Decision.work_id == SubmittedWork.id, SubmittedWork.submission_id == sub.id,
+            Decision.released_at.is_not(None), Decision.id != decision.id,
+            Decision.released_at >= decision.released_at))):
+        db.session.rollback()
+        raise ReviewError("The assessor released a newer decision on this work a moment ago. "
+                          "Your review was not recorded: review the newer decision instead.")
     review = IqaReview(sample=sample, iqa_id=iqa.id, verdict=verdict, comments=comments,
                        action=action, created_at=now)
     db.session.add(review)
