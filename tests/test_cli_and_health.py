@@ -1,5 +1,6 @@
-"""seed-demo, create-user, health check, error pages."""
+"""seed-demo, create-user, health check, error pages, settings."""
 
+import pytest
 from sqlalchemy import func, select
 
 from learning.core.extensions import db
@@ -101,8 +102,6 @@ def test_500_page_hides_the_stack_trace(database_url):
 
 
 def test_production_needs_a_secret_key(tmp_path, monkeypatch):
-    import pytest
-
     from learning.core.config import ConfigError, from_environment
 
     monkeypatch.delenv("SECRET_KEY", raising=False)
@@ -118,3 +117,25 @@ def test_security_headers(client):
     headers = client.get("/login").headers
     assert "default-src 'self'" in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("given, used", [
+    ("postgres://u:p@db.example/joinedup", "postgresql+psycopg://u:p@db.example/joinedup"),
+    ("postgresql://u@db/joinedup", "postgresql+psycopg://u@db/joinedup"),
+    ("postgresql+psycopg://u@db/joinedup", "postgresql+psycopg://u@db/joinedup"),
+    ("sqlite:////srv/joined-up.sqlite3", "sqlite:////srv/joined-up.sqlite3"),
+])
+def test_database_urls_as_hosts_write_them_are_accepted(given, used):
+    from learning.core.config import database_url, engine_options
+
+    assert database_url(given, "sqlite://") == used
+    assert engine_options(used).get("pool_pre_ping", False) is (not used.startswith("sqlite"))
+
+
+def test_an_unreadable_database_url_stops_start_up_with_a_message(tmp_path, monkeypatch):
+    from learning.core.config import ConfigError, from_environment
+
+    monkeypatch.setenv("APP_ENV", "development")
+    monkeypatch.setenv("DATABASE_URL", "not a url at all")
+    with pytest.raises(ConfigError, match="DATABASE_URL is not a database address"):
+        from_environment(tmp_path)

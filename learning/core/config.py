@@ -7,6 +7,9 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from learning.core.dates import DEFAULT_ZONE
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -35,6 +38,33 @@ def _instance_secret(instance_path: Path) -> str:
     return key
 
 
+def database_url(raw: str | None, default: str) -> str:
+    """The SQLAlchemy URL for DATABASE_URL.
+
+    postgres:// and postgresql:// (as hosting platforms write them) mean PostgreSQL through
+    psycopg 3; anything SQLAlchemy cannot read is refused with a message, not a traceback.
+    """
+    url = (raw or "").strip() or default
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix):]
+    try:
+        make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError("DATABASE_URL is not a database address SQLAlchemy understands. "
+                          "Use for example postgresql+psycopg://user:password@host/joinedup "
+                          "or sqlite:////srv/joinedup/joined-up.sqlite3.") from exc
+    return url
+
+
+def engine_options(url: str) -> dict:
+    """Connection settings: PostgreSQL connections are checked before use (no error after
+    the server restarts) and give up connecting after 5 seconds instead of hanging."""
+    if url.startswith("sqlite"):
+        return {}
+    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+
+
 def from_environment(instance_path: Path) -> dict:
     """Build the settings dict for the app from environment variables."""
     env = os.environ.get("APP_ENV", "production").strip().lower()
@@ -53,7 +83,9 @@ def from_environment(instance_path: Path) -> dict:
     return {
         "APP_ENV": env,
         "SECRET_KEY": secret,
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or default_db,
+        "SQLALCHEMY_DATABASE_URI": (url := database_url(os.environ.get("DATABASE_URL"),
+                                                        default_db)),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url),
         "CONTENT_DIR": Path(os.environ.get("CONTENT_DIR") or BASE_DIR / "content"),
         "QUIZ_DIR": Path(os.environ.get("QUIZ_DIR") or BASE_DIR / "quizzes"),
         "SELF_REGISTRATION": _bool("SELF_REGISTRATION", False),
@@ -99,6 +131,7 @@ def settings_for_tests(database_url: str, **overrides) -> dict:
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
         "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         "CONTENT_DIR": BASE_DIR / "content",
         "QUIZ_DIR": BASE_DIR / "quizzes",
         "SELF_REGISTRATION": False,
