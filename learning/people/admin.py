@@ -32,6 +32,13 @@ ACTION_LABELS = {
     "enrolment.import": "Learners enrolled from a CSV file",
     "cohort.enrol": "Learner enrolled in a cohort",
     "cohort.assign": "Staff assigned to a cohort",
+    # Who has seen a learner's work (one event per page opened; not the learner themselves).
+    "view.marking": "Opened a learner's answer to mark it",
+    "view.iqa_review": "Opened a sampled decision for IQA review",
+    "view.learner": "Viewed a learner's progress page",
+    "view.learner_record": "Viewed a learner's timeline",
+    "view.portfolio": "Viewed a learner's portfolio",
+    "view.portfolio_file": "Opened or downloaded a learner's portfolio file",
 }
 
 
