@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "view.learner_record": "Viewed a learner's timeline",
     "view.portfolio": "Viewed a learner's portfolio",
     "view.portfolio_file": "Opened or downloaded a learner's portfolio file",
+    "privacy.export": "Personal data downloaded (everything held about a person)",
 }
 
 
