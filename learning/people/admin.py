@@ -40,6 +40,8 @@ ACTION_LABELS = {
     "view.portfolio": "Viewed a learner's portfolio",
     "view.portfolio_file": "Opened or downloaded a learner's portfolio file",
     "privacy.export": "Personal data downloaded (everything held about a person)",
+    "privacy.erase": "Personal data erased (decisions kept, anonymised)",
+    "originality.forget_learner": "Originality copies of an erased learner's work removed",
 }
 
 
@@ -174,6 +176,9 @@ def set_active(person: User, active: bool, actor: User) -> bool:
     if not active and person.id == actor.id:
         raise accounts.AccountError("You cannot deactivate your own account. Ask another "
                                     "administrator to do it.")
+    if active and person.erased_at is not None:
+        raise accounts.AccountError("This account's personal data was erased, so it cannot "
+                                    "be reactivated.")
     if person.active == active:
         return False
     person.active = active

@@ -1,17 +1,28 @@
 """Personal data pages: your own data to download; for administrators, a learner's data to
-download (a subject access request)."""
+download (a subject access request) and erasure on request, after a confirmation."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, send_file
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from learning.content.access import get_catalog
 from learning.core import audit, dates
 from learning.core.extensions import db
-from learning.core.permissions import require
-from learning.people.models import User
-from learning.privacy import export
+from learning.core.permissions import require, role_required
+from learning.core.types import utcnow
+from learning.people.models import Role, User
+from learning.privacy import erasure, export
+from learning.privacy.forms import EraseForm
 
 bp = Blueprint("privacy", __name__)
 
@@ -57,3 +68,34 @@ def person_data_zip(user_id: int):
     person = _person_or_404(user_id)
     require(export.may_export(current_user, person))
     return _download(person)
+
+
+@bp.route("/admin/people/<int:user_id>/erase", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def erase(user_id: int):
+    """Erase a learner's personal data on their request: what will go and what will stay,
+    then the administrator types the email address to confirm."""
+    person = _person_or_404(user_id)
+    refused = erasure.refusal_for(person, current_user)
+    form = EraseForm()
+    form.confirm.label.text = f"Type {person.email} to confirm"
+    if refused and request.method == "POST":
+        return _erase_page(person, form, refused, 409)
+    if form.validate_on_submit():
+        if erasure.confirms(form.confirm.data, person.email):
+            changes = erasure.erase(person, current_user, "request", utcnow())
+            db.session.commit()
+            # The old name stays out of the message: it would travel in the session cookie.
+            flash(f"Personal data erased: the account is now "
+                  f"{erasure.placeholder_name(user_id)}. {changes.decisions_kept} assessment "
+                  "decisions are kept, anonymised.", "success")
+            return redirect(url_for("admin.person", user_id=user_id))
+        form.confirm.errors.append(f"That is not {person.email}. Type the address exactly "
+                                   "to confirm.")
+    return _erase_page(person, form, refused, 422 if form.errors else 200)
+
+
+def _erase_page(person: User, form: EraseForm, refused: str, status: int):
+    changes = None if refused else erasure.preview(person)
+    return render_template("privacy/erase.html", person=person, form=form, refused=refused,
+                           changes=changes), status
