@@ -94,6 +94,7 @@ def test_a_learner_downloads_everything_held_about_them(client, auth, story):
     response = client.get("/account/data.zip")
     archive = _zip(response)
     assert response.headers["Cache-Control"] == "no-store"
+    assert response.content_length == len(response.get_data())
     assert f"joined-up-data-{story['learner'].id}-" in response.headers["Content-Disposition"]
     names = archive.namelist()
     slug = story["task"].slug

@@ -334,6 +334,13 @@ def write_zip(person: User, catalog: Catalog, out: IO[bytes]) -> None:
             archive.writestr(path, body)
 
 
+def size_of(file: IO[bytes]) -> int:
+    """The size of a file made by `build`, leaving it at its start."""
+    size = file.seek(0, 2)
+    file.seek(0)
+    return size
+
+
 def build(person: User, catalog: Catalog) -> IO[bytes]:
     """The zip, ready to send from its first byte (the caller closes it)."""
     out: IO[bytes] = SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (sent, then closed)

@@ -43,6 +43,7 @@ def _download(person: User):
     db.session.commit()
     response = send_file(file, mimetype="application/zip", as_attachment=True,
                          download_name=name, max_age=0)
+    response.content_length = export.size_of(file)  # a progress bar for a large download
     response.headers["Cache-Control"] = "no-store"
     return response
 
