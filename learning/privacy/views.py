@@ -38,12 +38,13 @@ def _download(person: User):
     """The zip of everything held about `person`, recorded in the audit log."""
     name = export.filename(person, dates.today())
     file = export.build(person, get_catalog())
+    size = export.size_of(file)  # sent as Content-Length: a progress bar for a large download
     audit.record("privacy.export", actor=current_user, subject=person,
                  by_self=current_user.id == person.id)
     db.session.commit()
     response = send_file(file, mimetype="application/zip", as_attachment=True,
                          download_name=name, max_age=0)
-    response.content_length = export.size_of(file)  # a progress bar for a large download
+    response.content_length = size
     response.headers["Cache-Control"] = "no-store"
     return response
 
