@@ -77,7 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 #: The domain packages, lowest first: each may import only those before it (and core).
 DOMAINS = ("core", "people", "content", "quizzes", "assessment", "iqa", "course", "cohorts",
-           "reports")
+           "reports", "privacy")
 
 #: Blueprints, each a module with `bp`: one per area of the site, inside its domain.
 BLUEPRINTS = (
@@ -95,6 +95,7 @@ BLUEPRINTS = (
     "reports.views.home",
     "reports.views.staff",
     "reports.views.reports",
+    "privacy.views",
 )
 
 

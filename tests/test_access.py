@@ -11,6 +11,8 @@ MATRIX = {
     "/dashboard": None,
     "/course": None,
     "/account/password": None,
+    "/account/data": None,
+    "/account/data.zip": None,
     "/staff/learners": {"assessor", "iqa", "coordinator", "admin"},
     "/staff/criteria": {"assessor", "iqa", "coordinator", "admin"},
     "/cohorts/": {"coordinator", "admin"},

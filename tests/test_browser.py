@@ -211,7 +211,8 @@ def test_staff_and_admin_pages_pass_axe_and_fit_320px(page, app, make_user, make
              f"/admin/people/{learner.id}", "/admin/enrol", "/admin/audit", "/iqa/report",
              "/iqa/plans", "/staff/criteria", "/staff/learners", "/notifications/",
              "/reports/matrix", "/reports/", "/reports/charts", f"/reports/learners/{learner.id}",
-             f"/reports/learners/{learner.id}/portfolio"]
+             f"/reports/learners/{learner.id}/portfolio", f"/admin/people/{learner.id}/erase",
+             "/account/data"]
     _login(page, admin.email)
     for path in pages:
         page.set_viewport_size({"width": 1100, "height": 900})

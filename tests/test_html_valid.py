@@ -31,7 +31,7 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
         client.post("/login", data={}).get_data(as_text=True))
     auth.login(learner)
     learner_pages = {"dashboard": "/dashboard", "course": "/course", "password":
-                     "/account/password", "missing": "/course/nope"}
+                     "/account/password", "missing": "/course/nope", "your-data": "/account/data"}
     learner_pages.update({f"module-{s}": f"/course/{s}" for s in slugs})
     for name, url in learner_pages.items():
         (tmp_path / f"{name}.html").write_text(_page(client, url))
@@ -85,7 +85,15 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
     for name, url in {"learners": "/staff/learners",
                       "learner": f"/staff/learners/{learner.id}",
                       "statistics": f"/quizzes/{quiz.slug}/statistics",
-                      "criteria": "/staff/criteria"}.items():
+                      "criteria": "/staff/criteria",
+                      "person": f"/admin/people/{learner.id}",
+                      "erase": f"/admin/people/{learner.id}/erase"}.items():
         (tmp_path / f"{name}.html").write_text(_page(client, url))
+    erase = client.get(f"/admin/people/{learner.id}/erase").get_data(as_text=True)
+    (tmp_path / "erase-error.html").write_text(client.post(
+        f"/admin/people/{learner.id}/erase", data={"csrf_token": csrf_from(erase),
+                                                   "confirm": "no"}).get_data(as_text=True))
+    post_form(client, f"/admin/people/{learner.id}/erase", data={"confirm": learner.email})
+    (tmp_path / "person-erased.html").write_text(_page(client, f"/admin/people/{learner.id}"))
     errors = html_errors(sorted(tmp_path.glob("*.html")))
     assert not errors, "\n".join(errors)

@@ -39,3 +39,18 @@ def record(action: str, actor: Any = None, subject: Any = None, **detail) -> Aud
     )
     db.session.add(event)
     return event
+
+
+def record_view(action: str, actor: Any, learner_id: int, **detail) -> None:
+    """Someone opened or downloaded a learner's work or record: one INSERT, committed now.
+
+    The event is about the learner (subject "User", so the audit log and the learner's data
+    export find it). Call it after the page is rendered: the commit expires what the session
+    holds, and the page must not load it again. A learner opening their own work is not
+    recorded; the log answers "who else has seen it?".
+    """
+    if actor is not None and actor.id == learner_id:
+        return
+    db.session.add(AuditEvent(actor_id=actor.id if actor is not None else None, action=action,
+                              subject_type="User", subject_id=str(learner_id), detail=detail))
+    db.session.commit()

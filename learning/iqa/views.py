@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from learning.content.access import get_catalog
+from learning.core import audit
 from learning.core.extensions import db
 from learning.core.permissions import require, role_required
 from learning.core.types import utcnow
@@ -84,10 +85,14 @@ def review(sample_id: int):
                   "Your review is saved. The assessor has been asked to make a new decision.",
                   "success")
             return redirect(url_for("iqa.review", sample_id=sample.id))
-    return render_template("iqa/review.html", sample=sample, sub=sub, task=task,
+    page = render_template("iqa/review.html", sample=sample, sub=sub, task=task,
                            work=sample.decision.work, decision=sample.decision,
                            catalog=get_catalog(), form=form, own_decision=own_decision,
                            status=iqa.review_status(sample), later=iqa.later_decisions(sample))
+    if request.method == "GET":  # who opened this learner's work (after rendering: see audit)
+        audit.record_view("view.iqa_review", current_user, sub.learner_id, sample_id=sample.id,
+                          submission_id=sub.id, decision_id=sample.decision_id)
+    return page
 
 
 @bp.route("/plans", methods=["GET", "POST"])

@@ -32,6 +32,16 @@ ACTION_LABELS = {
     "enrolment.import": "Learners enrolled from a CSV file",
     "cohort.enrol": "Learner enrolled in a cohort",
     "cohort.assign": "Staff assigned to a cohort",
+    # Who has seen a learner's work (one event per page opened; not the learner themselves).
+    "view.marking": "Opened a learner's answer to mark it",
+    "view.iqa_review": "Opened a sampled decision for IQA review",
+    "view.learner": "Viewed a learner's progress page",
+    "view.learner_record": "Viewed a learner's timeline",
+    "view.portfolio": "Viewed a learner's portfolio",
+    "view.portfolio_file": "Opened or downloaded a learner's portfolio file",
+    "privacy.export": "Personal data downloaded (everything held about a person)",
+    "privacy.erase": "Personal data erased (decisions kept, anonymised)",
+    "originality.forget_learner": "Originality copies of an erased learner's work removed",
 }
 
 
@@ -166,6 +176,9 @@ def set_active(person: User, active: bool, actor: User) -> bool:
     if not active and person.id == actor.id:
         raise accounts.AccountError("You cannot deactivate your own account. Ask another "
                                     "administrator to do it.")
+    if active and person.erased_at is not None:
+        raise accounts.AccountError("This account's personal data was erased, so it cannot "
+                                    "be reactivated.")
     if person.active == active:
         return False
     person.active = active

@@ -50,6 +50,9 @@ class User(UserMixin, Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When this person's personal data was erased (learning/privacy): the name and email are
+    #: placeholders and the account can never be used again.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

@@ -19,7 +19,7 @@ from learning.assessment.models import Submission
 from learning.assessment.originality.fingerprints import highlight
 from learning.assessment.submissions import resubmissions_left
 from learning.content.access import get_catalog
-from learning.core import dates
+from learning.core import audit, dates
 from learning.core.extensions import db
 from learning.core.permissions import require, role_required
 from learning.core.types import utcnow
@@ -95,7 +95,7 @@ def mark(submission_id: int):
         values = {"criteria": {c.criterion_id: (c.met, c.comment) for c in draft.criteria},
                   "feedback": draft.feedback, "actions": draft.actions}
     previous = sub.rounds[-2] if len(sub.rounds) > 1 else None
-    return render_template(
+    page = render_template(
         "marking/mark.html", sub=sub, task=task, work=work, catalog=get_catalog(),
         values=values or {"criteria": {}, "feedback": "", "actions": ""}, errors=errors,
         earlier=marking.released_decisions(sub), previous=previous,
@@ -104,4 +104,8 @@ def mark(submission_id: int):
         highlighted=highlight(work.text, [tuple(s) for s in
                                           (work.originality_report or {}).get("spans", [])]),
         decided=sub.status not in marking.WAITING and not sub.reassess,
-    ), 422 if errors else 200
+    )
+    if request.method == "GET":  # who opened this learner's work (after rendering: see audit)
+        audit.record_view("view.marking", current_user, sub.learner_id, submission_id=sub.id,
+                          round=work.number, task=sub.task_slug)
+    return page, 422 if errors else 200

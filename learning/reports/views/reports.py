@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 
 from learning.cohorts.items import Item, items_for
 from learning.content.access import get_catalog
-from learning.core import dates
+from learning.core import audit, dates
 from learning.core.extensions import db
 from learning.core.permissions import require, role_required
 from learning.core.types import utcnow
@@ -164,10 +164,12 @@ def learner(user_id: int):
     learner = _learner(user_id)
     require(can_view_learner(current_user, learner))
     record = portfolio.load_record(learner)
-    return render_template("reports/learner.html", learner=learner, record=record,
+    page = render_template("reports/learner.html", learner=learner, record=record,
                            events=portfolio.timeline(record, get_catalog(), get_quizzes()),
                            may_open_portfolio=portfolio.can_open_portfolio(current_user,
                                                                            learner))
+    audit.record_view("view.learner_record", current_user, learner.id)
+    return page
 
 
 def _portfolio(user_id: int) -> portfolio.Portfolio:
@@ -181,8 +183,10 @@ def _portfolio(user_id: int) -> portfolio.Portfolio:
 @login_required
 def learner_portfolio(user_id: int):
     """The portfolio page: modules, quiz results, final answers with decisions, history, IQA."""
-    return render_template("reports/portfolio.html", p=_portfolio(user_id),
+    page = render_template("reports/portfolio.html", p=_portfolio(user_id),
                            catalog=get_catalog(), generated_at=utcnow())
+    audit.record_view("view.portfolio", current_user, user_id)
+    return page
 
 
 @bp.get("/learners/<int:user_id>/portfolio.html")
@@ -203,9 +207,11 @@ def portfolio_file(user_id: int):
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = policy + "; frame-ancestors 'none'"
     response.headers["Cache-Control"] = "no-store"
-    if request.args.get("download") == "1":
+    download = request.args.get("download") == "1"
+    if download:
         slug = re.sub(r"[^a-z0-9]+", "-", p.record.learner.name.lower()).strip("-") or "learner"
         response.headers["Content-Disposition"] = (
             f'attachment; filename="portfolio-{slug}-{_today().isoformat()}.html"')
+    audit.record_view("view.portfolio_file", current_user, user_id, download=download)
     return response
 

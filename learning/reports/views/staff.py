@@ -4,6 +4,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from learning.content.access import get_catalog
+from learning.core import audit
 from learning.core.extensions import db
 from learning.core.permissions import require, role_required
 from learning.course import progress
@@ -37,9 +38,11 @@ def learner(user_id: int):
     if learner is None or not learner.has_role(Role.LEARNER):
         abort(404)
     require(can_view_learner(current_user, learner))
-    return render_template("staff/learner.html", learner=learner,
+    page = render_template("staff/learner.html", learner=learner,
                            course=progress.course_progress(get_catalog(), learner),
                            cohorts=cohorts.current_cohorts(learner))
+    audit.record_view("view.learner", current_user, learner.id)
+    return page
 
 
 @bp.get("/criteria")
