@@ -141,3 +141,39 @@ def test_failures_expire(client, auth, make_user):
         event.at -= accounts.FAILURE_WINDOW + timedelta(seconds=1)
     db.session.commit()
     assert auth.login(user).status_code == 302
+
+
+def test_every_kind_of_account_costs_exactly_one_hash_check_of_the_same_cost(
+        app, make_user, monkeypatch):
+    """An invited account (no password yet) used to answer without any hash check, ten times
+    faster than a real one: the time told an attacker which addresses had accounts."""
+    from werkzeug.security import check_password_hash, generate_password_hash
+
+    from learning.people import accounts
+
+    checked: list[str] = []
+
+    def counting(pwhash, password):
+        checked.append(pwhash)
+        return check_password_hash(pwhash, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", counting)
+    normal = make_user("learner")
+    invited = make_user("learner")
+    invited.password_hash = None
+    inactive = make_user("learner", active=False)
+    db.session.commit()
+    kinds = {"normal": normal.email, "invited": invited.email, "deactivated": inactive.email,
+             "unknown": "nobody@example.test"}
+    for kind, email in kinds.items():
+        checked.clear()
+        assert accounts.authenticate(email, "not-the-password") is None
+        assert len(checked) == 1, f"{kind}: {len(checked)} hash checks"
+        if kind in ("invited", "unknown"):
+            assert checked == [accounts._DUMMY_HASH], kind
+    # The stand-in hash costs what a newly set password costs (same method and parameters).
+    method = accounts._DUMMY_HASH.split("$", 1)[0]
+    assert method == generate_password_hash("anything-at-all").split("$", 1)[0]
+    checked.clear()
+    assert accounts.authenticate(normal.email, PASSWORD) is not None
+    assert len(checked) == 1

@@ -18,7 +18,8 @@ from learning.people.models import Role, User, UserRole
 
 MIN_PASSWORD_LENGTH = 12
 
-# Checked against when the email is unknown, so a failed login takes the same time either way.
+# Checked against when an account has no password to check (unknown email, invited and not
+# yet set): made by the same generate_password_hash as real ones, so it costs the same.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-just-for-timing")
 
 
@@ -67,9 +68,8 @@ def authenticate(email: str, password: str) -> User | None:
                               "Wait 15 minutes, or ask your training coordinator to reset "
                               "your password.")
     user = find_by_email(email)
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)  # the same work as a real check
-    if user is None or not (user.check_password(password) and user.active):
+    matches = _password_matches(user, password)
+    if user is None or not matches or not user.active:
         failed = AuditEvent(action="login.failed", subject_type="email",
                             subject_id=_email_key(email), detail={})
         db.session.add(failed)
@@ -79,6 +79,17 @@ def authenticate(email: str, password: str) -> User | None:
     audit.record("login", actor=user, subject=user)
     db.session.commit()
     return user
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    """Exactly one hash check of the same cost, whatever kind of account `user` is.
+
+    An unknown address and an invited account with no password yet are checked against
+    _DUMMY_HASH, so the time a login takes does not tell which kind of account an address has.
+    """
+    stored = user.password_hash if user is not None else None
+    matches = check_password_hash(stored or _DUMMY_HASH, password)
+    return bool(stored) and matches
 
 
 def check_password_rules(password: str) -> None:
