@@ -112,17 +112,23 @@ def test_registration_when_switched_on(app, client, auth, monkeypatch):
 
 
 def test_repeated_failures_are_slowed_down_without_revealing_accounts(client, auth, make_user):
-    from learning.people import accounts
+    from learning.people import throttle
 
     user = make_user("learner")
-    for _ in range(accounts.MAX_FAILURES):
+    for _ in range(throttle.MAX_FAILURES):
         auth.login(user, "wrong-password-again")
         auth.login("nobody@example.org", "wrong-password-again")
+    refusals = []
     for who in (user, "nobody@example.org"):  # the same answer for a real and a made-up email
         refused = auth.login(who, "wrong-password-again")
-        assert "Too many failed attempts" in refused.get_data(as_text=True)
-    locked = auth.login(user)  # even the right password waits out the window
-    assert "Too many failed attempts" in locked.get_data(as_text=True)
+        assert refused.status_code == 429
+        assert refused.headers["Retry-After"] == "30"
+        refusals.append(refused.get_data(as_text=True))
+        assert "Too many failed attempts" in refusals[-1]
+        assert "Try again in 30 seconds." in refusals[-1]
+    assert refusals[0].replace(user.email, "") == refusals[1].replace("nobody@example.org", "")
+    locked = auth.login(user)  # even the right password waits (30 seconds, not 15 minutes)
+    assert "Try again in 30 seconds." in locked.get_data(as_text=True)
     events = db.session.scalars(select(AuditEvent.subject_id).where(
         AuditEvent.action == "login.failed")).all()
     assert user.email not in " ".join(events)  # addresses are not stored in clear
@@ -131,14 +137,16 @@ def test_repeated_failures_are_slowed_down_without_revealing_accounts(client, au
 def test_failures_expire(client, auth, make_user):
     from datetime import timedelta
 
-    from learning.people import accounts
+    from learning.people import throttle
+    from learning.people.models import LoginThrottle
 
     user = make_user("learner")
-    for _ in range(accounts.MAX_FAILURES):
+    for _ in range(throttle.MAX_FAILURES):
         auth.login(user, "wrong-password-again")
-    for event in db.session.scalars(select(AuditEvent).where(
-            AuditEvent.action == "login.failed")):
-        event.at -= accounts.FAILURE_WINDOW + timedelta(seconds=1)
+    assert "Try again in" in auth.login(user).get_data(as_text=True)
+    for row in db.session.scalars(select(LoginThrottle)):
+        row.last_try_at -= throttle.FAILURE_WINDOW + timedelta(seconds=1)
+        row.wait_until -= throttle.FAILURE_WINDOW + timedelta(seconds=1)
     db.session.commit()
     assert auth.login(user).status_code == 302
 

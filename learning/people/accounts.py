@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from learning.core import audit
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
 from learning.core.types import utcnow
-from learning.people import sessions
+from learning.people import sessions, throttle
 from learning.people.models import Role, User, UserRole
 
 MIN_PASSWORD_LENGTH = 12
@@ -35,46 +35,41 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-#: Failed logins for one email address within the window before further tries are refused.
-MAX_FAILURES = 10
-FAILURE_WINDOW = timedelta(minutes=15)
-
-
 class TooManyAttempts(AccountError):
-    """Too many failed logins for this email address recently."""
+    """Too many failed logins for this email address in a row: wait before the next try."""
+
+    def __init__(self, wait: timedelta):
+        self.wait = wait
+        super().__init__("Too many failed attempts to log in with this email address. Try "
+                         f"again in {throttle.in_words(wait)}. If you have forgotten your "
+                         "password, ask your training coordinator to reset it.")
 
 
 def _email_key(email: str) -> str:
-    # A hash, so the audit log of failures does not collect mistyped addresses in clear.
+    # A hash, so the audit log and the throttle do not collect mistyped addresses in clear.
     return hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]
 
 
-def recent_failures(email: str) -> int:
-    since = utcnow() - FAILURE_WINDOW
-    return db.session.scalar(select(func.count(AuditEvent.id)).where(
-        AuditEvent.action == "login.failed", AuditEvent.subject_type == "email",
-        AuditEvent.subject_id == _email_key(email), AuditEvent.at >= since)) or 0
-
-
-def authenticate(email: str, password: str) -> User | None:
+def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
     """The active user with this email and password, or None (never says which part failed).
 
-    After MAX_FAILURES failures for an address within FAILURE_WINDOW, TooManyAttempts is
-    raised instead, whether or not the address has an account, so guessing is slowed down
-    without revealing which addresses exist.
+    Each try is counted for the address before its password is checked (people/throttle.py):
+    after MAX_FAILURES in a row, TooManyAttempts says how long to wait, whether or not the
+    address has an account, so guessing is slowed down without revealing which exist.
     """
-    if recent_failures(email) >= MAX_FAILURES:
-        raise TooManyAttempts("Too many failed attempts to log in with this email address. "
-                              "Wait 15 minutes, or ask your training coordinator to reset "
-                              "your password.")
+    key = _email_key(email)
+    wait = throttle.claim(key, now or utcnow())
+    if wait is not None:
+        raise TooManyAttempts(wait)
     user = find_by_email(email)
     matches = _password_matches(user, password)
     if user is None or not matches or not user.active:
-        failed = AuditEvent(action="login.failed", subject_type="email",
-                            subject_id=_email_key(email), detail={})
+        failed = AuditEvent(action="login.failed", subject_type="email", subject_id=key,
+                            detail={})
         db.session.add(failed)
         db.session.commit()
         return None
+    throttle.succeeded(key)
     user.last_login_at = utcnow()
     audit.record("login", actor=user, subject=user)
     db.session.commit()

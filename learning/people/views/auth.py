@@ -1,8 +1,19 @@
 """Logging in and out, changing a password, and optional self-registration."""
 
+import math
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required, logout_user
 
 from learning.core.extensions import db
@@ -29,20 +40,26 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.dashboard"))
     form = LoginForm()
+    wait = None
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(form.email.data, form.password.data)
         except accounts.TooManyAttempts as exc:
             form.password.errors.append(str(exc))
+            wait = exc.wait
         else:
             if user is not None:
                 sessions.log_in(user, remember=bool(form.remember.data))
                 return redirect(_safe_next(request.args.get("next"))
                                 or url_for("home.dashboard"))
             form.password.errors.append("The email address or password is not correct.")
-    status = 422 if form.errors else 200
-    return render_template("auth/login.html", form=form,
-                           registration=current_app.config["SELF_REGISTRATION"]), status
+    response = make_response(render_template(
+        "auth/login.html", form=form, registration=current_app.config["SELF_REGISTRATION"]))
+    response.status_code = 422 if form.errors else 200
+    if wait is not None:
+        response.status_code = 429
+        response.headers["Retry-After"] = str(math.ceil(wait.total_seconds()))
+    return response
 
 
 @bp.post("/logout")
