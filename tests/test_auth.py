@@ -111,9 +111,12 @@ def test_registration_when_switched_on(app, client, auth, monkeypatch):
     assert "You may already have an account" in dup.get_data(as_text=True)
 
 
-def test_repeated_failures_are_slowed_down_without_revealing_accounts(client, auth, make_user):
+def test_repeated_failures_are_slowed_down_without_revealing_accounts(
+        app, client, auth, make_user, monkeypatch):
     from learning.people import throttle
 
+    # The count per account, not per client address (tests/test_login_throttling.py).
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ADDRESS", "1000 per minute")
     user = make_user("learner")
     for _ in range(throttle.MAX_FAILURES):
         auth.login(user, "wrong-password-again")

@@ -151,3 +151,139 @@ def test_24_concurrent_wrong_passwords_for_one_account_check_at_most_10(
     row = db.session.get(LoginThrottle, accounts._email_key(user.email))
     db.session.refresh(row)
     assert row.tries == len(checks) and row.wait_until is not None
+
+
+# ---- per client address, across accounts (Flask-Limiter) ----
+
+
+def _login(client, email: str, password: str = "wrong-password-again", **headers):
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": token}, headers=headers)
+
+
+def test_failed_logins_from_one_address_are_limited_across_accounts(app, make_user,
+                                                                    monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ADDRESS", "5 per minute")
+    user = make_user("learner")
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    for n in range(5):  # one try each at five accounts: no per-account count comes near
+        assert _login(attacker, f"person{n}@example.test").status_code == 422
+    refused = _login(attacker, user.email, PASSWORD)  # even a right password now waits
+    assert refused.status_code == 429
+    html = refused.get_data(as_text=True)
+    wait = int(refused.headers["Retry-After"])  # the rest of the minute the five fell in
+    assert 0 < wait <= 61
+    assert ("Too many failed logins from your network. Try again in "
+            f"{throttle.in_words(timedelta(seconds=wait))}.") in html
+    # X-Forwarded-For is anyone's to send: it neither names another address nor resets it.
+    spoofed = _login(attacker, user.email, PASSWORD, **{"X-Forwarded-For": "198.51.100.9"})
+    assert spoofed.status_code == 429
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "203.0.113.8"
+    assert _login(elsewhere, user.email, PASSWORD).status_code == 302
+
+
+def test_a_classroom_behind_one_address_can_all_log_in(app, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ADDRESS", "5 per minute")
+    for _ in range(12):  # more learners than the limit: successful logins do not count
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = "203.0.113.20"
+        assert _login(client, make_user("learner").email, PASSWORD).status_code == 302
+
+
+def _redis_or_skip() -> str:
+    import os
+
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis is not answering at {url} ({exc.__class__.__name__}): the count "
+                    "shared between app servers is not tested (set TEST_REDIS_URL)")
+    return url
+
+
+def test_app_servers_share_the_per_address_count_through_redis(app, database_url):
+    """Two apps (two servers) with the same REDIS_URL: failures on one count on the other."""
+    import secrets
+
+    import redis
+
+    from learning import create_app
+    from tests.conftest import fixture_settings
+
+    url = _redis_or_skip()
+    prefix = f"joined-up-test-{secrets.token_hex(4)}"  # shared Redis: touch only our keys
+    servers = [create_app(fixture_settings(database_url, REDIS_URL=url,
+                                           RATELIMIT_KEY_PREFIX=prefix,
+                                           LOGIN_LIMIT_PER_ADDRESS="3 per minute"))
+               for _ in range(2)]
+    try:
+        clients = [server.test_client() for server in servers]
+        for client in clients:
+            client.environ_base["REMOTE_ADDR"] = "203.0.113.30"
+        assert _login(clients[0], "a@example.test").status_code == 422
+        assert _login(clients[1], "b@example.test").status_code == 422
+        assert _login(clients[0], "c@example.test").status_code == 422
+        assert _login(clients[1], "d@example.test").status_code == 429  # 4th, on server 2
+    finally:
+        store = redis.Redis.from_url(url)
+        for key in store.scan_iter(match=f"*{prefix}*"):
+            store.delete(key)
+        for server in servers:
+            with server.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+def test_logins_go_on_when_redis_does_not_answer(app, database_url, make_user, caplog):
+    """Redis down: each server counts in its own memory meanwhile, and says so in the log."""
+    from learning import create_app
+    from tests.conftest import fixture_settings
+
+    server = create_app(fixture_settings(database_url, REDIS_URL="redis://127.0.0.1:1/0",
+                                         LOGIN_LIMIT_PER_ADDRESS="2 per minute"))
+    try:
+        client = server.test_client()
+        user = make_user("learner")
+        assert _login(client, "a@example.test").status_code == 422
+        assert "falling back to in-memory storage" in caplog.text
+        assert _login(client, "b@example.test").status_code == 422
+        assert _login(client, user.email, PASSWORD).status_code == 429  # still limited
+    finally:
+        with server.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize(("name", "value", "words"), [
+    ("LOGIN_LIMIT_PER_ADDRESS", "lots", "must be a rate such as"),
+    ("REDIS_URL", "127.0.0.1:6379", "REDIS_URL must start with redis://"),
+])
+def test_login_limit_settings_are_checked_at_start_up(tmp_path, monkeypatch, name, value,
+                                                      words):
+    from learning.core.config import ConfigError, from_environment
+
+    monkeypatch.setenv("APP_ENV", "development")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=words):
+        from_environment(tmp_path)
+
+
+def test_login_limit_settings_from_the_environment(tmp_path, monkeypatch):
+    from learning.core.config import from_environment
+
+    monkeypatch.setenv("APP_ENV", "development")
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("LOGIN_LIMIT_PER_ADDRESS", raising=False)
+    assert from_environment(tmp_path)["REDIS_URL"] == ""
+    assert from_environment(tmp_path)["LOGIN_LIMIT_PER_ADDRESS"] == "20 per minute; 100 per hour"
+    monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6379/2")
+    monkeypatch.setenv("LOGIN_LIMIT_PER_ADDRESS", "60 per minute")
+    settings = from_environment(tmp_path)
+    assert (settings["REDIS_URL"], settings["LOGIN_LIMIT_PER_ADDRESS"]) == (
+        "redis://cache.internal:6379/2", "60 per minute")
