@@ -13,10 +13,10 @@ from learning.core import audit
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
 from learning.core.types import utcnow
-from learning.people import sessions, throttle
+from learning.people import passwords, sessions, throttle
 from learning.people.models import Role, User, UserRole
 
-MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 
 # Checked against when an account has no password to check (unknown email, invited and not
 # yet set): made by the same generate_password_hash as real ones, so it costs the same.
@@ -87,9 +87,15 @@ def _password_matches(user: User | None, password: str) -> bool:
     return bool(stored) and matches
 
 
-def check_password_rules(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters long.")
+class WeakPassword(AccountError):
+    """A new password is too short or too easy to guess; the message says what to do."""
+
+
+def check_password_rules(password: str, email: str = "", name: str = "") -> None:
+    """Every new password passes here (people/passwords.py): long enough, hard to guess."""
+    wrong = passwords.problem(password, passwords.personal_words(email, name))
+    if wrong is not None:
+        raise WeakPassword(wrong)
 
 
 def create_user(email: str, name: str, password: str | None, roles: Sequence[Role | str],
@@ -100,7 +106,7 @@ def create_user(email: str, name: str, password: str | None, roles: Sequence[Rol
         raise AccountError(f"An account with the email {email} already exists.")
     user = User(email=email, name=name.strip())
     if password is not None:
-        check_password_rules(password)
+        check_password_rules(password, email, name)
         user.set_password(password)
     for role in roles:
         user.roles.append(UserRole(role=str(Role(role))))
@@ -124,7 +130,7 @@ def change_password(user: User, current: str, new: str) -> None:
     """Change a password after checking the current one; commits."""
     if not user.check_password(current):
         raise AccountError("Your current password is not correct.")
-    check_password_rules(new)
+    check_password_rules(new, user.email, user.name)
     user.set_password(new)
     ended = sessions.end_all(user, "password")
     audit.record("user.change_password", actor=user, subject=user, sessions_ended=ended)

@@ -128,6 +128,8 @@ def change_password():
     if form.validate_on_submit():
         try:
             accounts.change_password(current_user, form.current.data, form.new.data)
+        except accounts.WeakPassword as exc:
+            form.new.errors.append(str(exc))
         except accounts.AccountError as exc:
             form.current.errors.append(str(exc))
         else:
@@ -152,6 +154,8 @@ def register():
         try:
             user = accounts.create_user(form.email.data, form.name.data, form.password.data,
                                         [Role.LEARNER])
+        except accounts.WeakPassword as exc:
+            form.password.errors.append(str(exc))
         except accounts.AccountError:
             # Same words whether or not the address is taken would be ideal, but a person
             # who owns the address needs to know to log in instead.
