@@ -19,6 +19,10 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+#: A shorter SECRET_KEY could be guessed offline from one signed cookie.
+MIN_SECRET_KEY_BYTES = 32
+
+
 class ConfigError(RuntimeError):
     """Raised at start-up when the environment is not fit to run the app."""
 
@@ -75,6 +79,12 @@ def from_environment(instance_path: Path) -> dict:
                 "or set APP_ENV=development to use a generated development key."
             )
         secret = _instance_secret(instance_path)
+    if env == "production" and len(secret.encode()) < MIN_SECRET_KEY_BYTES:
+        raise ConfigError(
+            f"SECRET_KEY is {len(secret.encode())} bytes long; in production it must be at "
+            f"least {MIN_SECRET_KEY_BYTES} (sessions and set-password links are signed with "
+            "it). Make one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
     default_db = f"sqlite:///{instance_path / 'joined-up.sqlite3'}"
     return {
         "APP_ENV": env,
