@@ -8,7 +8,7 @@ DEV := APP_ENV=development
 LOCK := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run test test-postgres test-browser lint typecheck lock check-content clean
+.PHONY: run test test-postgres test-browser lint typecheck security lock check-content clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -29,10 +29,11 @@ run: $(VENV)/.installed
 	$(DEV) $(BIN)/flask --app app seed-demo
 	$(DEV) $(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
 
-## test: install, lint, type-check, run the whole suite (browser tests skip without Chromium)
+## test: install, lint, type-check, bandit, the whole suite (browser tests skip without Chromium)
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/bandit -q -ll -r learning app.py
 	$(BIN)/pytest
 
 ## test-postgres: the suite again against PostgreSQL (TEST_DATABASE_URL must be set)
@@ -46,6 +47,11 @@ lint: $(VENV)/.installed-dev
 ## typecheck: mypy over app.py and learning/ (views and forms aside; see pyproject.toml)
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
+
+## security: bandit over the app, medium severity and up; a finding fails. A false positive
+## gets `# nosec BXXX` with the reason on the line above it.
+security: $(VENV)/.installed-dev
+	$(BIN)/bandit -q -ll -r learning app.py
 
 ## lock: after editing requirements*.txt, pin them with hashes into requirements*.lock
 lock: $(VENV)/.installed-dev

@@ -107,6 +107,11 @@ def _register_blueprints(app: Flask) -> None:
             module.init_app(app)
 
 
+#: Strict-Transport-Security: one year, for this host only (not includeSubDomains: a college
+#: may serve other sites on its subdomains over plain HTTP).
+HSTS_MAX_AGE = 365 * 24 * 3600
+
+
 def _security_headers(app: Flask) -> None:
     @app.after_request
     def add_headers(response):
@@ -118,6 +123,10 @@ def _security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            # Served over HTTPS (production): browsers must never try plain HTTP here again,
+            # for a year. Off in development and tests, which run on plain http://127.0.0.1.
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_MAX_AGE}")
         return response
 
 

@@ -96,6 +96,7 @@ def _clean_database(request):
         yield
         return
     app = request.getfixturevalue("app")
+    app.extensions["login_limiter"].reset()  # failed logins per client address
     with app.app_context():
         yield
         db.session.remove()

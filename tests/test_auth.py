@@ -1,5 +1,7 @@
 """Logging in and out, failed logins, password change, self-registration."""
 
+import re
+
 from sqlalchemy import select
 
 from learning.core.audit import AuditEvent
@@ -111,18 +113,30 @@ def test_registration_when_switched_on(app, client, auth, monkeypatch):
     assert "You may already have an account" in dup.get_data(as_text=True)
 
 
-def test_repeated_failures_are_slowed_down_without_revealing_accounts(client, auth, make_user):
-    from learning.people import accounts
+def test_repeated_failures_are_slowed_down_without_revealing_accounts(
+        app, client, auth, make_user, monkeypatch):
+    from learning.people import throttle
 
+    # The count per account, not per client address (tests/test_login_throttling.py).
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ADDRESS", "1000 per minute")
     user = make_user("learner")
-    for _ in range(accounts.MAX_FAILURES):
+    for _ in range(throttle.MAX_FAILURES):
         auth.login(user, "wrong-password-again")
         auth.login("nobody@example.org", "wrong-password-again")
+    refusals = []
     for who in (user, "nobody@example.org"):  # the same answer for a real and a made-up email
         refused = auth.login(who, "wrong-password-again")
-        assert "Too many failed attempts" in refused.get_data(as_text=True)
-    locked = auth.login(user)  # even the right password waits out the window
-    assert "Too many failed attempts" in locked.get_data(as_text=True)
+        assert refused.status_code == 429
+        wait = int(refused.headers["Retry-After"])  # 30 seconds from the tenth failure
+        assert 0 < wait <= 30
+        html = refused.get_data(as_text=True)
+        assert "Too many failed attempts" in html
+        assert f"Try again in {wait} seconds." in html
+        refusals.append(html.replace(getattr(who, "email", who), "")
+                        .replace(f"{wait} seconds", "N seconds"))
+    assert refusals[0] == refusals[1]
+    locked = auth.login(user)  # even the right password waits (seconds, not 15 minutes)
+    assert re.search(r"Try again in \d+ seconds\.", locked.get_data(as_text=True))
     events = db.session.scalars(select(AuditEvent.subject_id).where(
         AuditEvent.action == "login.failed")).all()
     assert user.email not in " ".join(events)  # addresses are not stored in clear
@@ -131,13 +145,51 @@ def test_repeated_failures_are_slowed_down_without_revealing_accounts(client, au
 def test_failures_expire(client, auth, make_user):
     from datetime import timedelta
 
-    from learning.people import accounts
+    from learning.people import throttle
+    from learning.people.models import LoginThrottle
 
     user = make_user("learner")
-    for _ in range(accounts.MAX_FAILURES):
+    for _ in range(throttle.MAX_FAILURES):
         auth.login(user, "wrong-password-again")
-    for event in db.session.scalars(select(AuditEvent).where(
-            AuditEvent.action == "login.failed")):
-        event.at -= accounts.FAILURE_WINDOW + timedelta(seconds=1)
+    assert "Try again in" in auth.login(user).get_data(as_text=True)
+    for row in db.session.scalars(select(LoginThrottle)):
+        row.last_try_at -= throttle.FAILURE_WINDOW + timedelta(seconds=1)
+        row.wait_until -= throttle.FAILURE_WINDOW + timedelta(seconds=1)
     db.session.commit()
     assert auth.login(user).status_code == 302
+
+
+def test_every_kind_of_account_costs_exactly_one_hash_check_of_the_same_cost(
+        app, make_user, monkeypatch):
+    """An invited account (no password yet) used to answer without any hash check, ten times
+    faster than a real one: the time told an attacker which addresses had accounts."""
+    from werkzeug.security import check_password_hash, generate_password_hash
+
+    from learning.people import accounts
+
+    checked: list[str] = []
+
+    def counting(pwhash, password):
+        checked.append(pwhash)
+        return check_password_hash(pwhash, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", counting)
+    normal = make_user("learner")
+    invited = make_user("learner")
+    invited.password_hash = None
+    inactive = make_user("learner", active=False)
+    db.session.commit()
+    kinds = {"normal": normal.email, "invited": invited.email, "deactivated": inactive.email,
+             "unknown": "nobody@example.test"}
+    for kind, email in kinds.items():
+        checked.clear()
+        assert accounts.authenticate(email, "not-the-password") is None
+        assert len(checked) == 1, f"{kind}: {len(checked)} hash checks"
+        if kind in ("invited", "unknown"):
+            assert checked == [accounts._DUMMY_HASH], kind
+    # The stand-in hash costs what a newly set password costs (same method and parameters).
+    method = accounts._DUMMY_HASH.split("$", 1)[0]
+    assert method == generate_password_hash("anything-at-all").split("$", 1)[0]
+    checked.clear()
+    assert accounts.authenticate(normal.email, PASSWORD) is not None
+    assert len(checked) == 1

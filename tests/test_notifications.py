@@ -75,3 +75,28 @@ def test_notification_page_and_mark_read(client, auth, make_user):
     post_form(client, "/notifications/", "/notifications/read")
     after = client.get("/dashboard").get_data(as_text=True)
     assert "Notifications <span class=\"count\">" not in after
+
+
+def test_line_breaks_in_names_and_titles_never_reach_an_email_header(app, make_user,
+                                                                     monkeypatch):
+    """A learner's name or a task's title with a line break once failed the action that
+    sent the email (Python refuses such a header); a header of its own must never start."""
+    from email import message_from_bytes
+
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.org")
+    monkeypatch.setitem(app.config, "MAIL_DEFAULT_SENDER", "Joined Up\n<noreply@example.org>")
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    FakeSMTP.sent = []
+    assessor = make_user("assessor")
+    for name in ("Sam\r\nBcc: thief@example.test", "Sam\nBcc: thief@example.test",
+                 "Sam\u2028Bcc: thief@example.test", "Sam\x0bBcc:\x85thief@example.test"):
+        notify(assessor, "submission", f"{name} submitted 'Task\rtitle'.", "/marking/1")
+    db.session.commit()
+    assert len(FakeSMTP.sent) == 4
+    for message in FakeSMTP.sent:
+        parsed = message_from_bytes(message.as_bytes())
+        assert parsed["Bcc"] is None
+        assert set(parsed.keys()) == {"From", "To", "Subject", "Content-Type",
+                                      "Content-Transfer-Encoding", "MIME-Version"}
+        assert parsed["Subject"].startswith("Joined Up: Sam Bcc: thief@example.test submitted")
+        assert parsed["From"] == "Joined Up <noreply@example.org>"

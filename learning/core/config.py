@@ -22,8 +22,38 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+#: A shorter SECRET_KEY could be guessed offline from one signed cookie.
+MIN_SECRET_KEY_BYTES = 32
+
+
 class ConfigError(RuntimeError):
     """Raised at start-up when the environment is not fit to run the app."""
+
+
+#: Failed logins one client address may make, across every account, before it must wait.
+#: Only failures count, so a classroom behind one address can all log in at 9 o'clock.
+LOGIN_LIMIT_PER_ADDRESS = "20 per minute; 100 per hour"
+
+
+def _rate_limit(name: str, default: str) -> str:
+    """A Flask-Limiter rate such as "20 per minute; 100 per hour", checked at start-up."""
+    from limits import parse_many
+
+    value = os.environ.get(name) or default
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a rate such as {default!r}, not {value!r}.") from exc
+    return value
+
+
+def _redis_url() -> str:
+    """REDIS_URL, if set: the shared store for per-address login limits."""
+    url = os.environ.get("REDIS_URL", "").strip()
+    if url and not url.startswith(("redis://", "rediss://", "redis+unix://")):
+        raise ConfigError("REDIS_URL must start with redis://, rediss:// or redis+unix:// "
+                          "(for example redis://127.0.0.1:6379/0).")
+    return url
 
 
 def _instance_secret(instance_path: Path) -> str:
@@ -79,6 +109,12 @@ def from_environment(instance_path: Path) -> dict:
                 "or set APP_ENV=development to use a generated development key."
             )
         secret = _instance_secret(instance_path)
+    if env == "production" and len(secret.encode()) < MIN_SECRET_KEY_BYTES:
+        raise ConfigError(
+            f"SECRET_KEY is {len(secret.encode())} bytes long; in production it must be at "
+            f"least {MIN_SECRET_KEY_BYTES} (sessions and set-password links are signed with "
+            "it). Make one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
     default_db = f"sqlite:///{instance_path / 'joined-up.sqlite3'}"
     return {
         "APP_ENV": env,
@@ -121,6 +157,11 @@ def from_environment(instance_path: Path) -> dict:
         # Where uploaded CSV files wait (an hour at most) between preview and confirm.
         "CSV_UPLOAD_DIR": os.environ.get("CSV_UPLOAD_DIR") or str(instance_path / "csv-uploads"),
         "MARKING_TARGET_WORKING_DAYS": int(os.environ.get("MARKING_TARGET_WORKING_DAYS") or 10),
+        # Per-address login limits are counted in Redis when REDIS_URL is set, so every app
+        # server shares them; in each process's memory otherwise.
+        "REDIS_URL": _redis_url(),
+        "LOGIN_LIMIT_PER_ADDRESS": _rate_limit("LOGIN_LIMIT_PER_ADDRESS",
+                                               LOGIN_LIMIT_PER_ADDRESS),
     }
 
 
@@ -144,6 +185,8 @@ def settings_for_tests(database_url: str, **overrides) -> dict:
         "REMEMBER_ME_DAYS": 30,
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "SESSION_IDLE_HOURS": 8,
+        "REDIS_URL": "",
+        "LOGIN_LIMIT_PER_ADDRESS": LOGIN_LIMIT_PER_ADDRESS,
     }
     settings.update(overrides)
     return settings

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from learning.core import audit
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
 from learning.core.types import utcnow
-from learning.people import sessions
+from learning.people import passwords, sessions, throttle
 from learning.people.models import Role, User, UserRole
 
-MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 
-# Checked against when the email is unknown, so a failed login takes the same time either way.
+# Checked against when an account has no password to check (unknown email, invited and not
+# yet set): made by the same generate_password_hash as real ones, so it costs the same.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-just-for-timing")
 
 
@@ -34,56 +35,67 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-#: Failed logins for one email address within the window before further tries are refused.
-MAX_FAILURES = 10
-FAILURE_WINDOW = timedelta(minutes=15)
-
-
 class TooManyAttempts(AccountError):
-    """Too many failed logins for this email address recently."""
+    """Too many failed logins for this email address in a row: wait before the next try."""
+
+    def __init__(self, wait: timedelta):
+        self.wait = wait
+        super().__init__("Too many failed attempts to log in with this email address. Try "
+                         f"again in {throttle.in_words(wait)}. If you have forgotten your "
+                         "password, ask your training coordinator to reset it.")
 
 
 def _email_key(email: str) -> str:
-    # A hash, so the audit log of failures does not collect mistyped addresses in clear.
+    # A hash, so the audit log and the throttle do not collect mistyped addresses in clear.
     return hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]
 
 
-def recent_failures(email: str) -> int:
-    since = utcnow() - FAILURE_WINDOW
-    return db.session.scalar(select(func.count(AuditEvent.id)).where(
-        AuditEvent.action == "login.failed", AuditEvent.subject_type == "email",
-        AuditEvent.subject_id == _email_key(email), AuditEvent.at >= since)) or 0
-
-
-def authenticate(email: str, password: str) -> User | None:
+def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
     """The active user with this email and password, or None (never says which part failed).
 
-    After MAX_FAILURES failures for an address within FAILURE_WINDOW, TooManyAttempts is
-    raised instead, whether or not the address has an account, so guessing is slowed down
-    without revealing which addresses exist.
+    Each try is counted for the address before its password is checked (people/throttle.py):
+    after MAX_FAILURES in a row, TooManyAttempts says how long to wait, whether or not the
+    address has an account, so guessing is slowed down without revealing which exist.
     """
-    if recent_failures(email) >= MAX_FAILURES:
-        raise TooManyAttempts("Too many failed attempts to log in with this email address. "
-                              "Wait 15 minutes, or ask your training coordinator to reset "
-                              "your password.")
+    key = _email_key(email)
+    wait = throttle.claim(key, now or utcnow())
+    if wait is not None:
+        raise TooManyAttempts(wait)
     user = find_by_email(email)
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)  # the same work as a real check
-    if user is None or not (user.check_password(password) and user.active):
-        failed = AuditEvent(action="login.failed", subject_type="email",
-                            subject_id=_email_key(email), detail={})
+    matches = _password_matches(user, password)
+    if user is None or not matches or not user.active:
+        failed = AuditEvent(action="login.failed", subject_type="email", subject_id=key,
+                            detail={})
         db.session.add(failed)
         db.session.commit()
         return None
+    throttle.succeeded(key)
     user.last_login_at = utcnow()
     audit.record("login", actor=user, subject=user)
     db.session.commit()
     return user
 
 
-def check_password_rules(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters long.")
+def _password_matches(user: User | None, password: str) -> bool:
+    """Exactly one hash check of the same cost, whatever kind of account `user` is.
+
+    An unknown address and an invited account with no password yet are checked against
+    _DUMMY_HASH, so the time a login takes does not tell which kind of account an address has.
+    """
+    stored = user.password_hash if user is not None else None
+    matches = check_password_hash(stored or _DUMMY_HASH, password)
+    return bool(stored) and matches
+
+
+class WeakPassword(AccountError):
+    """A new password is too short or too easy to guess; the message says what to do."""
+
+
+def check_password_rules(password: str, email: str = "", name: str = "") -> None:
+    """Every new password passes here (people/passwords.py): long enough, hard to guess."""
+    wrong = passwords.problem(password, passwords.personal_words(email, name))
+    if wrong is not None:
+        raise WeakPassword(wrong)
 
 
 def create_user(email: str, name: str, password: str | None, roles: Sequence[Role | str],
@@ -94,7 +106,7 @@ def create_user(email: str, name: str, password: str | None, roles: Sequence[Rol
         raise AccountError(f"An account with the email {email} already exists.")
     user = User(email=email, name=name.strip())
     if password is not None:
-        check_password_rules(password)
+        check_password_rules(password, email, name)
         user.set_password(password)
     for role in roles:
         user.roles.append(UserRole(role=str(Role(role))))
@@ -118,7 +130,7 @@ def change_password(user: User, current: str, new: str) -> None:
     """Change a password after checking the current one; commits."""
     if not user.check_password(current):
         raise AccountError("Your current password is not correct.")
-    check_password_rules(new)
+    check_password_rules(new, user.email, user.name)
     user.set_password(new)
     ended = sessions.end_all(user, "password")
     audit.record("user.change_password", actor=user, subject=user, sessions_ended=ended)

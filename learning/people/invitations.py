@@ -119,7 +119,8 @@ def use(token: str, password: str, now: datetime | None = None) -> User:
     """Set the password through a link, once only; commits and returns the user."""
     now = now or utcnow()
     invitation = find(token, now)
-    accounts.check_password_rules(password)
+    user = db.session.get_one(User, invitation.user_id)
+    accounts.check_password_rules(password, user.email, user.name)
     # Conditional update: of two requests racing with one link, exactly one wins.
     # Session.execute is typed as returning Result; for an UPDATE it is a CursorResult.
     claimed = cast(CursorResult[Any], db.session.execute(
@@ -133,7 +134,6 @@ def use(token: str, password: str, now: datetime | None = None) -> User:
     db.session.execute(update(Invitation).where(
         Invitation.user_id == invitation.user_id, Invitation.used_at.is_(None),
         Invitation.id != invitation.id).values(used_at=now))
-    user = db.session.get_one(User, invitation.user_id)
     user.set_password(password)
     ended = sessions.end_all(user, "password")  # a reset ends every session, as a change does
     audit.record("user.set_password", actor=user, subject=user, purpose=invitation.purpose,

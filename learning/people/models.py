@@ -238,3 +238,23 @@ class LoginSession(Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Why it ended: logout, password, deactivated, roles, expired.
     end_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class LoginThrottle(Model):
+    """Tries to log in with one email address (a hash of it): the per-account throttle.
+
+    A try is counted with a conditional UPDATE *before* its password is checked, so however
+    many arrive at once, no more than people/throttle.py allows are ever checked.
+    """
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (CheckConstraint("tries >= 0", name="tries_not_negative"),)
+
+    #: A hash of the normalised address (accounts._email_key): the same for an address with
+    #: or without an account, and no mistyped address is kept in clear.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: Tries in a row since the last successful login (or since a quiet FAILURE_WINDOW).
+    tries: Mapped[int] = mapped_column(default=0)
+    last_try_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    #: No try is claimed before this time; null while the first MAX_FAILURES are free.
+    wait_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

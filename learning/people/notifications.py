@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 from email.message import EmailMessage
 
@@ -24,6 +25,20 @@ def notify(user: User, kind: str, message: str, link: str = "") -> Notification:
     return note
 
 
+#: Line breaks of every kind (and other control characters): in a header, a line break from a
+#: learner's name or a task's title would start a header of its own.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def header_text(value: str) -> str:
+    """One line of plain text for an email header, whatever a name or title held.
+
+    Every header of every email passes here. (Python's email package refuses a header with a
+    line break, which would otherwise fail the action that sent the email.)
+    """
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
 def send_email(user: User, message: str, link: str) -> None:
     """Email a message and link when MAIL_SERVER is set; log it in development otherwise."""
     config = current_app.config
@@ -33,9 +48,10 @@ def send_email(user: User, message: str, link: str) -> None:
             log.info("email to %s: %s %s", user.email, message, link)
         return
     mail = EmailMessage()
-    mail["From"] = config.get("MAIL_DEFAULT_SENDER", "joined-up@localhost")
-    mail["To"] = user.email
-    mail["Subject"] = f"{config.get('SITE_NAME', 'Joined Up')}: {message[:60]}"
+    mail["From"] = header_text(config.get("MAIL_DEFAULT_SENDER", "joined-up@localhost"))
+    mail["To"] = header_text(user.email)
+    mail["Subject"] = header_text(f"{config.get('SITE_NAME', 'Joined Up')}: "
+                                  f"{header_text(message)[:60]}")
     base = config.get("SITE_URL", "").rstrip("/")
     mail.set_content(f"{message}\n\n{base}{link}\n" if link else f"{message}\n")
     try:
@@ -48,7 +64,6 @@ def send_email(user: User, message: str, link: str) -> None:
     except (OSError, smtplib.SMTPException) as exc:
         # Email is a courtesy copy: the in-app notification is already stored.
         log.warning("could not email %s: %s", user.email, exc)
-
 
 
 def unread_count(user: User) -> int:

@@ -99,9 +99,10 @@ def _open(chart_id: str, title: str, desc: str) -> Markup:
 
 
 def _text(x: float, y: float, text: str, anchor: str = "middle", fill: str = "#1b1b1b",
-          extra: str = "") -> Markup:
+          extra: Markup | None = None) -> Markup:
+    """`extra` is more attributes, already Markup (a literal or a format of one)."""
     return Markup('<text x="{}" y="{}" text-anchor="{}" fill="{}"{}>{}</text>').format(
-        _num(x), _num(y), anchor, fill, Markup(extra), text)
+        _num(x), _num(y), anchor, fill, extra or "", text)
 
 
 def _axes(left: float, top: float, right: float, bottom: float, ticks: Sequence[float],
@@ -184,7 +185,8 @@ def line_chart(chart_id: str, title: str, desc: str, x_labels: Sequence[str],
         parts.append(Markup('<g><polyline points="{}" fill="none" stroke="{}" stroke-width="2.5"'
                             '{}/>').format(" ".join(f"{_num(x)},{_num(y)}" for x, y in points),
                                            colour,
-                                           Markup(f' stroke-dasharray="{dash}"') if dash else ""))
+                                           Markup(' stroke-dasharray="{}"').format(dash)
+                                           if dash else ""))
         parts.extend(_marker(shape, x, y, colour) for x, y in points)
         parts.append(Markup("</g>"))
         if points:
@@ -193,7 +195,7 @@ def line_chart(chart_id: str, title: str, desc: str, x_labels: Sequence[str],
     for (_, name, colour), ly in zip(ends, placed, strict=True):
         short = name if len(name) <= 22 else name[:21] + "…"
         parts.append(_text(right + 10, ly + 4, short, "start", colour,
-                           ' font-weight="700"'))
+                           Markup(' font-weight="700"')))
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)
 

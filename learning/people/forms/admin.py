@@ -21,6 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from learning.people.accounts import MIN_PASSWORD_LENGTH
 from learning.people.enrolment_csv import MAX_BYTES
 from learning.people.models import Role
+from learning.people.passwords import HELP as PASSWORD_HELP
 
 ROLE_CHOICES = [SelectChoice(r.value, r.label) for r in Role]
 
@@ -118,13 +119,11 @@ class AuditFilterForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
-    password = PasswordField("New password", description=(
-        f"At least {MIN_PASSWORD_LENGTH} characters. A short sentence is easy to remember."),
-        validators=[
-            DataRequired("Enter a new password."),
-            Length(min=MIN_PASSWORD_LENGTH, message=f"Your new password must be at least "
-                                                    f"{MIN_PASSWORD_LENGTH} characters."),
-        ], render_kw={"autocomplete": "new-password"})
+    password = PasswordField("New password", description=PASSWORD_HELP, validators=[
+        DataRequired("Enter a new password."),
+        Length(min=MIN_PASSWORD_LENGTH, message=f"Your new password must be at least "
+                                                f"{MIN_PASSWORD_LENGTH} characters."),
+    ], render_kw={"autocomplete": "new-password"})
     confirm = PasswordField("Confirm new password", validators=[
         DataRequired("Enter your new password again."),
         EqualTo("password", message="The two passwords do not match."),

@@ -5,8 +5,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, Submit
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from learning.people.accounts import MIN_PASSWORD_LENGTH
-
-_PW_HELP = f"At least {MIN_PASSWORD_LENGTH} characters. A short sentence is easy to remember."
+from learning.people.passwords import HELP as _PW_HELP
 
 
 class LoginForm(FlaskForm):

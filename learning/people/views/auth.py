@@ -1,12 +1,27 @@
 """Logging in and out, changing a password, and optional self-registration."""
 
+import math
+import time
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_limiter import Limiter, RequestLimit
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
 
 from learning.core.extensions import db
-from learning.people import accounts, sessions
+from learning.people import accounts, sessions, throttle
 from learning.people.forms.auth import ChangePasswordForm, LoginForm, RegisterForm
 from learning.people.models import Role
 
@@ -25,7 +40,11 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Email and password login; failures never say whether the email exists."""
+    """Email and password login; failures never say whether the email exists.
+
+    Failed logins are limited per address tried (accounts.authenticate) and, across
+    accounts, per client address (init_app below).
+    """
     if current_user.is_authenticated:
         return redirect(url_for("home.dashboard"))
     form = LoginForm()
@@ -34,15 +53,57 @@ def login():
             user = accounts.authenticate(form.email.data, form.password.data)
         except accounts.TooManyAttempts as exc:
             form.password.errors.append(str(exc))
-        else:
-            if user is not None:
-                sessions.log_in(user, remember=bool(form.remember.data))
-                return redirect(_safe_next(request.args.get("next"))
-                                or url_for("home.dashboard"))
-            form.password.errors.append("The email address or password is not correct.")
-    status = 422 if form.errors else 200
-    return render_template("auth/login.html", form=form,
-                           registration=current_app.config["SELF_REGISTRATION"]), status
+            return _login_page(form, 429, exc.wait)
+        if user is not None:
+            sessions.log_in(user, remember=bool(form.remember.data))
+            return redirect(_safe_next(request.args.get("next")) or url_for("home.dashboard"))
+        form.password.errors.append("The email address or password is not correct.")
+    return _login_page(form, 422 if form.errors else 200)
+
+
+def _login_page(form: LoginForm, status: int, wait: timedelta | None = None):
+    response = make_response(render_template(
+        "auth/login.html", form=form, registration=current_app.config["SELF_REGISTRATION"]),
+        status)
+    if wait is not None:
+        response.headers["Retry-After"] = str(math.ceil(wait.total_seconds()))
+    return response
+
+
+def _failed(response) -> bool:
+    # Only failures count against a client address: a classroom behind one address (a
+    # college's network) can all log in at once. A successful login is a redirect.
+    return response.status_code != 302
+
+
+def _address_refused(limit: RequestLimit):
+    """The login page, saying how long this client address must wait (for any account)."""
+    wait = timedelta(seconds=max(1.0, limit.reset_at - time.time()))
+    form = LoginForm()
+    form.password.errors = ["Too many failed logins from your network. Try again in "
+                            f"{throttle.in_words(wait)}."]
+    return _login_page(form, 429, wait)
+
+
+def init_app(app) -> None:
+    """Limit failed logins per client address across accounts (LOGIN_LIMIT_PER_ADDRESS).
+
+    Counted by Flask-Limiter in Redis when REDIS_URL is set, so every app server shares the
+    count, and in this process's memory otherwise (or while Redis does not answer). The
+    address is request.remote_addr: X-Forwarded-For is never read here, as anyone can send
+    it; behind a proxy, the app must be told which proxy to believe (docs/deploy.md).
+
+    A Limiter per app, not one in core.extensions: its storage belongs to the instance, and
+    a second app in the same process (tests build several) would take over the first's.
+    """
+    limiter = Limiter(get_remote_address, app=app,
+                      storage_uri=app.config.get("REDIS_URL") or "memory://",
+                      key_prefix=app.config.get("RATELIMIT_KEY_PREFIX", "joined-up"),
+                      in_memory_fallback_enabled=True)
+    app.extensions["login_limiter"] = limiter
+    app.view_functions["auth.login"] = limiter.limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
+        deduct_when=_failed, on_breach=_address_refused)(login)
 
 
 @bp.post("/logout")
@@ -67,6 +128,8 @@ def change_password():
     if form.validate_on_submit():
         try:
             accounts.change_password(current_user, form.current.data, form.new.data)
+        except accounts.WeakPassword as exc:
+            form.new.errors.append(str(exc))
         except accounts.AccountError as exc:
             form.current.errors.append(str(exc))
         else:
@@ -91,6 +154,8 @@ def register():
         try:
             user = accounts.create_user(form.email.data, form.name.data, form.password.data,
                                         [Role.LEARNER])
+        except accounts.WeakPassword as exc:
+            form.password.errors.append(str(exc))
         except accounts.AccountError:
             # Same words whether or not the address is taken would be ideal, but a person
             # who owns the address needs to know to log in instead.
