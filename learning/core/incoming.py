@@ -1,6 +1,11 @@
 """What a request brings in, made safe before any view reads it: whole numbers in the path and
 query string bounded to the database's integer range, and NUL bytes dropped from every field.
 
+NUL (U+0000) is never text anyone typed (no keyboard makes it; a paste from a broken file or a
+hostile request does), and PostgreSQL refuses it in any text column, so a search, a login or
+an essay holding one was a 500 there. It is removed from every query-string and form value
+(and name) as the request is read: an essay keeps every character the learner typed.
+
 A number that no row can have (an id of 99999999999999999999, a page past 2**31) would
 otherwise reach the database and fail there: SQLite cannot bind it and PostgreSQL refuses it,
 and either way the person sees a 500. Here it is simply not found (a path) or ignored (a
@@ -9,7 +14,11 @@ filter), as any other id that matches nothing.
 
 from __future__ import annotations
 
-from flask import Flask
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from flask import Flask, Request
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.routing import IntegerConverter
 
 #: The largest id a row can have: PostgreSQL's INTEGER, the type of every primary key (SQLite's
@@ -38,6 +47,29 @@ def db_int(text: str) -> int:
     return value
 
 
+def without_nul(value: Any) -> Any:
+    """A text value with every NUL byte removed; anything else (an uploaded file) as it is."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+def _pairs(mapping: Mapping | Iterable | None) -> Iterator[tuple[Any, Any]]:
+    for key, value in MultiDict(mapping).items(multi=True):
+        yield without_nul(key), without_nul(value)
+
+
+class TextParameters(ImmutableMultiDict):
+    """request.args, request.form (and the names in request.files) without NUL bytes."""
+
+    def __init__(self, mapping: Mapping | Iterable | None = None) -> None:
+        super().__init__(list(_pairs(mapping)))
+
+
+class IncomingRequest(Request):
+    parameter_storage_class = TextParameters
+
+
 def init_app(app: Flask) -> None:
-    """Bound `<int:...>` in every route; call before the blueprints are registered."""
+    """Read every request through IncomingRequest, and bound `<int:...>` in every route; call
+    before the blueprints are registered."""
+    app.request_class = IncomingRequest
     app.url_map.converters["int"] = IdConverter
