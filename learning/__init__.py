@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from learning import cli
 from learning.content.catalog import load_catalog
-from learning.core import dates, errors, rendering
+from learning.core import dates, errors, incoming, rendering
 from learning.core.config import from_environment
 from learning.core.extensions import csrf, db, login_manager, migrate
 from learning.quizzes.loader import load_quizzes
@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     rendering.init_app(app)
     dates.init_app(app)
+    incoming.init_app(app)  # before the blueprints: their routes use its <int:...>
     _register_blueprints(app)
     errors.init_app(app)
     for domain in DOMAINS:

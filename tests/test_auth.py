@@ -2,12 +2,13 @@
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
 from learning.people.models import User
-from tests.conftest import PASSWORD, post_form
+from tests.conftest import PASSWORD, csrf_from, post_form
 
 
 def test_login_lands_learner_on_dashboard(client, auth, make_user):
@@ -62,6 +63,19 @@ def test_next_parameter_only_follows_local_paths(client, make_user):
             "email": user.email, "password": PASSWORD, "csrf_token": token})
         assert response.headers["Location"] == expected
         post_form(client, "/dashboard", "/logout")
+
+
+@pytest.mark.parametrize("target", ["/dashboard%0d%0aSet-Cookie:%20x=1", "/course%0a",
+                                    "/%09/evil.test", "/%5cevil.test", "/\\evil.test",
+                                    "/course%7f", "/%1b[31m"])
+def test_next_with_a_control_character_or_backslash_goes_to_the_dashboard(client, make_user,
+                                                                          target):
+    user = make_user("learner")
+    token = csrf_from(client.get(f"/login?next={target}").get_data(as_text=True))
+    response = client.post(f"/login?next={target}", data={
+        "email": user.email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dashboard"
 
 
 def test_logout_is_a_post_and_ends_the_session(client, auth, make_user):

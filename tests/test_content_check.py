@@ -99,6 +99,17 @@ def test_bad_yaml_reports_its_line(content):
     assert "02-bad.md:7: invalid YAML" in messages[0] or "02-bad.md:8: invalid YAML" in messages[0]
 
 
+def test_an_alias_in_front_matter_or_units_is_refused_at_its_line(content):
+    _write(content, "02-alias.md", GOOD.replace("slug: good", "slug: alias").replace(
+        "order: 1", "order: 2").replace("criteria: [CYP33-2.3]", "criteria: &c [CYP33-2.3]"))
+    _write(content, "units.yaml", UNITS + "other: *u\n")
+    messages = _messages(load_catalog(content))
+    assert any("02-alias.md:5: invalid YAML: the anchor &c is not allowed" in m
+               for m in messages), messages
+    assert any("units.yaml:11: invalid YAML: the alias *u is not allowed" in m
+               for m in messages), messages
+
+
 def test_wrong_types_and_unknown_criterion(content):
     _write(content, "02-bad.md", GOOD.replace("slug: good", "slug: Bad Slug").replace(
         "order: 1", "order: 2").replace("[CYP33-2.3]", "[CYP33-9.9]").replace(

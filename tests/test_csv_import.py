@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from learning.core.audit import AuditEvent
+from learning.core.errors import size_in_words
 from learning.core.extensions import db
 from learning.people import enrolment_csv as csv_import
 from learning.people.models import Enrolment, Invitation, Role, User
@@ -341,3 +342,24 @@ def test_cli_dry_run_changes_nothing(runner, world):
     assert result.exit_code == 0
     assert "2 new accounts" in result.output
     assert counts() == before
+
+
+@pytest.mark.parametrize(("limit", "words"), [(3 * 1024 * 1024, "3 MB"),
+                                              (1536 * 1024, "1.5 MB")])
+def test_a_request_over_the_limit_gets_a_413_naming_the_limit(app, client, auth, world,
+                                                               monkeypatch, limit, words):
+    """The limit is MAX_CONTENT_LENGTH, whatever it is set to; the page says it in words."""
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", limit)
+    auth.login(world["coordinator"])
+    response = upload(client, b"name,email,cohort\n" + b"x" * limit)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "That was too big to send" in page
+    assert f"The most you can send at once is {words}." in page
+
+
+@pytest.mark.parametrize(("size", "words"), [(3 * 1024 * 1024, "3 MB"), (1024 * 1024, "1 MB"),
+                                             (1572864, "1.5 MB"), (512000, "500 KB"),
+                                             (10, "1 KB")])
+def test_sizes_in_words(size, words):
+    assert size_in_words(size) == words

@@ -56,6 +56,24 @@ def test_csv_text_yields_the_header_first_with_a_byte_order_mark():
     assert len(rest.splitlines()) == 5
 
 
+def _fails_after(rows, count: int):
+    """The rows, until `count` have gone: then what a lost database connection looks like."""
+    for n, row in enumerate(rows):
+        if n == count:
+            raise RuntimeError("the database went away")
+        yield row
+
+
+def test_a_failure_part_way_ends_the_file_with_an_error_row():
+    rows = _fails_after(([n, f"row {n}"] for n in range(10)), 5)
+    chunks = list(exports.csv_text(["n", "text"], rows, every=2))
+    assert len(chunks) > 2  # rows had already left before the failure
+    lines = list(csv.reader(io.StringIO("".join(chunks)[1:])))
+    assert lines[:6] == [["n", "text"], *([str(n), f"row {n}"] for n in range(5))]
+    assert lines[6:] == [[exports.INCOMPLETE]]
+    assert lines[6][0].startswith("ERROR: this file is incomplete.")
+
+
 @pytest.fixture
 def centre_with_work(make_user, make_cohort, make_centre, app):
     catalog = app.extensions["catalog"]
@@ -179,6 +197,32 @@ def test_the_header_leaves_before_any_query(app, make_user, count_queries, centr
         assert counted.count == 0
         assert header.startswith("\ufeff")
         assert len("".join(lines).splitlines()) >= 2
+
+
+def _first_then_fail(items, batches: bool):
+    """The first row (or the first row of the first batch), then a failure."""
+    for item in items:
+        yield item[:1] if batches else item
+        break
+    raise RuntimeError("the database went away")
+
+
+@pytest.mark.parametrize(("url", "module", "name", "batches"), [
+    ("/reports/matrix.csv", matrix, "iter_matrix", False),
+    ("/reports/quiz-results.csv", exports, "_stream", True),
+    ("/reports/decisions.csv", exports, "_stream", True),
+])
+def test_a_download_that_fails_part_way_says_so_in_its_last_row(
+        client, auth, centre_with_work, monkeypatch, url, module, name, batches):
+    real = getattr(module, name)
+    monkeypatch.setattr(module, name,
+                        lambda *a, **k: _first_then_fail(real(*a, **k), batches))
+    auth.login(centre_with_work["coordinator"])
+    response = client.get(url)
+    assert response.status_code == 200
+    lines = list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))
+    assert len(lines) == 3, lines  # the header, the one row made, the error row
+    assert lines[-1] == [exports.INCOMPLETE]
 
 
 def test_small_chunks_still_give_every_row(app, make_user, centre_with_work):

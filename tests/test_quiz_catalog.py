@@ -6,9 +6,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from learning.core.problems import Problem
-from learning.quizzes.loader import load_quiz_file, load_quizzes, parse_quiz_text, quiz_to_yaml
+from learning.quizzes.loader import (
+    _Dumper,
+    load_quiz_file,
+    load_quizzes,
+    parse_quiz_text,
+    quiz_to_yaml,
+)
 from learning.quizzes.types import Draw
 
 DATA = Path(__file__).parent / "data" / "quiz-files"
@@ -145,6 +152,18 @@ def test_whole_file_problems(text, expected):
     assert parse(text) == expected
 
 
+def test_an_alias_in_a_quiz_file_is_refused_at_its_line():
+    text = HEADER + "  - &q {id: a, type: truefalse, text: T, answer: true}\n  - *q\n"
+    assert parse(text) == ["quizzes/t.yaml:6: invalid YAML: the anchor &q is not allowed (YAML "
+                           "anchors and aliases are refused): write the value out in full"]
+
+
+def test_quiz_yaml_we_write_has_no_aliases():
+    """The same list twice is written out twice: the reader would refuse an alias."""
+    shared = ["a", "b"]
+    assert "&" not in yaml.dump({"x": shared, "y": shared}, Dumper=_Dumper)
+
+
 def test_single_choice_needs_exactly_one_full_credit_option():
     text = HEADER + """\
   - id: q1
@@ -277,7 +296,8 @@ def test_load_quizzes_never_raises(tmp_path):
     for problem in problems:
         first.setdefault(Path(problem.path).name, str(problem).split(": ", 1)[1])
     assert first == {
-        "alias.yaml": "a YAML alias refers to the mapping or list that contains it",
+        "alias.yaml": "invalid YAML: the anchor &a is not allowed (YAML anchors and aliases "
+                      "are refused): write the value out in full",
         "binary.yaml": "cannot read the file: 'utf-8' codec can't decode byte 0xff in "
                        "position 0: invalid start byte",
         "tab.yaml": "invalid YAML: while scanning for the next token, found character '\\t' "

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from learning.core import audit
 from learning.core.extensions import db
+from learning.core.names import name_problem
 from learning.core.types import utcnow
 from learning.people import membership as cohorts
 from learning.people.models import Centre, CentreMember, Cohort, CohortStaff, Enrolment, Role, User
@@ -126,6 +127,8 @@ def _check(actor: User, name: str, starts_on: date | None, ends_on: date | None,
     name = name.strip()
     if not name:
         raise CohortError("Enter a name for the cohort.", "name")
+    if problem := name_problem(name, "The cohort name"):
+        raise CohortError(problem, "name")
     if name_taken(name, exclude_id):
         raise CohortError(f"There is already a cohort called {name}: choose another name.",
                           "name")

@@ -9,6 +9,8 @@ from wtforms import Field, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, StopValidation, ValidationError
 from wtforms.widgets import TextInput
 
+from learning.core.names import PlainName
+
 #: Dates outside these years are almost certainly typing slips (0226 for 2026).
 _YEARS = (2000, 2100)
 _FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
@@ -63,7 +65,7 @@ class CohortForm(FlaskForm):
                        "September 2026. Each cohort needs its own name.",
                        validators=[InputRequired("Enter a name for the cohort."),
                                    Length(max=120, message="Keep the name to 120 characters "
-                                          "or fewer.")])
+                                          "or fewer."), PlainName()])
     starts_on = UKDateField("Start date", description="For example, 1/9/2026.",
                             validators=[DataRequired("Enter the start date.")],
                             invalid="Enter the start date as a real date, for example "

@@ -151,11 +151,12 @@ def from_environment(instance_path: Path) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "joined-up@localhost"),
         "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
-        # Working days an answer may wait for a first decision before it shows as overdue.
-        # Uploads (CSV enrolment) larger than this are refused before they are read.
+        # Requests (a CSV upload, an essay) larger than this are refused before they are read,
+        # with a 413 page that states the limit (core/errors.py).
         "MAX_CONTENT_LENGTH": 3 * 1024 * 1024,
         # Where uploaded CSV files wait (an hour at most) between preview and confirm.
         "CSV_UPLOAD_DIR": os.environ.get("CSV_UPLOAD_DIR") or str(instance_path / "csv-uploads"),
+        # Working days an answer may wait for a first decision before it shows as overdue.
         "MARKING_TARGET_WORKING_DAYS": int(os.environ.get("MARKING_TARGET_WORKING_DAYS") or 10),
         # Per-address login limits are counted in Redis when REDIS_URL is set, so every app
         # server shares them; in each process's memory otherwise.

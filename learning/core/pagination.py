@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Select
 
 from learning.core.extensions import db
+from learning.core.incoming import MAX_ID
 
 #: Rows on one page of every list that has pages.
 PER_PAGE = 25
@@ -34,9 +35,10 @@ def paginate(query: Select, number: int, per_page: int = PER_PAGE) -> Page:
     first column of each row); two statements, the page and a count.
 
     A number below 1 gives the first page and one past the end the last: a bookmarked
-    page 5 still shows something after rows have gone (that costs two more statements).
+    page 5 still shows something after rows have gone (that costs two more statements). A
+    number too large for the database's OFFSET counts as past the end.
     """
-    found = _paginate(query, max(1, number), per_page)
+    found = _paginate(query, min(max(1, number), MAX_ID), per_page)
     if not found.items and found.page > 1 and found.pages:
         found = _paginate(query, found.pages, per_page)
     pages = max(1, found.pages)

@@ -57,14 +57,14 @@ class LineList(list):
 def read_yaml(text: str, label: str, line_offset: int = 0) -> tuple[Located | None, list[Problem]]:
     """Parse one YAML document into Located values, with the problems found; never raises.
 
-    (None, []) is an empty document; (None, [problem]) is one PyYAML could not parse. A
-    document that parses may still have problems (a key given twice, an alias inside itself):
+    (None, []) is an empty document; (None, [problem]) is one PyYAML could not parse or that
+    holds an anchor or alias. A document that parses may still have problems (a key twice):
     its values come back with them, so a checker can go on to report more. `line_offset` is
     added to every line (front matter starts on line 2 of its file).
     """
     loader = None
     try:
-        loader = yaml.SafeLoader(text)  # this already rejects characters YAML forbids
+        loader = _Loader(text)  # this already rejects characters YAML forbids
         node = loader.get_single_node()
         if node is None:
             return None, []
@@ -75,6 +75,25 @@ def read_yaml(text: str, label: str, line_offset: int = 0) -> tuple[Located | No
     finally:
         if loader is not None:
             loader.dispose()
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing anchors and aliases (`&name`, `*name`).
+
+    An alias is a pointer to a value written earlier, and aliases of aliases multiply: a few
+    hundred bytes of nested aliases (a "billion laughs") stand for billions of values and took
+    seconds to minutes to walk. Nothing in our files needs them, so the first one is an error.
+    """
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            found = (f"alias *{event.anchor}" if isinstance(event, yaml.AliasEvent)
+                     else f"anchor &{event.anchor}")
+            raise yaml.composer.ComposerError(
+                None, None, f"the {found} is not allowed (YAML anchors and aliases are "
+                "refused): write the value out in full", event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def load_text(text: str, label: str, line_offset: int = 0) -> tuple[Any, list[Problem]]:
@@ -115,14 +134,13 @@ class _Walker:
     """Turns the nodes PyYAML composed into Located values, noting problems on the way.
 
     We compose the YAML ourselves (rather than yaml.safe_load) to keep each node's line, and
-    to catch what PyYAML lets pass: a repeated key (it keeps the last silently) and an alias
-    inside its own anchor (which would recurse forever).
+    to catch what PyYAML lets pass: a repeated key (it keeps the last silently). The loader has
+    refused aliases, so the nodes are a tree: each is walked once.
     """
 
     def __init__(self, loader: yaml.SafeLoader, label: str, line_offset: int) -> None:
         self.loader, self.label, self.line_offset = loader, label, line_offset
         self.problems: list[Problem] = []
-        self._open: set[int] = set()  # ids of the collections being walked
 
     def line(self, node: yaml.Node) -> int:
         return node.start_mark.line + 1 + self.line_offset
@@ -131,19 +149,11 @@ class _Walker:
         self.problems.append(Problem(self.label, line, message))
 
     def walk(self, node: yaml.Node) -> Located:
-        if id(node) in self._open:
-            self.error(self.line(node), "a YAML alias refers to the mapping or list that "
-                                        "contains it")
-            return Located(None, self.line(node))
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
-        self._open.add(id(node))
-        try:
-            if isinstance(node, yaml.MappingNode):
-                return self._mapping(node)
-            return Located([self.walk(item) for item in node.value], self.line(node))
-        finally:
-            self._open.discard(id(node))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node)
+        return Located([self.walk(item) for item in node.value], self.line(node))
 
     def _mapping(self, node: yaml.MappingNode) -> Located:
         values: dict[str, Located] = {}

@@ -6,6 +6,7 @@ from flask_login import current_user
 from learning.content.access import get_catalog
 from learning.core import audit
 from learning.core.extensions import db
+from learning.core.incoming import db_int
 from learning.core.permissions import require, role_required
 from learning.core.types import utcnow
 from learning.iqa import reviews as iqa
@@ -26,7 +27,7 @@ def _task_titles() -> dict[str, str]:
 @role_required(Role.IQA)
 def sample():
     """The IQA's sample: decisions still to review first, then those already reviewed."""
-    assessor_id = request.args.get("assessor", type=int)
+    assessor_id = request.args.get("assessor", type=db_int)
     reviewed = {"no": False, "yes": True}.get(request.args.get("reviewed", ""))
     rows = iqa.sample_rows(current_user, assessor_id, reviewed)
     return render_template("iqa/sample.html", rows=rows, titles=_task_titles(),
@@ -38,7 +39,7 @@ def sample():
 @role_required(Role.IQA)
 def decisions():
     """Released decisions not in the sample, so the IQA can add any of them by hand."""
-    page = iqa.unsampled_decisions(current_user, request.args.get("page", 1, type=int))
+    page = iqa.unsampled_decisions(current_user, request.args.get("page", 1, type=db_int))
     return render_template("iqa/decisions.html", page=page, titles=_task_titles())
 
 
@@ -108,7 +109,7 @@ def plans():
         forms[row.assessor.id] = form
     failed = None
     if request.method == "POST":
-        assessor = db.session.get(User, request.form.get("assessor", type=int) or 0)
+        assessor = db.session.get(User, request.form.get("assessor", type=db_int) or 0)
         if assessor is None:
             abort(404)
         require(iqa.may_plan_for(current_user, assessor))

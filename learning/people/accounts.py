@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from learning.core import audit
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
+from learning.core.names import name_problem
 from learning.core.types import utcnow
 from learning.people import passwords, sessions, throttle
 from learning.people.models import Role, User, UserRole
@@ -102,6 +103,8 @@ def create_user(email: str, name: str, password: str | None, roles: Sequence[Rol
                 actor: User | None = None) -> User:
     """Create an account with the given roles; the caller commits."""
     email = normalise_email(email)
+    if problem := name_problem(name, "The name"):
+        raise AccountError(problem)
     if find_by_email(email) is not None:
         raise AccountError(f"An account with the email {email} already exists.")
     user = User(email=email, name=name.strip())

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from learning.core import audit
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
+from learning.core.names import name_problem
 from learning.core.types import utcnow
 from learning.people import accounts, invitations, membership
 from learning.people.admin import managed_cohort_ids
@@ -291,6 +292,8 @@ def _row(number: int, cells: list[str], columns: dict[str, int], labels: dict[st
     for column in REQUIRED:
         if not values[column]:
             problems.append(Problem(number, labels[column], f"Enter the learner’s {column}."))
+    if problem := name_problem(values["name"], "The name"):
+        problems.append(Problem(number, labels["name"], problem))
     for column, limit in _LIMITS.items():
         if len(values[column]) > limit:
             problems.append(Problem(number, labels[column],

@@ -7,10 +7,11 @@ from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from learning.core.extensions import Model
+from learning.core.names import check_name
 from learning.core.types import UTCDateTime, utcnow
 
 
@@ -42,6 +43,7 @@ class User(UserMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Stored lower-case so look-ups need no function index.
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: A person's name: no control, direction or zero-width characters (core/names.py).
     name: Mapped[str] = mapped_column(String(120))
     #: The awarding body's learner reference number, when the centre records one.
     learner_ref: Mapped[str | None] = mapped_column(String(50))
@@ -91,6 +93,10 @@ class User(UserMixin, Model):
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
 
+    @validates("name")
+    def _plain_name(self, key: str, value: str) -> str:
+        return check_name(value, "The name")
+
 
 class UserRole(Model):
     __tablename__ = "user_role"
@@ -110,6 +116,10 @@ class Centre(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @validates("name")
+    def _plain_name(self, key: str, value: str) -> str:
+        return check_name(value, "The centre name")
 
 
 class CentreMember(Model):
@@ -131,6 +141,7 @@ class Cohort(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: No control, direction or zero-width characters (core/names.py), as centres and people.
     name: Mapped[str] = mapped_column(String(120), unique=True)
     starts_on: Mapped[date | None]
     ends_on: Mapped[date | None]
@@ -145,6 +156,10 @@ class Cohort(Model):
 
     enrolments: Mapped[list[Enrolment]] = relationship(back_populates="cohort")
     staff: Mapped[list[CohortStaff]] = relationship(back_populates="cohort")
+
+    @validates("name")
+    def _plain_name(self, key: str, value: str) -> str:
+        return check_name(value, "The cohort name")
 
 
 class Enrolment(Model):

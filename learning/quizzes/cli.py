@@ -20,8 +20,7 @@ quiz_cli = AppGroup("quiz", help="Import and export quiz question banks (Moodle 
 def import_gift(gift_file: Path, slug: str | None, title: str | None, modules: tuple[str, ...],
                 force: bool) -> None:
     """Turn a Moodle GIFT file into quizzes/SLUG.yaml, reporting what could not be imported."""
-    import yaml
-
+    from learning.core.yamlfile import load_text
     from learning.quizzes.gift.convert import gift_to_quiz_yaml
 
     slug = slug or gift_file.stem.lower().replace("_", "-").replace(" ", "-")
@@ -37,8 +36,10 @@ def import_gift(gift_file: Path, slug: str | None, title: str | None, modules: t
     quiz_yaml, problems = gift_to_quiz_yaml(text, slug, title, str(gift_file), modules)
     for problem in problems:
         click.echo(str(problem), err=True)
-    data = yaml.safe_load(quiz_yaml)
-    count = len(data.get("questions") or [])
+    data, unreadable = load_text(quiz_yaml, str(target))
+    if unreadable:  # the YAML we wrote does not read back: a bug of ours, not the file's
+        raise click.ClickException("; ".join(str(p) for p in unreadable))
+    count = len((data or {}).get("questions") or [])
     if not count:
         raise click.ClickException("No questions could be imported; nothing was written.")
     target.write_text(quiz_yaml, encoding="utf-8")

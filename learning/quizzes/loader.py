@@ -348,7 +348,11 @@ def quiz_to_yaml(quiz: Quiz, comment: str = "") -> str:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Block style for multi-line text, and list items indented under their key."""
+    """Block style for multi-line text, and list items indented under their key; a value used
+    twice is written out twice (our reader refuses YAML's anchors and aliases)."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         return super().increase_indent(flow, False)

@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 from learning.content.access import get_catalog
 from learning.core.dates import uk_datetime
 from learning.core.extensions import db
+from learning.core.incoming import db_int
 from learning.core.permissions import require, role_required
 from learning.core.types import utcnow
 from learning.people.models import Role
@@ -112,7 +113,7 @@ def attempt(attempt_id: int):
     if not attempt.is_open:
         return redirect(url_for("quiz.review", attempt_id=attempt.id))
     pages = _pages(attempt)
-    page = min(max(request.args.get("page", 1, type=int), 1), len(pages))
+    page = min(max(request.args.get("page", 1, type=db_int), 1), len(pages))
     state = svc.eligibility(current_user, _quiz_or_404(attempt.quiz_slug), now)
     items = svc.review_items(attempt, attempts_left=bool(state.attempts_left != 0))
     shown = [(i + 1, items[i]) for i in pages[page - 1]]
@@ -127,7 +128,7 @@ def save(attempt_id: int):
     """Save the answers on a page, then go where the button said (next, previous, check...)."""
     attempt = _own_attempt(attempt_id)
     pages = _pages(attempt)
-    page = min(max(request.form.get("page", 1, type=int), 1), len(pages))
+    page = min(max(request.form.get("page", 1, type=db_int), 1), len(pages))
     views = [attempt.questions[i]["view"] for i in pages[page - 1]]
     action = request.form.get("action", "save")
     raw = answers_from_form(views, request.form)

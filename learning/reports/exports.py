@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, tzinfo
@@ -36,6 +37,12 @@ CHUNK = 1000
 BOM = "\ufeff"
 #: A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: The last row of a file whose making failed part-way (the rows above it are correct).
+INCOMPLETE = ("ERROR: this file is incomplete. Something went wrong on our side while it was "
+              "being made, so rows are missing after this point. Download it again; if this "
+              "row comes back, tell your administrator.")
+
+log = logging.getLogger(__name__)
 
 
 def safe_cell(value) -> str | int | float:
@@ -63,19 +70,28 @@ def stamp(value: datetime | None, zone: tzinfo) -> str:
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence], every: int = 200) -> Iterator[str]:
-    """CSV text in chunks: the header (with the byte order mark) at once, then `every` rows."""
+    """CSV text in chunks: the header (with the byte order mark) at once, then `every` rows.
+
+    The download has started (200, the header sent) before the rows are read, so a failure
+    part-way can no longer be an error page: the rows already made are written out, then the
+    INCOMPLETE row, so the file never passes for a whole one.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([safe_cell(h) for h in header])
     yield BOM + buffer.getvalue()
     buffer.seek(0)
     buffer.truncate()
-    for count, row in enumerate(rows, 1):
-        writer.writerow([safe_cell(v) for v in row])
-        if count % every == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+    try:
+        for count, row in enumerate(rows, 1):
+            writer.writerow([safe_cell(v) for v in row])
+            if count % every == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+    except Exception:
+        log.exception("CSV export stopped part-way; the file ends with an error row")
+        writer.writerow([INCOMPLETE])
     if buffer.tell():
         yield buffer.getvalue()
 

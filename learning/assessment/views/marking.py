@@ -21,6 +21,7 @@ from learning.assessment.submissions import resubmissions_left
 from learning.content.access import get_catalog
 from learning.core import audit, dates
 from learning.core.extensions import db
+from learning.core.incoming import db_int
 from learning.core.permissions import require, role_required
 from learning.core.types import utcnow
 from learning.people import membership as cohorts
@@ -37,7 +38,7 @@ def _task(slug: str):
 @role_required(Role.ASSESSOR)
 def queue():
     """Work waiting for the assessor's cohorts, oldest first, with filters."""
-    cohort_id = request.args.get("cohort", type=int)
+    cohort_id = request.args.get("cohort", type=db_int)
     task_slug = request.args.get("task") or None
     status = request.args.get("status") or None
     rows = marking.queue(current_user, utcnow(), cohort_id, task_slug, status)

@@ -13,6 +13,7 @@ from learning.assessment.models import DraftVersion
 from learning.content.access import get_catalog
 from learning.core.dates import uk_datetime
 from learning.core.extensions import db
+from learning.core.incoming import db_int
 from learning.core.permissions import role_required
 from learning.core.types import utcnow
 from learning.people.models import Role
@@ -56,7 +57,7 @@ def write(slug: str):
     task = _task_or_404(slug)
     sub = svc.get_or_create(current_user, task)
     conflict = None
-    if (number := request.args.get("conflict", type=int)) is not None:
+    if (number := request.args.get("conflict", type=db_int)) is not None:
         conflict = db.session.scalar(select(DraftVersion).where(
             DraftVersion.submission_id == sub.id, DraftVersion.number == number,
             DraftVersion.kind == "conflict"))
@@ -95,8 +96,8 @@ def save(slug: str):
 
 def _int(value) -> int | None:
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return db_int(value)
+    except (TypeError, ValueError, AttributeError):
         return None
 
 

@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from learning.core.names import PlainName
 from learning.people.accounts import MIN_PASSWORD_LENGTH
 from learning.people.passwords import HELP as _PW_HELP
 
@@ -35,7 +36,7 @@ class ChangePasswordForm(FlaskForm):
 
 class RegisterForm(FlaskForm):
     name = StringField("Full name", validators=[DataRequired("Enter your full name."),
-                                                Length(max=120)],
+                                                Length(max=120), PlainName()],
                        render_kw={"autocomplete": "name"})
     email = EmailField("Email address", validators=[
         DataRequired("Enter your email address."),

@@ -22,6 +22,7 @@ from wtforms.fields.choices import SelectChoice
 
 from learning.core.dates import zone_name
 from learning.core.extensions import db
+from learning.core.incoming import db_int
 from learning.core.pagination import Page
 from learning.core.permissions import require, role_required
 from learning.people import accounts, invitations
@@ -137,7 +138,7 @@ def people_list():
     form = PeopleFilterForm(formdata=request.args)
     form.validate()
     page = people.search(current_user, form.q.data or "", form.role.data or "",
-                         form.active.data or "", request.args.get("page", 1, type=int))
+                         form.active.data or "", request.args.get("page", 1, type=db_int))
     filters = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("admin/people.html", form=form, page=page, filters=filters)
 
@@ -281,7 +282,7 @@ def audit_log():
     if valid:
         page = people.audit_page(form.action.data or "", form.actor.data or "",
                                  form.date_from.data, form.date_to.data,
-                                 request.args.get("page", 1, type=int), zone)
+                                 request.args.get("page", 1, type=db_int), zone)
     else:
         page = Page([], 1, 1, 0)
     filters = {k: v for k, v in request.args.items() if k != "page" and v}

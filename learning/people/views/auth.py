@@ -29,8 +29,13 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only follow `next` to a path on this site, never to another host."""
-    if not target:
+    """Only follow `next` to a path on this site, never to another host.
+
+    A control character or a backslash means the link is not one of ours: a line break cannot
+    go in a Location header, and browsers read a backslash as a slash and drop tabs and line
+    breaks, so `/<backslash>evil.test` and `/<tab>/evil.test` would go to another host.
+    """
+    if not target or "\\" in target or not target.isprintable():
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

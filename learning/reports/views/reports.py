@@ -22,6 +22,7 @@ from learning.cohorts.items import Item, items_for
 from learning.content.access import get_catalog
 from learning.core import audit, dates
 from learning.core.extensions import db
+from learning.core.incoming import db_int
 from learning.core.permissions import require, role_required
 from learning.core.types import utcnow
 from learning.people.models import Role, User
@@ -48,8 +49,8 @@ def _filters() -> matrix.Filters:
     status = args.get("status", "")
     sort = args.get("sort", "name")
     return matrix.Filters(
-        cohort_id=args.get("cohort", type=int),
-        assessor_id=args.get("assessor", type=int),
+        cohort_id=args.get("cohort", type=db_int),
+        assessor_id=args.get("assessor", type=db_int),
         status=status if status in matrix.STATUSES else "",
         overdue_only=args.get("overdue") == "1",
         q=args.get("q", "").strip()[:100],
@@ -70,7 +71,7 @@ def _filter_args(filters: matrix.Filters) -> dict:
 def index():
     """The reports available, with the downloads."""
     return render_template("reports/index.html", cohorts=matrix.cohort_options(current_user),
-                           cohort_id=request.args.get("cohort", type=int))
+                           cohort_id=request.args.get("cohort", type=db_int))
 
 
 @bp.get("/conflicts")
@@ -87,7 +88,7 @@ def completion_matrix():
     filters = _filters()
     today = _today()
     page = matrix.matrix_page(current_user, _items(), filters, today,
-                              request.args.get("page", 1, type=int))
+                              request.args.get("page", 1, type=db_int))
     return render_template("reports/matrix.html", page=page, filters=filters, today=today,
                            args=_filter_args(filters),
                            cohorts=matrix.cohort_options(current_user),
@@ -133,7 +134,7 @@ def decisions_csv():
 @role_required(*STAFF_ROLES)
 def charts_page():
     """Completion over time, quiz scores and marking turnaround, as SVG with data tables."""
-    filters = matrix.Filters(cohort_id=request.args.get("cohort", type=int))
+    filters = matrix.Filters(cohort_id=request.args.get("cohort", type=db_int))
     quizzes = get_quizzes()
     quiz = quizzes.get(request.args.get("quiz", ""))
     cohorts = matrix.scope_cohort_ids(current_user, filters)

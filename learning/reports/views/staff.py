@@ -6,6 +6,7 @@ from flask_login import current_user
 from learning.content.access import get_catalog
 from learning.core import audit
 from learning.core.extensions import db
+from learning.core.incoming import db_int
 from learning.core.permissions import require, role_required
 from learning.course import progress
 from learning.people import membership as cohorts
@@ -21,7 +22,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 def learners():
     """Learners in the viewer's cohorts with how far each has got (fixed number of queries)."""
     catalog = get_catalog()
-    cohort_id = request.args.get("cohort", type=int)
+    cohort_id = request.args.get("cohort", type=db_int)
     rows = cohorts.visible_learners(current_user, cohort_id)
     progress_rows = progress.rows_for([r.learner.id for r in rows])
     items = [(r, progress.course_progress(catalog, r.learner, progress_rows)) for r in rows]

@@ -1,0 +1,283 @@
+"""No request gives a 500: every route in the app's URL map, GET and (with a valid CSRF token)
+POST, as each role, with hostile values in the path, the query string and the form.
+
+Hypothesis draws the values, derandomized so every run sends the same requests; each example
+is one route with one set of values, sent as each of the six roles. Examples per route:
+HOSTILE_EXAMPLES (default 3). With TEST_DATABASE_URL set the whole file runs on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, update
+
+from learning import create_app
+from learning.assessment import marking, submissions
+from learning.core.extensions import db
+from learning.core.types import utcnow
+from learning.iqa import reviews
+from learning.iqa.models import IqaSample
+from learning.people import membership
+from learning.people.models import Centre, CentreMember, Cohort, LoginSession, Role, User, UserRole
+from learning.quizzes import attempts
+from tests.conftest import _FAST_HASH, Auth, csrf_from, fixture_settings
+
+ROLES = ("anonymous", "learner", "assessor", "iqa", "coordinator", "admin")
+EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "3"))
+
+# ---- the routes, read from a copy of the app at collection time ----
+
+_ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
+
+
+@dataclass(frozen=True)
+class Route:
+    rule: str
+    method: str
+
+    @property
+    def arguments(self) -> list[tuple[str, str]]:
+        """(name, converter) for each variable part of the rule, in order."""
+        return [(m["name"], m["converter"] or "default") for m in _ARGUMENT.finditer(self.rule)]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.rule}"
+
+
+def routes_of(app) -> list[Route]:
+    return sorted({Route(rule.rule, method) for rule in app.url_map.iter_rules()
+                   for method in rule.methods or () if method in ("GET", "POST")},
+                  key=lambda r: (r.rule, r.method))
+
+
+ROUTES = routes_of(create_app(fixture_settings("sqlite://")))
+
+
+# ---- hostile values ----
+
+#: Each example picks one hostile number and one hostile text and puts them in most of the
+#: request's slots (the path's variables, the query string, the form), so a few examples per
+#: route try each kind of value on every field the view reads. The first of each list is
+#: what Hypothesis tries first.
+HOSTILE_NUMBERS = ["99999999999999999999", "-1", "2147483648", "9223372036854775808",
+                   "-99999999999999999999", "0", "1" + "0" * 100, "1e999", "1.5", "NaN",
+                   "0x10", "١٢", "+1", "-0"]
+HOSTILE_TEXT = ["a\x00b", "\x00", "%00", "%0a", "%0d%0aSet-Cookie:x=1", "\r\nLocation: x",
+                "../", "../../app.py", "..%2f..%2fapp.py", "..\\..\\app.py", "x" * 5000,
+                "\u202eevil", "\u2066", "Ann\u200bLee", "\ufeff", "\t", "\x1b[31m", "\x7f",
+                "\x01", "😀", "ｆｕｌｌ", "é", "ﷺ", "\U0010fffd", "%ff%fe", "%", "%zz", "",
+                " ", "//evil.test", "\\\\evil.test", "<script>alert(1)</script>",
+                "' OR 1=1 --", "null", "[]", "{}", "a&b=c", "#", "?", "\\"]
+#: Values that pass a form's first checks, so a hostile value elsewhere reaches deeper code.
+PLAUSIBLE = ["1", "2", "y", "on", "1/9/2026", "31/7/2027", "2026-09-01", "met", "not-met",
+             "release", "save", "next", "prev", "check", "finish", "agree", "disagree",
+             "learner", "assessor", "iqa", "coordinator", "admin", "yes", "no", "CYP33",
+             "EYE22", "name", "progress", "overdue", "red", "amber", "green"]
+#: Query-string fields views read (the form's fields are these and those of the world).
+QUERY = ["page", "cohort", "assessor", "q", "status", "sort", "overdue", "quiz", "task",
+         "reviewed", "conflict", "next", "download", "archived", "action", "actor",
+         "date_from", "date_to", "role", "active"]
+FORM = [*QUERY, "email", "password", "remember", "name", "confirm", "current", "new", "text",
+        "based_on", "preview", "save", "declaration", "sources", "feedback", "actions",
+        "starts_on", "ends_on", "unit_id", "centre_id", "target", "assessor-user_id",
+        "iqa-user_id", "upload_id", "roles", "centres", "verdict", "comments", "rate",
+        "new_assessor", "submit", "file"]
+
+numbers = st.one_of(st.sampled_from(HOSTILE_NUMBERS), st.integers().map(str))
+texts = st.one_of(st.sampled_from(HOSTILE_TEXT),
+                  # no lone surrogates: UTF-8 cannot carry them, so no request holds one
+                  st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40))
+
+
+def _quote(value: str, safe: str = "%") -> str:
+    """Percent-encode, but leave `%` alone: `%00` and `%0a` arrive as NUL and a line break."""
+    return quote(value, safe=safe)
+
+
+@dataclass
+class World:
+    """What exists while the routes are driven: a login per role and ids that are real."""
+
+    cookies: dict[str, str | None] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    user_ids: list[int] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    fields: list[str] = field(default_factory=list)
+
+
+@st.composite
+def requests(draw, route: Route, world: World):
+    """(url, form) for one request to `route`; form is None for a GET (the CSRF token is
+    added per role)."""
+    number, text = draw(numbers, label="number"), draw(texts, label="text")
+    # A slot holds the hostile number, the hostile text, or (a third of the time) something
+    # real, so that the view gets past its first lookup and reads the rest.
+    real = st.sampled_from([*world.ids, *world.names, *PLAUSIBLE])
+    slot = st.one_of(st.just(number), st.just(text), real)
+    url = route.rule
+    for _name, converter in route.arguments:  # in order: each fills the first one left
+        if converter == "int":
+            value = draw(st.one_of(st.just(number), st.sampled_from(world.ids), st.just(text)))
+        elif converter == "path":  # /static/<path:filename>
+            value = draw(st.one_of(st.just(text), st.sampled_from(
+                ["css/site.css", "../app.py", "css/../../app.py", "..%2fapp.py"])))
+        else:
+            value = draw(st.one_of(st.just(text), st.sampled_from(world.names),
+                                   st.just(number)))
+        quoted = _quote(value, "%/" if converter == "path" else "%")
+        url = _ARGUMENT.sub(lambda _m, v=quoted: v, url, count=1)
+    query = draw(st.fixed_dictionaries({}, optional={name: slot for name in QUERY}))
+    if query:
+        url += "?" + "&".join(f"{_quote(k)}={_quote(v)}" for k, v in query.items())
+    if route.method != "POST":
+        return url, None
+    form = draw(st.fixed_dictionaries({}, optional={name: slot for name in world.fields}))
+    if "file" in form:
+        form["file"] = (io.BytesIO(draw(st.binary(max_size=200))), form["file"])
+    return url, form
+
+
+# ---- the world: built once for every route, with a login per role ----
+
+def _build(app) -> World:
+    now = utcnow()
+    catalog, quizzes = app.extensions["catalog"], app.extensions["quizzes"]
+    people = {}
+    for role in ROLES[1:]:
+        user = User(email=f"{role}@example.test", name=f"{role.title()} Person",
+                    password_hash=_FAST_HASH, active=True)
+        user.roles = [UserRole(role=role)]
+        db.session.add(user)
+        people[role] = user
+    centre = Centre(name="Hostile College")
+    db.session.add(centre)
+    db.session.flush()
+    db.session.add(CentreMember(centre_id=centre.id, user_id=people["coordinator"].id))
+    cohort = Cohort(name="Hostile cohort", centre_id=centre.id, unit_id=catalog.units[0].id)
+    db.session.add(cohort)
+    db.session.flush()
+    membership.enrol(people["learner"], cohort)
+    membership.assign_staff(people["assessor"], cohort, Role.ASSESSOR)
+    membership.assign_staff(people["iqa"], cohort, Role.IQA)
+    db.session.commit()
+    # Work to find at real ids: a submitted answer with a released decision in the IQA's
+    # sample, a second answer still a draft, and an open quiz attempt.
+    task, *more = catalog.tasks
+    sub = submissions.get_or_create(people["learner"], task)
+    submissions.save_draft(sub, "Partners share what they know.", None, now)
+    work = submissions.submit(sub, task, people["learner"], True, "", now)
+    decision = marking.save_decision(work, task, people["assessor"],
+                                     {c: (True, "Yes.") for c in task.criteria}, "Good.", "",
+                                     now, release=True)
+    sample = db.session.scalar(select(IqaSample).where(
+        IqaSample.decision_id == decision.id)) or reviews.add_to_sample(
+        decision, people["iqa"], now)
+    for other in more:
+        submissions.save_draft(submissions.get_or_create(people["learner"], other), "Draft.",
+                               None, now)
+    attempt = attempts.start_attempt(people["learner"], next(iter(quizzes.values())), now)
+    db.session.commit()
+
+    world = World()
+    world.user_ids = [u.id for u in people.values()]
+    world.ids = sorted({str(i) for i in (*world.user_ids, centre.id, cohort.id, sub.id,
+                                         work.id, decision.id, sample.id, attempt.id, 1, 2)})
+    world.names = sorted({*(m.slug for m in catalog.modules), *quizzes,
+                          *(t.slug for t in catalog.tasks), "assessor", "iqa", "learner"})
+    world.fields = sorted({*FORM,
+                           *(f"{k}-{c}" for t in catalog.tasks for c in t.criteria
+                             for k in ("met", "comment")),
+                           *(f"q-{q.id}" for quiz in quizzes.values() for q in quiz.questions),
+                           *(f"{kind}-{slug}" for kind, slugs in (
+                               ("module", [m.slug for m in catalog.modules]),
+                               ("quiz", list(quizzes)), ("task", [t.slug for t in catalog.tasks]))
+                             for slug in slugs),
+                           *(f"plan-{i}-{k}" for i in world.user_ids for k in ("rate",
+                                                                             "new_assessor"))})
+    for role in ROLES:
+        client = app.test_client()
+        if role != "anonymous":
+            assert Auth(client).login(people[role]).status_code == 302, role
+        page = client.get("/account/password" if role != "anonymous" else "/login")
+        world.tokens[role] = csrf_from(page.get_data(as_text=True))
+        cookie = client.get_cookie("session")
+        world.cookies[role] = cookie.value if cookie else None
+    return world
+
+
+def _as_found(world: World) -> None:
+    """Undo what a request may have done to the logins: a POST to /logout, a deactivation."""
+    db.session.rollback()
+    db.session.execute(update(User).where(User.id.in_(world.user_ids)).values(active=True))
+    db.session.execute(update(LoginSession).where(LoginSession.user_id.in_(world.user_ids))
+                       .values(ended_at=None, end_reason=None))
+    db.session.commit()
+    db.session.expire_all()
+
+
+@pytest.fixture(scope="module")
+def world(app):
+    with app.app_context():
+        built = _build(app)
+    yield built
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app, world):
+    """Replaces conftest's: the world lasts for every route in this file (built once, emptied
+    at the end), and each test runs in an app context as the others do."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+def send(app, world: World, role: str, route: Route, url: str, form: dict | None):
+    """One request as `role`, its body read to the end (a stream that fails mid-way fails
+    here); an exception or a 5xx is the failure this file looks for."""
+    client = app.test_client()
+    if world.cookies[role]:
+        client.set_cookie("session", world.cookies[role])
+    data = None
+    if form is not None:
+        data = {**form, "csrf_token": world.tokens[role]}
+        if "file" in form:  # a fresh stream for each role
+            data["file"] = (io.BytesIO(form["file"][0].getvalue()), form["file"][1])
+    try:
+        response = client.open(url, method=route.method, data=data, buffered=True)
+    except Exception as exc:
+        db.session.rollback()
+        raise AssertionError(f"{route.method} {url!r} as {role}, form {form!r}: "
+                             f"{type(exc).__name__}: {exc}") from exc
+    assert response.status_code < 500, (
+        f"{route.method} {url!r} as {role}, form {form!r}: {response.status_code}")
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=str)
+@settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+          suppress_health_check=list(HealthCheck), print_blob=False)
+@given(data=st.data())
+def test_no_request_gives_a_500(app, world, route, data):
+    url, form = data.draw(requests(route, world), label="request")
+    _as_found(world)
+    for role in ROLES:
+        send(app, world, role, route, url, form)
+
+
+def test_every_route_is_driven(app):
+    """The routes above are the app's: a new route is driven without editing this file."""
+    assert routes_of(app) == ROUTES
+    assert len(ROUTES) > 80
