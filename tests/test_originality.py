@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from learning.assessment.originality import index as originality
 from learning.assessment.originality.models import Fingerprint, SourceKind, TextSource
 from learning.core.extensions import db
 
-ESSAYS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "essays"
+# Beside the repository; REFERENCE_ESSAYS names them when the tests run from a copy (make mutate).
+ESSAYS = Path(os.environ.get("REFERENCE_ESSAYS")
+              or Path(__file__).resolve().parents[2] / "shared" / "reference" / "essays")
 ROLES_ESSAY = "essay-roles-of-organisations.txt"
 
 # Two passages of the reference essay, copied word for word.
