@@ -100,6 +100,99 @@ def test_new_assessor_has_every_decision_sampled(team, task):
     assert _sampled_ids() == {d.id for d in decisions}
 
 
+def _draft(learner, task, assessor):
+    """A decision saved but not yet released: it has its id (and so its draw) already."""
+    work = _submit(learner, task, f"The answer written by {learner.name}.")
+    criteria = {c: (True, f"Comment on {c}") for c in task.criteria}
+    return marking.save_decision(work, task, assessor, criteria, "Overall feedback.", "",
+                                 utcnow(), release=False)
+
+
+def test_a_rate_between_0_and_100_samples_the_decisions_drawn_below_it(team, task):
+    first, *others = team["learners"]
+    _plan(team["assessor"], team["iqa"], rate=0)
+    first_achievement = _release(first, task, team["assessor"], met=True)
+    drafts = [_draft(learner, task, team["assessor"]) for learner in others]
+    draws = {d.id: sampling._draw(d.id) for d in drafts}
+    # The plan's rate is the highest draw: every decision drawn below it is sampled, the one
+    # drawn exactly at it is not ("rate %" means draws 0 .. rate - 1).
+    rate = max(draws.values())
+    assert 0 < rate < 100 and min(draws.values()) < rate
+    _plan(team["assessor"], team["iqa"], rate=rate)
+    for draft in drafts:
+        _decide(draft.work, task, team["assessor"], met=True)
+    expected = {first_achievement.id} | {i for i, draw in draws.items() if draw < rate}
+    assert _sampled_ids() == expected
+    assert len(expected) < 1 + len(drafts)
+    assert db.session.get(SamplingPlan, team["assessor"].id).rate == rate
+
+
+def test_the_draw_is_stable_and_spreads_evenly_over_0_to_99():
+    # Stable across releases and machines, so an IQA can be told why a decision was drawn.
+    assert [sampling._draw(i) for i in range(1, 9)] == [74, 75, 48, 25, 32, 91, 67, 77]
+    draws = [sampling._draw(i) for i in range(1, 5001)]
+    assert min(draws) == 0 and max(draws) == 99
+    assert 0.27 < sum(d < 30 for d in draws) / len(draws) < 0.33
+
+
+@pytest.mark.parametrize("rate, draw, outcome, already, sampled", [
+    (30, 29, "achieved", {"achieved", "referred"}, True),  # drawn below the rate
+    (30, 30, "achieved", {"achieved", "referred"}, False),  # drawn at the rate: not sampled
+    (0, 0, "referred", {"achieved", "referred"}, False),
+    (100, 99, "referred", {"achieved", "referred"}, True),
+    (0, 50, "referred", {"achieved"}, True),  # the assessor's first referral
+    (0, 50, "achieved", {"referred"}, True),  # the assessor's first achievement
+])
+def test_should_sample_rule(rate, draw, outcome, already, sampled):
+    assert sampling.should_sample(rate, draw, outcome, already) is sampled
+
+
+def test_plan_in_words_and_effective_rate(team):
+    assessor = team["assessor"]
+    assert sampling.plan_for(assessor.id).rate == sampling.DEFAULT_RATE == 25
+    assert not sampling.plan_for(assessor.id).new_assessor
+    assert sampling.rule_in_words(sampling.plan_for(assessor.id)) == (
+        "25% of released decisions at random, plus the assessor's first referral and first "
+        "achievement.")
+    _plan(assessor, team["iqa"], rate=40)
+    plan = sampling.plan_for(assessor.id)
+    assert (plan.rate, sampling.rate_of(plan)) == (40, 40)
+    _plan(assessor, team["iqa"], rate=40, new=True)
+    assert sampling.rate_of(sampling.plan_for(assessor.id)) == 100
+
+
+def test_plan_for_an_assessor_without_one_samples_a_quarter(team, task):
+    """No plan saved: the default of 25% applies."""
+    first, *others = team["learners"]
+    first_achievement = _release(first, task, team["assessor"], met=True)
+    drafts = [_draft(learner, task, team["assessor"]) for learner in others]
+    for draft in drafts:
+        _decide(draft.work, task, team["assessor"], met=True)
+    expected = {first_achievement.id} | {d.id for d in drafts if sampling._draw(d.id) < 25}
+    assert _sampled_ids() == expected
+
+
+@pytest.mark.parametrize("rate", [-1, 101])
+def test_a_rate_outside_0_to_100_is_refused(team, rate):
+    with pytest.raises(ValueError, match="0..100"):
+        _plan(team["assessor"], team["iqa"], rate=rate)
+    assert db.session.get(SamplingPlan, team["assessor"].id) is None
+
+
+def test_changing_a_plan_records_what_it_was(team):
+    _plan(team["assessor"], team["iqa"], rate=10)
+    _plan(team["assessor"], team["coordinator"], rate=60, new=True)
+    first, second = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "iqa.plan").order_by(AuditEvent.id))
+    assert first.detail["previous"] is None
+    assert second.detail == {"rate": 60, "new_assessor": True,
+                             "previous": {"rate": 10, "new_assessor": False}}
+    assert second.actor_id == team["coordinator"].id
+    plan = db.session.get(SamplingPlan, team["assessor"].id)
+    assert (plan.rate, plan.new_assessor, plan.updated_by_id) == (60, True,
+                                                                  team["coordinator"].id)
+
+
 def test_plans_page_saves_validates_and_audits(client, auth, team):
     assessor = team["assessor"]
     auth.login(team["iqa"])
