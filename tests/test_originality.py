@@ -123,6 +123,36 @@ def test_a_match_shorter_than_the_minimum_passage_is_not_reported():
     assert fp.matched_spans(seven, seven, min_words=fp.K) != []
 
 
+def test_a_passage_of_exactly_the_minimum_length_is_reported():
+    sentence = "children are best protected when professionals share what they know"
+    words = sentence.split()
+    shortest = " ".join(words[:fp.MIN_PASSAGE_WORDS])
+    answer = "I wrote this part myself. " + shortest + ", said our manager on Monday."
+    source = "Quite another opening here. " + shortest + " - a line the essay ends with."
+    [passage] = fp.matched_spans(answer, source)
+    assert answer[passage.answer_start:passage.answer_end] == shortest
+    assert source[passage.source_start:passage.source_end] == shortest
+    one_short = " ".join(words[:fp.MIN_PASSAGE_WORDS - 1])
+    assert fp.matched_spans(answer.replace(shortest, one_short),
+                            source.replace(shortest, one_short)) == []
+
+
+def test_the_index_finds_a_passage_of_exactly_the_minimum_length(app):
+    """Winnowing keeps a fingerprint in every run of MIN_PASSAGE_WORDS shared words."""
+    sentence = "every agency around the child brings one piece of the picture"
+    shortest = " ".join(sentence.split()[:fp.MIN_PASSAGE_WORDS])
+    source = originality.index_text("reference", "short.txt",
+                                    "Quite another opening here. " + shortest + " - the end.")
+    db.session.commit()
+    answer = "I wrote this part myself. " + shortest + ", said our manager on Monday."
+    report = originality.check(answer)
+    [match] = report.matches
+    assert match.source_id == source.id
+    assert [(p.answer_text, p.words) for p in match.passages] == [(shortest,
+                                                                   fp.MIN_PASSAGE_WORDS)]
+    assert report.share == match.share == fp.MIN_PASSAGE_WORDS / report.words
+
+
 def test_winnowing_keeps_a_fingerprint_in_every_window():
     hashes = fp.shingle_hashes(ORIGINAL)
     positions = [p for _, p in fp.winnow(hashes)]
@@ -208,6 +238,88 @@ def test_a_long_answer_is_queried_in_chunks_with_the_same_result(references):
     assert db.session.get(TextSource, ranked[0][0]).label == ROLES_ESSAY
     report = originality.check(essay)
     assert report.share > 0.95 and report.matches[0].label == ROLES_ESSAY
+
+
+# ---- the headline share ----
+
+# Two passages of 14 words each, from two different sources, in an answer of 48 words.
+PASSAGE_1 = "Every agency around the child brings one piece of the picture to the meeting."
+PASSAGE_2 = "Minutes are shared within a day so that nobody acts on an outdated plan."
+TWO_SOURCES = (f"I started at the nursery in September. {PASSAGE_1} Our room has twelve toddlers "
+               f"this year. {PASSAGE_2} That is what I learnt most.")
+
+
+def _index_references(**texts):
+    sources = {label: originality.index_text("reference", label, text)
+               for label, text in texts.items()}
+    db.session.commit()
+    return sources
+
+
+def test_the_headline_share_is_every_source_together_not_the_best_one(app):
+    _index_references(**{
+        "one.txt": f"Something else entirely. {PASSAGE_1} More unrelated words follow here.",
+        "two.txt": f"A different opening sentence. {PASSAGE_2} Then a different ending."})
+    report = originality.check(TWO_SOURCES)
+    assert report.words == 48
+    assert {m.label: m.share for m in report.matches} == {"one.txt": 14 / 48,
+                                                         "two.txt": 14 / 48}
+    assert report.share == 28 / 48  # each source has 29%; the answer has 58% matched
+    assert [TWO_SOURCES[s:e] for s, e in report.spans] == [PASSAGE_1.rstrip("."),
+                                                          PASSAGE_2.rstrip(".")]
+    for match in report.matches:
+        assert [TWO_SOURCES[s:e] for s, e in match.answer_spans] == [p.answer_text
+                                                                     for p in match.passages]
+
+
+def test_a_passage_found_in_two_sources_counts_once(app):
+    _index_references(**{
+        "both.txt": f"{PASSAGE_1} Written in between by someone else. {PASSAGE_2}",
+        "first.txt": f"Something else entirely. {PASSAGE_1} More unrelated words follow here."})
+    report = originality.check(TWO_SOURCES)
+    assert [m.label for m in report.matches] == ["both.txt", "first.txt"]  # most matched first
+    assert [m.share for m in report.matches] == [28 / 48, 14 / 48]
+    assert report.share == 28 / 48
+    assert report.compared == 2
+
+
+def test_sources_with_equal_shares_list_references_before_submissions(app, make_user):
+    learner = make_user()
+    originality.index_text("submission", "Learner's work", f"Mine. {PASSAGE_1} Mine again.",
+                           owner_user_id=learner.id)
+    _index_references(**{"essay.txt": f"Essay start. {PASSAGE_1} Essay end."})
+    report = originality.check(TWO_SOURCES)
+    assert [m.kind for m in report.matches] == ["reference", "submission"]
+    assert report.share == 14 / 48
+
+
+def test_the_report_lists_at_most_limit_sources_but_counts_them_all(app):
+    _index_references(**{
+        f"{n}.txt": f"Source number {n} begins. {PASSAGE_1 if n % 2 else PASSAGE_2} The end."
+        for n in range(1, 5)})
+    report = originality.check(TWO_SOURCES, limit=1)
+    assert len(report.matches) == 1 and report.compared == 4
+    assert report.share == 28 / 48  # the sources left off the list still count
+
+
+def test_a_passage_shows_the_source_words_either_side_cut_at_word_boundaries(app):
+    before = "word " * 30 + "lead-in to the copied part:"
+    after = "and then the essay goes on " + "longer " * 30
+    _index_references(**{"long.txt": f"{before} {PASSAGE_1} {after}"})
+    [passage] = originality.check(TWO_SOURCES).matches[0].passages
+    assert passage.source_text == PASSAGE_1.rstrip(".")
+    assert passage.words == 14
+    assert passage.source_before.endswith("lead-in to the copied part: ")
+    assert not passage.source_before.startswith(("ord", "rd", "d"))  # whole words only
+    assert len(passage.source_before) <= originality.CONTEXT_CHARS
+    assert passage.source_after.startswith(". and then the essay goes on")
+    assert not passage.source_after.endswith(" ") and passage.source_after.split()[-1] == "longer"
+    assert len(passage.source_after) <= originality.CONTEXT_CHARS
+    # Near the start and end of a source, everything there is is shown.
+    _index_references(**{"short.txt": f"Just this. {PASSAGE_2} Fin."})
+    short = next(m for m in originality.check(TWO_SOURCES).matches if m.label == "short.txt")
+    assert (short.passages[0].source_before, short.passages[0].source_after) == ("Just this. ",
+                                                                               ". Fin.")
 
 
 # ---- learners' submissions ----
