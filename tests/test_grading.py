@@ -396,6 +396,7 @@ def test_select_questions_without_draw_or_shuffle_is_everything_in_order():
 @pytest.mark.parametrize("when, kwargs, expected", [
     ("immediate", {"answered": True}, True),
     ("immediate", {}, False),
+    ("immediate", {"submitted": True}, True),  # after submitting, unchecked answers too
     ("after_submit", {"answered": True}, False),
     ("after_submit", {"submitted": True}, True),
     ("after_pass_or_last", {"submitted": True}, False),
