@@ -406,3 +406,112 @@ def test_select_questions_without_draw_or_shuffle_is_everything_in_order():
 ])
 def test_may_reveal(when, kwargs, expected):
     assert may_reveal(when, **kwargs) is expected
+
+
+# ---- what the review page and the question page are given ----
+
+def test_review_view_of_matching_ordering_and_short_answer():
+    assert correct_answer_view(MATCH) == {
+        "id": "q", "type": "matching", "text": "Question?", "general_feedback": "",
+        "answer": {"p1": "Crime", "p2": "Health", "p3": "Health"},
+        "pairs": [{"id": "p1", "prompt": "Police", "answer": "Crime"},
+                  {"id": "p2", "prompt": "GP", "answer": "Health"},
+                  {"id": "p3", "prompt": "Health visitor", "answer": "Health"}],
+        "distractors": ["Passports"]}
+    assert correct_answer_view(ORDER)["items"] == [
+        {"id": "one", "text": "One"}, {"id": "two", "text": "Two"},
+        {"id": "three", "text": "Three"}, {"id": "four", "text": "Four"}]
+    assert correct_answer_view(SHORT)["answers"][:2] == [
+        {"text": "children's services", "fraction": 1, "feedback": "Yes"},
+        {"text": "social care*", "fraction": 0.5, "feedback": "Nearly"}]
+
+
+def test_an_escaped_star_is_shown_as_a_star_and_that_answer_scores_one():
+    question = make(type="short", answers=[{"text": "5 \\* 5"}, {"text": "five*"}])
+    shown = correct_answer_view(question)["answer"]
+    assert shown == "5 * 5"
+    assert grade(question, shown).score == 1.0
+
+
+def test_multiple_response_every_positive_weight_is_right_even_a_small_one():
+    question = make(type="multiple", options=[
+        {"id": "a", "text": "A", "weight": 99}, {"id": "b", "text": "B", "weight": 1},
+        {"id": "z", "text": "Z", "weight": 0, "feedback": "Neutral"},
+        {"id": "n", "text": "N", "weight": -100}])
+    view = correct_answer_view(question)
+    assert view["answer"] == ["a", "b"]
+    assert [(o["id"], o["correct"]) for o in view["options"]] == [
+        ("a", True), ("b", True), ("z", False), ("n", False)]
+    assert grade(question, ["a"]).score == pytest.approx(0.99)
+    result = grade(question, ["a", "b", "z"])
+    assert (result.score, result.feedback) == (1.0, ("Neutral",))
+    assert result.parts == (("a", True), ("b", True), ("z", False))  # a neutral pick: no tick
+
+
+def test_numerical_right_answer_as_people_write_it():
+    assert (correct_answer_view(NUM)["answer"], correct_answer_view(NUM)["shown"]) == (
+        "3.14", "3.14 ± 0.01")
+    assert correct_answer_view(NUM)["answers"][1] == {"min": 3, "max": 3.3, "fraction": 0.5,
+                                                      "feedback": "Close"}
+    exact = make(type="numerical", answers=[{"value": 22}])
+    assert (correct_answer_view(exact)["answer"], correct_answer_view(exact)["shown"]) == (
+        "22", "22")
+    for low, high in ((0, 5), (3, 3.3)):
+        ranged = make(type="numerical", answers=[{"min": low, "max": high}])
+        view = correct_answer_view(ranged)
+        assert (view["answer"], view["shown"]) == (str(low), f"{low} to {high}")
+        assert grade(ranged, view["answer"]).score == 1.0
+
+
+def test_numerical_answers_longer_than_40_characters_are_blank():
+    assert normalise_answer(NUM, "3." + "1" * 38) == "3." + "1" * 38  # 40 characters
+    assert normalise_answer(NUM, "3." + "1" * 39) is None
+
+
+def test_grade_for_a_question_not_in_the_attempt_is_none():
+    result = grade_attempt([SINGLE], {"q": "a"})
+    assert result.grade_for("q").score == 1.0
+    assert result.grade_for("elsewhere") is None
+
+
+def test_ordering_ticks_the_last_item_only_when_it_really_is_last_and_nothing_is_missing():
+    assert grade(ORDER, ["one", "two", "three", "four"]).parts[-1] == ("four", True)
+    assert grade(ORDER, ["two", "three", "four", "one"]).parts[-1] == ("one", False)
+    assert grade(ORDER, ["one", "two", "four"]).parts[-1] == ("four", False)  # "three" missing
+    assert grade(ORDER, ["three", "four"]).parts == (("three", True), ("four", False))
+
+
+def test_question_page_texts_for_every_kind():
+    view = public_view(MATCH, random.Random(1))
+    assert sorted((p["id"], p["text"]) for p in view["prompts"]) == [
+        ("p1", "Police"), ("p2", "GP"), ("p3", "Health visitor")]
+    assert sorted(o["text"] for o in public_view(MULTI)["options"]) == ["A", "B", "C", "X", "Y"]
+    assert sorted(i["text"] for i in public_view(ORDER, random.Random(1))["items"]) == [
+        "Four", "One", "Three", "Two"]
+
+
+def test_with_an_rng_prompts_choices_and_items_follow_it():
+    """Shuffled options (an rng per attempt): each attempt may show another order."""
+    def orders(key, question, field):
+        return {tuple(x if isinstance(x, str) else x[key] for x in
+                      public_view(question, random.Random(seed))[field]) for seed in range(20)}
+
+    assert len(orders("id", MATCH, "prompts")) > 1
+    assert len(orders("id", MATCH, "choices")) > 1
+    assert len(orders("id", ORDER, "items")) > 1
+
+
+def test_without_an_rng_the_scramble_is_fixed_per_question():
+    """Matching choices and ordering items are never in the author's order (it is the answer);
+    without an rng the scramble depends on the question id, so two questions differ."""
+    first = make(type="ordering", items=["A", "B", "C", "D", "E"], id="first")
+    second = make(type="ordering", items=["A", "B", "C", "D", "E"], id="second")
+    items = [[i["id"] for i in public_view(q)["items"]] for q in (first, second)]
+    assert items[0] != items[1]
+    assert items[0] == [i["id"] for i in public_view(first)["items"]]
+    matching = [make(type="matching", id=f"m{n}", pairs=[
+        {"id": f"p{k}", "prompt": f"Prompt {k}", "answer": f"Answer {k}"} for k in range(5)])
+        for n in range(2)]
+    choices = [public_view(q)["choices"] for q in matching]
+    assert choices[0] != choices[1]
+    assert [p["id"] for p in public_view(matching[0])["prompts"]] == [f"p{k}" for k in range(5)]
