@@ -3,12 +3,14 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from learning.assessment import submissions
 from learning.assessment.marking_target import (
     marking_cutoff,
     marking_overdue,
     overdue_marking,
+    overdue_submission_ids,
     working_days_between,
 )
 from learning.cohorts import admin as cohort_admin
@@ -17,12 +19,15 @@ from learning.cohorts.deadlines import (
     LearnerRecord,
     attempt_finishes_quiz,
     cohort_overdue_counts,
+    deadlines_by_cohort,
     is_done,
     learner_deadlines,
     records_for,
+    save_deadlines,
     status_on,
 )
 from learning.cohorts.models import Deadline
+from learning.core.audit import AuditEvent
 from learning.core.dates import local_today
 from learning.core.extensions import db
 from learning.core.types import utcnow
@@ -128,6 +133,57 @@ def test_marking_overdue_uses_the_uk_date_of_submission():
     submitted = datetime(2026, 6, 8, 23, 30, tzinfo=UTC)
     assert not marking_overdue(submitted, date(2026, 6, 23))  # 10 working days
     assert marking_overdue(submitted, date(2026, 6, 24))  # 11
+
+
+def test_marking_overdue_in_another_zone_counts_from_that_zones_date():
+    # 23:30 UTC on Monday 8 June is still Monday in UTC (Tuesday in London).
+    submitted = datetime(2026, 6, 8, 23, 30, tzinfo=UTC)
+    assert marking_overdue(submitted, date(2026, 6, 23), zone="UTC")  # 11 working days
+    assert not marking_overdue(submitted, date(2026, 6, 23))
+    assert not marking_overdue(submitted, date(2026, 6, 22), zone="UTC")  # 10
+
+
+def test_working_days_across_weekends_and_whole_weeks():
+    saturday, sunday = date(2026, 6, 13), date(2026, 6, 14)
+    assert working_days_between(saturday, sunday) == 0
+    assert working_days_between(saturday, sunday + timedelta(days=1)) == 1  # Monday
+    assert working_days_between(date(2026, 6, 10), date(2026, 6, 17)) == 5  # Wed to Wed
+    assert working_days_between(date(2026, 6, 11), date(2026, 6, 20)) == 6  # Thu to Sat
+    assert working_days_between(date(2026, 6, 12), date(2026, 6, 26)) == 10
+    wednesday = date(2026, 6, 10)
+    for n in range(60):  # the count never jumps by more than one a day
+        step = working_days_between(wednesday, wednesday + timedelta(days=n + 1)) - \
+            working_days_between(wednesday, wednesday + timedelta(days=n))
+        weekday = (wednesday + timedelta(days=n + 1)).weekday()
+        assert step == (1 if weekday < 5 else 0)
+
+
+def test_marking_cutoff_examples():
+    wednesday = date(2026, 6, 24)
+    # Overdue today (more than 10 working days): handed in on or before Tuesday 9 June.
+    assert marking_cutoff(wednesday) == date(2026, 6, 9)
+    assert marking_cutoff(wednesday, 1) == date(2026, 6, 22)  # Monday: 2 working days ago
+    assert marking_cutoff(date(2026, 6, 22), 1) == date(2026, 6, 18)  # Monday: from Thursday
+    assert marking_cutoff(date(2026, 6, 21), 0) == date(2026, 6, 18)  # Sunday
+
+
+class _Row:
+    """A marking-queue row: its submission and the round handed in."""
+
+    def __init__(self, id, status, submitted_at):
+        self.submission = type("S", (), {"id": id, "status": status})()
+        self.work = type("W", (), {"submitted_at": submitted_at})()
+
+
+def test_overdue_submission_ids_only_counts_work_waiting_for_a_decision():
+    old = datetime(2026, 6, 8, 23, 30, tzinfo=UTC)  # Tuesday 9 June in London
+    recent = datetime(2026, 6, 22, 9, 0, tzinfo=UTC)
+    rows = [_Row(1, "submitted", old), _Row(2, "being_marked", old), _Row(3, "referred", old),
+            _Row(4, "achieved", old), _Row(5, "submitted", recent)]
+    assert overdue_submission_ids(rows, date(2026, 6, 24)) == {1, 2}
+    assert overdue_submission_ids(rows, date(2026, 6, 23)) == set()  # 10 days: on target
+    assert overdue_submission_ids(rows, date(2026, 6, 23), zone="UTC") == {1, 2}
+    assert overdue_submission_ids(rows, date(2026, 6, 24), days=1) == {1, 2, 5}
 
 
 # ---- queries ----
@@ -333,3 +389,36 @@ def test_learner_dashboard_data_via_service_matches_cohort_page(client, auth, ma
     assert "3 overdue" in page
     listing = client.get("/cohorts/").get_data(as_text=True)
     assert "Learners with overdue work" in listing
+
+
+def test_save_deadlines_sets_changes_and_clears_with_one_audit_record(make_user, make_cohort,
+                                                                       course):
+    coordinator = make_user("coordinator")
+    cohort = make_cohort("Dated")
+    module, task = ("module", course["module"].slug), ("task", course["task"].slug)
+    now = utcnow()
+    assert save_deadlines(cohort, {module: DUE, task: None}, coordinator, now) == 1
+    [row] = deadlines_by_cohort([cohort.id])[cohort.id].values()
+    assert (row.item_kind, row.item_slug, row.due_on, row.set_by_id) == (
+        "module", course["module"].slug, DUE, coordinator.id)
+    later = DUE + timedelta(days=7)
+    assert save_deadlines(cohort, {module: later, task: DUE}, coordinator, now) == 2
+    assert save_deadlines(cohort, {module: later}, coordinator, now) == 0  # unchanged
+    assert save_deadlines(cohort, {module: None}, coordinator, now) == 1
+    saved = deadlines_by_cohort([cohort.id])[cohort.id]
+    assert {k: d.due_on for k, d in saved.items()} == {task: DUE}
+    events = list(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "cohort.deadlines").order_by(AuditEvent.id)))
+    assert [e.detail["changes"] for e in events] == [
+        [{"item": f"module:{module[1]}", "from": None, "to": "2026-06-10"}],
+        [{"item": f"module:{module[1]}", "from": "2026-06-10", "to": "2026-06-17"},
+         {"item": f"task:{task[1]}", "from": None, "to": "2026-06-10"}],
+        [{"item": f"module:{module[1]}", "from": "2026-06-17", "to": None}]]
+    assert {(e.actor_id, e.subject_id) for e in events} == {(coordinator.id, str(cohort.id))}
+
+
+def test_save_deadlines_refuses_an_unknown_kind(make_user, make_cohort):
+    cohort = make_cohort("Dated")
+    with pytest.raises(ValueError, match="essay"):
+        save_deadlines(cohort, {("essay", "x"): DUE}, make_user("coordinator"), utcnow())
+    assert deadlines_by_cohort([cohort.id]) == {cohort.id: {}}
