@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from learning.assessment.originality import fingerprints as fp
 from learning.assessment.originality import index as originality
 from learning.assessment.originality.models import Fingerprint, SourceKind, TextSource
+from learning.core.audit import AuditEvent
 from learning.core.extensions import db
 
 # Beside the repository; REFERENCE_ESSAYS names them when the tests run from a copy (make mutate).
@@ -187,6 +188,13 @@ def test_highlight_cuts_the_text_into_marked_and_unmarked_pieces():
     assert "".join(p for p, _ in pieces) == text
     assert fp.highlight(text, []) == [(text, False)]
     assert fp.highlight("", [(0, 3)]) == []
+
+
+def test_highlight_has_no_empty_pieces_and_skips_empty_spans():
+    text = "abc def ghi"
+    assert fp.highlight(text, [(0, 3)]) == [("abc", True), (" def ghi", False)]
+    assert fp.highlight(text, [(4, 4), (8, 11)]) == [("abc def ", False), ("ghi", True)]
+    assert fp.highlight(text, [(8, 40)]) == [("abc def ", False), ("ghi", True)]
 
 
 # ---- against the reference essays ----
@@ -378,6 +386,25 @@ def test_forgetting_a_learner_removes_their_texts(app, make_user):
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Fingerprint)) == 0
     assert originality.check(ORIGINAL).matches == ()
+
+
+def test_forgetting_a_learner_keeps_everyone_elses_texts_and_is_audited(app, make_user):
+    a, b = make_user(), make_user()
+    originality.index_text("submission", "A1", ORIGINAL, owner_user_id=a.id)
+    originality.index_text("submission", "A2", TWO_SOURCES, owner_user_id=a.id)
+    kept = originality.index_text("submission", "B", OWN_START + COPIED_1 + OWN_END,
+                                  owner_user_id=b.id)
+    reference = originality.index_text("reference", "essay.txt", COPIED_2 + OWN_MIDDLE)
+    db.session.commit()
+    kept_rows = db.session.scalar(select(func.count()).select_from(Fingerprint).where(
+        Fingerprint.source_id.in_([kept.id, reference.id])))
+    assert originality.forget_learner(a.id) == 2
+    db.session.commit()
+    assert set(db.session.scalars(select(TextSource.label))) == {"B", "essay.txt"}
+    assert db.session.scalar(select(func.count()).select_from(Fingerprint)) == kept_rows > 0
+    event = db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "originality.forget_learner"))
+    assert event.detail == {"learner_id": a.id, "removed": 2}
 
 
 # ---- loading reference essays ----
