@@ -306,6 +306,10 @@ def test_tasks_outside_the_cohort_unit_are_not_required(app, make_user, make_coh
     for item in (i for i in items if i.kind == "task"):
         expected_required = "EYE22" in item.units
         assert (statuses[item.slug] is not CellStatus.NOT_REQUIRED) == expected_required
+    skipped = next(c for c in row.cells if c.item.slug == other_unit.slug)
+    # Screen readers read the label, and the CSV writes the text.
+    assert (skipped.label, skipped.text, skipped.status.symbol) == (
+        "Not part of this cohort's unit", "Not part of this cohort's unit", "–")
     assert row.summary.required == sum(1 for i in items if i.counts and i.applies_to("EYE22"))
 
 
