@@ -101,7 +101,7 @@ def test_task_done_rule(status, done):
 
 
 def test_unknown_kind_is_an_error():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown item kind 'essay'"):
         is_done("essay", "x", LearnerRecord())
 
 
@@ -408,6 +408,48 @@ def test_overdue_marking_starts_at_midnight_in_the_zone_given(make_user, make_co
     assert (row.submitted_on, row.working_days) == (date(2026, 6, 9), 11)
     # In London both were handed in on 10 June (01:00 BST): neither is overdue yet.
     assert overdue_marking(assessor, today) == []
+
+
+def test_an_open_attempt_does_not_finish_even_a_practice_quiz(make_user, course):
+    learner = make_user("learner")
+    _attempt(learner, course["quiz"].slug, passed=None, counts=False, state="in_progress")
+    assert records_for([learner.id])[learner.id].finished_quizzes == frozenset()
+
+
+def test_same_date_in_two_cohorts_names_the_first_cohort_alphabetically(make_user,
+                                                                        make_cohort, course):
+    learner = make_user("learner")
+    for name in ("Zulu group", "Alpha group"):  # Alpha's deadline is stored second
+        cohort = make_cohort(name, learners=[learner])
+        db.session.add(Deadline(cohort_id=cohort.id, item_kind="module",
+                                item_slug=course["module"].slug, due_on=DUE))
+    db.session.commit()
+    [row] = learner_deadlines(learner, course["catalog"], course["quizzes"], DUE)
+    assert row.cohort_name == "Alpha group"
+
+
+def test_cohort_counts_by_due_date_current_learners_only(make_user, make_cohort, make_centre,
+                                                         course):
+    coordinator = make_user("coordinator")
+    learners = [make_user("learner") for _ in range(3)]
+    cohort = make_cohort("Counted", learners=learners,
+                         centre=make_centre(coordinators=[coordinator]))
+    later = DUE + timedelta(days=3)
+    db.session.add_all([
+        Deadline(cohort_id=cohort.id, item_kind="module", item_slug=course["module"].slug,
+                 due_on=later),
+        Deadline(cohort_id=cohort.id, item_kind="task", item_slug=course["task"].slug,
+                 due_on=DUE)])
+    db.session.commit()
+    for learner in learners[:2]:
+        progress.mark_complete(learner, course["module"])
+    cohort_admin.remove_learner(cohort, learners[2], coordinator)  # left: not counted
+    counts = cohort_overdue_counts([cohort.id], later + timedelta(days=1))[cohort.id]
+    assert counts.learners == 2
+    assert [(i.kind, i.slug, i.due_on, i.done, i.overdue) for i in counts.items] == [
+        ("task", course["task"].slug, DUE, 0, 2),  # the earlier date first
+        ("module", course["module"].slug, later, 2, 0)]
+    assert counts.overdue_by_learner == {learners[0].id: 1, learners[1].id: 1}
 
 
 def test_learner_dashboard_data_via_service_matches_cohort_page(client, auth, make_user,

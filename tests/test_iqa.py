@@ -285,6 +285,23 @@ def test_iqa_adds_a_decision_to_the_sample_by_hand(client, auth, team, task):
     assert "not in the sample" not in client.get("/iqa/decisions").get_data(as_text=True)
 
 
+def test_picking_by_hand_adds_that_decision_once(team, task):
+    _plan(team["assessor"], team["iqa"], rate=0)
+    a, b, c = team["learners"][:3]
+    planned = _release(a, task, team["assessor"], met=False)  # first referral: the plan's
+    _release(b, task, team["assessor"], met=False)
+    picked = _release(c, task, team["assessor"], met=False)
+    now = utcnow()
+    sample = sampling.sample_by_hand(picked, team["iqa"], now)
+    assert (sample.decision_id, sample.reason, sample.sampled_by_id) == (
+        picked.id, "manual", team["iqa"].id)
+    assert sample.sampled_at == now
+    assert sampling.sample_by_hand(picked, team["iqa"], utcnow()).id == sample.id
+    again = sampling.sample_by_hand(planned, team["iqa"], utcnow())  # already in the sample
+    assert (again.decision_id, again.reason, again.sampled_by_id) == (planned.id, "plan", None)
+    assert _sampled_ids() == {planned.id, picked.id}
+
+
 def test_decisions_list_is_paginated(client, auth, make_user, make_cohort, task):
     learners = [make_user("learner") for _ in range(29)]
     assessor, iqa = make_user("assessor"), make_user("iqa")
