@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -433,3 +434,45 @@ def test_add_reference_dir_reports_bad_files_and_is_idempotent(app, essays_dir, 
 def test_add_reference_dir_with_no_folder_reports_it(app, tmp_path):
     added, skipped, problems = originality.add_reference_dir(tmp_path / "missing")
     assert (added, skipped) == (0, 0) and "not a folder" in problems[0]
+
+
+def test_add_reference_dir_words_each_problem_and_keeps_going(app, tmp_path, monkeypatch,
+                                                              caplog):
+    (tmp_path / "a-too-short.txt").write_text("only seven words in this short file")
+    (tmp_path / "b-exactly-eight.txt").write_text("eight words are just enough to be compared")
+    (tmp_path / "c-locked.txt").write_text(ORIGINAL)
+    (tmp_path / "d-latin-1.txt").write_bytes("Caf\u00e9 ".encode("latin-1") * 20)
+    (tmp_path / "e-essay.txt").write_text(OWN_START + COPIED_1)
+    read_bytes = Path.read_bytes
+
+    def locked(path):
+        if path.name == "c-locked.txt":
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", locked)
+    # Alembic's logging setup (the migration test) disables loggers that already exist.
+    monkeypatch.setattr(logging.getLogger(originality.__name__), "disabled", False)
+    with caplog.at_level("INFO", logger=originality.__name__):
+        added, skipped, problems = originality.add_reference_dir(tmp_path)
+    assert (added, skipped) == (2, 0)
+    assert problems == [
+        f"{tmp_path / 'a-too-short.txt'}: only 7 words, too short to compare",
+        f"{tmp_path / 'c-locked.txt'}: cannot be read (Permission denied)",
+        f"{tmp_path / 'd-latin-1.txt'}: not UTF-8 text (byte 3); save it as UTF-8 and add it "
+        "again"]
+    assert set(db.session.scalars(select(TextSource.label))) == {"b-exactly-eight.txt",
+                                                                  "e-essay.txt"}
+    event = db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "originality.add_reference"))
+    assert event.detail == {"folder": str(tmp_path),
+                            "files": ["b-exactly-eight.txt", "e-essay.txt"]}
+    assert f"originality: added 2 reference texts from {tmp_path}" in caplog.messages
+
+
+def test_add_reference_dir_without_txt_files_reports_it(app, tmp_path):
+    (tmp_path / "notes.md").write_text("not a reference")
+    assert originality.add_reference_dir(tmp_path) == (
+        0, 0, [f"{tmp_path}: no .txt files"])
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "originality.add_reference")) == 0
