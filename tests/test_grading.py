@@ -515,3 +515,70 @@ def test_without_an_rng_the_scramble_is_fixed_per_question():
     choices = [public_view(q)["choices"] for q in matching]
     assert choices[0] != choices[1]
     assert [p["id"] for p in public_view(matching[0])["prompts"]] == [f"p{k}" for k in range(5)]
+
+
+def test_review_view_of_single_choice_lists_every_option_with_its_weight_and_feedback():
+    assert correct_answer_view(SINGLE) == {
+        "id": "q", "type": "single", "text": "Question?", "general_feedback": "",
+        "answer": "a",
+        "options": [
+            {"id": "a", "text": "Right", "weight": 100, "correct": True, "feedback": "Yes"},
+            {"id": "b", "text": "Half", "weight": 50, "correct": False, "feedback": "Partly"},
+            {"id": "c", "text": "Bad", "weight": -50, "correct": False, "feedback": "No"}]}
+
+
+def test_single_choice_options_follow_the_rng():
+    orders = {tuple(o["id"] for o in public_view(SINGLE, random.Random(seed))["options"])
+              for seed in range(20)}
+    assert len(orders) > 1
+
+
+def test_a_blank_answer_still_gets_the_general_feedback():
+    question = replace(SINGLE, general_feedback="Read section 2 again.")
+    result = grade(question, None)
+    assert (result.answered, result.score, result.general_feedback) == (
+        False, 0.0, "Read section 2 again.")
+
+
+def test_marks_keep_partial_credit_to_six_decimal_places():
+    two_marks = replace(SINGLE, marks=2.0)
+    assert grade(two_marks, "b").marks == 1.0
+    assert grade(SINGLE, "b").marks == 0.5
+    third = make(type="multiple", options=[
+        {"id": "a", "text": "A", "correct": True}, {"id": "b", "text": "B", "correct": True},
+        {"id": "c", "text": "C", "correct": True}])
+    assert grade(third, ["a"]).marks == 0.333333
+
+
+def test_pass_mark_is_reached_exactly_and_not_by_rounding_up():
+    seven_of_ten = grade_attempt([replace(TF, id=f"q{n}") for n in range(10)],
+                                 {f"q{n}": "false" if n < 7 else "true" for n in range(10)})
+    assert seven_of_ten.percent == 70.0
+    assert seven_of_ten.passed(70) and not seven_of_ten.passed(70.1)
+    seven_of_nine = grade_attempt([replace(TF, id=f"q{n}") for n in range(9)],
+                                  {f"q{n}": "false" if n < 7 else "true" for n in range(9)})
+    assert seven_of_nine.passed(77.7)
+    assert not seven_of_nine.passed(77.8)  # 77.78% is shown as 78%, but is below 77.8
+    assert not seven_of_nine.passed(78)
+
+
+def test_negative_scores_are_zero_for_every_kind_that_can_go_negative():
+    assert grade(SINGLE, "c").score == 0.0  # weight -50
+    assert grade(MULTI, ["a", "x", "y"]).score == 0.0  # 33.3 - 100
+    attempt = grade_attempt([SINGLE, replace(MULTI, id="m")], {"q": "c", "m": ["x"]})
+    assert (attempt.total_marks, attempt.percent) == (0.0, 0.0)  # penalties never go below 0
+    attempt = grade_attempt([SINGLE, replace(MULTI, id="m")], {"q": "a", "m": ["x"]})
+    assert attempt.total_marks == 1.0  # one question's penalty does not eat another's marks
+
+
+def test_float_noise_near_zero_and_one_is_snapped():
+    # 0.1 + 0.2 - 0.3 is 5.5e-17 in floating point, not 0: still "not correct", not "partly".
+    noisy = make(type="multiple", options=[
+        {"id": "a", "text": "A", "weight": 0.1}, {"id": "b", "text": "B", "weight": 0.2},
+        {"id": "c", "text": "C", "weight": 99.7}, {"id": "x", "text": "X", "weight": -0.3}])
+    assert grade(noisy, ["a", "b", "x"]).score == 0.0
+    # A fraction a hair below 1 (as imports write 100%) is full marks.
+    nearly = make(type="numerical", answers=[{"value": 5}, {"value": 6,
+                                                             "fraction": 0.9999999999}])
+    result = grade(nearly, "6")
+    assert (result.score, result.correct) == (1.0, True)
