@@ -582,3 +582,26 @@ def test_float_noise_near_zero_and_one_is_snapped():
                                                              "fraction": 0.9999999999}])
     result = grade(nearly, "6")
     assert (result.score, result.correct) == (1.0, True)
+
+
+def test_true_false_views_and_ticks():
+    assert public_view(TF)["options"] == [{"id": "true", "text": "True"},
+                                          {"id": "false", "text": "False"}]
+    assert correct_answer_view(TF) | {"text": ""} == {
+        "id": "q", "type": "truefalse", "text": "", "general_feedback": "", "answer": False,
+        "feedback_true": "said true", "feedback_false": "said false"}
+    assert grade(TF, "true").parts == (("true", False),)  # ids match the options above
+    assert grade(TF, "false").parts == (("false", True),)
+
+
+def test_an_unregistered_question_type_is_named_in_the_error():
+    with pytest.raises(ValueError, match="unknown question type 'essay'"):
+        grade(replace(TF, type="essay"), "true")
+
+
+def test_attempt_totals_keep_fractions_of_marks():
+    half = replace(SINGLE, id="half", marks=0.5)
+    result = grade_attempt([half, replace(SINGLE, id="one")], {"half": "b", "one": "b"})
+    assert (result.total_marks, result.max_marks, result.percent) == (0.75, 1.5, 50.0)
+    third = grade_attempt([replace(TF, id=f"q{n}") for n in range(3)], {"q0": "false"})
+    assert third.percent == 33.333333
