@@ -476,3 +476,16 @@ def test_add_reference_dir_without_txt_files_reports_it(app, tmp_path):
         0, 0, [f"{tmp_path}: no .txt files"])
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "originality.add_reference")) == 0
+
+
+def test_context_of_exactly_context_chars_is_shown_whole(app):
+    """80 characters either side are shown as they are; only a longer side is cut at a word."""
+    before = ("x" * 9 + " ") * 7 + "lead-in: " + "y"  # 80 characters
+    after = "z" + (" " + "w" * 9) * 7 + " the end."  # 80 characters after the passage ends
+    assert len(before) == originality.CONTEXT_CHARS == len("." + after[:-1])
+    source = before[:-1] + " " + PASSAGE_1 + after[:-1]
+    _index_references(**{"edge.txt": source})
+    [passage] = originality.check(TWO_SOURCES).matches[0].passages
+    assert passage.source_text == PASSAGE_1.rstrip(".")
+    assert passage.source_before == before[:-1] + " "
+    assert passage.source_after == "." + after[:-1]
