@@ -639,3 +639,75 @@ def test_report_pages_are_valid_html(client, auth, two_centres, items, tmp_path)
         (tmp_path / f"{name}.html").write_text(response.get_data(as_text=True))
     errors = html_errors(sorted(tmp_path.glob("*.html")))
     assert not errors, "\n".join(errors)
+
+
+# ---- cells and columns, in detail (pure) ----
+
+@pytest.mark.parametrize("status", ["draft", "submitted", "being_marked", "referred",
+                                    "achieved"])
+def test_every_task_cell_keeps_its_item_and_round(status):
+    cell = base_cell(TASK, task=TaskSummary(status, 3))
+    assert (cell.item, cell.note) == (TASK, "round 3")
+    assert cell.text == f"{cell.label} (round 3)"
+
+
+def test_quiz_cells_keep_their_item_and_best_score():
+    not_passed = base_cell(QUIZ, quiz=QuizSummary(59.5, False, 2, False))
+    assert (not_passed.item, not_passed.label, not_passed.note) == (QUIZ, "Not passed yet",
+                                                                    "60%")
+    assert base_cell(QUIZ, quiz=QuizSummary(None, False, 1, False)).note == ""
+    open_attempt = base_cell(QUIZ, quiz=QuizSummary(None, False, 0, True))
+    assert (open_attempt.item, open_attempt.note, open_attempt.text) == (QUIZ, "",
+                                                                         "In progress")
+
+
+def test_a_deadline_keeps_the_cells_words_and_note():
+    today = date(2026, 3, 10)
+    cell = base_cell(TASK, task=TaskSummary("referred", 2))
+    due_later = with_deadline(cell, date(2026, 3, 20), today)
+    assert (due_later.item, due_later.status, due_later.label, due_later.note,
+            due_later.due_on) == (TASK, CellStatus.REFERRED, "Referred", "round 2",
+                                  date(2026, 3, 20))
+    assert due_later.text == "Referred (round 2), due 2026-03-20"
+    late = with_deadline(cell, date(2026, 3, 1), today)
+    assert (late.item, late.status, late.note) == (TASK, CellStatus.OVERDUE, "round 2")
+    assert late.text == "Overdue: referred (round 2), due 2026-03-01"
+
+
+def test_green_says_on_track():
+    assert rag_status(overdue=0, referrals=1, due_soon=0, percent=50,
+                      cohort_percent=60).reasons == ("on track",)
+
+
+def _course(modules, quizzes, tasks=()):
+    """A small catalog and quiz set: modules as (slug, order), quizzes as (slug, modules)."""
+    from types import SimpleNamespace as NS
+
+    criteria = {"2.3": NS(unit_id="CYP33"), "E2.3": NS(unit_id="EYE22")}
+    catalog = NS(modules=[NS(slug=s, order=o, title=f"Module {s}") for s, o in modules],
+                 tasks=[NS(slug=s, title=f"Task {s}", criteria=c) for s, c in tasks],
+                 criterion=criteria.get)
+    quizzes = {s: NS(slug=s, title=f"Quiz {s}", modules=m,
+                     settings=NS(counts_toward_completion=s != "practice"))
+               for s, m in quizzes}
+    return catalog, quizzes
+
+
+def test_columns_numbered_from_one_with_module_quizzes_in_module_order():
+    catalog, quizzes = _course(
+        modules=[("b", 20), ("a", 10), ("c", 100)],
+        quizzes=[("spans", ["a", "c"]), ("for-c", ["c"]), ("for-a", ["a"]),
+                 ("practice", ["b"]), ("orphan", ["gone"]), ("end", [])],
+        tasks=[("t1", ["2.3"]), ("t2", ["E2.3", "2.3", "unknown"])])
+    items = matrix.items_for(catalog, quizzes)
+    assert [(i.code, i.slug) for i in items] == [
+        ("M1", "a"), ("M2", "b"), ("M3", "c"),
+        ("Q1", "for-a"), ("Q2", "practice"), ("Q3", "for-c"),
+        ("Q4", "orphan"),  # its module is gone: after the module quizzes
+        ("Q5", "spans"),  # spans modules: by its last module
+        ("Q6", "end"),  # no module at all: last
+        ("T1", "t1"), ("T2", "t2")]
+    by_slug = {i.slug: i for i in items}
+    assert not by_slug["practice"].counts and by_slug["for-a"].counts
+    assert (by_slug["t1"].counts, by_slug["t1"].units) == (True, frozenset({"CYP33"}))
+    assert by_slug["t2"].units == frozenset({"CYP33", "EYE22"})
