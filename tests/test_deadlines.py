@@ -18,9 +18,11 @@ from learning.cohorts.deadlines import (
     DeadlineStatus,
     LearnerRecord,
     attempt_finishes_quiz,
+    catalog_items,
     cohort_overdue_counts,
     deadlines_by_cohort,
     is_done,
+    item_titles,
     learner_deadlines,
     records_for,
     save_deadlines,
@@ -498,3 +500,23 @@ def test_save_deadlines_refuses_an_unknown_kind(make_user, make_cohort):
     with pytest.raises(ValueError, match="essay"):
         save_deadlines(cohort, {("essay", "x"): DUE}, make_user("coordinator"), utcnow())
     assert deadlines_by_cohort([cohort.id]) == {cohort.id: {}}
+
+
+def test_deadline_items_modules_then_quizzes_in_module_order_then_tasks():
+    from types import SimpleNamespace as NS
+
+    catalog = NS(modules=[NS(slug=s, order=o, title=s.upper()) for s, o in
+                          (("a", 10), ("b", 20), ("c", 100))],
+                 tasks=[NS(slug="t1", title="Task one")])
+    quizzes = {s: NS(slug=s, title=f"Quiz {s}", modules=m) for s, m in (
+        ("spans", ["c", "a"]), ("for-c", ["c"]), ("for-a", ["a"]), ("for-b", ["b"]),
+        ("orphan", ["gone"]), ("end", []))}
+    items = catalog_items(catalog, quizzes)
+    assert [(i.kind, i.slug) for i in items] == [
+        ("module", "a"), ("module", "b"), ("module", "c"),
+        ("quiz", "for-a"), ("quiz", "for-b"), ("quiz", "for-c"),
+        ("quiz", "orphan"),  # its module is gone: after the module quizzes
+        ("quiz", "spans"),  # spans modules: by its first module, after single-module ones
+        ("quiz", "end"), ("task", "t1")]
+    assert item_titles(catalog, quizzes)[("module", "b")] == "Module 20: B"
+    assert item_titles(catalog, quizzes)[("task", "t1")] == "Task one"

@@ -159,6 +159,8 @@ def test_plan_in_words_and_effective_rate(team):
     assert (plan.rate, sampling.rate_of(plan)) == (40, 40)
     _plan(assessor, team["iqa"], rate=40, new=True)
     assert sampling.rate_of(sampling.plan_for(assessor.id)) == 100
+    assert sampling.rule_in_words(sampling.plan_for(assessor.id)) == (
+        "New assessor: every released decision is sampled.")
 
 
 def test_plan_for_an_assessor_without_one_samples_a_quarter(team, task):
