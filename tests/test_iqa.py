@@ -149,8 +149,9 @@ def test_should_sample_rule(rate, draw, outcome, already, sampled):
 
 def test_plan_in_words_and_effective_rate(team):
     assessor = team["assessor"]
-    assert sampling.plan_for(assessor.id).rate == sampling.DEFAULT_RATE == 25
-    assert not sampling.plan_for(assessor.id).new_assessor
+    default = sampling.plan_for(assessor.id)  # not saved: what applies until one is
+    assert (default.assessor_id, default.rate, default.new_assessor) == (assessor.id, 25, False)
+    assert sampling.DEFAULT_RATE == 25 and db.session.get(SamplingPlan, assessor.id) is None
     assert sampling.rule_in_words(sampling.plan_for(assessor.id)) == (
         "25% of released decisions at random, plus the assessor's first referral and first "
         "achievement.")
