@@ -605,3 +605,13 @@ def test_attempt_totals_keep_fractions_of_marks():
     assert (result.total_marks, result.max_marks, result.percent) == (0.75, 1.5, 50.0)
     third = grade_attempt([replace(TF, id=f"q{n}") for n in range(3)], {"q0": "false"})
     assert third.percent == 33.333333
+
+
+def test_the_snapping_tolerance_is_strictly_a_billionth():
+    edge = make(type="numerical", answers=[{"value": 5}, {"value": 6, "fraction": 0.999999999}])
+    assert grade(edge, "6").score == 0.999999999 and not grade(edge, "6").correct
+
+
+def test_maximum_marks_are_rounded_like_marks():
+    odd = replace(TF, marks=0.1234567)
+    assert grade_attempt([odd], {"q": "false"}).max_marks == 0.123457
