@@ -520,3 +520,19 @@ def test_deadline_items_modules_then_quizzes_in_module_order_then_tasks():
         ("quiz", "end"), ("task", "t1")]
     assert item_titles(catalog, quizzes)[("module", "b")] == "Module 20: B"
     assert item_titles(catalog, quizzes)[("task", "t1")] == "Task one"
+
+
+def test_cohort_counts_read_only_the_kinds_with_deadlines(make_user, make_cohort, course,
+                                                          count_queries):
+    learner = make_user("learner")
+    cohort = make_cohort("Modules only", learners=[learner])
+    db.session.add(Deadline(cohort_id=cohort.id, item_kind="module",
+                            item_slug=course["module"].slug, due_on=DUE))
+    db.session.commit()
+    cohort_id = cohort.id
+    with count_queries() as q:
+        counts = cohort_overdue_counts([cohort_id], DUE)
+    # Deadlines, members, completed modules: no quiz attempts or submissions are read.
+    assert q.count == 3, q.statements
+    assert not any("quiz_attempt" in s or "submission" in s for s in q.statements)
+    assert [(i.kind, i.done) for i in counts[cohort_id].items] == [("module", 0)]
