@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from learning.assessment import marking, submissions
 from learning.assessment.models import Submission
+from learning.cohorts import admin as cohort_admin
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
 from learning.core.types import utcnow
@@ -194,6 +195,65 @@ def test_changing_a_plan_records_what_it_was(team):
     plan = db.session.get(SamplingPlan, team["assessor"].id)
     assert (plan.rate, plan.new_assessor, plan.updated_by_id) == (60, True,
                                                                   team["coordinator"].id)
+
+
+def test_a_sampled_decision_is_recorded_audited_and_its_iqas_told(team, task, make_user,
+                                                                  make_cohort):
+    learner = team["learners"][0]
+    second_iqa, cohort_assessor = make_user("iqa"), team["assessor"]
+    make_cohort("Evening group", learners=[learner], iqas=[second_iqa, team["iqa"]])
+    _plan(team["assessor"], team["iqa"], rate=0)
+    decision = _release(learner, task, cohort_assessor, met=False)
+    sample = _sample_of(decision)
+    assert (sample.reason, sample.sampled_by_id) == ("plan", None)
+    assert sample.sampled_at is not None
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "iqa.sample"))
+    submission = db.session.scalar(select(Submission).where(Submission.learner_id == learner.id))
+    assert (event.actor_id, event.subject_type, event.subject_id) == (None, "IqaSample",
+                                                                      str(sample.id))
+    assert event.detail == {"decision_id": decision.id, "reason": "plan",
+                            "submission_id": submission.id}
+    notes = list(db.session.scalars(select(Notification).where(
+        Notification.kind == "iqa-sample")))
+    # Each IQA of the learner's cohorts once (Ivy is IQA of both), never the assessor.
+    assert sorted(n.user_id for n in notes) == sorted([team["iqa"].id, second_iqa.id])
+    assert {(n.message, n.link) for n in notes} == {
+        ("A new assessment decision is in your sample.", f"/iqa/samples/{sample.id}")}
+
+
+def test_iqas_of_a_cohort_the_learner_left_are_not_told(team, task, make_user, make_cohort,
+                                                        make_centre):
+    learner = team["learners"][0]
+    former_iqa, coordinator = make_user("iqa"), make_user("coordinator")
+    old = make_cohort("Old group", learners=[learner], iqas=[former_iqa],
+                      centre=make_centre(coordinators=[coordinator]))
+    cohort_admin.remove_learner(old, learner, coordinator)
+    assert [u.id for u in sampling.iqas_for(learner.id)] == [team["iqa"].id]
+    _plan(team["assessor"], team["iqa"], rate=0)
+    _release(learner, task, team["assessor"], met=True)
+    notes = db.session.scalars(select(Notification).where(Notification.kind == "iqa-sample"))
+    assert [n.user_id for n in notes] == [team["iqa"].id]
+
+
+def test_picking_by_hand_is_audited_with_the_iqa_and_tells_nobody(team, task):
+    _plan(team["assessor"], team["iqa"], rate=0)
+    _release(team["learners"][0], task, team["assessor"], met=False)
+    second = _release(team["learners"][1], task, team["assessor"], met=False)
+    before = db.session.scalar(select(func.count(Notification.id)))
+    sample = sampling.sample_by_hand(second, team["iqa"], utcnow())
+    event = db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "iqa.sample", AuditEvent.subject_id == str(sample.id)))
+    assert event.actor_id == team["iqa"].id and event.detail["reason"] == "manual"
+    assert db.session.scalar(select(func.count(Notification.id))) == before
+
+
+def test_the_first_of_each_kind_is_per_assessor(team, task):
+    _plan(team["assessor"], team["iqa"], rate=0)
+    _plan(team["other_assessor"], team["iqa"], rate=0)
+    mine = _release(team["learners"][0], task, team["assessor"], met=False)
+    _release(team["learners"][1], task, team["assessor"], met=False)
+    theirs = _release(team["outsider"], task, team["other_assessor"], met=False)
+    assert _sampled_ids() == {mine.id, theirs.id}
 
 
 def test_plans_page_saves_validates_and_audits(client, auth, team):
