@@ -206,7 +206,7 @@ def test_a_sampled_decision_is_recorded_audited_and_its_iqas_told(team, task, ma
     decision = _release(learner, task, cohort_assessor, met=False)
     sample = _sample_of(decision)
     assert (sample.reason, sample.sampled_by_id) == ("plan", None)
-    assert sample.sampled_at is not None
+    assert sample.sampled_at == decision.released_at  # sampled as it was released
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "iqa.sample"))
     submission = db.session.scalar(select(Submission).where(Submission.learner_id == learner.id))
     assert (event.actor_id, event.subject_type, event.subject_id) == (None, "IqaSample",
