@@ -198,6 +198,47 @@ def test_highlight_has_no_empty_pieces_and_skips_empty_spans():
     assert fp.highlight(text, [(8, 40)]) == [("abc def ", False), ("ghi", True)]
 
 
+def test_winnowing_keeps_the_rightmost_of_equal_hashes_once():
+    assert fp.winnow([5, 5, 5, 5, 5]) == [(5, 3), (5, 4)]
+    assert fp.winnow([4, 1, 3, 1, 5, 6, 7, 0]) == [(1, 3), (0, 7)]
+    assert fp.winnow([3, 1, 2]) == [(1, 1)]  # fewer hashes than a window: one window
+    assert fp.winnow([]) == []
+
+
+def test_merge_spans_joins_touching_and_overlapping_spans_in_order():
+    assert fp.merge_spans([(3, 5), (0, 3), (8, 9), (6, 7)]) == [(0, 5), (6, 7), (8, 9)]
+    assert fp.merge_spans([(0, 10), (2, 4)]) == [(0, 10)]
+
+
+def test_match_share_counts_only_whole_words_inside_a_span():
+    assert fp.match_share("alpha beta gamma", [(0, 8)]) == 1 / 3  # "be" of beta: not counted
+    assert fp.match_share("alpha beta gamma", [(0, 10)]) == 2 / 3
+    assert fp.match_share("alpha beta gamma", [(6, 10), (11, 16)]) == 2 / 3
+
+
+def test_content_hash_is_the_same_for_the_same_words_retyped():
+    assert fp.content_hash("The GP’s duty") == fp.content_hash("the  GPs DUTY!")
+    assert fp.content_hash("The GP’s duty") != fp.content_hash("The GP’s duties")
+    assert fp.content_hash(fp.analyse("a b")) == fp.content_hash("a b")
+
+
+# Two copied sentences, and the source has them one after the other.
+SENTENCE_A = "the local authority leads the multi agency safeguarding hub every day"
+SENTENCE_B = "health visitors share notes with the school nurse before each review meeting"
+
+
+@pytest.mark.parametrize(("inserted", "passages"), [(fp.MAX_GAP, 1), (fp.MAX_GAP + 1, 2)])
+def test_words_added_between_copied_sentences_split_the_passage_only_past_max_gap(inserted,
+                                                                                  passages):
+    source = f"Intro. {SENTENCE_A} {SENTENCE_B} Outro words here."
+    added = " ".join(["zebra", "quartz", "violin", "meadow", "copper", "lantern"][:inserted])
+    answer = f"Mine. {SENTENCE_A} {added} {SENTENCE_B} End."
+    spans = fp.matched_spans(answer, source)
+    assert len(spans) == passages
+    assert answer[spans[0].answer_start:spans[-1].answer_end] == f"{SENTENCE_A} {added} " \
+                                                                 f"{SENTENCE_B}"
+
+
 # ---- against the reference essays ----
 
 def test_a_copied_answer_scores_high_and_names_the_essay(references):
@@ -489,3 +530,68 @@ def test_context_of_exactly_context_chars_is_shown_whole(app):
     assert passage.source_text == PASSAGE_1.rstrip(".")
     assert passage.source_before == before[:-1] + " "
     assert passage.source_after == "." + after[:-1]
+
+
+# ---- the index: candidates and duplicates ----
+
+def test_candidates_rank_by_shared_fingerprints_then_id_and_honour_exclusions(app, make_user):
+    a, b = make_user(), make_user()
+    most = originality.index_text("submission", "most", ORIGINAL, owner_user_id=a.id,
+                                  ref="r1")
+    half = originality.index_text("submission", "half", ORIGINAL[:len(ORIGINAL) // 2],
+                                  owner_user_id=b.id, ref="r2")
+    same_as_half = originality.index_text("reference", "copy of half",
+                                          ORIGINAL[:len(ORIGINAL) // 2])
+    originality.index_text("reference", "unrelated", TWO_SOURCES)
+    db.session.commit()
+    hashes = fp.shingle_hashes(ORIGINAL)
+    ranked = originality.candidates(hashes)
+    assert [sid for sid, _ in ranked] == [most.id, half.id, same_as_half.id]
+    assert ranked[0][1] == len(fp.fingerprints(ORIGINAL)) > ranked[1][1] == ranked[2][1]
+    assert [sid for sid, _ in originality.candidates(hashes, n=2)] == [most.id, half.id]
+    assert [sid for sid, _ in originality.candidates(hashes, exclude_owner_user_id=a.id)] == [
+        half.id, same_as_half.id]
+    assert [sid for sid, _ in originality.candidates(hashes, exclude_ref="r2")] == [
+        most.id, same_as_half.id]
+    assert [sid for sid, _ in originality.candidates(
+        hashes, exclude_owner_user_id=a.id, exclude_ref="r2")] == [same_as_half.id]
+    assert originality.candidates([]) == []
+
+
+def test_what_counts_as_the_same_text_already_indexed(app, make_user):
+    a = make_user()
+    first = originality.index_text("reference", "one.txt", ORIGINAL)
+    assert originality.index_text("reference", "two.txt", ORIGINAL.upper()).id == first.id
+    # The same words as a submission, by nobody or by a learner, are separate texts.
+    unowned = originality.index_text("submission", "no owner", ORIGINAL)
+    assert unowned.id != first.id
+    assert originality.index_text("submission", "again", ORIGINAL).id == unowned.id
+    owned = originality.index_text("submission", "A's", ORIGINAL, owner_user_id=a.id)
+    assert owned.id not in (first.id, unowned.id)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(TextSource)) == 3
+
+
+def test_an_indexed_text_keeps_a_short_label_its_word_count_and_fingerprints(app, make_user):
+    learner = make_user()
+    source = originality.index_text("submission", "x" * 250, ORIGINAL,
+                                    owner_user_id=learner.id, ref="sub-1")
+    db.session.commit()
+    stored = db.session.get(TextSource, source.id)
+    words = fp.analyse(ORIGINAL).word_count
+    assert (len(stored.label), stored.word_count, stored.ref, stored.kind,
+            stored.owner_user_id) == (200, words, "sub-1", "submission", learner.id)
+    assert stored.content_hash == fp.content_hash(ORIGINAL)
+    rows = db.session.execute(select(Fingerprint.hash, Fingerprint.position).where(
+        Fingerprint.source_id == source.id).order_by(Fingerprint.position)).all()
+    assert [tuple(r) for r in rows] == fp.fingerprints(ORIGINAL)
+
+
+def test_equal_shares_are_listed_by_the_source_added_first(app):
+    sources = _index_references(**{
+        "first.txt": f"Opening one. {PASSAGE_1} Closing one.",
+        "second.txt": f"Opening two. {PASSAGE_1} Closing two."})
+    report = originality.check(TWO_SOURCES)
+    assert [m.source_id for m in report.matches] == [sources["first.txt"].id,
+                                                     sources["second.txt"].id]
+    assert report.compared == 2 and report.words == 48
