@@ -185,16 +185,20 @@ def test_a_rate_outside_0_to_100_is_refused(team, rate):
 
 def test_changing_a_plan_records_what_it_was(team):
     _plan(team["assessor"], team["iqa"], rate=10)
-    _plan(team["assessor"], team["coordinator"], rate=60, new=True)
+    now = utcnow()
+    returned = sampling.save_plan(team["assessor"], 60, True, team["coordinator"], now)
     first, second = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "iqa.plan").order_by(AuditEvent.id))
     assert first.detail["previous"] is None
     assert second.detail == {"rate": 60, "new_assessor": True,
                              "previous": {"rate": 10, "new_assessor": False}}
     assert second.actor_id == team["coordinator"].id
+    assert (second.subject_type, second.subject_id) == ("User", str(team["assessor"].id))
+    db.session.expire_all()  # what was committed, not what is in memory
     plan = db.session.get(SamplingPlan, team["assessor"].id)
-    assert (plan.rate, plan.new_assessor, plan.updated_by_id) == (60, True,
-                                                                  team["coordinator"].id)
+    assert plan is returned
+    assert (plan.rate, plan.new_assessor, plan.updated_by_id, plan.updated_at) == (
+        60, True, team["coordinator"].id, now)
 
 
 def test_a_sampled_decision_is_recorded_audited_and_its_iqas_told(team, task, make_user,
