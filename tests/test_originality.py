@@ -595,3 +595,26 @@ def test_equal_shares_are_listed_by_the_source_added_first(app):
     assert [m.source_id for m in report.matches] == [sources["first.txt"].id,
                                                      sources["second.txt"].id]
     assert report.compared == 2 and report.words == 48
+
+
+def test_the_question_is_left_out_of_a_passage_from_a_source_that_also_has_it(app,
+                                                                              make_user):
+    a, b = make_user(), make_user()
+    originality.index_text("submission", "A", f"{QUESTION} {OWN_START} {COPIED_1}",
+                           owner_user_id=a.id)
+    db.session.commit()
+    answer = f"{QUESTION} {ORIGINAL} {COPIED_1}"
+    [match] = originality.check(answer, exclude_owner_user_id=b.id, ignore=QUESTION).matches
+    assert [p.answer_text for p in match.passages] == [COPIED_1.rstrip(".")]
+
+
+def test_a_sentence_the_source_repeats_is_matched_to_its_first_place(app):
+    filler = "Meanwhile in another part of the essay the writer turns to funding and budgets."
+    source = f"{PASSAGE_1} {filler} {PASSAGE_1} The end."
+    [passage] = fp.matched_spans(TWO_SOURCES, source)
+    assert (passage.source_start, source[passage.source_start:passage.source_end]) == (
+        0, PASSAGE_1.rstrip("."))
+    twice = f"{PASSAGE_1} My own words come in here for a while. {PASSAGE_1}"
+    spans = fp.matched_spans(twice, f"Start. {PASSAGE_1} End.")
+    assert [twice[p.answer_start:p.answer_end] for p in spans] == [PASSAGE_1.rstrip(".")] * 2
+    assert {(p.source_start, p.source_end) for p in spans} == {(7, 7 + len(PASSAGE_1) - 1)}
