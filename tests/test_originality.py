@@ -618,3 +618,21 @@ def test_a_sentence_the_source_repeats_is_matched_to_its_first_place(app):
     spans = fp.matched_spans(twice, f"Start. {PASSAGE_1} End.")
     assert [twice[p.answer_start:p.answer_end] for p in spans] == [PASSAGE_1.rstrip(".")] * 2
     assert {(p.source_start, p.source_end) for p in spans} == {(7, 7 + len(PASSAGE_1) - 1)}
+
+
+def test_headings_the_essay_repeats_are_still_matched(essays_dir):
+    """The essay site repeats its headings ("Explain what is meant ..."), so one shingle has
+    several places in the source; passages must still come out whole, one per copy."""
+    essay = (essays_dir / "studymode-2-3-partnership-working.txt").read_text(
+        encoding="utf-8-sig")
+    short = "Is Meant by quartz Equality and Inclusion Essay • Explain what is meant zebra the"
+    assert [short[p.answer_start:p.answer_end] for p in fp.matched_spans(short, essay)] == [
+        "Equality and Inclusion Essay • Explain what is meant"]
+    heading = ("• Explain What Is Meant by Diversity, Equality and Inclusion Essay • zebra what "
+               "is meant in the Bible by the zebra ")
+    twice = heading * 2
+    spans = fp.matched_spans(twice, essay)
+    copied = ("Explain What Is Meant by Diversity, Equality and Inclusion Essay • zebra what is "
+              "meant in the Bible by the")
+    assert [twice[p.answer_start:p.answer_end] for p in spans] == [copied, copied]
+    assert spans[0].source_start == spans[1].source_start
