@@ -178,7 +178,7 @@ def test_plan_for_an_assessor_without_one_samples_a_quarter(team, task):
 
 @pytest.mark.parametrize("rate", [-1, 101])
 def test_a_rate_outside_0_to_100_is_refused(team, rate):
-    with pytest.raises(ValueError, match="0..100"):
+    with pytest.raises(ValueError, match=r"^rate must be 0\.\.100$"):
         _plan(team["assessor"], team["iqa"], rate=rate)
     assert db.session.get(SamplingPlan, team["assessor"].id) is None
 
