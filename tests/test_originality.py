@@ -536,13 +536,13 @@ def test_context_of_exactly_context_chars_is_shown_whole(app):
 
 def test_candidates_rank_by_shared_fingerprints_then_id_and_honour_exclusions(app, make_user):
     a, b = make_user(), make_user()
-    most = originality.index_text("submission", "most", ORIGINAL, owner_user_id=a.id,
-                                  ref="r1")
     half = originality.index_text("submission", "half", ORIGINAL[:len(ORIGINAL) // 2],
                                   owner_user_id=b.id, ref="r2")
     same_as_half = originality.index_text("reference", "copy of half",
                                           ORIGINAL[:len(ORIGINAL) // 2])
     originality.index_text("reference", "unrelated", TWO_SOURCES)
+    most = originality.index_text("submission", "most", ORIGINAL, owner_user_id=a.id,
+                                  ref="r1")  # added last: ranked first all the same
     db.session.commit()
     hashes = fp.shingle_hashes(ORIGINAL)
     ranked = originality.candidates(hashes)
@@ -636,3 +636,12 @@ def test_headings_the_essay_repeats_are_still_matched(essays_dir):
               "meant in the Bible by the")
     assert [twice[p.answer_start:p.answer_end] for p in spans] == [copied, copied]
     assert spans[0].source_start == spans[1].source_start
+
+
+def test_the_check_compares_at_most_four_times_limit_sources_and_lists_limit(app):
+    _index_references(**{f"{n:02}.txt": f"Source {n} starts here. {PASSAGE_1} And ends."
+                         for n in range(21)})
+    report = originality.check(TWO_SOURCES)
+    # 5 listed by default, of the 20 compared (MIN_CANDIDATES); each covers PASSAGE_1.
+    assert (len(report.matches), report.compared, report.share) == (5, 20, 14 / 48)
+    assert originality.check(TWO_SOURCES, limit=6).compared == 21  # 6 x 4 = 24 allowed
