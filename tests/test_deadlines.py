@@ -272,6 +272,9 @@ def test_learner_deadlines_for_each_kind(make_user, make_cohort, course):
     assert statuses(day_after)["task"] == (DeadlineStatus.OVERDUE, 1)
 
     rows = learner_deadlines(learner, course["catalog"], course["quizzes"], day_after)
+    assert {(r.kind, r.slug) for r in rows} == {("module", course["module"].slug),
+                                                ("quiz", course["quiz"].slug),
+                                                ("task", course["task"].slug)}
     assert {r.title for r in rows} == {f"Module {course['module'].order}: "
                                        f"{course['module'].title}", course["quiz"].title,
                                        course["task"].title}
@@ -482,7 +485,10 @@ def test_save_deadlines_sets_changes_and_clears_with_one_audit_record(make_user,
     later = DUE + timedelta(days=7)
     assert save_deadlines(cohort, {module: later, task: DUE}, coordinator, now) == 2
     assert save_deadlines(cohort, {module: later}, coordinator, now) == 0  # unchanged
-    assert save_deadlines(cohort, {module: None}, coordinator, now) == 1
+    saved = deadlines_by_cohort([cohort.id])[cohort.id]
+    assert (saved[task].set_at, saved[task].set_by_id) == (now, coordinator.id)
+    # An unchanged item does not stop the ones after it.
+    assert save_deadlines(cohort, {task: DUE, module: None}, coordinator, now) == 1
     saved = deadlines_by_cohort([cohort.id])[cohort.id]
     assert {k: d.due_on for k, d in saved.items()} == {task: DUE}
     events = list(db.session.scalars(select(AuditEvent).where(

@@ -456,7 +456,7 @@ def test_numerical_right_answer_as_people_write_it():
     exact = make(type="numerical", answers=[{"value": 22}])
     assert (correct_answer_view(exact)["answer"], correct_answer_view(exact)["shown"]) == (
         "22", "22")
-    for low, high in ((0, 5), (3, 3.3)):
+    for low, high in ((0, 5), (3, 3.3), (-5, 0)):
         ranged = make(type="numerical", answers=[{"min": low, "max": high}])
         view = correct_answer_view(ranged)
         assert (view["answer"], view["shown"]) == (str(low), f"{low} to {high}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -645,3 +646,17 @@ def test_the_check_compares_at_most_four_times_limit_sources_and_lists_limit(app
     # 5 listed by default, of the 20 compared (MIN_CANDIDATES); each covers PASSAGE_1.
     assert (len(report.matches), report.compared, report.share) == (5, 20, 14 / 48)
     assert originality.check(TWO_SOURCES, limit=6).compared == 21  # 6 x 4 = 24 allowed
+
+
+def test_exactly_k_words_make_one_shingle_and_a_k_word_match_has_its_source_span():
+    five = "children are best protected when"
+    assert len(fp.shingle_hashes(five)) == 1
+    answer, source = f"Mine: {five}, end", f"Theirs: {five}; fin"
+    [passage] = fp.matched_spans(answer, source, min_words=fp.K)
+    assert answer[passage.answer_start:passage.answer_end] == five
+    assert source[passage.source_start:passage.source_end] == five
+
+
+def test_content_hash_is_sha256_of_the_words_with_single_spaces():
+    # Stored in every TextSource row: it must mean the same in every release.
+    assert fp.content_hash("The GP’s  duty!") == hashlib.sha256(b"the gps duty").hexdigest()
