@@ -8,7 +8,7 @@ DEV := APP_ENV=development
 LOCK := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run test test-postgres test-browser lint typecheck security lock check-content clean
+.PHONY: run test test-postgres test-browser lint typecheck security lock check-content mutate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -41,6 +41,15 @@ test-postgres: $(VENV)/.installed-dev
 	@test -n "$$TEST_DATABASE_URL" || (echo "Set TEST_DATABASE_URL=postgresql+psycopg://..."; exit 2)
 	$(BIN)/pytest -m "not browser"
 
+## mutate: mutation testing of the decision code (slow; not part of test or CI), then the score
+##   per module. MODULE=learning.iqa.sampling runs one module; MUTATE_JOBS=2 runs two at a time.
+MUTATE_JOBS ?= 1
+mutate: $(VENV)/.installed-dev
+	rm -rf mutants
+	REFERENCE_ESSAYS=$(abspath ../shared/reference/essays) nice -n 10 $(BIN)/mutmut run \
+		--max-children $(MUTATE_JOBS) $(if $(MODULE),"$(MODULE).*")
+	$(BIN)/mutmut results --all true | $(BIN)/python bench/mutation_score.py --survivors
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
@@ -62,4 +71,4 @@ check-content: $(VENV)/.installed
 	$(DEV) $(BIN)/flask --app app content check --strict
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache mutants

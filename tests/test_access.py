@@ -1,7 +1,14 @@
 """Who may open which page: one role x URL matrix for every area, then per-object checks."""
 
 import pytest
+from flask_login import AnonymousUserMixin
+from sqlalchemy import select
 
+from learning.cohorts.admin import move_learner, remove_learner
+from learning.core.extensions import db
+from learning.people.membership import assign_staff, visible_cohorts
+from learning.people.models import Centre, Cohort, Enrolment, Role
+from learning.people.permissions import can_view_learner, visible_cohort_ids
 from tests.conftest import post_form
 
 ROLES = ["learner", "assessor", "iqa", "coordinator", "admin"]
@@ -107,6 +114,67 @@ def test_admin_sees_every_centre(client, auth, make_user, two_cohorts):
     auth.login(make_user("admin"))
     listing = client.get("/staff/learners").get_data(as_text=True)
     assert "In My Cohort" in listing and "Elsewhere" in listing
+
+
+def test_staff_no_longer_see_a_learner_who_left_their_cohort(client, auth, two_cohorts):
+    mine, assessor = two_cohorts["mine"], two_cohorts["assessor"]
+    cohort = db.session.scalar(select(Cohort).where(Cohort.name == "A"))
+    assert can_view_learner(assessor, mine)
+    remove_learner(cohort, mine, two_cohorts["coordinator"])
+    # The enrolment row stays (with left_at set) so their history is kept; access does not.
+    assert db.session.scalar(select(Enrolment.left_at).where(
+        Enrolment.user_id == mine.id)) is not None
+    for viewer in (assessor, two_cohorts["iqa"], two_cohorts["coordinator"]):
+        assert not can_view_learner(viewer, mine)
+    auth.login(assessor)
+    assert client.get(f"/staff/learners/{mine.id}").status_code == 403
+    assert "In My Cohort" not in client.get("/staff/learners").get_data(as_text=True)
+
+
+def test_a_moved_learner_is_seen_by_the_new_cohorts_staff_only(client, auth, two_cohorts,
+                                                               make_user):
+    mine, coordinator = two_cohorts["mine"], two_cohorts["coordinator"]
+    old = db.session.scalar(select(Cohort).where(Cohort.name == "A"))
+    new = db.session.scalar(select(Cohort).where(Cohort.name == "B"))
+    new_assessor = make_user("assessor")
+    assign_staff(new_assessor, new, Role.ASSESSOR)
+    db.session.commit()
+    assert not can_view_learner(new_assessor, mine)
+    move_learner(mine, old, new, coordinator)
+    assert can_view_learner(new_assessor, mine) and can_view_learner(coordinator, mine)
+    assert not can_view_learner(two_cohorts["assessor"], mine)
+    auth.login(two_cohorts["assessor"])
+    assert client.get(f"/staff/learners/{mine.id}").status_code == 403
+
+
+def test_who_sees_a_learner(two_cohorts, make_user):
+    """Per-object rule: themselves, staff of a cohort they are in now, admins; nobody else."""
+    mine, theirs = two_cohorts["mine"], two_cohorts["theirs"]
+    assert can_view_learner(mine, mine)
+    assert not can_view_learner(mine, theirs)  # a learner never sees another learner
+    assert can_view_learner(make_user("admin"), theirs)
+    assert not can_view_learner(make_user("assessor"), mine)  # assigned to no cohort
+    assert not can_view_learner(two_cohorts["other_coordinator"], mine)
+    assert can_view_learner(two_cohorts["coordinator"], theirs)
+    assert not can_view_learner(AnonymousUserMixin(), mine)
+
+
+def test_visible_cohorts_follow_each_role_a_person_holds(two_cohorts, make_user, make_cohort,
+                                                         make_centre):
+    """Someone both coordinator and assessor sees their centre's cohorts and their own."""
+    both = make_user(roles=["coordinator", "assessor"])
+    make_centre("East College", coordinators=[both])
+    east = make_cohort("East", centre=db.session.scalar(
+        select(Centre).where(Centre.name == "East College")))
+    staffed = db.session.scalar(select(Cohort).where(Cohort.name == "A"))
+    assign_staff(both, staffed, Role.ASSESSOR)
+    db.session.commit()
+    assert {c.name for c in visible_cohorts(both)} == {"A", "East"}
+    assert east.id in set(db.session.scalars(visible_cohort_ids(both)))
+    assert can_view_learner(both, two_cohorts["mine"])
+    assert not can_view_learner(both, two_cohorts["theirs"])
+    assert visible_cohort_ids(make_user("admin")) is None
+    assert list(db.session.scalars(visible_cohort_ids(make_user("learner")))) == []
 
 
 def test_learner_cannot_open_staff_pages_even_for_themselves(client, auth, two_cohorts):

@@ -390,6 +390,46 @@ def test_overdue_marking(make_user, make_cohort, course):
     assert overdue_marking(assessor, today) == []
 
 
+def test_overdue_marking_oldest_first_once_each_with_its_cohort(make_user, make_cohort,
+                                                                course):
+    assessor, iqa = make_user("assessor"), make_user("iqa")
+    newer, older, twice = (make_user("learner", name=n) for n in ("Newer", "Older", "Twice"))
+    make_cohort("Monday", learners=[newer, older, twice], assessors=[assessor], iqas=[iqa])
+    make_cohort("Friday", learners=[twice], assessors=[assessor])
+    today = date(2026, 6, 24)
+    _submit(newer, course["task"], when=datetime(2026, 6, 2, 9, 0, tzinfo=UTC))
+    _submit(older, course["task"], when=datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    _submit(twice, course["task"], when=datetime(2026, 6, 1, 8, 0, tzinfo=UTC))
+    rows = overdue_marking(assessor, today)
+    assert [r.submission.learner.name for r in rows] == ["Twice", "Older", "Newer"]
+    assert [r.cohort.name for r in rows][1:] == ["Monday", "Monday"]
+    assert rows[0].cohort.name in {"Monday", "Friday"}  # in both: listed once, either cohort
+    assert overdue_marking(iqa, today) == []  # the IQA does not mark this cohort's work
+
+
+def test_overdue_marking_starts_at_midnight_in_the_zone_given(make_user, make_cohort, course):
+    assessor = make_user("assessor")
+    on_time, late = make_user("learner", name="On time"), make_user("learner", name="Late")
+    make_cohort("Zone", learners=[on_time, late], assessors=[assessor])
+    today = date(2026, 6, 24)
+    # The last overdue day is Tuesday 9 June: work from midnight on the 10th is on target.
+    midnight = datetime(2026, 6, 10, 0, 0, tzinfo=UTC)
+    _submit(on_time, course["task"], when=midnight)
+    _submit(late, course["task"], when=midnight - timedelta(microseconds=1))
+    assert [r.submission.learner.name for r in overdue_marking(assessor, today, zone="UTC")
+            ] == ["Late"]
+    [row] = overdue_marking(assessor, today, zone="UTC")
+    assert (row.submitted_on, row.working_days) == (date(2026, 6, 9), 11)
+    # In London both were handed in on 10 June (01:00 BST): neither is overdue yet.
+    assert overdue_marking(assessor, today) == []
+
+
+
+
+
+
+
+
 def test_learner_dashboard_data_via_service_matches_cohort_page(client, auth, make_user,
                                                               make_cohort, make_centre,
                                                               course):

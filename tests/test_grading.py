@@ -408,6 +408,7 @@ def test_select_questions_without_draw_or_shuffle_is_everything_in_order():
 @pytest.mark.parametrize("when, kwargs, expected", [
     ("immediate", {"answered": True}, True),
     ("immediate", {}, False),
+    ("immediate", {"submitted": True}, True),  # after submitting, unchecked answers too
     ("after_submit", {"answered": True}, False),
     ("after_submit", {"submitted": True}, True),
     ("after_pass_or_last", {"submitted": True}, False),
@@ -417,3 +418,212 @@ def test_select_questions_without_draw_or_shuffle_is_everything_in_order():
 ])
 def test_may_reveal(when, kwargs, expected):
     assert may_reveal(when, **kwargs) is expected
+
+
+# ---- what the review page and the question page are given ----
+
+def test_review_view_of_matching_ordering_and_short_answer():
+    assert correct_answer_view(MATCH) == {
+        "id": "q", "type": "matching", "text": "Question?", "general_feedback": "",
+        "answer": {"p1": "Crime", "p2": "Health", "p3": "Health"},
+        "pairs": [{"id": "p1", "prompt": "Police", "answer": "Crime"},
+                  {"id": "p2", "prompt": "GP", "answer": "Health"},
+                  {"id": "p3", "prompt": "Health visitor", "answer": "Health"}],
+        "distractors": ["Passports"]}
+    assert correct_answer_view(ORDER)["items"] == [
+        {"id": "one", "text": "One"}, {"id": "two", "text": "Two"},
+        {"id": "three", "text": "Three"}, {"id": "four", "text": "Four"}]
+    assert correct_answer_view(SHORT)["answers"][:2] == [
+        {"text": "children's services", "fraction": 1, "feedback": "Yes"},
+        {"text": "social care*", "fraction": 0.5, "feedback": "Nearly"}]
+
+
+def test_an_escaped_star_is_shown_as_a_star_and_that_answer_scores_one():
+    question = make(type="short", answers=[{"text": "5 \\* 5"}, {"text": "five*"}])
+    shown = correct_answer_view(question)["answer"]
+    assert shown == "5 * 5"
+    assert grade(question, shown).score == 1.0
+
+
+def test_multiple_response_every_positive_weight_is_right_even_a_small_one():
+    question = make(type="multiple", options=[
+        {"id": "a", "text": "A", "weight": 99}, {"id": "b", "text": "B", "weight": 1},
+        {"id": "z", "text": "Z", "weight": 0, "feedback": "Neutral"},
+        {"id": "n", "text": "N", "weight": -100}])
+    view = correct_answer_view(question)
+    assert view["answer"] == ["a", "b"]
+    assert [(o["id"], o["correct"]) for o in view["options"]] == [
+        ("a", True), ("b", True), ("z", False), ("n", False)]
+    assert grade(question, ["a"]).score == pytest.approx(0.99)
+    result = grade(question, ["a", "b", "z"])
+    assert (result.score, result.feedback) == (1.0, ("Neutral",))
+    assert result.parts == (("a", True), ("b", True), ("z", False))  # a neutral pick: no tick
+
+
+def test_numerical_right_answer_as_people_write_it():
+    assert (correct_answer_view(NUM)["answer"], correct_answer_view(NUM)["shown"]) == (
+        "3.14", "3.14 ± 0.01")
+    assert correct_answer_view(NUM)["answers"][1] == {"min": 3, "max": 3.3, "fraction": 0.5,
+                                                      "feedback": "Close"}
+    exact = make(type="numerical", answers=[{"value": 22}])
+    assert (correct_answer_view(exact)["answer"], correct_answer_view(exact)["shown"]) == (
+        "22", "22")
+    for low, high in ((0, 5), (3, 3.3), (-5, 0)):
+        ranged = make(type="numerical", answers=[{"min": low, "max": high}])
+        view = correct_answer_view(ranged)
+        assert (view["answer"], view["shown"]) == (str(low), f"{low} to {high}")
+        assert grade(ranged, view["answer"]).score == 1.0
+
+
+def test_numerical_answers_longer_than_40_characters_are_blank():
+    assert normalise_answer(NUM, "3." + "1" * 38) == "3." + "1" * 38  # 40 characters
+    assert normalise_answer(NUM, "3." + "1" * 39) is None
+
+
+def test_grade_for_a_question_not_in_the_attempt_is_none():
+    result = grade_attempt([SINGLE], {"q": "a"})
+    assert result.grade_for("q").score == 1.0
+    assert result.grade_for("elsewhere") is None
+
+
+def test_ordering_ticks_the_last_item_only_when_it_really_is_last_and_nothing_is_missing():
+    assert grade(ORDER, ["one", "two", "three", "four"]).parts[-1] == ("four", True)
+    assert grade(ORDER, ["two", "three", "four", "one"]).parts[-1] == ("one", False)
+    assert grade(ORDER, ["one", "two", "four"]).parts[-1] == ("four", False)  # "three" missing
+    assert grade(ORDER, ["three", "four"]).parts == (("three", True), ("four", False))
+
+
+def test_question_page_texts_for_every_kind():
+    view = public_view(MATCH, random.Random(1))
+    assert sorted((p["id"], p["text"]) for p in view["prompts"]) == [
+        ("p1", "Police"), ("p2", "GP"), ("p3", "Health visitor")]
+    assert sorted(o["text"] for o in public_view(MULTI)["options"]) == ["A", "B", "C", "X", "Y"]
+    assert sorted(i["text"] for i in public_view(ORDER, random.Random(1))["items"]) == [
+        "Four", "One", "Three", "Two"]
+
+
+def test_with_an_rng_prompts_choices_and_items_follow_it():
+    """Shuffled options (an rng per attempt): each attempt may show another order."""
+    def orders(key, question, field):
+        return {tuple(x if isinstance(x, str) else x[key] for x in
+                      public_view(question, random.Random(seed))[field]) for seed in range(20)}
+
+    assert len(orders("id", MATCH, "prompts")) > 1
+    assert len(orders("id", MATCH, "choices")) > 1
+    assert len(orders("id", ORDER, "items")) > 1
+
+
+def test_without_an_rng_the_scramble_is_fixed_per_question():
+    """Matching choices and ordering items are never in the author's order (it is the answer);
+    without an rng the scramble depends on the question id, so two questions differ."""
+    first = make(type="ordering", items=["A", "B", "C", "D", "E"], id="first")
+    second = make(type="ordering", items=["A", "B", "C", "D", "E"], id="second")
+    items = [[i["id"] for i in public_view(q)["items"]] for q in (first, second)]
+    assert items[0] != items[1]
+    assert items[0] == [i["id"] for i in public_view(first)["items"]]
+    matching = [make(type="matching", id=f"m{n}", pairs=[
+        {"id": f"p{k}", "prompt": f"Prompt {k}", "answer": f"Answer {k}"} for k in range(5)])
+        for n in range(2)]
+    choices = [public_view(q)["choices"] for q in matching]
+    assert choices[0] != choices[1]
+    assert [p["id"] for p in public_view(matching[0])["prompts"]] == [f"p{k}" for k in range(5)]
+
+
+def test_review_view_of_single_choice_lists_every_option_with_its_weight_and_feedback():
+    assert correct_answer_view(SINGLE) == {
+        "id": "q", "type": "single", "text": "Question?", "general_feedback": "",
+        "answer": "a",
+        "options": [
+            {"id": "a", "text": "Right", "weight": 100, "correct": True, "feedback": "Yes"},
+            {"id": "b", "text": "Half", "weight": 50, "correct": False, "feedback": "Partly"},
+            {"id": "c", "text": "Bad", "weight": -50, "correct": False, "feedback": "No"}]}
+
+
+def test_single_choice_options_follow_the_rng():
+    orders = {tuple(o["id"] for o in public_view(SINGLE, random.Random(seed))["options"])
+              for seed in range(20)}
+    assert len(orders) > 1
+
+
+def test_a_blank_answer_still_gets_the_general_feedback():
+    question = replace(SINGLE, general_feedback="Read section 2 again.")
+    result = grade(question, None)
+    assert (result.answered, result.score, result.general_feedback) == (
+        False, 0.0, "Read section 2 again.")
+
+
+def test_marks_keep_partial_credit_to_six_decimal_places():
+    two_marks = replace(SINGLE, marks=2.0)
+    assert grade(two_marks, "b").marks == 1.0
+    assert grade(SINGLE, "b").marks == 0.5
+    third = make(type="multiple", options=[
+        {"id": "a", "text": "A", "correct": True}, {"id": "b", "text": "B", "correct": True},
+        {"id": "c", "text": "C", "correct": True}])
+    assert grade(third, ["a"]).marks == 0.333333
+
+
+def test_pass_mark_is_reached_exactly_and_not_by_rounding_up():
+    seven_of_ten = grade_attempt([replace(TF, id=f"q{n}") for n in range(10)],
+                                 {f"q{n}": "false" if n < 7 else "true" for n in range(10)})
+    assert seven_of_ten.percent == 70.0
+    assert seven_of_ten.passed(70) and not seven_of_ten.passed(70.1)
+    seven_of_nine = grade_attempt([replace(TF, id=f"q{n}") for n in range(9)],
+                                  {f"q{n}": "false" if n < 7 else "true" for n in range(9)})
+    assert seven_of_nine.passed(77.7)
+    assert not seven_of_nine.passed(77.8)  # 77.78% is shown as 78%, but is below 77.8
+    assert not seven_of_nine.passed(78)
+
+
+def test_negative_scores_are_zero_for_every_kind_that_can_go_negative():
+    assert grade(SINGLE, "c").score == 0.0  # weight -50
+    assert grade(MULTI, ["a", "x", "y"]).score == 0.0  # 33.3 - 100
+    attempt = grade_attempt([SINGLE, replace(MULTI, id="m")], {"q": "c", "m": ["x"]})
+    assert (attempt.total_marks, attempt.percent) == (0.0, 0.0)  # penalties never go below 0
+    attempt = grade_attempt([SINGLE, replace(MULTI, id="m")], {"q": "a", "m": ["x"]})
+    assert attempt.total_marks == 1.0  # one question's penalty does not eat another's marks
+
+
+def test_float_noise_near_zero_and_one_is_snapped():
+    # 0.1 + 0.2 - 0.3 is 5.5e-17 in floating point, not 0: still "not correct", not "partly".
+    noisy = make(type="multiple", options=[
+        {"id": "a", "text": "A", "weight": 0.1}, {"id": "b", "text": "B", "weight": 0.2},
+        {"id": "c", "text": "C", "weight": 99.7}, {"id": "x", "text": "X", "weight": -0.3}])
+    assert grade(noisy, ["a", "b", "x"]).score == 0.0
+    # A fraction a hair below 1 (as imports write 100%) is full marks.
+    nearly = make(type="numerical", answers=[{"value": 5}, {"value": 6,
+                                                             "fraction": 0.9999999999}])
+    result = grade(nearly, "6")
+    assert (result.score, result.correct) == (1.0, True)
+
+
+def test_true_false_views_and_ticks():
+    assert public_view(TF)["options"] == [{"id": "true", "text": "True"},
+                                          {"id": "false", "text": "False"}]
+    assert correct_answer_view(TF) | {"text": ""} == {
+        "id": "q", "type": "truefalse", "text": "", "general_feedback": "", "answer": False,
+        "feedback_true": "said true", "feedback_false": "said false"}
+    assert grade(TF, "true").parts == (("true", False),)  # ids match the options above
+    assert grade(TF, "false").parts == (("false", True),)
+
+
+def test_an_unregistered_question_type_is_named_in_the_error():
+    with pytest.raises(ValueError, match="unknown question type 'essay'"):
+        grade(replace(TF, type="essay"), "true")
+
+
+def test_attempt_totals_keep_fractions_of_marks():
+    half = replace(SINGLE, id="half", marks=0.5)
+    result = grade_attempt([half, replace(SINGLE, id="one")], {"half": "b", "one": "b"})
+    assert (result.total_marks, result.max_marks, result.percent) == (0.75, 1.5, 50.0)
+    third = grade_attempt([replace(TF, id=f"q{n}") for n in range(3)], {"q0": "false"})
+    assert third.percent == 33.333333
+
+
+def test_the_snapping_tolerance_is_strictly_a_billionth():
+    edge = make(type="numerical", answers=[{"value": 5}, {"value": 6, "fraction": 0.999999999}])
+    assert grade(edge, "6").score == 0.999999999 and not grade(edge, "6").correct
+
+
+def test_maximum_marks_are_rounded_like_marks():
+    odd = replace(TF, marks=0.1234567)
+    assert grade_attempt([odd], {"q": "false"}).max_marks == 0.123457

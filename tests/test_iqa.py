@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from learning.assessment import marking, submissions
 from learning.assessment.models import Submission
+from learning.cohorts import admin as cohort_admin
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
 from learning.core.types import utcnow
@@ -100,6 +101,165 @@ def test_new_assessor_has_every_decision_sampled(team, task):
     assert _sampled_ids() == {d.id for d in decisions}
 
 
+def _draft(learner, task, assessor):
+    """A decision saved but not yet released: it has its id (and so its draw) already."""
+    work = _submit(learner, task, f"The answer written by {learner.name}.")
+    criteria = {c: (True, f"Comment on {c}") for c in task.criteria}
+    return marking.save_decision(work, task, assessor, criteria, "Overall feedback.", "",
+                                 utcnow(), release=False)
+
+
+def test_a_rate_between_0_and_100_samples_the_decisions_drawn_below_it(team, task):
+    first, *others = team["learners"]
+    _plan(team["assessor"], team["iqa"], rate=0)
+    first_achievement = _release(first, task, team["assessor"], met=True)
+    drafts = [_draft(learner, task, team["assessor"]) for learner in others]
+    draws = {d.id: sampling._draw(d.id) for d in drafts}
+    # The plan's rate is the highest draw: every decision drawn below it is sampled, the one
+    # drawn exactly at it is not ("rate %" means draws 0 .. rate - 1).
+    rate = max(draws.values())
+    assert 0 < rate < 100 and min(draws.values()) < rate
+    _plan(team["assessor"], team["iqa"], rate=rate)
+    for draft in drafts:
+        _decide(draft.work, task, team["assessor"], met=True)
+    expected = {first_achievement.id} | {i for i, draw in draws.items() if draw < rate}
+    assert _sampled_ids() == expected
+    assert len(expected) < 1 + len(drafts)
+    assert db.session.get(SamplingPlan, team["assessor"].id).rate == rate
+
+
+def test_the_draw_is_stable_and_spreads_evenly_over_0_to_99():
+    # Stable across releases and machines, so an IQA can be told why a decision was drawn.
+    assert [sampling._draw(i) for i in range(1, 9)] == [74, 75, 48, 25, 32, 91, 67, 77]
+    draws = [sampling._draw(i) for i in range(1, 5001)]
+    assert min(draws) == 0 and max(draws) == 99
+    assert 0.27 < sum(d < 30 for d in draws) / len(draws) < 0.33
+
+
+@pytest.mark.parametrize("rate, draw, outcome, already, sampled", [
+    (30, 29, "achieved", {"achieved", "referred"}, True),  # drawn below the rate
+    (30, 30, "achieved", {"achieved", "referred"}, False),  # drawn at the rate: not sampled
+    (0, 0, "referred", {"achieved", "referred"}, False),
+    (100, 99, "referred", {"achieved", "referred"}, True),
+    (0, 50, "referred", {"achieved"}, True),  # the assessor's first referral
+    (0, 50, "achieved", {"referred"}, True),  # the assessor's first achievement
+])
+def test_should_sample_rule(rate, draw, outcome, already, sampled):
+    assert sampling.should_sample(rate, draw, outcome, already) is sampled
+
+
+def test_plan_in_words_and_effective_rate(team):
+    assessor = team["assessor"]
+    default = sampling.plan_for(assessor.id)  # not saved: what applies until one is
+    assert (default.assessor_id, default.rate, default.new_assessor) == (assessor.id, 25, False)
+    assert sampling.DEFAULT_RATE == 25 and db.session.get(SamplingPlan, assessor.id) is None
+    assert sampling.rule_in_words(sampling.plan_for(assessor.id)) == (
+        "25% of released decisions at random, plus the assessor's first referral and first "
+        "achievement.")
+    _plan(assessor, team["iqa"], rate=40)
+    plan = sampling.plan_for(assessor.id)
+    assert (plan.rate, sampling.rate_of(plan)) == (40, 40)
+    _plan(assessor, team["iqa"], rate=40, new=True)
+    assert sampling.rate_of(sampling.plan_for(assessor.id)) == 100
+    assert sampling.rule_in_words(sampling.plan_for(assessor.id)) == (
+        "New assessor: every released decision is sampled.")
+
+
+def test_plan_for_an_assessor_without_one_samples_a_quarter(team, task):
+    """No plan saved: the default of 25% applies."""
+    first, *others = team["learners"]
+    first_achievement = _release(first, task, team["assessor"], met=True)
+    drafts = [_draft(learner, task, team["assessor"]) for learner in others]
+    for draft in drafts:
+        _decide(draft.work, task, team["assessor"], met=True)
+    expected = {first_achievement.id} | {d.id for d in drafts if sampling._draw(d.id) < 25}
+    assert _sampled_ids() == expected
+
+
+@pytest.mark.parametrize("rate", [-1, 101])
+def test_a_rate_outside_0_to_100_is_refused(team, rate):
+    with pytest.raises(ValueError, match=r"^rate must be 0\.\.100$"):
+        _plan(team["assessor"], team["iqa"], rate=rate)
+    assert db.session.get(SamplingPlan, team["assessor"].id) is None
+
+
+def test_changing_a_plan_records_what_it_was(team):
+    _plan(team["assessor"], team["iqa"], rate=10)
+    now = utcnow()
+    returned = sampling.save_plan(team["assessor"], 60, True, team["coordinator"], now)
+    first, second = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "iqa.plan").order_by(AuditEvent.id))
+    assert first.detail["previous"] is None
+    assert second.detail == {"rate": 60, "new_assessor": True,
+                             "previous": {"rate": 10, "new_assessor": False}}
+    assert second.actor_id == team["coordinator"].id
+    assert (second.subject_type, second.subject_id) == ("User", str(team["assessor"].id))
+    db.session.expire_all()  # what was committed, not what is in memory
+    plan = db.session.get(SamplingPlan, team["assessor"].id)
+    assert plan is returned
+    assert (plan.rate, plan.new_assessor, plan.updated_by_id, plan.updated_at) == (
+        60, True, team["coordinator"].id, now)
+
+
+def test_a_sampled_decision_is_recorded_audited_and_its_iqas_told(team, task, make_user,
+                                                                  make_cohort):
+    learner = team["learners"][0]
+    second_iqa, cohort_assessor = make_user("iqa"), team["assessor"]
+    make_cohort("Evening group", learners=[learner], iqas=[second_iqa, team["iqa"]])
+    _plan(team["assessor"], team["iqa"], rate=0)
+    decision = _release(learner, task, cohort_assessor, met=False)
+    sample = _sample_of(decision)
+    assert (sample.reason, sample.sampled_by_id) == ("plan", None)
+    assert sample.sampled_at == decision.released_at  # sampled as it was released
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "iqa.sample"))
+    submission = db.session.scalar(select(Submission).where(Submission.learner_id == learner.id))
+    assert (event.actor_id, event.subject_type, event.subject_id) == (None, "IqaSample",
+                                                                      str(sample.id))
+    assert event.detail == {"decision_id": decision.id, "reason": "plan",
+                            "submission_id": submission.id}
+    notes = list(db.session.scalars(select(Notification).where(
+        Notification.kind == "iqa-sample")))
+    # Each IQA of the learner's cohorts once (Ivy is IQA of both), never the assessor.
+    assert sorted(n.user_id for n in notes) == sorted([team["iqa"].id, second_iqa.id])
+    assert {(n.message, n.link) for n in notes} == {
+        ("A new assessment decision is in your sample.", f"/iqa/samples/{sample.id}")}
+
+
+def test_iqas_of_a_cohort_the_learner_left_are_not_told(team, task, make_user, make_cohort,
+                                                        make_centre):
+    learner = team["learners"][0]
+    former_iqa, coordinator = make_user("iqa"), make_user("coordinator")
+    old = make_cohort("Old group", learners=[learner], iqas=[former_iqa],
+                      centre=make_centre(coordinators=[coordinator]))
+    cohort_admin.remove_learner(old, learner, coordinator)
+    assert [u.id for u in sampling.iqas_for(learner.id)] == [team["iqa"].id]
+    _plan(team["assessor"], team["iqa"], rate=0)
+    _release(learner, task, team["assessor"], met=True)
+    notes = db.session.scalars(select(Notification).where(Notification.kind == "iqa-sample"))
+    assert [n.user_id for n in notes] == [team["iqa"].id]
+
+
+def test_picking_by_hand_is_audited_with_the_iqa_and_tells_nobody(team, task):
+    _plan(team["assessor"], team["iqa"], rate=0)
+    _release(team["learners"][0], task, team["assessor"], met=False)
+    second = _release(team["learners"][1], task, team["assessor"], met=False)
+    before = db.session.scalar(select(func.count(Notification.id)))
+    sample = sampling.sample_by_hand(second, team["iqa"], utcnow())
+    event = db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "iqa.sample", AuditEvent.subject_id == str(sample.id)))
+    assert event.actor_id == team["iqa"].id and event.detail["reason"] == "manual"
+    assert db.session.scalar(select(func.count(Notification.id))) == before
+
+
+def test_the_first_of_each_kind_is_per_assessor(team, task):
+    _plan(team["assessor"], team["iqa"], rate=0)
+    _plan(team["other_assessor"], team["iqa"], rate=0)
+    mine = _release(team["learners"][0], task, team["assessor"], met=False)
+    _release(team["learners"][1], task, team["assessor"], met=False)
+    theirs = _release(team["outsider"], task, team["other_assessor"], met=False)
+    assert _sampled_ids() == {mine.id, theirs.id}
+
+
 def test_plans_page_saves_validates_and_audits(client, auth, team):
     assessor = team["assessor"]
     auth.login(team["iqa"])
@@ -190,6 +350,23 @@ def test_iqa_adds_a_decision_to_the_sample_by_hand(client, auth, team, task):
     assert "Hidden until sampled." in review
     assert "Chosen by hand" in client.get("/iqa/").get_data(as_text=True)
     assert "not in the sample" not in client.get("/iqa/decisions").get_data(as_text=True)
+
+
+def test_picking_by_hand_adds_that_decision_once(team, task):
+    _plan(team["assessor"], team["iqa"], rate=0)
+    a, b, c = team["learners"][:3]
+    planned = _release(a, task, team["assessor"], met=False)  # first referral: the plan's
+    _release(b, task, team["assessor"], met=False)
+    picked = _release(c, task, team["assessor"], met=False)
+    now = utcnow()
+    sample = sampling.sample_by_hand(picked, team["iqa"], now)
+    assert (sample.decision_id, sample.reason, sample.sampled_by_id) == (
+        picked.id, "manual", team["iqa"].id)
+    assert sample.sampled_at == now
+    assert sampling.sample_by_hand(picked, team["iqa"], utcnow()).id == sample.id
+    again = sampling.sample_by_hand(planned, team["iqa"], utcnow())  # already in the sample
+    assert (again.decision_id, again.reason, again.sampled_by_id) == (planned.id, "plan", None)
+    assert _sampled_ids() == {planned.id, picked.id}
 
 
 def test_decisions_list_is_paginated(client, auth, make_user, make_cohort, task):

@@ -302,6 +302,10 @@ def test_tasks_outside_the_cohort_unit_are_not_required(app, make_user, make_coh
     for item in (i for i in items if i.kind == "task"):
         expected_required = "EYE22" in item.units
         assert (statuses[item.slug] is not CellStatus.NOT_REQUIRED) == expected_required
+    skipped = next(c for c in row.cells if c.item.slug == other_unit.slug)
+    # Screen readers read the label, and the CSV writes the text.
+    assert (skipped.label, skipped.text, skipped.status.symbol) == (
+        "Not part of this cohort's unit", "Not part of this cohort's unit", "–")
     assert row.summary.required == sum(1 for i in items if i.counts and i.applies_to("EYE22"))
 
 
@@ -631,3 +635,46 @@ def test_report_pages_are_valid_html(client, auth, two_centres, items, tmp_path)
         (tmp_path / f"{name}.html").write_text(response.get_data(as_text=True))
     errors = html_errors(sorted(tmp_path.glob("*.html")))
     assert not errors, "\n".join(errors)
+
+
+# ---- cells and columns, in detail (pure) ----
+
+@pytest.mark.parametrize("status", ["draft", "submitted", "being_marked", "referred",
+                                    "achieved"])
+def test_every_task_cell_keeps_its_item_and_round(status):
+    cell = base_cell(TASK, task=TaskSummary(status, 3))
+    assert (cell.item, cell.note) == (TASK, "round 3")
+    assert cell.text == f"{cell.label} (round 3)"
+
+
+def test_quiz_cells_keep_their_item_and_best_score():
+    not_passed = base_cell(QUIZ, quiz=QuizSummary(59.5, False, 2, False))
+    assert (not_passed.item, not_passed.label, not_passed.note) == (QUIZ, "Not passed yet",
+                                                                    "60%")
+    assert base_cell(QUIZ, quiz=QuizSummary(None, False, 1, False)).note == ""
+    open_attempt = base_cell(QUIZ, quiz=QuizSummary(None, False, 0, True))
+    assert (open_attempt.item, open_attempt.note, open_attempt.text) == (QUIZ, "",
+                                                                         "In progress")
+
+
+
+
+def test_green_says_on_track():
+    assert rag_status(overdue=0, referrals=1, due_soon=0, percent=50,
+                      cohort_percent=60).reasons == ("on track",)
+
+
+def _course(modules, quizzes, tasks=()):
+    """A small catalog and quiz set: modules as (slug, order), quizzes as (slug, modules)."""
+    from types import SimpleNamespace as NS
+
+    criteria = {"2.3": NS(unit_id="CYP33"), "E2.3": NS(unit_id="EYE22")}
+    catalog = NS(modules=[NS(slug=s, order=o, title=f"Module {s}") for s, o in modules],
+                 tasks=[NS(slug=s, title=f"Task {s}", criteria=c) for s, c in tasks],
+                 criterion=criteria.get)
+    quizzes = {s: NS(slug=s, title=f"Quiz {s}", modules=m,
+                     settings=NS(counts_toward_completion=s != "practice"))
+               for s, m in quizzes}
+    return catalog, quizzes
+
+

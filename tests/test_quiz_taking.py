@@ -215,6 +215,43 @@ def test_immediate_feedback_locks_the_checked_question(client, learner, use_quiz
     assert "SECRET" not in page2
 
 
+def test_immediate_feedback_shows_only_checked_answers_until_submitted(client, learner,
+                                                                      use_quiz):
+    use_quiz(feedback="immediate", layout="one_per_page", show="after_submit")
+    attempt_id = _start(client)
+    _answer(client, attempt_id, action="save", page=2, nspcc="true")  # saved, not checked
+    page2 = client.get(f"/attempts/{attempt_id}?page=2").get_data(as_text=True)
+    assert "SECRET" not in page2 and "Not correct" not in page2
+    _answer(client, attempt_id, action="check", page=1, partners="right")
+    page1 = client.get(f"/attempts/{attempt_id}?page=1").get_data(as_text=True)
+    assert "SECRET-RIGHT-FEEDBACK" in page1 and "SECRET-GENERAL-FEEDBACK" in page1
+    assert "Correct answer:" not in page1  # answers only after submitting
+    assert "SECRET" not in client.get(f"/attempts/{attempt_id}?page=2").get_data(as_text=True)
+    review = client.get(_submit(client, attempt_id).headers["Location"]).get_data(as_text=True)
+    # Submitted: feedback on every answer, checked or not, and the right answers.
+    assert "SECRET-RIGHT-FEEDBACK" in review and "SECRET-TF-TRUE" in review
+    assert "SECRET-TF-FALSE" not in review  # the feedback for the answer they did not give
+    assert review.count("Correct answer:") == 2
+
+
+def test_right_answers_never_shown_when_the_quiz_says_never(client, learner, use_quiz):
+    use_quiz(show="never", attempts=1)
+    attempt_id = _start(client)
+    _answer(client, attempt_id, partners="right", nspcc="true")
+    review = client.get(_submit(client, attempt_id).headers["Location"]).get_data(as_text=True)
+    assert "You passed" in review and "SECRET-RIGHT-FEEDBACK" in review
+    assert "Correct answer:" not in review  # passed, and no attempts left: still never
+
+
+def test_answers_shown_after_the_last_attempt_even_when_failed(client, learner, use_quiz):
+    use_quiz(pass_mark=100, attempts=1)
+    attempt_id = _start(client)
+    _answer(client, attempt_id, partners="wrong", nspcc="false")
+    review = client.get(_submit(client, attempt_id).headers["Location"]).get_data(as_text=True)
+    assert "Not passed yet" in review
+    assert review.count("Correct answer:") == 2
+
+
 def test_editing_the_quiz_file_never_changes_a_past_attempt(client, learner, use_quiz):
     use_quiz()
     attempt_id = _start(client)
