@@ -29,11 +29,15 @@ class SubmissionError(Exception):
     """A rule stops this action; the message is safe to show to the learner."""
 
 
-def tasks_for(learner: User, catalog) -> list[Task]:
-    """The written tasks for the learner's units (every task when their cohort names none)."""
+def tasks_for(learner: User, catalog, units: set[str] | None = None) -> list[Task]:
+    """The written tasks for the learner's units (every task when their cohort names none).
+
+    Pass `units` (membership.unit_ids_for) when the page has them already.
+    """
     from learning.people.membership import unit_ids_for
 
-    units = unit_ids_for(learner)
+    if units is None:
+        units = unit_ids_for(learner)
     if not units:
         return list(catalog.tasks)
     return [t for t in catalog.tasks

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -86,8 +87,15 @@ def _row(user: User, module: Module) -> ModuleProgress | None:
         ModuleProgress.user_id == user.id, ModuleProgress.module_slug == module.slug))
 
 
+#: A return visit to a module is written down at most this often: reading a page should not
+#: be a write (a commit per view is most of a page's cost), and nothing needs the visit time
+#: more exactly than this.
+VIEW_NOTED_EVERY = timedelta(minutes=5)
+
+
 def record_visit(user: User, module: Module) -> ModuleProgress:
-    """A learner opened a module: start it the first time, note the visit after that."""
+    """A learner opened a module: start it the first time; after that note the time of the
+    visit, at most every VIEW_NOTED_EVERY."""
     row = _row(user, module)
     now = utcnow()
     if row is None:
@@ -103,8 +111,9 @@ def record_visit(user: User, module: Module) -> ModuleProgress:
             if row is None:  # not the race above: let the error show
                 raise
         return row
-    row.last_viewed_at = now
-    db.session.commit()
+    if now - row.last_viewed_at >= VIEW_NOTED_EVERY:
+        row.last_viewed_at = now
+        db.session.commit()
     return row
 
 

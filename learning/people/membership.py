@@ -25,7 +25,12 @@ def current_cohorts(user: User) -> list[Cohort]:
 
 def unit_ids_for(learner: User) -> set[str]:
     """The qualification units a learner studies, from their current cohorts (may be empty)."""
-    return {c.unit_id for c in current_cohorts(learner) if c.unit_id}
+    return unit_ids_of(current_cohorts(learner))
+
+
+def unit_ids_of(cohorts: list[Cohort]) -> set[str]:
+    """The units these cohorts study: for a page that has read the cohorts already."""
+    return {c.unit_id for c in cohorts if c.unit_id}
 
 
 class ConflictOfInterest(ValueError):

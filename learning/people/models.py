@@ -64,6 +64,9 @@ class User(UserMixin, Model):
     #: keeps it in the session and the remember-me cookie instead of the user id, so ending
     #: the session row refuses both.
     session_token = None  # type: str | None
+    #: Unread notifications, read with the login session at the start of the request
+    #: (sessions.load), so the menu costs no statement of its own; None when not read.
+    unread_notifications = None  # type: int | None
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
