@@ -8,7 +8,9 @@ who have progress, deadlines, a submission and notifications. Then:
 2. Under gunicorn (sync workers) driven by wrk: req/s of a route that runs `SELECT 1` and
    returns a few bytes (the ceiling: what this app and server can do at all), of the module
    page and of the learner dashboard, each as a share of the ceiling. The routes are taken in
-   turn for --rounds rounds, so a busy machine slows them alike; the median round counts.
+   turn for --rounds rounds, so a busy machine slows them alike: the share is the median of
+   each round's share. The workers' CPU time per request is printed too, a steadier figure
+   when other work shares the machine.
    Every request carries a learner's session cookie (wrk cycles through them) and any answer
    but 200 is counted and printed.
 3. The resident memory of each gunicorn worker after the load.
@@ -16,8 +18,8 @@ who have progress, deadlines, a submission and notifications. Then:
 The ceiling route is mounted only in this script's gunicorn (`bench.pages:bench_app()`),
 never in the shipped app. Nothing is asserted; the figures are printed with the load average.
 
-    .venv/bin/python bench/pages.py [--learners 40] [--workers 4] [--duration 10]
-                                    [--rounds 3] [--connections 8] [--database-url URL]
+    .venv/bin/python bench/pages.py [--learners 40] [--workers 4] [--duration 5]
+                                    [--rounds 5] [--connections 8] [--database-url URL]
 
 Needs wrk (`apt-get install -y wrk`).
 """
@@ -171,11 +173,26 @@ def lua_list(values: list[str]) -> str:
     return ", ".join('"' + v.replace('"', '\\"') + '"' for v in values)
 
 
-def wrk(base: str, script: Path, duration: int, connections: int) -> dict:
+def worker_cpu_seconds(master: int) -> float:
+    """CPU time (user + system) the gunicorn workers have used so far."""
+    total = 0
+    for pid in subprocess.run(["ps", "-o", "pid=", "--ppid", str(master)],
+                              capture_output=True, text=True).stdout.split():
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(base: str, script: Path, duration: int, connections: int, master: int) -> dict:
+    cpu = worker_cpu_seconds(master)
     out = subprocess.run(
         ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "-s", str(script),
          base + "/"], capture_output=True, text=True, check=True).stdout
+    cpu = worker_cpu_seconds(master) - cpu
     figures = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    figures["cpu_ms"] = 1000 * cpu / max(requests, 1)
     for key in ("NOT200", "P50", "P99"):
         figures[key] = int(re.search(rf"^{key} (\d+)$", out, re.M).group(1))
     return figures
@@ -241,8 +258,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=40)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=200, help="in-process requests per page")
     parser.add_argument("--port", type=int, default=8771)
@@ -283,10 +300,11 @@ def main() -> int:
             scripts[name].write_text(LUA % {"cookies": lua_list(cookies),
                                             "paths": lua_list(route_paths)})
         for name in paths:  # warm every worker (templates, first visits) before timing
-            wrk(base, scripts[name], 2, args.connections)
+            wrk(base, scripts[name], 2, args.connections, server.pid)
         for _ in range(args.rounds):
             for name in paths:
-                rounds[name].append(wrk(base, scripts[name], args.duration, args.connections))
+                rounds[name].append(wrk(base, scripts[name], args.duration, args.connections,
+                                        server.pid))
         memory = worker_memory(server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -305,17 +323,24 @@ def main() -> int:
     for name, (statements, ms) in inproc.items():
         print(f"  {name:<12} {statements:>10.1f} {ms:>8.2f}")
     print()
-    ceiling = statistics.median(r["rps"] for r in rounds["ceiling"])
-    print(f"  {'route':<12} {'req/s (median)':>14} {'rounds':>22} {'share':>6} "
-          f"{'p50 ms':>7} {'p99 ms':>7} {'not 200':>8}")
+    print("Under gunicorn: share = the route's req/s / the ceiling's req/s in the same round "
+          "(median of rounds);")
+    print("worker CPU = gunicorn workers' CPU time per request (less moved by other load), "
+          "and the share it implies.")
+    ceiling = rounds["ceiling"]
+    cpu_ceiling = statistics.median(r["cpu_ms"] for r in ceiling)
+    print(f"  {'route':<12} {'req/s':>6} {'each round':>18} {'share':>6} {'p50 ms':>7} "
+          f"{'p99 ms':>7} {'not 200':>8} {'worker CPU ms':>14} {'CPU share':>10}")
     for name, runs in rounds.items():
         rps = statistics.median(r["rps"] for r in runs)
         each = " ".join(f"{r['rps']:.0f}" for r in runs)
+        share = statistics.median(r["rps"] / c["rps"] for r, c in zip(runs, ceiling, strict=True))
         p50 = statistics.median(r["P50"] for r in runs) / 1000
         p99 = statistics.median(r["P99"] for r in runs) / 1000
         bad = sum(r["NOT200"] for r in runs)
-        print(f"  {name:<12} {rps:>14.0f} {each:>22} {100 * rps / ceiling:>5.0f}% "
-              f"{p50:>7.1f} {p99:>7.1f} {bad:>8}")
+        cpu = statistics.median(r["cpu_ms"] for r in runs)
+        print(f"  {name:<12} {rps:>6.0f} {each:>18} {100 * share:>5.0f}% {p50:>7.1f} "
+              f"{p99:>7.1f} {bad:>8} {cpu:>14.2f} {100 * cpu_ceiling / cpu:>9.0f}%")
     print()
     print(f"worker memory after the load: {', '.join(f'{m} MB' for m in memory)}")
     return 0

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from learning.content.catalog import Catalog, Module
@@ -63,11 +64,28 @@ def status_of(row: ModuleProgress | None) -> Status:
     return Status.COMPLETE if row.completed_at else Status.IN_PROGRESS
 
 
+# The statements a learner's pages run on every view are built once per process (building
+# one took longer than SQLite takes to run it); the values go in as bound parameters.
+@cache
+def _learners_rows():
+    return select(ModuleProgress).where(ModuleProgress.user_id == bindparam("user_id"))
+
+
+@cache
+def _module_row():
+    return select(ModuleProgress).where(ModuleProgress.user_id == bindparam("user_id"),
+                                        ModuleProgress.module_slug == bindparam("slug"))
+
+
 def rows_for(user_ids: list[int]) -> dict[tuple[int, str], ModuleProgress]:
     """All progress rows for these learners in one query."""
     if not user_ids:
         return {}
-    rows = db.session.scalars(select(ModuleProgress).where(ModuleProgress.user_id.in_(user_ids)))
+    if len(user_ids) == 1:
+        rows = db.session.scalars(_learners_rows(), {"user_id": user_ids[0]})
+    else:
+        rows = db.session.scalars(select(ModuleProgress)
+                                  .where(ModuleProgress.user_id.in_(user_ids)))
     return {(r.user_id, r.module_slug): r for r in rows}
 
 
@@ -83,8 +101,7 @@ def course_progress(catalog: Catalog, user: User,
 
 
 def _row(user: User, module: Module) -> ModuleProgress | None:
-    return db.session.scalar(select(ModuleProgress).where(
-        ModuleProgress.user_id == user.id, ModuleProgress.module_slug == module.slug))
+    return db.session.scalar(_module_row(), {"user_id": user.id, "slug": module.slug})
 
 
 #: A return visit to a module is written down at most this often: reading a page should not

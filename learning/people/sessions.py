@@ -7,10 +7,11 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
 from flask_login import login_user
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.orm import contains_eager
 
 from learning.core.extensions import db
@@ -83,6 +84,15 @@ def _parse(token: str) -> tuple[int, str] | None:
     return int(head), secret
 
 
+@cache  # built once per process: building it took longer than running it
+def _session_and_user():
+    """The login session, its user with their roles, and the user's unread count."""
+    return (select(LoginSession, User, unread_count_of(LoginSession.user_id))
+            .join(User, User.id == LoginSession.user_id)
+            .outerjoin(User.roles).options(contains_eager(User.roles))
+            .where(LoginSession.id == bindparam("session_id")))
+
+
 def load(token: str, limits: Limits, now: datetime | None = None) -> User | None:
     """The user whose live session this token names, or None (Flask-Login's user loader).
 
@@ -92,12 +102,7 @@ def load(token: str, limits: Limits, now: datetime | None = None) -> User | None
     parsed = _parse(token)
     if parsed is None:
         return None
-    found = db.session.execute(
-        select(LoginSession, User, unread_count_of(LoginSession.user_id))
-        .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.id == parsed[0])
-        .options(contains_eager(User.roles)).outerjoin(User.roles)
-    ).unique().first()
+    found = db.session.execute(_session_and_user(), {"session_id": parsed[0]}).unique().first()
     if found is None:
         return None
     row, user, unread = found
