@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from learning.core import audit
@@ -17,7 +17,7 @@ from learning.people.permissions import visible_cohort_ids
 
 @cache  # every page of a learner's runs it: built once per process, run with the user's id
 def _current_cohorts():
-    user_id = bindparam("user_id")
+    user_id = bindparam("user_id", type_=Integer)
     enrolled = select(Enrolment.cohort_id).where(Enrolment.user_id == user_id,
                                                  Enrolment.left_at.is_(None))
     staffed = select(CohortStaff.cohort_id).where(CohortStaff.user_id == user_id)
