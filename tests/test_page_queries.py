@@ -117,3 +117,28 @@ def test_a_return_visit_notes_the_time_only_every_few_minutes(app, auth, busy_le
     client.get(f"/course/{slug}")
     row = _progress(learner, slug)
     assert row.last_viewed_at >= started and row.started_at == started
+
+
+def test_a_module_shows_each_learner_their_own_units_criteria(app, auth, make_user,
+                                                              make_cohort):
+    """The module's text is rendered once per set of units and kept: one unit's wording must
+    never reach a learner of the other, whoever opened the module first."""
+    catalog = app.extensions["catalog"]
+    module = catalog.modules[0]  # maps to a criterion of each unit
+    seen = {}
+    for unit in ("CYP33", "EYE22", "CYP33"):
+        learner = make_user("learner")
+        make_cohort(learners=[learner]).unit_id = unit
+        db.session.commit()
+        auth.login(learner)
+        seen.setdefault(unit, []).append(
+            auth.client.get(f"/course/{module.slug}").get_data(as_text=True))
+        auth.logout()
+    criteria = {unit: [c for cid in module.criteria
+                       if (c := catalog.criterion(cid)).unit_id == unit]
+                for unit in seen}
+    assert all(criteria.values())
+    for unit, other in (("CYP33", "EYE22"), ("EYE22", "CYP33")):
+        for html in seen[unit]:
+            assert all(c.text in html for c in criteria[unit])
+            assert not any(c.text in html for c in criteria[other])
