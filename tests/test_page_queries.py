@@ -142,3 +142,25 @@ def test_a_module_shows_each_learner_their_own_units_criteria(app, auth, make_us
         for html in seen[unit]:
             assert all(c.text in html for c in criteria[unit])
             assert not any(c.text in html for c in criteria[other])
+
+
+def test_a_first_visit_writes_once_and_reads_nothing_again_after_its_commit(
+        app, auth, busy_learner, counted_get):
+    """Objects keep their values over a commit: nothing is read twice because of one."""
+    auth.login(busy_learner())
+    slug = app.extensions["catalog"].modules[2].slug
+    first = counted_get(f"/course/{slug}")
+    statements = [s.lstrip().split()[0].upper() for s in first.statements]
+    assert statements.count("INSERT") == 1, first.statements
+    after = first.statements[statements.index("INSERT") + 1:]
+    assert not any(" FROM user" in s or "FROM module_progress" in s for s in after), after
+    assert first.count <= MODULE_PAGE + 1, "\n".join(first.statements)
+
+
+def test_sqlite_commits_wait_for_the_disk_only_at_checkpoints(app):
+    """WAL with synchronous=NORMAL (docs/deploy.md says what that means for a power cut)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("an SQLite setting")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
