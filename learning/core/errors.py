@@ -18,7 +18,8 @@ _MESSAGES = {
 }
 
 
-def _page(code: int, detail: str | None = None):
+def page(code: int, detail: str | None = None):
+    """An error page in the site's layout: (html, code); `detail` replaces the advice."""
     title, advice = _MESSAGES.get(code, _MESSAGES[500])
     return render_template("errors/error.html", code=code, title=title,
                            advice=detail or advice), code
@@ -43,15 +44,15 @@ def too_large() -> str:
 
 def init_app(app) -> None:
     for code in (400, 403, 404, 405):
-        app.register_error_handler(code, lambda e, code=code: _page(code))
-    app.register_error_handler(413, lambda e: _page(413, too_large()))
+        app.register_error_handler(code, lambda e, code=code: page(code))
+    app.register_error_handler(413, lambda e: page(413, too_large()))
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
-        return _page(400, "The form had expired or was sent from another page. Go back, "
+        return page(400, "The form had expired or was sent from another page. Go back, "
                      "copy anything you typed, reload the page and send it again.")
 
     @app.errorhandler(500)
     def server_error(e):
         db.session.rollback()
-        return _page(500)
+        return page(500)
