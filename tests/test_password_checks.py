@@ -52,6 +52,38 @@ def test_no_more_logins_check_a_password_at_once_than_the_server_allows(
     assert tried == len(logged_in)  # ...and counted no try against its address
 
 
+def test_only_one_login_waits_for_a_turn_the_others_are_told_at_once(app, make_user,
+                                                                     monkeypatch):
+    """A waiting sync worker serves nobody: two waiting would leave fewer for every page."""
+    people = [make_user("learner") for _ in range(3)]
+    monkeypatch.setitem(app.config, "PASSWORD_CHECKS_AT_ONCE", 1)
+    monkeypatch.setattr(password_checks, "LOGIN_WAIT", 5)
+    holding, took = threading.Event(), {}
+
+    def hold():  # another login's check, for half a second
+        with app.app_context(), password_checks.turn():
+            holding.set()
+            time.sleep(0.5)
+
+    def login(email):
+        started = time.monotonic()
+        try:
+            return accounts.authenticate(email, PASSWORD)
+        finally:
+            took[email] = time.monotonic() - started
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait(5)
+    results = _together(app, [lambda e=p.email: login(e) for p in people])
+    holder.join()
+    waited = [p for p, r in zip(people, results, strict=True) if getattr(r, "email", None)]
+    told = [p for p, r in zip(people, results, strict=True)
+            if isinstance(r, password_checks.Busy)]
+    assert len(waited) == 1 and len(told) == 2, results
+    assert all(took[p.email] < 0.4 for p in told)  # not kept waiting for the turn
+
+
 def test_new_passwords_wait_for_a_turn_rather_than_fail(app, monkeypatch):
     monkeypatch.setitem(app.config, "PASSWORD_CHECKS_AT_ONCE", 1)
     gauge = Gauge(lambda password: "hash", seconds=0.05)
@@ -88,6 +120,17 @@ def test_a_busy_login_says_so_and_costs_no_try(app, client, make_user, every_tur
     assert f'value="{learner.email}"' in html  # the email stays; the password is never echoed
     assert "a-secret-the-page-must-not-echo" not in html
     assert db.session.scalar(select(func.count()).select_from(LoginThrottle)) == 0
+
+
+def test_the_login_pages_script_gets_a_short_busy_answer(app, client, make_user,
+                                                        every_turn_taken):
+    learner = make_user("learner")
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", headers={"X-Login-Script": "1"}, data={
+        "email": learner.email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 503 and response.headers["X-Login-Busy"] == "1"
+    assert response.headers["Retry-After"] == str(password_checks.RETRY_AFTER)
+    assert response.get_data() == b""
 
 
 def test_after_a_busy_moment_the_same_browser_logs_in(app, client, make_user, monkeypatch):

@@ -62,7 +62,7 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
     key = _email_key(email)
     # A turn first (password_checks.Busy if none comes free soon), so a login turned away
     # as busy has counted no try against the address and checked nothing.
-    with password_checks.turn(password_checks.LOGIN_WAIT):
+    with password_checks.login_turn():
         wait = throttle.claim(key, now or utcnow())
         if wait is not None:
             raise TooManyAttempts(wait)

@@ -4,8 +4,9 @@ A password check (scrypt, as werkzeug makes it) costs about 100 ms of one core, 
 that is what makes a stolen hash slow to guess, and it stays. But 300 learners logging in
 within ten seconds would ask for 30 seconds of CPU, every core would be hashing, and every
 other request would queue behind them. So a check (or a new hash) first takes one of
-PASSWORD_CHECKS_AT_ONCE turns (half the cores by default); a login that finds every turn
-taken waits a moment and then gets a "busy, trying again" answer (people/views/auth.py).
+PASSWORD_CHECKS_AT_ONCE turns (half the cores by default). A login that finds every turn
+taken gets a "busy, trying again" answer (people/views/auth.py) at once, unless it is the
+only one waiting: a sync worker that waits serves nobody else.
 
 The turns are lock files (flock) in PASSWORD_CHECK_DIR, shared by every worker process and
 thread on the server: gunicorn's sync workers are separate processes, so a lock inside one
@@ -24,9 +25,9 @@ from pathlib import Path
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-#: How long a login waits for a turn before it is told the site is busy: short, because a
-#: waiting sync worker serves nobody else meanwhile.
-LOGIN_WAIT = 0.1
+#: How long the one login allowed to wait for a turn (login_turn) waits before it is told
+#: the site is busy: a turn comes free every 100 ms or so while logins are checked.
+LOGIN_WAIT = 0.5
 #: Changing or setting a password is rare: it waits as long as it takes, within reason.
 LONG_WAIT = 15.0
 #: Seconds after which a busy login tries again (the page adds a little at random).
@@ -57,17 +58,37 @@ def _turns() -> tuple[int, Path]:
     return max(1, int(config.get("PASSWORD_CHECKS_AT_ONCE") or default_turns())), directory
 
 
+def _lock(path: Path) -> int | None:
+    """The open file `path`, locked for this caller; None if someone else holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _release(fd: int) -> None:
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+
+
 def _take(directory: Path, count: int) -> int | None:
-    """An open, locked turn file, or None when all `count` are held."""
+    """A held turn (an open, locked file), or None when all `count` are taken."""
     for n in range(count):
-        fd = os.open(directory / f"turn-{n}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue
-        return fd
+        if (fd := _lock(directory / f"turn-{n}.lock")) is not None:
+            return fd
     return None
+
+
+def _wait_for(directory: Path, count: int, wait: float) -> int:
+    deadline = time.monotonic() + wait
+    while (fd := _take(directory, count)) is None:
+        if time.monotonic() >= deadline:
+            raise Busy
+        time.sleep(_POLL)
+    return fd
 
 
 @contextmanager
@@ -75,16 +96,33 @@ def turn(wait: float | None = None) -> Iterator[None]:
     """Hold one of the server's password-check turns; Busy if none comes free within `wait`
     seconds (LONG_WAIT unless given)."""
     count, directory = _turns()
-    deadline = time.monotonic() + (LONG_WAIT if wait is None else wait)
-    while (fd := _take(directory, count)) is None:
-        if time.monotonic() >= deadline:
-            raise Busy
-        time.sleep(_POLL)
+    fd = _wait_for(directory, count, LONG_WAIT if wait is None else wait)
     try:
         yield
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        _release(fd)
+
+
+@contextmanager
+def login_turn() -> Iterator[None]:
+    """A login's turn: at once if one is free. Otherwise one login on the server (the first
+    to ask) waits up to LOGIN_WAIT for the next turn, and any other is Busy at once: a sync
+    worker that waits serves nobody else, and in a storm the turns are never idle anyway,
+    as logins told to try again keep arriving."""
+    count, directory = _turns()
+    fd = _take(directory, count)
+    if fd is None:
+        waiting = _lock(directory / "waiting.lock")
+        if waiting is None:
+            raise Busy
+        try:
+            fd = _wait_for(directory, count, LOGIN_WAIT)
+        finally:
+            _release(waiting)
+    try:
+        yield
+    finally:
+        _release(fd)
 
 
 def matches(stored: str, password: str, wait: float | None = None) -> bool:

@@ -24,7 +24,8 @@ function loginRetry() {
     focusErrorSummary();
   }
   function send(data) {
-    fetch(form.action, { method: "POST", body: data, credentials: "same-origin", redirect: "manual" })
+    fetch(form.action, { method: "POST", body: data, credentials: "same-origin", redirect: "manual",
+                         headers: { "X-Login-Script": "1" } })
       .then(function (r) {
         // Logged in (a redirect): the login page sends a logged-in visitor on to ?next. (Not
         // the #fragment a skip link may have added: that would not load the page again.)

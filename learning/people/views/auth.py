@@ -86,10 +86,17 @@ def _busy(form: LoginForm, busy: password_checks.Busy):
     tries again by itself after Retry-After (static/js/site.js). Without, the person is asked
     to send it again; the password is never sent back to the browser.
     """
-    form.password.errors.append(
-        "Many people are logging in at this moment, so your password could not be checked "
-        f"yet. Wait {busy.retry_after} seconds, enter your password again and press Log in.")
-    response = _login_page(form, 503, timedelta(seconds=busy.retry_after))
+    if request.headers.get("X-Login-Script"):
+        # The page's script only needs to know when to try again: the cheapest answer, as a
+        # storm brings many of these.
+        response = make_response("", 503)
+        response.headers["Retry-After"] = str(busy.retry_after)
+    else:
+        form.password.errors.append(
+            "Many people are logging in at this moment, so your password could not be "
+            f"checked yet. Wait {busy.retry_after} seconds, enter your password again and "
+            "press Log in.")
+        response = _login_page(form, 503, timedelta(seconds=busy.retry_after))
     response.headers["X-Login-Busy"] = "1"
     return response
 
