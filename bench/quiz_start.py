@@ -1,11 +1,16 @@
 """Exam-start surge: many learners start the same quiz within seconds; prints req/s and p95.
 
-Runs the real app under gunicorn on 127.0.0.1 with a throwaway database, creates learners,
-then each learner (one thread each, all released together) logs in, starts the quiz, saves
-answers three times and submits. Figures are printed per phase; nothing is asserted.
+Runs the real app under gunicorn on 127.0.0.1 with a throwaway database (or --database-url,
+an empty database whose tables are dropped and re-created) and creates learners. Every
+learner logs in and opens the quiz first (not timed: bench/login_storm.py times logins).
+Then each learner, one thread each, presses Start at a moment spread evenly over --spread
+seconds (0: all together), saves answers three times (the first is "first answer"), each
+after --think seconds on average (half to one and a half times that, at random), and
+submits. Figures are printed per phase; nothing is asserted.
 
-    .venv/bin/python bench/quiz_start.py [--learners 200] [--concurrency 50]
-                                         [--quiz end-of-unit] [--database-url URL]
+    .venv/bin/python bench/quiz_start.py [--learners 300] [--spread 10] [--think 5] [--workers 4]
+                                         [--threads 1] [--quiz end-of-unit]
+                                         [--database-url URL]
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import http.cookiejar
 import os
+import random
 import re
 import shutil
 import signal
@@ -47,6 +53,7 @@ def seed(database_url: str, learners: int) -> None:
     app = create_app(settings_for_tests(database_url))
     fast = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
     with app.app_context():
+        db.drop_all()
         db.create_all()
         for i in range(learners):
             user = User(email=f"learner{i}@bench.example.org", name=f"Learner {i}",
@@ -74,23 +81,40 @@ class Learner:
                 self.timings[phase].append(time.perf_counter() - started)
         return text, url
 
-    def run(self, quiz: str, go: threading.Event) -> None:
+    def ready(self, quiz: str) -> None:
+        """Log in and open the quiz's page, where the Start button is."""
         page, _ = self.request(None, "/login")
         self.request(None, "/login", {"email": f"learner{self.index}@bench.example.org",
                                       "password": PASSWORD,
                                       "csrf_token": CSRF.search(page).group(1)})
         page, _ = self.request(None, f"/quizzes/{quiz}")
-        token = CSRF.search(page).group(1)
-        go.wait()  # everyone presses Start together
+        self.token = CSRF.search(page).group(1)
+
+    def run(self, quiz: str, at: float, think: float) -> None:
+        time.sleep(max(0.0, at - time.perf_counter()))  # this learner's moment to press Start
+        token = self.token
+        rng = random.Random(self.index)
         html, url = self.request("start", f"/quizzes/{quiz}/start", {"csrf_token": token})
         attempt = re.search(r"/attempts/(\d+)", url).group(1)
         fields = sorted(set(re.findall(r'name="(q-[a-z0-9-]+)"', html)))
         radios = dict(re.findall(r'name="(q-[a-z0-9-]+)" value="([^"]+)"', html))
         for round_ in range(3):
+            time.sleep(rng.uniform(think / 2, think * 1.5))  # reading, choosing
             answers = {f: radios.get(f, "1") for f in fields[: (round_ + 1) * 5]}
-            self.request("save-answer", f"/attempts/{attempt}/autosave",
-                         {"csrf_token": token, **answers})
+            self.request("first-answer" if round_ == 0 else "save-answer",
+                         f"/attempts/{attempt}/autosave", {"csrf_token": token, **answers})
         self.request("submit", f"/attempts/{attempt}/submit", {"csrf_token": token})
+
+
+def worker_cpu_seconds(master: int) -> float:
+    """CPU time (user + system) the gunicorn workers have used so far."""
+    total = 0
+    for pid in subprocess.run(["ps", "-o", "pid=", "--ppid", str(master)],
+                              capture_output=True, text=True).stdout.split():
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -100,11 +124,14 @@ def percentile(values: list[float], p: float) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--learners", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--learners", type=int, default=300)
+    parser.add_argument("--spread", type=float, default=10,
+                        help="seconds over which the learners press Start (0: all at once)")
+    parser.add_argument("--think", type=float, default=5,
+                        help="seconds (on average) before each save: reading and choosing")
     parser.add_argument("--quiz", default="end-of-unit")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--port", type=int, default=8769)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
@@ -119,9 +146,12 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-quiz-"))
     database_url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}"
     seed(database_url, args.learners)
-    env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": "bench-secret-key",
-           "DATABASE_URL": database_url, "SESSION_COOKIE_SECURE": "0"}
-    gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
+    # Logins are not timed here: no bound on password checks (their hashes are cheap anyway).
+    env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": "bench-secret-key-" + "x" * 32,
+           "DATABASE_URL": database_url, "SESSION_COOKIE_SECURE": "0",
+           "PASSWORD_CHECKS_AT_ONCE": "64", "PASSWORD_CHECK_DIR": str(tmp / "turns"),
+           "LOGIN_LIMIT_PER_ADDRESS": "100000 per minute"}
+    gunicorn = Path(sys.executable).parent / "gunicorn"
     server = subprocess.Popen(
         [str(gunicorn if gunicorn.exists() else "gunicorn"), "-w", str(args.workers),
          "--threads", str(args.threads), "-b", f"127.0.0.1:{args.port}", "--no-control-socket",
@@ -137,37 +167,47 @@ def main() -> int:
                 time.sleep(0.2)
         timings: dict[str, list[float]] = defaultdict(list)
         lock = threading.Lock()
-        go = threading.Event()
         learners = [Learner(base, i, timings, lock) for i in range(args.learners)]
         errors: list[BaseException] = []
-        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-            futures = [pool.submit(lr.run, quiz, go) for lr in learners]
-            time.sleep(1)  # let the first wave log in and reach the Start button
-            began = time.perf_counter()
-            go.set()
+        with ThreadPoolExecutor(max_workers=8) as pool:  # everyone logged in, not timed
+            list(pool.map(lambda lr: lr.ready(quiz), learners))
+        load_before = os.getloadavg()
+        cpu = worker_cpu_seconds(server.pid)
+        began = time.perf_counter() + 0.5
+        with ThreadPoolExecutor(max_workers=args.learners) as pool:
+            futures = [pool.submit(lr.run, quiz, began + i * args.spread / args.learners,
+                                   args.think) for i, lr in enumerate(learners)]
             for f in futures:
                 try:
                     f.result()
                 except Exception as exc:  # a failed learner is reported, not fatal
                     errors.append(exc)
             elapsed = time.perf_counter() - began
+        cpu = worker_cpu_seconds(server.pid) - cpu
+        load_after = os.getloadavg()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
         shutil.rmtree(tmp, ignore_errors=True)
 
     db_kind = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
-    print(f"quiz '{quiz}', {args.learners} learners, {args.concurrency} at once, gunicorn "
-          f"{args.workers} workers x {args.threads} threads, {db_kind}, {os.cpu_count()} CPUs")
+    print(f"quiz '{quiz}', {args.learners} learners pressing Start over {args.spread:g} s, "
+          f"about {args.think:g} s before each save, "
+          f"gunicorn {args.workers} workers x {args.threads} threads, {db_kind}, "
+          f"{os.cpu_count()} CPUs")
+    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (the load "
+          "generator runs on the same machine)")
     total = sum(len(v) for v in timings.values())
     print(f"{total} timed requests in {elapsed:.1f} s after Start: {total / elapsed:.0f} req/s; "
           f"{len(errors)} learners failed")
-    for phase in ("start", "save-answer", "submit"):
+    for phase in ("start", "first-answer", "save-answer", "submit"):
         values = timings.get(phase, [])
         if values:
             median, p95 = statistics.median(values) * 1000, percentile(values, 95) * 1000
             print(f"  {phase:12} n={len(values):4}  median {median:6.0f} ms  p95 {p95:6.0f} ms"
                   f"  max {max(values) * 1000:6.0f} ms")
+    print(f"  server CPU (gunicorn workers) per learner, Start to submit: "
+          f"{1000 * cpu / args.learners:.0f} ms (steadier than the timings on a busy machine)")
     for exc in errors[:3]:
         print(f"  error: {exc!r}")
     return 0

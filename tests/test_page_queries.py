@@ -164,3 +164,21 @@ def test_sqlite_commits_wait_for_the_disk_only_at_checkpoints(app):
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+#: An open quiz attempt's page: the session (one), the attempt and its answers.
+ATTEMPT_PAGE = 3
+
+
+def test_an_open_attempt_page_reads_only_the_attempt(app, auth, client, busy_learner,
+                                                     counted_get):
+    """A class starting an exam together opens this page at once: no look at the learner's
+    other attempts (they decide nothing until this one is submitted)."""
+    from tests.conftest import post_form
+
+    auth.login(busy_learner())
+    slug = "partnership-basics-check"
+    started = post_form(client, f"/quizzes/{slug}", f"/quizzes/{slug}/start")
+    page = counted_get(started.headers["Location"])
+    assert page.count <= ATTEMPT_PAGE, "\n".join(page.statements)
+    assert _writes(page.statements) == []

@@ -271,6 +271,33 @@ def test_editing_the_quiz_file_never_changes_a_past_attempt(client, learner, use
     assert attempt.quiz_version != new.version
 
 
+def test_two_texts_of_one_question_are_each_graded_by_their_own(app, client, learner,
+                                                                  use_quiz, make_user):
+    """Questions rebuilt from snapshots are shared between attempts with the same snapshot;
+    one with the same id but another key must never be taken for it."""
+    from tests.conftest import Auth
+
+    use_quiz()
+    before = _start(client)
+    _answer(client, before, partners="right", nspcc="false")
+    swapped = QUIZ.replace("correct: true\n        feedback: SECRET-RIGHT",
+                           "feedback: SECRET-RIGHT")
+    swapped = swapped.replace("feedback: SECRET-WRONG-FEEDBACK",
+                              "correct: true\n        feedback: SECRET-WRONG-FEEDBACK")
+    module = app.extensions["catalog"].modules[0].slug
+    use_quiz(text=swapped.format(module=module, pass_mark=50, attempts="unlimited", delay=0,
+                                 feedback="after_submit", show="after_pass_or_last",
+                                 layout="all_on_one_page", extra=""))
+    other = app.test_client()
+    Auth(other).login(make_user("learner"))
+    after = _start(other)
+    _answer(other, after, partners="right", nspcc="false")  # right before the swap, not now
+    _submit(client, before)
+    _submit(other, after)
+    assert db.session.get(QuizAttempt, before).percent == 100
+    assert db.session.get(QuizAttempt, after).percent == 50
+
+
 def test_passing_updates_module_progress(client, learner, use_quiz, app):
     use_quiz()
     attempt_id = _start(client)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 from dataclasses import dataclass
@@ -124,10 +125,19 @@ def start_attempt(user: User, quiz: Quiz, now: datetime) -> QuizAttempt:
     return attempt
 
 
+@lru_cache(maxsize=4096)
+def _question(snapshot: str) -> Question:
+    """One question rebuilt from its snapshot (as JSON text, so the cache key is the whole
+    content): every attempt at one version of a quiz shares its questions' snapshots, so a
+    class starting an exam together rebuilds each question once per process, not once each."""
+    return question_from_snapshot(json.loads(snapshot))
+
+
 @lru_cache(maxsize=2048)
 def _rebuilt(attempt_id: int, started_at: datetime) -> tuple[Question, ...]:
     attempt = db.session.get_one(QuizAttempt, attempt_id)
-    return tuple(question_from_snapshot(item["question"]) for item in attempt.questions)
+    return tuple(_question(json.dumps(item["question"], sort_keys=True))
+                 for item in attempt.questions)
 
 
 def questions_of(attempt: QuizAttempt) -> list[Question]:
