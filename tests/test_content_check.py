@@ -39,18 +39,37 @@ GOOD = textwrap.dedent("""\
     ---
     ## Start here
 
-    Short plain sentences help. People read them fast.
+    Short plain sentences help. Danger now? Read [what to do](/help/worried-about-a-child).
+    """)
+
+URGENT_PAGE = textwrap.dedent("""\
+    ---
+    slug: worried-about-a-child
+    title: Worried about a child now
+    last_reviewed: 2026-12-01
+    references: []
+    ---
+    ## Danger now
+
+    Call 999.
     """)
 
 
 def _write(tmp_path, name, text):
+    (tmp_path / name).parent.mkdir(exist_ok=True)
     (tmp_path / name).write_text(text, encoding="utf-8")
+
+
+def write_course(folder, units=UNITS, module=GOOD):
+    """A one-module course that passes every check: units, the module, the urgent help page."""
+    _write(folder, "units.yaml", units)
+    _write(folder, "01-good.md", module)
+    _write(folder, "pages/worried-about-a-child.md", URGENT_PAGE)
 
 
 @pytest.fixture
 def content(tmp_path):
-    _write(tmp_path, "units.yaml", UNITS)
-    _write(tmp_path, "01-good.md", GOOD)
+    write_course(tmp_path)
     return tmp_path
 
 

@@ -21,6 +21,11 @@ def test_script_and_handlers_never_reach_the_page():
     assert "<img" not in html
 
 
+def test_phone_links_are_kept_so_a_helpline_is_one_tap_away():
+    html = str(render_content("Call [0808 800 5000](tel:08088005000).").html)
+    assert '<a href="tel:08088005000">0808 800 5000</a>' in html
+
+
 def test_user_text_is_sanitised_too():
     html = str(render_text("**bold** <iframe src=evil></iframe> <b onmouseover=x>hi</b>"))
     assert "<strong>bold</strong>" in html

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from learning.content.frontmatter import (
+    Reference,
+    check_body,
+    is_kind,
+    key_problems,
+    reference_problem,
+    references_of,
+    split_front_matter,
+)
 from learning.content.glossary import Term, load_glossary
-from learning.content.outdated import find_outdated
+from learning.content.pages import Page, load_pages
 from learning.content.readability import Readability, measure
 from learning.content.tasks import Task, load_tasks
 from learning.core.problems import Problem
-from learning.core.rendering import CALLOUT_TYPES, Rendered, render_content, strip_tags
+from learning.core.rendering import Rendered, render_content, strip_tags
 from learning.core.yamlfile import SLUG, LineDict, load_file, load_text
+
+__all__ = ["Catalog", "Criterion", "Module", "Page", "Reference", "Unit", "is_kind",
+           "load_catalog", "load_units", "split_front_matter"]
 
 #: Where the glossary page is served; modules link first uses of terms here.
 GLOSSARY_PATH = "/glossary"
@@ -23,11 +34,6 @@ _REQUIRED = {
     "outcomes": list, "last_reviewed": dt.date, "references": list,
 }
 _OPTIONAL: dict[str, type] = {"summary": str}
-_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_CALLOUT = re.compile(r"^!!!\s+([A-Za-z0-9_-]+)(?:\s+\"[^\"]*\")?\s*$")
-_RAW_HTML = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9-]*(\s[^>]*)?>|<!--")
-_CODE_SPAN = re.compile(r"`[^`]*`")
 
 
 @dataclass(frozen=True)
@@ -46,14 +52,6 @@ class Unit:
     reference: str
     qualification: str
     criteria: tuple[Criterion, ...]
-
-
-@dataclass(frozen=True)
-class Reference:
-    title: str
-    publisher: str
-    year: int | None = None
-    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,11 +79,15 @@ class Catalog:
     glossary: tuple[Term, ...] = ()
     tasks: tuple[Task, ...] = ()
     problems: tuple[Problem, ...] = ()
+    pages: tuple[Page, ...] = ()
     _by_slug: dict = field(default_factory=dict, compare=False, repr=False)
     _criteria: dict = field(default_factory=dict, compare=False, repr=False)
 
     def module(self, slug: str) -> Module | None:
         return self._by_slug.get(slug)
+
+    def page(self, slug: str) -> Page | None:
+        return next((p for p in self.pages if p.slug == slug), None)
 
     def criterion(self, criterion_id: str) -> Criterion | None:
         return self._criteria.get(criterion_id)
@@ -148,51 +150,13 @@ def load_units(path: Path, label: str) -> tuple[list[Unit], list[Problem]]:
     return units, problems
 
 
-def split_front_matter(text: str) -> tuple[str | None, str, int]:
-    """Return (front matter, body, line number where the body starts)."""
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
-        return None, text, 1
-    for i in range(1, len(lines)):
-        if lines[i].strip() == "---":
-            return "".join(lines[1:i]), "".join(lines[i + 1:]), i + 2
-    return None, text, 1
-
-
 def _check_front_matter(meta, label: str, known_criteria: set[str] | None) -> list[Problem]:
     if not isinstance(meta, LineDict):
         return [Problem(label, 2, "front matter must be a YAML mapping of keys to values")]
-    problems = _front_matter_key_problems(meta, label)
+    problems = key_problems(meta, label, _REQUIRED, _OPTIONAL)
     if problems:
         return problems
     return _front_matter_value_problems(meta, label, known_criteria)
-
-
-def _front_matter_key_problems(meta: LineDict, label: str) -> list[Problem]:
-    """Unknown keys, and required keys that are missing or hold the wrong kind of value."""
-    allowed = ", ".join([*_REQUIRED, *_OPTIONAL])
-    problems = [Problem(label, meta.line_of(key), f"unknown key '{key}' (allowed: {allowed})")
-                for key in meta if key not in _REQUIRED and key not in _OPTIONAL]
-    for key, kind in _REQUIRED.items():
-        if key not in meta:
-            problems.append(Problem(label, meta.line, f"missing required key '{key}'"))
-        elif not is_kind(meta[key], kind):
-            problems.append(Problem(label, meta.line_of(key),
-                                    f"'{key}' must be {_KIND_WORDS[kind]}"))
-    return problems
-
-
-_KIND_WORDS = {str: "text", int: "a whole number", list: "a list",
-               dt.date: "a date like 2026-11-23"}
-
-
-def is_kind(value, kind: type) -> bool:
-    """isinstance, as an author means it: true is not a number, a date and time not a date."""
-    if kind is int and isinstance(value, bool):
-        return False
-    if kind is dt.date and isinstance(value, dt.datetime):
-        return False
-    return isinstance(value, kind)
 
 
 def _front_matter_value_problems(meta: LineDict, label: str,
@@ -217,61 +181,7 @@ def _front_matter_value_problems(meta: LineDict, label: str,
                  if known_criteria is not None and cid not in known_criteria]
     references = meta["references"]
     problems += [Problem(label, references.item_lines[i], message)
-                 for i, ref in enumerate(references) if (message := _reference_problem(ref))]
-    return problems
-
-
-def _reference_problem(ref) -> str:
-    """What is wrong with one entry of `references` ("" if nothing)."""
-    if not isinstance(ref, dict) or not all(k in ref for k in ("title", "publisher")):
-        return ("each reference needs a title and a publisher (and a year where the document "
-                "has one)")
-    if "year" in ref and not isinstance(ref["year"], int):
-        return "a reference's year must be a number"
-    return ""
-
-
-def check_body(body: str, label: str, first_line: int) -> list[Problem]:
-    """Problems in the Markdown body: headings, raw HTML, call-outs, outdated terms."""
-    problems: list[Problem] = []
-    in_fence = False
-    in_history = False
-    last_level = 1  # the page's h1 is the module title
-    for offset, line in enumerate(body.splitlines()):
-        n = first_line + offset
-        if _FENCE.match(line):
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            continue
-        if line.strip() and not line.startswith((" ", "\t")):
-            in_history = False
-        callout = _CALLOUT.match(line)
-        if callout:
-            kind = callout.group(1)
-            if kind not in CALLOUT_TYPES:
-                problems.append(Problem(label, n, f"unknown call-out '!!! {kind}' (use one of: "
-                                        + ", ".join(CALLOUT_TYPES) + ")"))
-            in_history = kind == "history"
-            continue
-        heading = _HEADING.match(line)
-        if heading:
-            level = len(heading.group(1))
-            if level == 1:
-                problems.append(Problem(label, n, "level-1 heading in the body: the page title "
-                                        "is the only h1, so start sections at ##"))
-            elif level > last_level + 1:
-                problems.append(Problem(label, n, f"heading jumps from h{last_level} to h{level}; "
-                                        "do not skip levels"))
-            last_level = level
-        prose = _CODE_SPAN.sub("", line)
-        if _RAW_HTML.search(prose):
-            problems.append(Problem(label, n, "raw HTML is not allowed in content; use Markdown"))
-        if not in_history:
-            for term, matched in find_outdated(prose):
-                problems.append(Problem(
-                    label, n, f"outdated term '{matched}' outside a '!!! history' block: "
-                    f"{term.advice}", term.level))
+                 for i, ref in enumerate(references) if (message := reference_problem(ref))]
     return problems
 
 
@@ -301,8 +211,7 @@ def load_module(path: Path, label: str, known_criteria: set[str] | None,
         criteria=tuple(meta["criteria"]), minutes=meta["minutes"],
         outcomes=tuple(o.strip() for o in meta["outcomes"]),
         last_reviewed=meta["last_reviewed"],
-        references=tuple(Reference(r["title"], r["publisher"], r.get("year"), r.get("url"))
-                         for r in meta["references"]),
+        references=references_of(meta),
         rendered=rendered,
         readability=measure(strip_tags(str(rendered.html))),
         version=hashlib.sha256(text.encode()).hexdigest()[:16],
@@ -351,6 +260,8 @@ def load_catalog(content_dir: Path) -> Catalog:
     kept.sort(key=lambda m: m.order)
     tasks, task_problems = load_tasks(content_dir / "tasks", content_dir, known, set(by_slug))
     problems += task_problems
+    pages, page_problems = load_pages(content_dir / "pages", lambda p: _rel(p, content_dir))
+    problems += page_problems
     criteria = {c.id: c for u in units for c in u.criteria}
-    return Catalog(tuple(kept), tuple(units), glossary, tasks, tuple(sorted(problems)),
+    return Catalog(tuple(kept), tuple(units), glossary, tasks, tuple(sorted(problems)), pages,
                    by_slug, criteria)
