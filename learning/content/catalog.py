@@ -52,6 +52,8 @@ class Unit:
     reference: str
     qualification: str
     criteria: tuple[Criterion, ...]
+    #: What parts of the unit this course does not teach, said plainly on the course page.
+    not_covered: str = ""
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,8 @@ def load_units(path: Path, label: str) -> tuple[list[Unit], list[Problem]]:
             criteria.append(Criterion(str(c["id"]), str(c["number"]), str(c["text"]),
                                       str(raw["id"])))
         units.append(Unit(str(raw["id"]), str(raw["code"]), str(raw["title"]),
-                          str(raw["reference"]), str(raw["qualification"]), tuple(criteria)))
+                          str(raw["reference"]), str(raw["qualification"]), tuple(criteria),
+                          " ".join(str(raw.get("not_covered") or "").split())))
     return units, problems
 
 
