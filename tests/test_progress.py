@@ -203,3 +203,12 @@ def test_staff_see_what_each_unit_does_not_cover(client, auth, make_user):
     auth.login(make_user("assessor"))
     html = client.get("/course").get_data(as_text=True)
     assert "CYP33 test note" in html and "EYE22 test note" in html
+
+
+def test_module_page_links_each_criterion_to_the_sections_that_teach_it(client, auth, make_user):
+    auth.login(make_user("assessor"))
+    html = client.get("/course/partnership-basics").get_data(as_text=True)
+    assert ('Taught in: <a href="#what-it-means">What it means</a>; '
+            '<a href="#who-the-partners-are">Who the partners are</a>') in html
+    # The overview lists the criteria without the section links.
+    assert "Taught in:" not in client.get("/course").get_data(as_text=True)

@@ -56,8 +56,9 @@ def test_malicious_content_file_is_sanitised_end_to_end(tmp_path):
         "units:\n  - id: U\n    code: U1\n    title: T\n    reference: R\n    qualification: Q\n"
         "    criteria:\n      - {id: U-1, number: '1', text: Do it}\n")
     (tmp_path / "m.md").write_text(
-        "---\nslug: m\ntitle: M\norder: 1\ncriteria: [U-1]\nminutes: 5\noutcomes: [x]\n"
-        "last_reviewed: 2026-11-01\nreferences: []\n---\n## Hi\n\n[x](javascript:alert(1))\n")
+        "---\nslug: m\ntitle: M\norder: 1\nteaches: [U-1]\nminutes: 5\noutcomes: [x]\n"
+        "last_reviewed: 2026-11-01\nreferences: []\n---\n## Hi\n\n[x](javascript:alert(1))\n\n"
+        "[Worried now?](/help/worried-about-a-child)\n")
     catalog = load_catalog(tmp_path)
     assert "javascript:" not in str(catalog.modules[0].rendered.html)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from learning.content.coverage import Teaches, read_teaches, section_problems, untaught_criteria
 from learning.content.frontmatter import (
     Reference,
     check_body,
@@ -17,11 +19,11 @@ from learning.content.frontmatter import (
     split_front_matter,
 )
 from learning.content.glossary import Term, load_glossary
-from learning.content.pages import Page, load_pages
+from learning.content.pages import URGENT_HELP_PATH, Page, links_to, load_pages
 from learning.content.readability import Readability, measure
 from learning.content.tasks import Task, load_tasks
 from learning.core.problems import Problem
-from learning.core.rendering import Rendered, render_content, strip_tags
+from learning.core.rendering import Rendered, TocEntry, render_content, strip_tags
 from learning.core.yamlfile import SLUG, LineDict, load_file, load_text
 
 __all__ = ["Catalog", "Criterion", "Module", "Page", "Reference", "Unit", "is_kind",
@@ -30,7 +32,7 @@ __all__ = ["Catalog", "Criterion", "Module", "Page", "Reference", "Unit", "is_ki
 #: Where the glossary page is served; modules link first uses of terms here.
 GLOSSARY_PATH = "/glossary"
 _REQUIRED = {
-    "slug": str, "title": str, "order": int, "criteria": list, "minutes": int,
+    "slug": str, "title": str, "order": int, "teaches": object, "minutes": int,
     "outcomes": list, "last_reviewed": dt.date, "references": list,
 }
 _OPTIONAL: dict[str, type] = {"summary": str}
@@ -42,6 +44,8 @@ class Criterion:
     number: str
     text: str
     unit_id: str
+    #: Line of the criterion's id in units.yaml, for problems that point at it.
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class Module:
     slug: str
     title: str
     order: int
+    #: The criteria the module teaches, in the order `teaches` gives them.
     criteria: tuple[str, ...]
     minutes: int
     outcomes: tuple[str, ...]
@@ -72,6 +77,20 @@ class Module:
     version: str
     path: str
     summary: str = ""
+    #: Each criterion with the headings of the sections that teach it (none: the whole module).
+    teaches: Teaches = ()
+
+    def sections_teaching(self, criterion_id: str) -> list[TocEntry]:
+        """The module's sections (with their anchors) that teach a criterion, as written."""
+        headings = dict(self.teaches).get(criterion_id, ())
+        by_title = {html.unescape(e.title): e for e in _walk(self.rendered.toc)}
+        return [by_title[h] for h in headings if h in by_title]
+
+
+def _walk(entries: tuple[TocEntry, ...]):
+    for e in entries:
+        yield e
+        yield from _walk(e.children)
 
 
 @dataclass(frozen=True)
@@ -146,24 +165,30 @@ def load_units(path: Path, label: str) -> tuple[list[Unit], list[Problem]]:
                 continue
             seen.add(c["id"])
             criteria.append(Criterion(str(c["id"]), str(c["number"]), str(c["text"]),
-                                      str(raw["id"])))
+                                      str(raw["id"]), c.line_of("id")))
         units.append(Unit(str(raw["id"]), str(raw["code"]), str(raw["title"]),
                           str(raw["reference"]), str(raw["qualification"]), tuple(criteria),
                           " ".join(str(raw.get("not_covered") or "").split())))
     return units, problems
 
 
-def _check_front_matter(meta, label: str, known_criteria: set[str] | None) -> list[Problem]:
+def _check_front_matter(meta, label: str) -> list[Problem]:
     if not isinstance(meta, LineDict):
         return [Problem(label, 2, "front matter must be a YAML mapping of keys to values")]
     problems = key_problems(meta, label, _REQUIRED, _OPTIONAL)
+    if "criteria" in meta:  # the key before `teaches`: say what replaced it
+        problems = [p for p in problems if "'criteria'" not in p.message
+                    and "'teaches'" not in p.message]
+        problems.append(Problem(label, meta.line_of("criteria"),
+                                "'criteria' is now 'teaches': list the criterion ids the module "
+                                "teaches, or map each id to the headings of the sections that "
+                                "teach it (docs/authoring.md)"))
     if problems:
         return problems
-    return _front_matter_value_problems(meta, label, known_criteria)
+    return _front_matter_value_problems(meta, label)
 
 
-def _front_matter_value_problems(meta: LineDict, label: str,
-                                 known_criteria: set[str] | None) -> list[Problem]:
+def _front_matter_value_problems(meta: LineDict, label: str) -> list[Problem]:
     """Checks of the values, once every required key holds the right kind."""
     problems = []
     if not SLUG.match(meta["slug"]):
@@ -174,14 +199,6 @@ def _front_matter_value_problems(meta: LineDict, label: str,
     if not meta["outcomes"] or not all(isinstance(o, str) and o.strip() for o in meta["outcomes"]):
         problems.append(Problem(label, meta.line_of("outcomes"),
                                 "outcomes must be a non-empty list of sentences"))
-    if not meta["criteria"]:
-        problems.append(Problem(label, meta.line_of("criteria"),
-                                "criteria must name at least one criterion id"))
-    criteria = meta["criteria"]
-    problems += [Problem(label, criteria.item_lines[i],
-                         f"unknown criterion '{cid}' (define it in content/units.yaml)")
-                 for i, cid in enumerate(criteria)
-                 if known_criteria is not None and cid not in known_criteria]
     references = meta["references"]
     problems += [Problem(label, references.item_lines[i], message)
                  for i, ref in enumerate(references) if (message := reference_problem(ref))]
@@ -202,16 +219,24 @@ def load_module(path: Path, label: str, known_criteria: set[str] | None,
     meta, problems = load_text(front, label, line_offset=1)
     if problems:
         return None, problems
-    problems = _check_front_matter(meta, label, known_criteria)
+    problems = _check_front_matter(meta, label)
+    if problems:
+        return None, problems
+    teaches, problems = read_teaches(meta, label, known_criteria)
     problems += check_body(body, label, body_line)
     if not body.strip():
         problems.append(Problem(label, body_line, "the module has no text after the front matter"))
+    rendered = render_content(body, glossary)
+    problems += section_problems(teaches, rendered.headings, label, meta.line_of("teaches"))
+    if not links_to(str(rendered.html), URGENT_HELP_PATH):
+        problems.append(Problem(label, body_line, "the module does not link to the page on what "
+                                "to do if you are worried about a child now: add a link to "
+                                f"{URGENT_HELP_PATH} where it teaches reporting a worry"))
     if any(p.level == "error" for p in problems):
         return None, problems
-    rendered = render_content(body, glossary)
     module = Module(
         slug=meta["slug"], title=meta["title"].strip(), order=meta["order"],
-        criteria=tuple(meta["criteria"]), minutes=meta["minutes"],
+        criteria=tuple(cid for cid, _ in teaches), minutes=meta["minutes"],
         outcomes=tuple(o.strip() for o in meta["outcomes"]),
         last_reviewed=meta["last_reviewed"],
         references=references_of(meta),
@@ -220,6 +245,7 @@ def load_module(path: Path, label: str, known_criteria: set[str] | None,
         version=hashlib.sha256(text.encode()).hexdigest()[:16],
         path=label,
         summary=(meta.get("summary") or "").strip(),
+        teaches=teaches,
     )
     return module, problems
 
@@ -238,13 +264,17 @@ def load_catalog(content_dir: Path) -> Catalog:
     problems += glossary_problems
     links = {t.term: (f"{GLOSSARY_PATH}#{t.anchor}", t.stands_for or "") for t in glossary}
     modules: list[Module] = []
-    for path in sorted(content_dir.glob("*.md")):
-        if path.name.lower() == "readme.md":
-            continue
+    files = [p for p in sorted(content_dir.glob("*.md")) if p.name.lower() != "readme.md"]
+    for path in files:
         module, found = load_module(path, _rel(path, content_dir), known, links)
         problems += found
         if module:
             modules.append(module)
+    if len(modules) == len(files):  # a module that did not load has its own error already
+        taught = {cid for m in modules for cid in m.criteria}
+        problems += untaught_criteria(_rel(units_path, content_dir),
+                                      [(c.id, u.id, c.line) for u in units for c in u.criteria],
+                                      taught)
     by_slug: dict[str, Module] = {}
     orders: dict[int, Module] = {}
     kept: list[Module] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,11 @@ URGENT_HELP_SLUG = "worried-about-a-child"
 #: Where pages are served (the course domain's view); modules link to pages by this path.
 PAGES_PATH = "/help"
 URGENT_HELP_PATH = f"{PAGES_PATH}/{URGENT_HELP_SLUG}"
+
+def links_to(rendered_html: str, path: str) -> bool:
+    """Whether rendered HTML holds a link to `path` (a #fragment after it is fine)."""
+    return re.search(r'href="' + re.escape(path) + r'(?:#[^"]*)?"', rendered_html) is not None
+
 
 _REQUIRED = {"slug": str, "title": str, "last_reviewed": dt.date, "references": list}
 _OPTIONAL: dict[str, type] = {"summary": str}
