@@ -98,7 +98,8 @@ def test_layout_fits_320px(page, app, learner):
     page.set_viewport_size({"width": 320, "height": 640})
     _login(page, learner.email)
     modules = [f"/course/{m.slug}" for m in app.extensions["catalog"].modules]
-    for path in ["/dashboard", "/course", "/account/password", *modules]:
+    for path in ["/dashboard", "/course", "/account/password", *modules,
+                 *(f"/help/{p.slug}" for p in app.extensions["catalog"].pages)]:
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 320, f"{path} is {width}px wide at a 320px viewport"
@@ -109,6 +110,13 @@ def test_every_module_passes_axe(page, app, learner):
     for module in app.extensions["catalog"].modules:
         page.goto(f"/course/{module.slug}")
         expect(page.get_by_role("heading", level=1)).to_have_text(module.title)
+        _axe_clean(page)
+
+
+def test_help_pages_pass_axe_without_login(page, app):
+    for help_page in app.extensions["catalog"].pages:
+        page.goto(f"/help/{help_page.slug}")
+        expect(page.get_by_role("heading", level=1)).to_have_text(help_page.title)
         _axe_clean(page)
 
 
