@@ -87,6 +87,10 @@ def database_url(raw: str | None, default: str) -> str:
     return url
 
 
+#: How long an SQLite connection waits for another's write lock before it gives up.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
 def engine_options(url: str) -> dict:
     """Connection settings: PostgreSQL connections are checked before use (no error after
     the server restarts) and give up connecting after 5 seconds instead of hanging."""
