@@ -31,6 +31,11 @@ _MESSAGES = {
 }
 
 
+#: What a form whose CSRF token fails is told (core's handler; an autosave gets it as JSON).
+CSRF_ADVICE = ("The form had expired or was sent from another page. Go back, copy anything you "
+               "typed, reload the page and send it again.")
+
+
 def page(code: int, detail: str | None = None) -> Response:
     """The error page for `code`, `detail` replacing the usual advice.
 
@@ -97,8 +102,7 @@ def init_app(app) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
-        return page(400, "The form had expired or was sent from another page. Go back, "
-                    "copy anything you typed, reload the page and send it again.")
+        return page(400, CSRF_ADVICE)
 
     @app.errorhandler(500)
     def server_error(e):
