@@ -144,6 +144,13 @@ def test_an_empty_database_stops_serving(run):
                                  "upgrade` first.")
 
 
+def test_a_database_that_does_not_answer_does_not_stop_start_up(run, tmp_path):
+    """It may be restarting: the app starts, /healthz says 503 until it answers."""
+    done = run(PYTHON_IMPORT, DATABASE_URL=f"sqlite:///{tmp_path / 'no-such-folder' / 'x.db'}")
+    assert done.returncode == 0, done.stderr
+    assert "start-up: the database did not answer (OperationalError)" in done.stderr
+
+
 # ---- the decisions, without a subprocess ----
 
 CODE = Migrations(heads=frozenset({"c"}), known=frozenset({"a", "b", "c"}))
