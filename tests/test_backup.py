@@ -171,18 +171,32 @@ def test_restore_refuses_a_backup_from_a_newer_version(tmp_path):
         db.engine.dispose()
 
 
-def test_sqlite_restore_leaves_no_stale_wal(tmp_path):
-    """The old database's -wal must not be applied to the restored file."""
-    app = create_app(fixture_settings(f"sqlite:///{tmp_path / 'db.sqlite3'}"))
+def test_sqlite_restore_drops_a_stale_wal(tmp_path):
+    """A process that died (kill -9, power cut) leaves its last changes in the -wal file.
+    Moving a damaged database aside leaves that file behind, and SQLite would apply it to
+    the restored database at the next open."""
+    import subprocess
+    import sys
+
+    database = tmp_path / "db.sqlite3"
+    app = create_app(fixture_settings(f"sqlite:///{database}"))
     with app.app_context():
         upgrade(directory=MIGRATIONS)
         populate(app)
         assert _run(app, "create", str(tmp_path / "b.sqlite3")).exit_code == 0
         before = snapshot(db.engine)
-        db.session.execute(update(User).values(name="Only in the WAL"))
-        db.session.commit()
+        db.engine.dispose()
+        crash = ("import os, sqlite3, sys\n"
+                 "conn = sqlite3.connect(sys.argv[1])\n"
+                 "conn.execute('PRAGMA wal_autocheckpoint=0')\n"
+                 "conn.execute(\"UPDATE user SET name = 'Only in the WAL'\")\n"
+                 "conn.commit()\n"
+                 "os._exit(0)\n")  # no close, so no checkpoint: the changes stay in the -wal
+        subprocess.run([sys.executable, "-c", crash, str(database)], check=True)
         assert (tmp_path / "db.sqlite3-wal").stat().st_size > 0
-        assert _run(app, "restore", "--yes", str(tmp_path / "b.sqlite3")).exit_code == 0
+        database.rename(tmp_path / "damaged.sqlite3")
+        restored = _run(app, "restore", "--yes", str(tmp_path / "b.sqlite3"))
+        assert restored.exit_code == 0, restored.output
         after = snapshot(db.engine)
         after["audit_event"] = [r for r in after["audit_event"] if "database.restore" not in r]
         assert differences(before, after) == []
