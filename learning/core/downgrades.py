@@ -35,9 +35,8 @@ def keep_table(table: str) -> None:
     bind = op.get_bind()
     side = kept_name(table)
     _refuse_if_there(bind, side)
-    if _count(bind, table):
-        q = _quoter(bind)
-        bind.execute(text(f"CREATE TABLE {q(side)} AS SELECT * FROM {q(table)}"))
+    if _sql(bind, "SELECT count(*) FROM {table}", table=table).scalar_one():
+        _sql(bind, "CREATE TABLE {side} AS SELECT * FROM {table}", side=side, table=table)
         log.info("Kept the rows of %s in %s until the upgrade back.", table, side)
 
 
@@ -47,11 +46,10 @@ def restore_table(table: str) -> None:
     side = kept_name(table)
     if not inspect(bind).has_table(side):
         return
-    q = _quoter(bind)
     columns = [c["name"] for c in inspect(bind).get_columns(side)]
-    listed = ", ".join(q(c) for c in columns)
-    bind.execute(text(f"INSERT INTO {q(table)} ({listed}) SELECT {listed} FROM {q(side)}"))
-    bind.execute(text(f"DROP TABLE {q(side)}"))
+    _sql(bind, "INSERT INTO {table} ({columns}) SELECT {columns} FROM {side}",
+         table=table, side=side, columns=columns)
+    _sql(bind, "DROP TABLE {side}", side=side)
     if bind.dialect.name == "postgresql":
         _carry_on_numbering(bind, table)
     log.info("Put back the rows of %s kept by a downgrade.", table)
@@ -62,10 +60,10 @@ def keep_column(table: str, column: str, key: str = "id") -> None:
     bind = op.get_bind()
     side = kept_name(table, column)
     _refuse_if_there(bind, side)
-    q = _quoter(bind)
-    if bind.execute(text(f"SELECT 1 FROM {q(table)} WHERE {q(column)} IS NOT NULL")).first():
-        bind.execute(text(f"CREATE TABLE {q(side)} AS SELECT {q(key)}, {q(column)} "
-                          f"FROM {q(table)} WHERE {q(column)} IS NOT NULL"))
+    if _sql(bind, "SELECT 1 FROM {table} WHERE {column} IS NOT NULL",
+            table=table, column=column).first():
+        _sql(bind, "CREATE TABLE {side} AS SELECT {key}, {column} FROM {table} "
+                   "WHERE {column} IS NOT NULL", side=side, key=key, column=column, table=table)
         log.info("Kept %s.%s in %s until the upgrade back.", table, column, side)
 
 
@@ -75,13 +73,21 @@ def restore_column(table: str, column: str, key: str = "id") -> None:
     side = kept_name(table, column)
     if not inspect(bind).has_table(side):
         return
-    q = _quoter(bind)
-    bind.execute(text(
-        f"UPDATE {q(table)} SET {q(column)} = (SELECT k.{q(column)} FROM {q(side)} k "
-        f"WHERE k.{q(key)} = {q(table)}.{q(key)}) "
-        f"WHERE {q(key)} IN (SELECT {q(key)} FROM {q(side)})"))
-    bind.execute(text(f"DROP TABLE {q(side)}"))
+    _sql(bind, "UPDATE {table} SET {column} = (SELECT k.{column} FROM {side} k "
+               "WHERE k.{key} = {table}.{key}) WHERE {key} IN (SELECT {key} FROM {side})",
+         table=table, column=column, key=key, side=side)
+    _sql(bind, "DROP TABLE {side}", side=side)
     log.info("Put back %s.%s kept by a downgrade.", table, column)
+
+
+def _sql(bind: Connection, statement: str, values: dict | None = None,
+         **names: str | list[str]):
+    """Run a statement about the tables and columns named in it. The names come from the
+    migration files, never from input, and are quoted here (a list becomes `a, b`)."""
+    quote = bind.dialect.identifier_preparer.quote
+    quoted = {k: ", ".join(map(quote, v)) if isinstance(v, list) else quote(v)
+              for k, v in names.items()}
+    return bind.execute(text(statement.format(**quoted)), values or {})
 
 
 def _refuse_if_there(bind: Connection, side: str) -> None:
@@ -92,20 +98,12 @@ def _refuse_if_there(bind: Connection, side: str) -> None:
             f"look at it and drop it yourself if it is not needed.")
 
 
-def _count(bind: Connection, table: str) -> int:
-    return bind.execute(text(f"SELECT count(*) FROM {_quoter(bind)(table)}")).scalar_one()
-
-
-def _quoter(bind: Connection):
-    return bind.dialect.identifier_preparer.quote
-
-
 def _carry_on_numbering(bind: Connection, table: str) -> None:
     """PostgreSQL: the id sequence starts after the rows put back, not at 1."""
-    q = _quoter(bind)
     for column in inspect(bind).get_pk_constraint(table)["constrained_columns"]:
         sequence = bind.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
-                                {"t": q(table), "c": column}).scalar()
+                                {"t": bind.dialect.identifier_preparer.quote(table),
+                                 "c": column}).scalar()
         if sequence:
-            bind.execute(text(f"SELECT setval(:s, (SELECT max({q(column)}) FROM {q(table)}))"),
-                         {"s": sequence})
+            _sql(bind, "SELECT setval(:sequence, (SELECT max({column}) FROM {table}))",
+                 {"sequence": sequence}, column=column, table=table)
