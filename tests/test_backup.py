@@ -226,3 +226,31 @@ def test_in_use_lock_is_shared_by_users_and_taken_alone_by_a_restore(tmp_path):
         user.stdin.close()
         user.wait(timeout=30)
     assert not in_use.in_use_elsewhere(database)  # the kernel let go when it ended
+
+
+def test_missing_postgresql_programs_are_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pg_dump here
+    app = create_app(fixture_settings("postgresql+psycopg://joinedup:secret@127.0.0.1:1/x"))
+    result = _run_outside(app, "create", str(tmp_path))
+    assert result.exit_code == 1
+    assert "pg_dump was not found on PATH" in result.output
+    assert "apt-get install postgresql-client" in result.output
+    assert "secret" not in result.output
+
+
+def test_a_database_that_cannot_be_reached_is_a_message_not_a_traceback(tmp_path):
+    app = create_app(fixture_settings(f"sqlite:///{tmp_path / 'db.sqlite3'}"))
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        assert _run(app, "create", str(tmp_path / "b.sqlite3")).exit_code == 0
+        db.engine.dispose()
+    elsewhere = create_app(fixture_settings("sqlite:////no/such/folder/db.sqlite3"))
+    result = _run_outside(elsewhere, "restore", "--yes", str(tmp_path / "b.sqlite3"))
+    assert result.exit_code == 1
+    assert "/no/such/folder/db.sqlite3.in-use: No such file or directory" in result.output
+    assert isinstance(result.exception, SystemExit)  # click's exit, not an error
+
+
+def _run_outside(app, *args):
+    """A command run with no app context held by the test."""
+    return app.test_cli_runner().invoke(args=["backup", *args])

@@ -33,6 +33,8 @@ def create_command(path: Path) -> None:
         made = backups.describe(written)  # reading it back is the first test of a backup
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(_os_error(exc)) from exc
     size = written.stat().st_size / 1_000_000
     click.echo(f"Backed up {backups.shown(url)} to {written} ({size:.1f} MB, "
                f"migration {made.revision}).")
@@ -51,7 +53,7 @@ def restore_command(path: Path, yes: bool) -> None:
     try:
         backup = backups.describe(path)
         behind = _check_fits(backup, url)
-        _let_go(url)
+        _let_go()
         _refuse_if_in_use(url)
         if not yes:
             click.confirm(f"Replace everything in {backups.shown(url)} with the backup "
@@ -59,12 +61,21 @@ def restore_command(path: Path, yes: bool) -> None:
         safety = _restore(url, backup)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(_os_error(exc)) from exc
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"{backups.shown(url)} does not answer "
+                                   f"({exc.__class__.__name__}): nothing was restored.") from exc
     click.echo(f"Restored {backups.shown(url)} from {path}."
                + (f" The database as it was is in {safety}." if safety else ""))
     _record(backup, safety)
     if behind:
         click.echo("The backup is from an older version: run `flask --app app db upgrade` "
                    "before starting the app.")
+
+
+def _os_error(exc: OSError) -> str:
+    return f"{exc.filename or 'a file'}: {exc.strerror or exc}. Nothing was changed."
 
 
 def _check_fits(backup: Backup, url: str) -> bool:
@@ -87,7 +98,7 @@ def _check_fits(backup: Backup, url: str) -> bool:
     return backup.revision != scripts.get_current_head()
 
 
-def _let_go(url: str) -> None:
+def _let_go() -> None:
     """This process lets go of its own connections: they must not count as the app's."""
     db.session.remove()
     db.engine.dispose()
@@ -131,7 +142,7 @@ def _restore(url: str, backup: Backup) -> Path | None:
         _refuse_if_in_use(url)
         safety = _safety_copy(url)
         backups.restore_postgresql(url, backup)
-    _let_go(url)
+    _let_go()
     return safety
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from sqlalchemy.engine import Connection
 #: application_name of every PostgreSQL connection the app opens (config.engine_options).
 APP_NAME = "joined-up"
 
+log = logging.getLogger(__name__)
 _held: dict[str, int] = {}  # lock file -> the descriptor this process holds its lock on
 _guard = threading.Lock()
 
@@ -47,7 +49,14 @@ def mark_in_use(database: Path) -> None:
     with _guard:
         if path in _held:
             return
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            # The app works on without the mark (a restore then cannot see this process):
+            # never fail to serve over it.
+            log.warning("cannot mark %s as in use (%s): give the app's user write access "
+                        "to that folder", database, exc.strerror or exc)
+            return
         fcntl.flock(fd, fcntl.LOCK_SH)
         _held[path] = fd
 
