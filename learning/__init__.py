@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from learning import cli
 from learning.content.catalog import load_catalog
-from learning.core import dates, errors, incoming, readiness, rendering
+from learning.core import dates, errors, in_use, incoming, readiness, rendering
 from learning.core.config import SQLITE_BUSY_TIMEOUT_MS, from_environment
 from learning.core.extensions import csrf, db, login_manager, migrate
 from learning.quizzes.loader import load_quizzes
@@ -137,11 +137,16 @@ def _security_headers(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """SQLite: enforce foreign keys and use WAL so readers do not block the writer."""
+    """SQLite: enforce foreign keys and use WAL so readers do not block the writer; count this
+    process as a user of the database file (a restore refuses while there are others)."""
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):
         return
     cursor = dbapi_connection.cursor()
+    # Before the first read: this waits while a restore is replacing the file.
+    files = [row[2] for row in cursor.execute("PRAGMA database_list") if row[1] == "main"]
+    if files and files[0]:  # "" for an in-memory database
+        in_use.mark_in_use(Path(files[0]))
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from learning.core.dates import DEFAULT_ZONE
+from learning.core.in_use import APP_NAME
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -97,10 +98,12 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 def engine_options(url: str) -> dict:
     """Connection settings: PostgreSQL connections are checked before use (no error after
-    the server restarts) and give up connecting after 5 seconds instead of hanging."""
+    the server restarts), give up connecting after 5 seconds instead of hanging, and name
+    themselves, so a restore can see that the app is running (core/in_use.py)."""
     if url.startswith("sqlite"):
         return {}
-    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+    return {"pool_pre_ping": True,
+            "connect_args": {"connect_timeout": 5, "application_name": APP_NAME}}
 
 
 def from_environment(instance_path: Path) -> dict:
