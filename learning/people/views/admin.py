@@ -116,8 +116,7 @@ def enrol_confirm():
         csv_import.discard_upload(folder, form.upload_id.data)
         return _preview(refused.preview, upload.filename, "")
     csv_import.discard_upload(folder, form.upload_id.data)
-    emailed = csv_import.email_links(result)
-    return _no_store(render_template("admin/enrol_done.html", result=result, emailed=emailed,
+    return _no_store(render_template("admin/enrol_done.html", result=result,
                                      filename=upload.filename))
 
 
@@ -262,8 +261,8 @@ def reset_link(user_id: int):
     # Someone who never set a password gets a fresh invitation, which lasts longer.
     purpose = invitations.RESET if person.password_hash else invitations.INVITE
     link = invitations.issue(person, purpose, actor=current_user)
+    emailed = invitations.email_link(link)  # queued, sent by the worker after this commit
     db.session.commit()
-    emailed = invitations.email_link(link)
     return _no_store(render_template("admin/reset_link.html", person=person, link=link,
                                      emailed=emailed))
 
