@@ -90,8 +90,6 @@ def _candidates(now: datetime, limit: int) -> list[int]:
 def _take(ids: list[int], worker_id: str, now: datetime, lease: timedelta) -> list[Claimed]:
     """Claim those of `ids` that are still due, in one conditional UPDATE: only rows that
     change are ours, so of two workers that chose the same job, one gets it."""
-    if not ids:
-        return []
     rows = db.session.execute(
         update(Job).where(Job.id.in_(ids), _due(now))
         .values(status=JobStatus.RUNNING.value, attempts=Job.attempts + 1,
@@ -102,15 +100,25 @@ def _take(ids: list[int], worker_id: str, now: datetime, lease: timedelta) -> li
                   key=lambda c: ids.index(c.id))
 
 
+#: Rounds of choosing and claiming before a worker that keeps losing every job it chose to
+#: another worker says there is nothing for it (and looks again later).
+_CLAIM_ROUNDS = 3
+
+
 def claim(worker_id: str, now: datetime, settings: Settings) -> list[Claimed]:
-    """Claim up to `settings.batch` due jobs, committed before any of them runs."""
-    try:
-        claimed = _take(_candidates(now, settings.batch), worker_id, now, settings.lease)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return claimed
+    """Claim up to `settings.batch` due jobs, committed before any of them runs; [] when
+    nothing is due."""
+    for _ in range(_CLAIM_ROUNDS):
+        try:
+            ids = _candidates(now, settings.batch)
+            claimed = _take(ids, worker_id, now, settings.lease) if ids else []
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        if claimed or not ids:
+            return claimed
+    return []
 
 
 # ---- running one job ----
