@@ -199,8 +199,8 @@ def listing(group: str, number: int) -> Page:
 
 def counts() -> dict[str, int]:
     """How many jobs are in each status."""
-    found = dict(db.session.execute(select(Job.status, func.count(Job.id)).group_by(Job.status))
-                 .tuples().all())
+    found = {status: n for status, n in db.session.execute(
+        select(Job.status, func.count(Job.id)).group_by(Job.status))}
     return {s.value: found.get(s.value, 0) for s in JobStatus}
 
 

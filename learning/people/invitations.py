@@ -8,6 +8,7 @@ working link other than those of unsent emails."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,6 +56,15 @@ class IssuedLink:
     @property
     def expires_at(self) -> datetime:
         return self.invitation.expires_at
+
+
+#: A set-password link's path, wherever it was written into text.
+_LINK_IN_TEXT = re.compile(re.escape(LINK_PATH.split("{", 1)[0]) + r"[^\s\"'<>]+")
+
+
+def mask_links(text: str) -> str:
+    """`text` with the token of every set-password link in it hidden (for admins' pages)."""
+    return _LINK_IN_TEXT.sub(LINK_PATH.format(token="(hidden)"), text)
 
 
 def token_hash(token: str) -> str:
