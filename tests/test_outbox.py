@@ -376,3 +376,44 @@ def test_kill_9_in_the_middle_of_sending_strands_nothing(app, database_url, make
     assert [m["To"] for m in Recording.sent] == ["amira@example.org"]
     [job] = _jobs()
     assert (job.status, job.attempts) == ("done", 2)
+
+
+def test_flask_worker_once_sends_what_is_due_and_says_so(app, runner, make_user,
+                                                         deliver_outbox):
+    notify(make_user("learner"), "feedback", "Ready.", "/x")
+    db.session.commit()
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "Ran 1 job: 1 done, 0 to try again later, 0 failed." in result.output
+    assert [j.status for j in _jobs()] == ["done"]
+    assert "Ran 0 jobs" in runner.invoke(args=["worker", "--burst"]).output
+
+
+def test_sent_jobs_are_forgotten_after_the_keeping_period(app, make_user, deliver_outbox):
+    notify(make_user("learner"), "feedback", "Ready.", "/x")
+    db.session.commit()
+    deliver_outbox()
+    [job] = _jobs()
+    keep = timedelta(days=30)
+    assert worker.prune(job.finished_at + keep - timedelta(seconds=1), keep) == 0
+    assert worker.prune(job.finished_at + keep + timedelta(seconds=1), keep) == 1
+    assert _jobs() == []
+
+
+def test_the_worker_loop_sends_as_jobs_arrive_and_stops_when_told(app, make_user,
+                                                                  deliver_outbox):
+    stop = threading.Event()
+    loop = threading.Thread(target=worker.serve, args=(app, 0.1, stop))
+    loop.start()
+    try:
+        notify(make_user("learner"), "feedback", "Ready.", "/x")
+        db.session.commit()
+        for _ in range(200):  # at most 20 s; done in well under one
+            if [j.status for j in _jobs()] == ["done"]:
+                break
+            stop.wait(0.1)
+        assert [j.status for j in _jobs()] == ["done"]
+    finally:
+        stop.set()
+        loop.join(10)
+    assert not loop.is_alive()
