@@ -43,8 +43,10 @@ class Settings:
     max_attempts: int = 8
     backoff_seconds: float = 30.0
     lease: timedelta = timedelta(minutes=5)
-    #: Jobs claimed at a time: small, so a job waits little behind a slow one.
-    batch: int = 10
+    #: Jobs claimed at a time. One: each job's lease starts when it starts, so a job never
+    #: sits claimed behind slow ones until its lease runs out and another worker sends it
+    #: too; and a second worker takes the next job instead of waiting behind this one.
+    batch: int = 1
     keep_done: timedelta = timedelta(days=30)
 
 
