@@ -13,13 +13,14 @@ from sqlalchemy.engine import Engine
 
 from learning import cli
 from learning.content.catalog import load_catalog
-from learning.core import dates, errors, incoming, rendering
-from learning.core.config import from_environment
+from learning.core import dates, errors, incoming, readiness, rendering
+from learning.core.config import SQLITE_BUSY_TIMEOUT_MS, from_environment
 from learning.core.extensions import csrf, db, login_manager, migrate
 from learning.quizzes.loader import load_quizzes
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = ROOT / "migrations"
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -34,7 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"),
+    migrate.init_app(app, db, directory=str(MIGRATIONS),
                      render_as_batch=True)  # SQLite needs batch mode to alter tables
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -62,6 +63,9 @@ def create_app(config: dict | None = None) -> Flask:
     for problem in quiz_problems:
         log.warning("quizzes: %s", problem)
     app.extensions["quizzes"] = quizzes
+    # What app.py checks before serving, and /healthz on every call (core/readiness.py).
+    app.extensions["content_problems"] = (*catalog.problems, *quiz_problems)
+    app.extensions["migrations"] = readiness.read_migrations(MIGRATIONS)
 
     rendering.init_app(app)
     dates.init_app(app)
@@ -140,5 +144,5 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()

@@ -26,7 +26,7 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
     learner = make_user("learner")
     cohort = make_cohort("C", learners=[learner])
     slugs = [m.slug for m in app.extensions["catalog"].modules]
-    pages = {"login": "/login", "home": "/"}
+    pages = {"login": "/login", "home": "/", "help": "/help/worried-about-a-child"}
     for name, url in pages.items():
         (tmp_path / f"{name}.html").write_text(_page(client, url))
     (tmp_path / "login-error.html").write_text(

@@ -223,6 +223,7 @@ def _build(app) -> World:
     learner, others = str(people["learner"].id), [str(i) for i in world.user_ids]
     world.real = {
         "course": [m.slug for m in catalog.modules], "quizzes": sorted(quizzes),
+        "help": [p.slug for p in catalog.pages],
         "tasks": [t.slug for t in catalog.tasks], "user_id": [learner, *others],
         "cohort_id": [str(cohort.id)], "submission_id": [str(sub.id)],
         "attempt_id": [str(attempt.id)], "decision_id": [str(decision.id)],

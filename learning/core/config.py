@@ -123,6 +123,14 @@ def database_url(raw: str | None, default: str) -> str:
     return url
 
 
+#: Requests (a CSV upload, an essay) larger than this are refused before they are read,
+#: with a 413 page that states the limit (core/errors.py).
+MAX_CONTENT_LENGTH = 3 * 1024 * 1024
+
+#: How long an SQLite connection waits for another's write lock before it gives up.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
 def engine_options(url: str) -> dict:
     """Connection settings: PostgreSQL connections are checked before use (no error after
     the server restarts) and give up connecting after 5 seconds instead of hanging."""
@@ -189,9 +197,7 @@ def from_environment(instance_path: Path) -> dict:
         "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
         # The outbox (`flask worker`): SMTP timeout, attempts, back-off, lease, keeping.
         **_jobs(),
-        # Requests (a CSV upload, an essay) larger than this are refused before they are read,
-        # with a 413 page that states the limit (core/errors.py).
-        "MAX_CONTENT_LENGTH": 3 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
         # Where uploaded CSV files wait (an hour at most) between preview and confirm.
         "CSV_UPLOAD_DIR": os.environ.get("CSV_UPLOAD_DIR") or str(instance_path / "csv-uploads"),
         # Working days an answer may wait for a first decision before it shows as overdue.
@@ -226,6 +232,7 @@ def settings_for_tests(database_url: str, **overrides) -> dict:
         "SESSION_IDLE_HOURS": 8,
         "REDIS_URL": "",
         "LOGIN_LIMIT_PER_ADDRESS": LOGIN_LIMIT_PER_ADDRESS,
+        "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,  # as in production: a 413, not a parse
         # A short SMTP timeout: a test's mail server that never answers fails in a second.
         "MAIL_TIMEOUT": 1,
         "JOB_MAX_ATTEMPTS": JOB_MAX_ATTEMPTS,
