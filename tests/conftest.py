@@ -286,3 +286,99 @@ def live_server(app):
 @pytest.fixture(scope="session")
 def base_url(live_server):
     return live_server
+
+
+# ---- the outbox: email is sent by a worker, run inline here ----
+
+class FakeSMTP:
+    """Stands in for smtplib.SMTP: keeps each message it is handed in `sent`."""
+
+    sent: list = []
+
+    def __init__(self, host, port, timeout=None):
+        self.host, self.port, self.timeout = host, port, timeout
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def starttls(self):
+        pass
+
+    def login(self, user, password):
+        pass
+
+    def send_message(self, message):
+        type(self).sent.append(message)
+
+
+@pytest.fixture
+def deliver_outbox(app, monkeypatch):
+    """Mail is on (MAIL_SERVER set, SMTP faked); `deliver_outbox()` commits the test's session,
+    runs the worker inline over every job that is due (at `now`, if given) and returns the
+    emails handed to the SMTP server by that run."""
+    import smtplib
+
+    from learning.core.worker import run_pending
+
+    class Recording(FakeSMTP):
+        sent: list = []
+
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.org")
+    monkeypatch.setattr(smtplib, "SMTP", Recording)
+
+    def deliver(now=None) -> list:
+        db.session.commit()
+        before = len(Recording.sent)
+        run_pending(app, now=now)
+        db.session.expire_all()
+        return Recording.sent[before:]
+
+    return deliver
+
+
+# ---- mail servers that misbehave ----
+
+class SilentSMTP:
+    """A mail server on 127.0.0.1 that accepts connections and then says nothing, ever (until
+    released): the server that once held a submission for the whole SMTP timeout."""
+
+    def __init__(self):
+        import socket
+
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self.port = self._listener.getsockname()[1]
+        self.connections = 0
+        self.connected = threading.Event()  # set at the first connection
+        self._release = threading.Event()
+        self._held: list = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._release.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            self._held.append(conn)  # accepted, and never a word in reply
+            self.connected.set()
+        for conn in self._held:
+            conn.close()
+
+    def release(self) -> None:
+        """Hang up on everyone and stop listening."""
+        self._release.set()
+        self._thread.join(5)
+        self._listener.close()
+
+
+@pytest.fixture
+def silent_smtp():
+    server = SilentSMTP()
+    yield server
+    server.release()

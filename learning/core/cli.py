@@ -1,20 +1,26 @@
-"""`flask backup create` and `flask backup restore`: the whole database to one file and back."""
+"""Core's commands: `flask backup create/restore` (the whole database to one file and back) and
+`flask worker` (the process that runs the outbox's jobs, such as email, outside requests)."""
 
 from __future__ import annotations
 
 import getpass
+import logging
+import signal
+import threading
 from pathlib import Path
 
 import click
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from learning.core import audit, backups, in_use
+from learning.core import worker as jobs_worker
 from learning.core.backups import Backup, BackupError
 from learning.core.extensions import db
+from learning.core.types import utcnow
 
 backup_cli = AppGroup("backup", help="Back up the database to one file, or restore one.")
 
@@ -173,5 +179,39 @@ def _record(backup: Backup, safety: Path | None) -> None:
             f"log ({exc.__class__.__name__}). Note it yourself.") from exc
 
 
-def init_app(app) -> None:
+
+@click.command("worker")
+@click.option("--once", "--burst", "once", is_flag=True,
+              help="Run every job that is due now, then exit (jobs put off by a failure are "
+                   "not waited for).")
+@click.option("--poll", default=2.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds between looks at an empty outbox.")
+def worker(once: bool, poll: float) -> None:
+    """Send the outbox's email (and run its other jobs), retrying with growing waits.
+
+    Run one or more beside the web server; several may run at once on PostgreSQL.
+    """
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if once:
+        counts = jobs_worker.run_pending()
+        jobs_worker.prune(utcnow(), jobs_worker.settings_from(app.config).keep_done)
+        click.echo(f"Ran {counts.total} {'job' if counts.total == 1 else 'jobs'}: "
+                   f"{counts.done} done, {counts.retry} to try again later, "
+                   f"{counts.failed} failed.")
+        return
+    stop = threading.Event()
+
+    def finish(signum, frame) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, finish)
+    signal.signal(signal.SIGINT, finish)
+    db.session.remove()  # the loop holds its own app context and session
+    jobs_worker.serve(app, poll, stop)
+
+
+def init_app(app: Flask) -> None:
     app.cli.add_command(backup_cli)
+    app.cli.add_command(worker)

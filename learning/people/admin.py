@@ -1,5 +1,5 @@
 """Account administration: finding people, their roles, deactivating and reactivating accounts,
-and reading the audit log. Nothing here deletes a person or anything they wrote."""
+reading the audit log and the outbox. Nothing here deletes a person or anything they wrote."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, delete, exists, false, or_, select
 
-from learning.core import audit
+from learning.core import audit, jobs
 from learning.core.audit import AuditEvent
 from learning.core.dates import DEFAULT_ZONE
 from learning.core.extensions import db
 from learning.core.pagination import Page, paginate
-from learning.people import accounts, sessions
+from learning.people import accounts, invitations, sessions
 from learning.people.models import Centre, CentreMember, Cohort, Enrolment, Role, User, UserRole
 from learning.people.permissions import actor_centre_ids, centre_cohort_ids, ties_outside
 
@@ -42,6 +42,7 @@ ACTION_LABELS = {
     "privacy.export": "Personal data downloaded (everything held about a person)",
     "privacy.erase": "Personal data erased (decisions kept, anonymised)",
     "originality.forget_learner": "Originality copies of an erased learner's work removed",
+    "job.retry": "A failed email tried again",
 }
 
 
@@ -294,3 +295,22 @@ def _subject_labels(events: list[AuditEvent]) -> list[str]:
         else:
             labels.append("")
     return labels
+
+
+# ---- the outbox ----
+
+@dataclass(frozen=True)
+class OutboxRow:
+    job: jobs.Job
+    #: What the job is (an email: to whom, and what it says), any set-password link hidden.
+    summary: str
+    last_error: str
+
+
+def outbox_page(group: str, number: int) -> Page:
+    """Page `number` of the outbox's jobs in `group` (core.jobs.GROUPS), for administrators:
+    a set-password link is never shown, so reading the outbox gives nobody a way in."""
+    found = jobs.listing(group, number)
+    return found.with_rows([OutboxRow(job, invitations.mask_links(jobs.describe(job)),
+                                      invitations.mask_links(job.last_error))
+                            for job in found.rows])
