@@ -9,6 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import learning.core.types
+from learning.core.downgrades import keep_table, restore_table
 
 
 # revision identifiers, used by Alembic.
@@ -39,10 +40,12 @@ def upgrade():
     )
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.create_index('ix_job_due', ['status', 'run_after'], unique=False)
-
+    # Email still waiting (or failed) when a downgrade took the table away comes back.
+    restore_table('job')
 
 
 def downgrade():
+    keep_table('job')
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.drop_index('ix_job_due')
 
