@@ -270,8 +270,6 @@ def test_postgres_workers_skip_each_others_jobs_instead_of_waiting(app, make_use
     """Guard: SELECT ... FOR UPDATE SKIP LOCKED. Both workers are inside the claim at once,
     each with its own job: without SKIP LOCKED the second waits for the first's lock (and
     then finds nothing), without FOR UPDATE both choose the first job."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only (TEST_DATABASE_URL)")
     monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.org")
     for _ in range(2):
         notify(make_user("learner"), "feedback", "Ready.", "/x")
