@@ -218,9 +218,17 @@ def build(app, learners: int, cohort_count: int, seed: int) -> dict:
 
 
 def _client_as(app, user_id: int):
+    """A test client logged in as this user: a login session row, its token in the cookie."""
+    from learning.core.extensions import db
+    from learning.people import sessions
+    from learning.people.models import User
+
+    with app.app_context():
+        token = sessions.start(db.session.get(User, user_id), remember=False)
+        db.session.commit()
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = token
         session["_fresh"] = True
     return client
 
