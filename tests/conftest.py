@@ -100,11 +100,13 @@ def _clean_database(request):
     with app.app_context():
         yield
         db.session.remove()
-        _summary_matches_a_recompute()
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
+        try:
+            _summary_matches_a_recompute()
+        finally:
+            db.session.remove()
+            with db.engine.begin() as conn:
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(table.delete())
 
 
 def _summary_matches_a_recompute() -> None:
