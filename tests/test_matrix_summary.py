@@ -19,10 +19,10 @@ from learning.core.types import utcnow
 from learning.course import progress
 from learning.course.models import ModuleProgress
 from learning.people import membership
-from learning.people.models import Enrolment, User
+from learning.people.models import Cohort, Enrolment, User
 from learning.privacy import erasure
 from learning.quizzes import attempts
-from learning.reports import matrix, summary
+from learning.reports import charts, matrix, summary
 from learning.reports.matrix import Filters
 from learning.reports.matrix_rules import Rag
 from learning.reports.models import MatrixSummary
@@ -122,6 +122,9 @@ def test_passing_a_quiz_and_its_module_completing(world, course):
     attempts.submit_attempt(attempt, utcnow(), catalog=course["catalog"])
     # The quiz, and (through quizzes.signals.quiz_passed) its module.
     assert _row(world, course).done == 2
+    # The charts' figures follow too: one attempt in the 90–100% band.
+    assert charts.quiz_chart(matrix.learners_in(select(Cohort.id))).table.rows[-1] == (
+        "90–100%", "1")
     _agrees(course)
 
 
@@ -143,6 +146,18 @@ def test_submitting_then_a_referral_then_achieving(world, course):
     _release(work, task, world["assessor"], met=True)
     ada = _row(world, course)
     assert (ada.done, ada.referred_now) == (1, 0)
+    turnaround = charts.turnaround_chart(matrix.learners_in(select(Cohort.id)))
+    assert dict(turnaround.table.rows)["Under 1 day"] == "3"  # each round decided at once
+    _agrees(course)
+
+
+def test_a_learner_in_two_cohorts_counts_once_in_the_charts(world, course):
+    membership.enrol(world["ada"], world["tuesday"])
+    db.session.commit()
+    quiz_attempt(world["ada"], course["quizzes"]["unit-review"].slug, 45)
+    chart = charts.quiz_chart(matrix.learners_in(select(Cohort.id)))
+    assert dict(chart.table.rows)["40–49%"] == "1"
+    assert chart.summary.startswith("1 submitted attempts")
     _agrees(course)
 
 

@@ -79,3 +79,35 @@ class MatrixCohortPace(Model):
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), primary_key=True)
     learners: Mapped[int]
     done: Mapped[int]
+
+
+class ChartFigures(Model):
+    """One learner's quiz attempts by score band and submissions by days to their first
+    decision: what the charts add up over the learners in a report, so a chart reads one row
+    per learner instead of every attempt (kept with the summary rows; learning.reports.charts
+    says what each band holds)."""
+
+    __tablename__ = "chart_figures"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    #: Submitted quiz attempts scoring 0–9%, 10–19% … 90–100% (charts.BANDS).
+    score_0: Mapped[int] = mapped_column(default=0)
+    score_1: Mapped[int] = mapped_column(default=0)
+    score_2: Mapped[int] = mapped_column(default=0)
+    score_3: Mapped[int] = mapped_column(default=0)
+    score_4: Mapped[int] = mapped_column(default=0)
+    score_5: Mapped[int] = mapped_column(default=0)
+    score_6: Mapped[int] = mapped_column(default=0)
+    score_7: Mapped[int] = mapped_column(default=0)
+    score_8: Mapped[int] = mapped_column(default=0)
+    score_9: Mapped[int] = mapped_column(default=0)
+    #: Submissions by days to their first released decision (charts.TURNAROUND), and the days
+    #: added up.
+    decided_0: Mapped[int] = mapped_column(default=0)
+    decided_1: Mapped[int] = mapped_column(default=0)
+    decided_2: Mapped[int] = mapped_column(default=0)
+    decided_3: Mapped[int] = mapped_column(default=0)
+    decided_4: Mapped[int] = mapped_column(default=0)
+    decided_5: Mapped[int] = mapped_column(default=0)
+    decided_6: Mapped[int] = mapped_column(default=0)
+    decided_days: Mapped[float] = mapped_column(default=0.0)

@@ -61,6 +61,8 @@ from learning.course.models import ModuleProgress
 from learning.people.models import Cohort, Enrolment, User
 from learning.quizzes.access import get_quizzes
 from learning.quizzes.models import QuizAttempt
+from learning.reports import charts
+from learning.reports.charts import FIGURES
 from learning.reports.matrix_rules import progress_percent
 from learning.reports.models import MatrixCohortPace, MatrixSummary, MatrixSummaryLayout
 from learning.reports.totals import (
@@ -132,18 +134,29 @@ def _dialect():
     return postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
 
 
-def _write(rows: list[dict], batch: int = 1000) -> None:
-    """Insert rows, replacing any row of the same enrolment."""
+def _write(rows: list[dict], table: Table = SUMMARY, key: str = "enrolment_id",
+           batch: int = 1000) -> None:
+    """Insert rows, replacing any row with the same key."""
     if not rows:
         return
-    statement = _dialect().insert(SUMMARY)
+    statement = _dialect().insert(table)
     statement = statement.on_conflict_do_update(
-        index_elements=["enrolment_id"],
-        set_={c: statement.excluded[c] for c in COLUMNS if c != "enrolment_id"})
+        index_elements=[key],
+        set_={c.name: statement.excluded[c.name] for c in table.columns if c.name != key})
     # Core, not the ORM: plain rows need none of its bookkeeping.
     connection = db.session.connection()
     for start in range(0, len(rows), batch):
         connection.execute(statement, rows[start:start + batch])
+
+
+def _write_figures(user_ids: Iterable[int] | None = None) -> None:
+    """The chart figures of these learners (None: everyone), worked out again."""
+    connection = db.session.connection()
+    if user_ids is None:
+        connection.execute(delete(FIGURES))
+    else:
+        connection.execute(delete(FIGURES).where(FIGURES.c.user_id.in_(sorted(set(user_ids)))))
+    _write(charts.learner_figures(user_ids), FIGURES, "user_id")
 
 
 def _write_pace(cohort_ids: Iterable[int] | None = None) -> None:
@@ -202,6 +215,7 @@ def rebuild(layout: Layout, force: bool = False) -> int | None:
     rows = compute(layout, true())
     _write(rows)
     _write_pace()
+    _write_figures()
     return len(rows)
 
 
@@ -241,7 +255,19 @@ def differences(layout: Layout) -> list[str]:
         if pace.get(cohort_id) != have_pace.get(cohort_id):
             out.append(f"cohort {cohort_id}: learners and done {have_pace.get(cohort_id)}, "
                        f"expected {pace.get(cohort_id)}")
-    return out
+    return out + _figure_differences()
+
+
+def _figure_differences() -> list[str]:
+    def rounded(row) -> dict:  # the days are added up in whatever order the database likes
+        return {**row, "decided_days": round(row["decided_days"], 6)}
+
+    expected = {r["user_id"]: rounded(r) for r in charts.learner_figures()}
+    stored = {r["user_id"]: rounded(dict(r)) for r in db.session.execute(
+        select(FIGURES)).mappings()}
+    return [f"chart figures of user {user_id}: {stored.get(user_id)}, expected "
+            f"{expected.get(user_id)}" for user_id in sorted(expected.keys() | stored.keys())
+            if expected.get(user_id) != stored.get(user_id)]
 
 
 # ---- what a transaction changed ----
@@ -256,9 +282,12 @@ class Changes:
     works: set[int] = field(default_factory=set)
     #: A statement whose rows could not be told (rebuild every row).
     everything: bool = False
+    #: Quiz attempts or written work changed: the learners' chart figures too.
+    figures: bool = False
 
-    def add(self, kind: str, values: Iterable[Any]) -> None:
-        getattr(self, kind).update(int(v) for v in values if v is not None)
+    def add(self, watch: Watch, values: Iterable[Any]) -> None:
+        getattr(self, watch.kind).update(int(v) for v in values if v is not None)
+        self.figures = self.figures or watch.figures
 
     def __bool__(self) -> bool:
         return bool(self.everything or self.learners or self.cohorts or self.submissions
@@ -275,16 +304,22 @@ class Watch:
     columns: frozenset[str]
     #: New rows matter (a new account or cohort has no enrolment yet).
     on_insert: bool = True
+    #: A change can alter the learner's chart figures (quiz scores, decision times).
+    figures: bool = False
 
 
 WATCHED: dict[type, Watch] = {
     ModuleProgress: Watch("learners", "user_id",
                           frozenset({"completed_at", "module_slug", "user_id"})),
     QuizAttempt: Watch("learners", "user_id",
-                       frozenset({"state", "passed", "settings", "quiz_slug", "user_id"})),
-    Submission: Watch("learners", "learner_id", frozenset({"status", "task_slug", "learner_id"})),
-    SubmittedWork: Watch("submissions", "submission_id", frozenset({"number", "submission_id"})),
-    Decision: Watch("works", "work_id", frozenset({"outcome", "released_at", "work_id"})),
+                       frozenset({"state", "passed", "percent", "settings", "quiz_slug",
+                                  "user_id"}), figures=True),
+    Submission: Watch("learners", "learner_id", frozenset({"status", "task_slug", "learner_id"}),
+                      figures=True),
+    SubmittedWork: Watch("submissions", "submission_id",
+                         frozenset({"number", "submission_id", "submitted_at"}), figures=True),
+    Decision: Watch("works", "work_id", frozenset({"outcome", "released_at", "work_id"}),
+                    figures=True),
     Enrolment: Watch("learners", "user_id", frozenset({"left_at", "cohort_id", "user_id"})),
     User: Watch("learners", "id", frozenset({"name", "learner_ref"}), on_insert=False),
     Deadline: Watch("cohorts", "cohort_id",
@@ -308,8 +343,8 @@ def note_flushed(changes: Changes, obj: object, state: str) -> None:
         histories = [attributes.get_history(obj, c) for c in sorted(watch.columns)]
         if not any(h.has_changes() for h in histories):
             return  # only other columns changed (a module page's last visit...)
-        changes.add(watch.kind, attributes.get_history(obj, watch.key).deleted or ())
-    changes.add(watch.kind, [getattr(obj, watch.key)])
+        changes.add(watch, attributes.get_history(obj, watch.key).deleted or ())
+    changes.add(watch, [getattr(obj, watch.key)])
 
 
 def _after_flush(session: Session, flush_context) -> None:
@@ -339,14 +374,14 @@ def _on_statement(orm_execute_state) -> None:
             keys = [row.get(watch.key) for row in rows]
             if not keys or None in keys:
                 changes.everything = True
-            changes.add(watch.kind, keys)
+            changes.add(watch, keys)
         return
     where = statement.whereclause
     if where is None:
         changes.everything = True
         return
     key = model.__table__.c[watch.key]  # type: ignore[attr-defined]
-    changes.add(watch.kind, orm_execute_state.session.scalars(select(key).where(where)))
+    changes.add(watch, orm_execute_state.session.scalars(select(key).where(where)))
 
 
 def _learners_of(changes: Changes) -> set[int]:
@@ -387,6 +422,8 @@ def refresh(changes: Changes) -> None:
     db.session.connection().execute(delete(SUMMARY).where(stored))
     _write(rows)
     _write_pace(touched)
+    if changes.figures and learners:
+        _write_figures(learners)
 
 
 def _before_commit(session: Session) -> None:

@@ -1,5 +1,6 @@
 """matrix summary: one stored row per current enrolment (and each cohort's pace), so the
-completion matrix filters, sorts and pages in SQL (learning/reports/summary.py)
+completion matrix filters, sorts and pages in SQL, and each learner's chart figures
+(learning/reports/summary.py)
 
 The rows are not filled here: they are worked out by the application's rules from the course
 it serves (which modules, quizzes and tasks count), which a migration fixed in time must not
@@ -25,6 +26,29 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table('chart_figures',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('score_0', sa.Integer(), nullable=False),
+    sa.Column('score_1', sa.Integer(), nullable=False),
+    sa.Column('score_2', sa.Integer(), nullable=False),
+    sa.Column('score_3', sa.Integer(), nullable=False),
+    sa.Column('score_4', sa.Integer(), nullable=False),
+    sa.Column('score_5', sa.Integer(), nullable=False),
+    sa.Column('score_6', sa.Integer(), nullable=False),
+    sa.Column('score_7', sa.Integer(), nullable=False),
+    sa.Column('score_8', sa.Integer(), nullable=False),
+    sa.Column('score_9', sa.Integer(), nullable=False),
+    sa.Column('decided_0', sa.Integer(), nullable=False),
+    sa.Column('decided_1', sa.Integer(), nullable=False),
+    sa.Column('decided_2', sa.Integer(), nullable=False),
+    sa.Column('decided_3', sa.Integer(), nullable=False),
+    sa.Column('decided_4', sa.Integer(), nullable=False),
+    sa.Column('decided_5', sa.Integer(), nullable=False),
+    sa.Column('decided_6', sa.Integer(), nullable=False),
+    sa.Column('decided_days', sa.Double(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_chart_figures_user_id_user')),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_chart_figures'))
+    )
     op.create_table('matrix_cohort_pace',
     sa.Column('cohort_id', sa.Integer(), nullable=False),
     sa.Column('learners', sa.Integer(), nullable=False),
@@ -83,3 +107,4 @@ def downgrade():
     op.drop_table('matrix_summary')
     op.drop_table('matrix_summary_layout')
     op.drop_table('matrix_cohort_pace')
+    op.drop_table('chart_figures')
