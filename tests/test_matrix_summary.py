@@ -253,6 +253,24 @@ def test_a_rolled_back_write_leaves_the_summary_alone(world, course):
     _agrees(course)
 
 
+def test_autosaves_leave_the_summary_alone(world, course, count_queries):
+    """Draft and quiz autosaves claim their row with SET status = status many times a
+    minute: nothing the summary holds changes, so they cost it no statement."""
+    task = course["tasks"][0]
+    sub = submissions.get_or_create(world["ada"], task)
+    quiz = course["quizzes"]["partnership-basics-check"]
+    attempt = attempts.start_attempt(world["ada"], quiz, utcnow())
+    with count_queries() as counted:
+        submissions.save_draft(sub, "A first go at an answer.", None, utcnow())
+        attempts.save_answers(attempt, _right_answers(quiz), utcnow())
+    assert not [s for s in counted.statements if "matrix_summary" in s]
+    with count_queries() as counted:
+        _submit(world["ada"], task)  # SET status = 'submitted': Ada's row is worked out again
+    assert [s for s in counted.statements if "matrix_summary" in s]
+    assert _row(world, course).waiting == 1
+    _agrees(course)
+
+
 # ---- time passes without a write ----
 
 def test_overdue_arrives_at_midnight_without_any_write(world, course, client, auth,

@@ -376,12 +376,32 @@ def _on_statement(orm_execute_state) -> None:
                 changes.everything = True
             changes.add(watch, keys)
         return
+    if orm_execute_state.is_update and not _sets_watched(statement, watch):
+        return  # a claim (SET status = status) or a column the summary does not hold
     where = statement.whereclause
     if where is None:
         changes.everything = True
         return
     key = model.__table__.c[watch.key]  # type: ignore[attr-defined]
     changes.add(watch, orm_execute_state.session.scalars(select(key).where(where)))
+
+
+def _sets_watched(statement, watch: Watch) -> bool:
+    """Whether an UPDATE gives a watched column a value other than itself. Autosaves claim
+    their row with `SET status = status` many times a minute; they change nothing here."""
+    # SQLAlchemy keeps .values() here and offers no public accessor: if that ever changes,
+    # every UPDATE counts (slower, still right).
+    values = getattr(statement, "_values", None)
+    if not values:
+        return True
+    for column, value in values.items():
+        if isinstance(column, str):
+            if column in watch.columns:
+                return True
+        elif column.key in watch.columns and not (isinstance(value, ColumnElement)
+                                                  and value.compare(column)):
+            return True
+    return False
 
 
 def _learners_of(changes: Changes) -> set[int]:
