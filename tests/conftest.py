@@ -122,9 +122,25 @@ def _clean_database(request):
     with app.app_context():
         yield
         db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
+        try:
+            _summary_matches_a_recompute()
+        finally:
+            db.session.remove()
+            with db.engine.begin() as conn:
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+
+
+def _summary_matches_a_recompute() -> None:
+    """After every test, whatever it wrote and through whichever path: the completion matrix's
+    stored summary (learning/reports/summary.py) holds exactly what working it out from
+    scratch gives, so a write that forgets to keep it up to date fails the test that made it."""
+    from learning.reports import summary
+
+    layout = summary.current_layout()
+    if summary.saved_layout() == summary.layout_json(layout):
+        problems = summary.differences(layout)
+        assert not problems, "matrix summary out of date:\n" + "\n".join(problems[:10])
 
 
 @pytest.fixture

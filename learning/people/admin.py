@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, delete, exists, false, or_, select
+from sqlalchemy import Select, delete, exists, false, func, or_, select
 
 from learning.core import audit, jobs
 from learning.core.audit import AuditEvent
@@ -227,10 +227,20 @@ class AuditRow:
         return ACTION_LABELS.get(self.event.action, self.event.action)
 
 
+def stored_actions() -> set[str]:
+    """Every action in the audit log, read as a skip through the index on action (one seek
+    per different action: a recursive query), not a DISTINCT over millions of rows."""
+    action = AuditEvent.action
+    found = select(func.min(action).label("action")).cte("found", recursive=True)
+    found = found.union_all(
+        select(select(func.min(action)).where(action > found.c.action).scalar_subquery())
+        .where(found.c.action.is_not(None)))
+    return set(db.session.scalars(select(found.c.action).where(found.c.action.is_not(None))))
+
+
 def audit_actions() -> list[tuple[str, str]]:
     """Every action that is known or has happened, as (action, words), sorted by the words."""
-    stored = db.session.scalars(select(AuditEvent.action).distinct())
-    actions = set(ACTION_LABELS) | set(stored)
+    actions = set(ACTION_LABELS) | stored_actions()
     return sorted(((a, ACTION_LABELS.get(a, a)) for a in actions), key=lambda p: p[1].lower())
 
 
