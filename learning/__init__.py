@@ -138,7 +138,13 @@ def _security_headers(app: Flask) -> None:
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """SQLite: enforce foreign keys and use WAL so readers do not block the writer; count this
-    process as a user of the database file (a restore refuses while there are others)."""
+    process as a user of the database file (a restore refuses while there are others).
+
+    synchronous=NORMAL: in WAL mode a commit no longer waits for the disk (fsync) each time,
+    only at checkpoints. A commit survives the app or a worker crashing; after a power cut
+    or an operating-system crash the last commits before it may be lost, but the database
+    is never corrupt (docs/deploy.md).
+    """
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):
         return
@@ -149,5 +155,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         in_use.mark_in_use(Path(files[0]))
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()

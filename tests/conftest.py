@@ -98,8 +98,13 @@ def _fresh_g(sender, **extra) -> None:
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
-    app = create_app(fixture_settings(database_url))
+def app(database_url, tmp_path_factory):
+    # Password checks are bounded per server (people/password_checks.py); tests of other
+    # rules send bursts of logins and get room for all of them. test_password_checks.py sets
+    # the bound it tests.
+    app = create_app(fixture_settings(database_url, PASSWORD_CHECKS_AT_ONCE=64,
+                                      PASSWORD_CHECK_DIR=str(
+                                          tmp_path_factory.mktemp("password-checks"))))
     request_started.connect(_fresh_g, app)
     with app.app_context():
         db.create_all()

@@ -18,11 +18,13 @@ def _axe_clean(page):
     assert result.violations_count == 0, result.generate_report()
 
 
-def _login(page, email):
+def _login(page, email, arrive=True):
     page.goto("/login")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    if arrive:  # the page logs in in the background (site.js), then moves on
+        expect(page).not_to_have_url(re.compile(r"/login"), timeout=10_000)
 
 
 @pytest.fixture
@@ -280,3 +282,32 @@ def test_written_task_autosave_says_when_it_is_refused(page, app, learner):
     box.fill("A short answer, saved.")
     expect(status).to_have_text(re.compile("^Draft saved"), timeout=8000)
     expect(status).not_to_have_class(re.compile("autosave-refused"))
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_login_turned_away_as_busy(browser, base_url, app, learner, monkeypatch, javascript):
+    """When every password check is taken, the page tries again by itself (with JavaScript)
+    or asks for the password again (without); either way the learner gets in afterwards."""
+    from learning.people import password_checks
+
+    monkeypatch.setitem(app.config, "PASSWORD_CHECKS_AT_ONCE", 1)
+    monkeypatch.setattr(password_checks, "LOGIN_WAIT", 0)
+    context = browser.new_context(base_url=base_url, java_script_enabled=javascript)
+    page = context.new_page()
+    try:
+        with password_checks.turn():  # a storm of logins holds the only turn
+            _login(page, learner.email, arrive=False)
+            if javascript:
+                expect(page.get_by_role("status")).to_contain_text("Trying again in")
+                _axe_clean(page)
+            else:  # the server's page (axe needs JavaScript: its wording is checked here)
+                summary = page.get_by_role("alert")
+                expect(summary).to_contain_text("Many people are logging in")
+                expect(page.get_by_label("Email address")).to_have_value(learner.email)
+        if not javascript:
+            page.get_by_label("Password", exact=True).fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Ada Okafor",
+                                                                   timeout=10_000)
+    finally:
+        context.close()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from learning.assessment.models import DraftVersion, Submission, SubmissionStatus, SubmittedWork
@@ -46,20 +47,29 @@ class SubmissionError(Exception):
     """A rule stops this action; the message is safe to show to the learner."""
 
 
-def tasks_for(learner: User, catalog) -> list[Task]:
-    """The written tasks for the learner's units (every task when their cohort names none)."""
+def tasks_for(learner: User, catalog, units: set[str] | None = None) -> list[Task]:
+    """The written tasks for the learner's units (every task when their cohort names none).
+
+    Pass `units` (membership.unit_ids_for) when the page has them already.
+    """
     from learning.people.membership import unit_ids_for
 
-    units = unit_ids_for(learner)
+    if units is None:
+        units = unit_ids_for(learner)
     if not units:
         return list(catalog.tasks)
     return [t for t in catalog.tasks
             if any((c := catalog.criterion(cid)) and c.unit_id in units for cid in t.criteria)]
 
 
+@cache  # the dashboard runs it on every view: built once per process
+def _learners_submissions():
+    return select(Submission).where(Submission.learner_id == bindparam("learner_id"))
+
+
 def submissions_by_task(learner: User) -> dict[str, Submission]:
-    return {s.task_slug: s for s in db.session.scalars(
-        select(Submission).where(Submission.learner_id == learner.id))}
+    return {s.task_slug: s for s in db.session.scalars(_learners_submissions(),
+                                                       {"learner_id": learner.id})}
 
 
 def count_words(text: str) -> int:

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from learning.cohorts.items import (
     KIND_LABELS,
@@ -97,6 +98,16 @@ def _cohorts_items(items: Iterable[Item], unit_id: str | None) -> dict[ItemKey, 
     return {i.key: i for i in for_unit(items, unit_id)}
 
 
+@cache  # the dashboard runs it on every view: built once per process
+def _learners_deadlines():
+    return (select(Deadline, Cohort.name, Cohort.unit_id)
+            .join(Enrolment, (Enrolment.cohort_id == Deadline.cohort_id)
+                  & (Enrolment.user_id == bindparam("learner_id")) & Enrolment.left_at.is_(None))
+            .join(Cohort, Cohort.id == Deadline.cohort_id)
+            .where(Cohort.archived.is_(False))
+            .order_by(Deadline.due_on, Cohort.name))
+
+
 def learner_deadlines(learner: User, items: Sequence[Item],
                       today: date) -> list[LearnerDeadline]:
     """The learner's target dates from their current (not archived) cohorts, soonest first.
@@ -104,14 +115,7 @@ def learner_deadlines(learner: User, items: Sequence[Item],
     When two cohorts set a date for the same item, the earlier date applies. Items no longer
     in the course, and tasks of another unit than the cohort's, are left out. Two queries.
     """
-    rows = db.session.execute(
-        select(Deadline, Cohort.name, Cohort.unit_id)
-        .join(Enrolment, (Enrolment.cohort_id == Deadline.cohort_id)
-              & (Enrolment.user_id == learner.id) & Enrolment.left_at.is_(None))
-        .join(Cohort, Cohort.id == Deadline.cohort_id)
-        .where(Cohort.archived.is_(False))
-        .order_by(Deadline.due_on, Cohort.name)
-    ).all()
+    rows = db.session.execute(_learners_deadlines(), {"learner_id": learner.id}).all()
     by_unit: dict[str | None, dict[ItemKey, Item]] = {}
     earliest: dict[ItemKey, tuple[Item, Deadline, str]] = {}
     for deadline, cohort_name, unit_id in rows:

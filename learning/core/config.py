@@ -210,6 +210,12 @@ def from_environment(instance_path: Path) -> dict:
         "REDIS_URL": _redis_url(),
         "LOGIN_LIMIT_PER_ADDRESS": _rate_limit("LOGIN_LIMIT_PER_ADDRESS",
                                                LOGIN_LIMIT_PER_ADDRESS),
+        # Password checks running at once on this server, across every worker (each costs
+        # about 100 ms of a core); 0 means half the cores (people/password_checks.py). Their
+        # lock files live in PASSWORD_CHECK_DIR, on this server's own disk.
+        "PASSWORD_CHECKS_AT_ONCE": int(os.environ.get("PASSWORD_CHECKS_AT_ONCE") or 0),
+        "PASSWORD_CHECK_DIR": os.environ.get("PASSWORD_CHECK_DIR")
+        or str(instance_path / "password-checks"),
     }
 
 

@@ -23,7 +23,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects keep their values after a commit instead of reloading each one on next use: a
+# request that writes (a visit, a saved answer) would otherwise read the user and their roles
+# again after every commit. Every request has its own session, so nothing is kept longer
+# than the request that read it.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 # Models subclass `Model`, which is `db.Model` at run time. A type checker cannot use an
 # attribute (`db.Model`) as a base class (mypy#8603), so it sees the declarative base that

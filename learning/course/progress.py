@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from learning.content.catalog import Catalog, Module
@@ -62,11 +64,28 @@ def status_of(row: ModuleProgress | None) -> Status:
     return Status.COMPLETE if row.completed_at else Status.IN_PROGRESS
 
 
+# The statements a learner's pages run on every view are built once per process (building
+# one took longer than SQLite takes to run it); the values go in as bound parameters.
+@cache
+def _learners_rows():
+    return select(ModuleProgress).where(ModuleProgress.user_id == bindparam("user_id"))
+
+
+@cache
+def _module_row():
+    return select(ModuleProgress).where(ModuleProgress.user_id == bindparam("user_id"),
+                                        ModuleProgress.module_slug == bindparam("slug"))
+
+
 def rows_for(user_ids: list[int]) -> dict[tuple[int, str], ModuleProgress]:
     """All progress rows for these learners in one query."""
     if not user_ids:
         return {}
-    rows = db.session.scalars(select(ModuleProgress).where(ModuleProgress.user_id.in_(user_ids)))
+    if len(user_ids) == 1:
+        rows = db.session.scalars(_learners_rows(), {"user_id": user_ids[0]})
+    else:
+        rows = db.session.scalars(select(ModuleProgress)
+                                  .where(ModuleProgress.user_id.in_(user_ids)))
     return {(r.user_id, r.module_slug): r for r in rows}
 
 
@@ -82,12 +101,18 @@ def course_progress(catalog: Catalog, user: User,
 
 
 def _row(user: User, module: Module) -> ModuleProgress | None:
-    return db.session.scalar(select(ModuleProgress).where(
-        ModuleProgress.user_id == user.id, ModuleProgress.module_slug == module.slug))
+    return db.session.scalar(_module_row(), {"user_id": user.id, "slug": module.slug})
+
+
+#: A return visit to a module is written down at most this often: reading a page should not
+#: be a write (a commit per view is most of a page's cost), and nothing needs the visit time
+#: more exactly than this.
+VIEW_NOTED_EVERY = timedelta(minutes=5)
 
 
 def record_visit(user: User, module: Module) -> ModuleProgress:
-    """A learner opened a module: start it the first time, note the visit after that."""
+    """A learner opened a module: start it the first time; after that note the time of the
+    visit, at most every VIEW_NOTED_EVERY."""
     row = _row(user, module)
     now = utcnow()
     if row is None:
@@ -103,8 +128,9 @@ def record_visit(user: User, module: Module) -> ModuleProgress:
             if row is None:  # not the race above: let the error show
                 raise
         return row
-    row.last_viewed_at = now
-    db.session.commit()
+    if now - row.last_viewed_at >= VIEW_NOTED_EVERY:
+        row.last_viewed_at = now
+        db.session.commit()
     return row
 
 

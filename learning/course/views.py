@@ -1,9 +1,11 @@
 """The learner's side of the course: overview, module pages, completion, glossary, help pages."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from jinja2.environment import TemplateModule
 
 from learning.content.access import get_catalog
+from learning.content.catalog import Catalog, Module
 from learning.content.pages import PAGES_PATH, URGENT_HELP_SLUG
 from learning.core.permissions import role_required
 from learning.course import progress
@@ -75,11 +77,27 @@ def module(slug: str):
     prev, nxt = catalog.neighbours(slug)
     return render_template(
         "course/module.html", module=mod, catalog=catalog, prev=prev, next=nxt,
-        units=cohorts.unit_ids_for(current_user),
+        body=_module_body(catalog, mod, cohorts.unit_ids_for(current_user)),
         status=progress.status_of(row), is_learner=row is not None,
         complete_form=CompletionForm(), undo_form=UndoCompletionForm(),
         quizzes=quizzes_for_module(slug),
     )
+
+
+def _module_body(catalog: Catalog, module: Module, units: set[str]) -> TemplateModule:
+    """The module's text, outcomes, criteria and references, rendered once per process for
+    each set of units: they change only when the course files do, which needs a restart.
+
+    A rendered template module goes into the page as the HTML it rendered (autoescaped).
+    """
+    bodies = current_app.extensions.setdefault("course.module_bodies", {})
+    key = (module.slug, frozenset(units))
+    cached = bodies.get(key)
+    if cached is None or cached[0] is not catalog:  # a new catalog (tests swap it) starts over
+        body = current_app.jinja_env.get_template("course/_module_body.html").make_module(
+            {"module": module, "catalog": catalog, "units": units})
+        cached = bodies[key] = (catalog, body)
+    return cached[1]
 
 
 @bp.post("/course/<slug>/complete")

@@ -14,7 +14,7 @@ from learning.core.audit import AuditEvent
 from learning.core.extensions import db
 from learning.core.names import name_problem
 from learning.core.types import utcnow
-from learning.people import passwords, sessions, throttle
+from learning.people import password_checks, passwords, sessions, throttle
 from learning.people.models import Role, User, UserRole
 
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
@@ -57,13 +57,17 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
     Each try is counted for the address before its password is checked (people/throttle.py):
     after MAX_FAILURES in a row, TooManyAttempts says how long to wait, whether or not the
     address has an account, so guessing is slowed down without revealing which exist.
+    Raises password_checks.Busy when the server's password-check turns stay taken.
     """
     key = _email_key(email)
-    wait = throttle.claim(key, now or utcnow())
-    if wait is not None:
-        raise TooManyAttempts(wait)
-    user = find_by_email(email)
-    matches = _password_matches(user, password)
+    # A turn first (password_checks.Busy if none comes free soon), so a login turned away
+    # as busy has counted no try against the address and checked nothing.
+    with password_checks.login_turn():
+        wait = throttle.claim(key, now or utcnow())
+        if wait is not None:
+            raise TooManyAttempts(wait)
+        user = find_by_email(email)
+        matches = _password_matches(user, password)
     if user is None or not matches or not user.active:
         failed = AuditEvent(action="login.failed", subject_type="email", subject_id=key,
                             detail={})
@@ -78,7 +82,8 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
 
 
 def _password_matches(user: User | None, password: str) -> bool:
-    """Exactly one hash check of the same cost, whatever kind of account `user` is.
+    """Exactly one hash check of the same cost, whatever kind of account `user` is; the
+    caller holds a password_checks turn.
 
     An unknown address and an invited account with no password yet are checked against
     _DUMMY_HASH, so the time a login takes does not tell which kind of account an address has.

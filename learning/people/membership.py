@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from learning.core import audit
@@ -14,18 +15,28 @@ from learning.people.models import Cohort, CohortStaff, Enrolment, Role, User
 from learning.people.permissions import visible_cohort_ids
 
 
+@cache  # every page of a learner's runs it: built once per process, run with the user's id
+def _current_cohorts():
+    user_id = bindparam("user_id", type_=Integer)
+    enrolled = select(Enrolment.cohort_id).where(Enrolment.user_id == user_id,
+                                                 Enrolment.left_at.is_(None))
+    staffed = select(CohortStaff.cohort_id).where(CohortStaff.user_id == user_id)
+    return select(Cohort).where(Cohort.id.in_(enrolled.union(staffed))).order_by(Cohort.name)
+
+
 def current_cohorts(user: User) -> list[Cohort]:
     """Cohorts the user is enrolled in now, or assigned to as staff."""
-    enrolled = select(Enrolment.cohort_id).where(Enrolment.user_id == user.id,
-                                                 Enrolment.left_at.is_(None))
-    staffed = select(CohortStaff.cohort_id).where(CohortStaff.user_id == user.id)
-    return list(db.session.scalars(
-        select(Cohort).where(Cohort.id.in_(enrolled.union(staffed))).order_by(Cohort.name)))
+    return list(db.session.scalars(_current_cohorts(), {"user_id": user.id}))
 
 
 def unit_ids_for(learner: User) -> set[str]:
     """The qualification units a learner studies, from their current cohorts (may be empty)."""
-    return {c.unit_id for c in current_cohorts(learner) if c.unit_id}
+    return unit_ids_of(current_cohorts(learner))
+
+
+def unit_ids_of(cohorts: list[Cohort]) -> set[str]:
+    """The units these cohorts study: for a page that has read the cohorts already."""
+    return {c.unit_id for c in cohorts if c.unit_id}
 
 
 class ConflictOfInterest(ValueError):

@@ -8,11 +8,11 @@ from datetime import date, datetime
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from learning.core.extensions import Model
 from learning.core.names import check_name
 from learning.core.types import UTCDateTime, utcnow
+from learning.people import password_checks
 
 
 class Role(enum.StrEnum):
@@ -64,6 +64,9 @@ class User(UserMixin, Model):
     #: keeps it in the session and the remember-me cookie instead of the user id, so ending
     #: the session row refuses both.
     session_token = None  # type: str | None
+    #: Unread notifications, read with the login session at the start of the request
+    #: (sessions.load), so the menu costs no statement of its own; None when not read.
+    unread_notifications = None  # type: int | None
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -83,12 +86,12 @@ class User(UserMixin, Model):
         return any(str(role) in mine for role in roles)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = password_checks.make(password)
 
     def check_password(self, password: str) -> bool:
         if not self.password_hash:
             return False
-        return check_password_hash(self.password_hash, password)
+        return password_checks.matches(self.password_hash, password)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

@@ -31,6 +31,8 @@ def notify(user: User, kind: str, message: str, link: str = "") -> Notification:
     """
     note = Notification(user_id=user.id, kind=kind, message=message[:300], link=link[:300])
     db.session.add(note)
+    if user.unread_notifications is not None:  # someone notified in their own request
+        user.unread_notifications += 1
     queue_email(user, message, link)
     return note
 
@@ -130,9 +132,18 @@ def describe_email(payload: dict[str, Any]) -> str:
 jobs.register(EMAIL, deliver_email, describe_email)
 
 
+def unread_count_of(user_id):
+    """How many unread notifications the user `user_id` (a column or a value) has: a
+    subquery, so the session loader reads it in the same statement as the user."""
+    return select(func.count(Notification.id)).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)).scalar_subquery()
+
+
 def unread_count(user: User) -> int:
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+    """The menu's count: as read with the user at the start of the request, if it was."""
+    if user.unread_notifications is not None:
+        return user.unread_notifications
+    return db.session.scalar(select(unread_count_of(user.id))) or 0
 
 
 def recent(user: User, limit: int = 50) -> list[Notification]:
@@ -144,4 +155,5 @@ def mark_all_read(user: User) -> None:
     db.session.execute(update(Notification).where(
         Notification.user_id == user.id, Notification.read_at.is_(None)).values(
         read_at=utcnow()))
+    user.unread_notifications = 0
     db.session.commit()

@@ -7,14 +7,17 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
 from flask_login import login_user
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, bindparam, select, update
+from sqlalchemy.orm import contains_eager
 
 from learning.core.extensions import db
 from learning.core.types import utcnow
 from learning.people.models import LoginSession, Role, User
+from learning.people.notifications import unread_count_of
 
 #: last_seen_at is written at most this often (an idle timeout measured in hours does not
 #: need a write on every page view).
@@ -81,15 +84,30 @@ def _parse(token: str) -> tuple[int, str] | None:
     return int(head), secret
 
 
+@cache  # built once per process: building it took longer than running it
+def _session_and_user():
+    """The login session, its user with their roles, and the user's unread count."""
+    return (select(LoginSession, User, unread_count_of(LoginSession.user_id))
+            .join(User, User.id == LoginSession.user_id)
+            .outerjoin(User.roles).options(contains_eager(User.roles))
+            .where(LoginSession.id == bindparam("session_id")))
+
+
 def load(token: str, limits: Limits, now: datetime | None = None) -> User | None:
-    """The user whose live session this token names, or None (Flask-Login's user loader)."""
+    """The user whose live session this token names, or None (Flask-Login's user loader).
+
+    Every page needs the session, the user, their roles and their unread count (the menu
+    shows it), so one statement reads all four; the count is kept on the user for the page.
+    """
     parsed = _parse(token)
     if parsed is None:
         return None
-    row = db.session.get(LoginSession, parsed[0])
-    if row is None or not hmac.compare_digest(row.secret_hash, _hash(parsed[1])):
+    found = db.session.execute(_session_and_user(), {"session_id": parsed[0]}).unique().first()
+    if found is None:
         return None
-    user = db.session.get(User, row.user_id)
+    row, user, unread = found
+    if not hmac.compare_digest(row.secret_hash, _hash(parsed[1])):
+        return None
     now = now or utcnow()
     if user is None or not is_live(row, user, now, limits):
         return None
@@ -97,6 +115,7 @@ def load(token: str, limits: Limits, now: datetime | None = None) -> User | None
         row.last_seen_at = now
         db.session.commit()
     user.session_token = token
+    user.unread_notifications = unread
     return user
 
 

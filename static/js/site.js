@@ -7,6 +7,51 @@ function focusErrorSummary() {
   if (summary) { summary.focus(); }
 }
 
+function loginRetry() {
+  // Send the login form in the background, so that when the site is too busy to check the
+  // password (503 with X-Login-Busy: a whole class logging in at once) it tries again by
+  // itself after Retry-After, without the password ever leaving this page.
+  var form = document.querySelector("form[data-login]");
+  if (!form || !window.fetch || !window.DOMParser) { return; }
+  var status = form.querySelector(".login-status");
+  var button = form.querySelector("[type=submit]");
+  function show(html) {
+    // A wrong password or a wait: show the page the server answered with, as a submit would.
+    var page = new DOMParser().parseFromString(html, "text/html");
+    document.title = page.title;
+    document.querySelector("main").replaceWith(page.querySelector("main"));
+    loginRetry();
+    focusErrorSummary();
+  }
+  function send(data) {
+    fetch(form.action, { method: "POST", body: data, credentials: "same-origin", redirect: "manual",
+                         headers: { "X-Login-Script": "1" } })
+      .then(function (r) {
+        // Logged in (a redirect): the login page sends a logged-in visitor on to ?next. (Not
+        // the #fragment a skip link may have added: that would not load the page again.)
+        if (r.type === "opaqueredirect") { window.location.assign(form.action.split("#")[0]); return; }
+        if (r.status === 503 && r.headers.get("X-Login-Busy")) {
+          var wait = (parseInt(r.headers.get("Retry-After"), 10) || 2) + Math.random() * 3;
+          status.textContent = "Many people are logging in at this moment. Trying again in " +
+            Math.ceil(wait) + " seconds…";
+          setTimeout(function () { send(data); }, wait * 1000);
+          return;
+        }
+        return r.text().then(show);
+      }, function () {
+        // No answer at all (offline, a proxy): send the form the ordinary way instead. (The
+        // form's button is named "submit", which hides the form's own submit method.)
+        HTMLFormElement.prototype.submit.call(form);
+      });
+  }
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    button.disabled = true;
+    status.textContent = "Logging in…";
+    send(new FormData(form));
+  });
+}
+
 function quizAutosave() {
   // Save quiz answers in the background a moment after each change, and when leaving the page.
   var form = document.querySelector("form[data-autosave]");
@@ -155,6 +200,7 @@ function draftEditor() {
 
 document.addEventListener("DOMContentLoaded", function () {
   focusErrorSummary();
+  loginRetry();
   quizAutosave();
   quizTimer();
   draftEditor();

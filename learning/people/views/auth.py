@@ -20,8 +20,9 @@ from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
 
+from learning.core import errors
 from learning.core.extensions import db
-from learning.people import accounts, sessions, throttle
+from learning.people import accounts, password_checks, sessions, throttle
 from learning.people.forms.auth import ChangePasswordForm, LoginForm, RegisterForm
 from learning.people.models import Role
 
@@ -51,7 +52,8 @@ def login():
     accounts, per client address (init_app below).
     """
     if current_user.is_authenticated:
-        return redirect(url_for("home.dashboard"))
+        # Where a login that succeeded in the background (static/js/site.js) goes next.
+        return redirect(_safe_next(request.args.get("next")) or url_for("home.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -59,6 +61,8 @@ def login():
         except accounts.TooManyAttempts as exc:
             form.password.errors.append(str(exc))
             return _login_page(form, 429, exc.wait)
+        except password_checks.Busy as exc:
+            return _busy(form, exc)
         if user is not None:
             sessions.log_in(user, remember=bool(form.remember.data))
             return redirect(_safe_next(request.args.get("next")) or url_for("home.dashboard"))
@@ -75,10 +79,33 @@ def _login_page(form: LoginForm, status: int, wait: timedelta | None = None):
     return response
 
 
+def _busy(form: LoginForm, busy: password_checks.Busy):
+    """Every password-check turn is taken (a whole class logging in at once): 503.
+
+    With JavaScript the login page never shows this: it sent the form in the background and
+    tries again by itself after Retry-After (static/js/site.js). Without, the person is asked
+    to send it again; the password is never sent back to the browser.
+    """
+    if request.headers.get("X-Login-Script"):
+        # The page's script only needs to know when to try again: the cheapest answer, as a
+        # storm brings many of these.
+        response = make_response("", 503)
+        response.headers["Retry-After"] = str(busy.retry_after)
+    else:
+        form.password.errors.append(
+            "Many people are logging in at this moment, so your password could not be "
+            f"checked yet. Wait {busy.retry_after} seconds, enter your password again and "
+            "press Log in.")
+        response = _login_page(form, 503, timedelta(seconds=busy.retry_after))
+    response.headers["X-Login-Busy"] = "1"
+    return response
+
+
 def _failed(response) -> bool:
     # Only failures count against a client address: a classroom behind one address (a
-    # college's network) can all log in at once. A successful login is a redirect.
-    return response.status_code != 302
+    # college's network) can all log in at once. A successful login is a redirect, and a
+    # login turned away as busy (503) had no password checked.
+    return response.status_code not in (302, 503)
 
 
 def _address_refused(limit: RequestLimit):
@@ -109,6 +136,14 @@ def init_app(app) -> None:
     app.view_functions["auth.login"] = limiter.limit(
         lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
         deduct_when=_failed, on_breach=_address_refused)(login)
+
+    @app.errorhandler(password_checks.Busy)
+    def busy(exc: password_checks.Busy):
+        """Setting or changing a password waited long for a turn: a 503 that says so."""
+        response = errors.page(503, "Many people are logging in at this moment. Go back "
+                               f"and send the form again in {exc.retry_after} seconds.")
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
 
 @bp.post("/logout")

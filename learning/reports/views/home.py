@@ -24,7 +24,8 @@ def dashboard():
     catalog = get_catalog()
     is_learner = current_user.has_role(Role.LEARNER)
     course = progress.course_progress(catalog, current_user) if is_learner else None
-    units = cohorts.unit_ids_for(current_user)
+    mine = cohorts.current_cohorts(current_user)  # read once: units, tasks and the list
+    units = cohorts.unit_ids_of(mine)
     today = dates.today()
     due = (deadlines.learner_deadlines(current_user, items_for(catalog, get_quizzes()), today)
            if is_learner else [])
@@ -32,9 +33,9 @@ def dashboard():
         "home/dashboard.html",
         course=course,
         due=due,
-        tasks=submissions.tasks_for(current_user, catalog) if is_learner else [],
+        tasks=submissions.tasks_for(current_user, catalog, units) if is_learner else [],
         task_status=submissions.submissions_by_task(current_user) if is_learner else {},
         criteria=progress.criteria_progress(catalog, course, units) if course else [],
-        cohorts=cohorts.current_cohorts(current_user),
+        cohorts=mine,
         is_staff=current_user.has_role(*STAFF_ROLES),
     )
