@@ -8,7 +8,7 @@ DEV := APP_ENV=development
 LOCK := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run test test-postgres test-browser lint typecheck security lock check-content mutate clean
+.PHONY: run worker test test-postgres test-browser lint typecheck security lock check-content mutate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -23,11 +23,19 @@ $(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	@touch $@
 
-## run: install, migrate the SQLite database, load demo data, serve on 127.0.0.1:$(PORT)
+## run: install, migrate the SQLite database, load demo data, serve on 127.0.0.1:$(PORT),
+##   with the outbox's worker beside the server (it sends email; stopped when the server stops)
 run: $(VENV)/.installed
 	$(DEV) $(BIN)/flask --app app db upgrade
 	$(DEV) $(BIN)/flask --app app seed-demo
+	@$(DEV) $(BIN)/flask --app app worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	echo "flask worker started (pid $$worker); it stops with the server"; \
 	$(DEV) $(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
+
+## worker: the outbox's worker on its own (`make run` starts one beside the server)
+worker: $(VENV)/.installed
+	$(DEV) $(BIN)/flask --app app worker
 
 ## test: install, lint, type-check, bandit, the whole suite (browser tests skip without Chromium)
 test: $(VENV)/.installed-dev

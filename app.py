@@ -3,7 +3,9 @@
 import sys
 
 from learning import create_app
+from learning.core import readiness
 from learning.core.config import ConfigError
+from learning.core.extensions import db
 
 #: gunicorn's "application failed to load": its master stops, rather than starting new workers
 #: that fail the same way for ever. Any other runner sees a non-zero exit.
@@ -11,6 +13,11 @@ APP_LOAD_ERROR = 4
 
 try:
     app = create_app()
+    # Serving (gunicorn, `flask run`) needs a whole course and the code's schema; the other
+    # flask commands (db upgrade, content check...) are how one gets there, so they run.
+    if readiness.serving():
+        with app.app_context():
+            readiness.check_ready(app, db.engine)
 except ConfigError as exc:
     print(f"Joined Up cannot start: {exc}", file=sys.stderr)
     sys.exit(APP_LOAD_ERROR)

@@ -214,25 +214,48 @@ def build(app, learners: int, cohort_count: int, seed: int) -> dict:
         _insert(db, table, rows)
         counts[name] = len(rows)
     db.session.commit()
-    return {"admin": admin_id, "coordinator": coordinators[0], "counts": counts}
+    return {"admin": admin_id, "coordinator": coordinators[0], "counts": counts,
+            "learner": learner_ids[0], "quiz": next(iter(module_quiz.values()))}
+
+
+def rebuild_summary() -> float:
+    """Seconds to work out every learner's matrix summary row from scratch (the bulk inserts
+    above bypass the session, so nothing has built it yet)."""
+    from learning.core.extensions import db
+    from learning.reports import summary
+
+    started = time.perf_counter()
+    summary.rebuild(summary.current_layout(), force=True)
+    db.session.commit()
+    return time.perf_counter() - started
 
 
 def _client_as(app, user_id: int):
+    """A test client logged in as this user: a login session row, its token in the cookie."""
+    from learning.core.extensions import db
+    from learning.people import sessions
+    from learning.people.models import User
+
+    with app.app_context():
+        token = sessions.start(db.session.get(User, user_id), remember=False)
+        db.session.commit()
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = token
         session["_fresh"] = True
     return client
 
 
-def time_page(app, user_id: int, url: str, runs: int = 3) -> tuple[float, int, int]:
-    """Median seconds, SQL statements and page size for GET url as this user."""
+def time_page(app, user_id: int, url: str, runs: int = 5) -> tuple[float, float, int, int]:
+    """Median seconds (wall clock, and this process's CPU time), SQL statements and page size
+    for GET url as this user. The CPU time leaves out other work on a shared machine; with
+    SQLite the database's work is in it, with PostgreSQL only ours."""
     from sqlalchemy import event
 
     from learning.core.extensions import db
 
     client = _client_as(app, user_id)
-    times, statements = [], []
+    times, cpu, statements = [], [], []
 
     def count(*args):
         statements.append(1)
@@ -243,13 +266,14 @@ def time_page(app, user_id: int, url: str, runs: int = 3) -> tuple[float, int, i
     for _ in range(runs):
         statements.clear()
         event.listen(engine, "before_cursor_execute", count)
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         response = client.get(url)
         size = len(response.get_data())
         times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
         event.remove(engine, "before_cursor_execute", count)
         assert response.status_code == 200, (url, response.status_code)
-    return statistics.median(times), len(statements), size
+    return statistics.median(times), statistics.median(cpu), len(statements), size
 
 
 def _stream(app, user_id: int, url: str) -> tuple[float, float, int, int]:
@@ -280,6 +304,45 @@ def time_export(app, user_id: int, url: str) -> tuple[float, float, float, int, 
     return first, total, peak / 2**20, size, lines
 
 
+def time_writes(app, info: dict) -> None:
+    """What keeping the matrix summary up to date adds to a write: the time and statements of
+    a commit that refreshes one learner's rows, and one that refreshes a cohort's."""
+    from sqlalchemy import event
+
+    from learning.cohorts import deadlines
+    from learning.core.extensions import db
+    from learning.core.types import utcnow
+    from learning.course import progress
+    from learning.people.models import Cohort, User
+
+    print("\nwrite, with its summary refresh         wall s    CPU s  queries")
+    with app.app_context():
+        learner = db.session.get(User, info["learner"])
+        coordinator = db.session.get(User, info["coordinator"])
+        cohort = db.session.get(Cohort, 1)
+        modules = app.extensions["catalog"].modules
+        slug = modules[-1].slug
+        writes = [
+            ("a learner completes a module", lambda: progress.mark_complete(learner,
+                                                                            modules[-1])),
+            ("a cohort's deadline changes (100)", lambda: deadlines.save_deadlines(
+                cohort, {("module", slug): utcnow().date()}, coordinator, utcnow())),
+        ]
+        for label, write in writes:
+            statements = []
+
+            def count(*args, found=statements):
+                found.append(1)
+
+            event.listen(db.engine, "before_cursor_execute", count)
+            started, started_cpu = time.perf_counter(), time.process_time()
+            write()
+            seconds, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+            event.remove(db.engine, "before_cursor_execute", count)
+            print(f"  {label:<37}{seconds:7.3f}  {cpu:7.3f}  {len(statements):7d}")
+        db.session.remove()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=20000)
@@ -302,6 +365,11 @@ def main() -> None:
         db.create_all()
         started = time.perf_counter()
         info = build(app, args.learners, args.cohorts, args.seed)
+        print(f"built in {time.perf_counter() - started:.1f}s: "
+              + ", ".join(f"{k} {v:,}" for k, v in info["counts"].items()))
+        summary_seconds = rebuild_summary()
+        print(f"matrix summary rebuilt from scratch in {summary_seconds:.2f}s "
+              "(flask reports rebuild-summary)")
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect() as conn:
                 conn.exec_driver_sql("ANALYZE")
@@ -309,23 +377,26 @@ def main() -> None:
         else:
             with db.engine.connect() as conn:
                 conn.exec_driver_sql("ANALYZE")
-        print(f"built in {time.perf_counter() - started:.1f}s: "
-              + ", ".join(f"{k} {v:,}" for k, v in info["counts"].items()))
         db.session.remove()
 
-    print("\nmatrix page (median of 3)           seconds  queries   KiB")
+    print("\npage (median of 5)                    wall s    CPU s  queries   KiB")
     pages = [
         ("admin, first page", info["admin"], "/reports/matrix"),
         ("admin, red only, sorted by RAG", info["admin"],
          "/reports/matrix?status=red&sort=rag"),
         ("admin, overdue, search 'Ada'", info["admin"], "/reports/matrix?overdue=1&q=Ada"),
+        ("admin, sorted by progress", info["admin"], "/reports/matrix?sort=progress-desc"),
         ("admin, one cohort", info["admin"], "/reports/matrix?cohort=7&sort=progress"),
         ("coordinator (one centre), first page", info["coordinator"], "/reports/matrix"),
         ("admin, charts", info["admin"], "/reports/charts"),
+        ("admin, charts, one quiz", info["admin"],
+         f"/reports/charts?quiz={info['quiz']}"),
     ]
     for label, user_id, page_url in pages:
-        seconds, queries, size = time_page(app, user_id, page_url)
-        print(f"  {label:<35}{seconds:7.3f}  {queries:7d}  {size / 1024:6.0f}")
+        seconds, cpu, queries, size = time_page(app, user_id, page_url)
+        print(f"  {label:<37}{seconds:7.3f}  {cpu:7.3f}  {queries:7d}  {size / 1024:6.0f}")
+
+    time_writes(app, info)
 
     print("\nCSV export (admin, everything)  first byte s  total s  peak MiB   MiB   lines")
     for label, export_url in (("completion matrix", "/reports/matrix.csv"),

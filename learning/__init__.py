@@ -13,13 +13,14 @@ from sqlalchemy.engine import Engine
 
 from learning import cli
 from learning.content.catalog import load_catalog
-from learning.core import dates, errors, incoming, rendering
-from learning.core.config import from_environment
+from learning.core import dates, errors, in_use, incoming, readiness, rendering
+from learning.core.config import SQLITE_BUSY_TIMEOUT_MS, from_environment
 from learning.core.extensions import csrf, db, login_manager, migrate
 from learning.quizzes.loader import load_quizzes
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = ROOT / "migrations"
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -34,7 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"),
+    migrate.init_app(app, db, directory=str(MIGRATIONS),
                      render_as_batch=True)  # SQLite needs batch mode to alter tables
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -62,6 +63,9 @@ def create_app(config: dict | None = None) -> Flask:
     for problem in quiz_problems:
         log.warning("quizzes: %s", problem)
     app.extensions["quizzes"] = quizzes
+    # What app.py checks before serving, and /healthz on every call (core/readiness.py).
+    app.extensions["content_problems"] = (*catalog.problems, *quiz_problems)
+    app.extensions["migrations"] = readiness.read_migrations(MIGRATIONS)
 
     rendering.init_app(app)
     dates.init_app(app)
@@ -133,7 +137,8 @@ def _security_headers(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """SQLite: enforce foreign keys and use WAL so readers do not block the writer.
+    """SQLite: enforce foreign keys and use WAL so readers do not block the writer; count this
+    process as a user of the database file (a restore refuses while there are others).
 
     synchronous=NORMAL: in WAL mode a commit no longer waits for the disk (fsync) each time,
     only at checkpoints. A commit survives the app or a worker crashing; after a power cut
@@ -144,8 +149,12 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     if not module.startswith("sqlite3"):
         return
     cursor = dbapi_connection.cursor()
+    # Before the first read: this waits while a restore is replacing the file.
+    files = [row[2] for row in cursor.execute("PRAGMA database_list") if row[1] == "main"]
+    if files and files[0]:  # "" for an in-memory database
+        in_use.mark_in_use(Path(files[0]))
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()

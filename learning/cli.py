@@ -47,6 +47,9 @@ def content_check(strict: bool) -> None:
         r = m.readability
         click.echo(f"{m.path}: {m.slug}: {r.words:,} words, about {r.reading_minutes} min "
                    f"reading ({m.minutes} min estimated), Flesch reading ease {r.flesch}")
+    for page in catalog.pages:
+        r = page.readability
+        click.echo(f"{page.path}: {page.slug}: {r.words:,} words, Flesch reading ease {r.flesch}")
     for quiz in sorted(quizzes.values(), key=lambda q: q.slug):
         click.echo(f"{quiz.path}: {quiz.slug}: {len(quiz.questions)} questions")
     errors = sum(1 for p in problems if p.level == "error")

@@ -33,6 +33,7 @@ MATRIX = {
     "/admin/enrol/template.csv": {"coordinator", "admin"},
     "/admin/people": {"coordinator", "admin"},
     "/admin/audit": {"admin"},
+    "/admin/outbox": {"admin"},
     "/reports/conflicts": {"admin"},
     "/iqa/": {"iqa"},
     "/iqa/decisions": {"iqa"},

@@ -100,7 +100,8 @@ def test_layout_fits_320px(page, app, learner):
     page.set_viewport_size({"width": 320, "height": 640})
     _login(page, learner.email)
     modules = [f"/course/{m.slug}" for m in app.extensions["catalog"].modules]
-    for path in ["/dashboard", "/course", "/account/password", *modules]:
+    for path in ["/dashboard", "/course", "/account/password", *modules,
+                 *(f"/help/{p.slug}" for p in app.extensions["catalog"].pages)]:
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 320, f"{path} is {width}px wide at a 320px viewport"
@@ -111,6 +112,13 @@ def test_every_module_passes_axe(page, app, learner):
     for module in app.extensions["catalog"].modules:
         page.goto(f"/course/{module.slug}")
         expect(page.get_by_role("heading", level=1)).to_have_text(module.title)
+        _axe_clean(page)
+
+
+def test_help_pages_pass_axe_without_login(page, app):
+    for help_page in app.extensions["catalog"].pages:
+        page.goto(f"/help/{help_page.slug}")
+        expect(page.get_by_role("heading", level=1)).to_have_text(help_page.title)
         _axe_clean(page)
 
 
@@ -250,6 +258,30 @@ def test_save_and_preview_keeps_the_answer_in_the_box(browser, base_url, app, le
         expect(page.get_by_label("Your answer")).to_have_value(text)
     finally:
         context.close()
+
+
+def test_written_task_autosave_says_when_it_is_refused(page, app, learner):
+    """Over the limit the script does not send, and says why; a refusal that is not JSON
+    (a 413 from a proxy) is shown as such, not as "check your connection"."""
+    task = app.extensions["catalog"].tasks[0]
+    _login(page, learner.email)
+    page.goto(f"/tasks/{task.slug}")
+    status = page.locator(".autosave-status")
+    box = page.get_by_label("Your answer")
+    box.fill("a" * 60_001)
+    expect(status).to_have_text(re.compile(r"^Not saved: your answer is 60,001 characters "
+                                           r"long\. An answer can be at most 60,000"),
+                                timeout=8000)
+    expect(status).to_have_class(re.compile("autosave-refused"))
+    page.route("**/autosave", lambda route: route.fulfill(
+        status=413, content_type="text/html", body="<h1>Request Entity Too Large</h1>"))
+    box.fill("A short answer.")
+    expect(status).to_have_text(re.compile("^Not saved: your answer is too long to send"),
+                                timeout=8000)
+    page.unroute("**/autosave")
+    box.fill("A short answer, saved.")
+    expect(status).to_have_text(re.compile("^Draft saved"), timeout=8000)
+    expect(status).not_to_have_class(re.compile("autosave-refused"))
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])

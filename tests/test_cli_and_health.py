@@ -1,8 +1,13 @@
 """seed-demo, create-user, health check, error pages, settings."""
 
 import pytest
-from sqlalchemy import func, select
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import OperationalError
 
+from learning import MIGRATIONS
+from learning.core import readiness
+from learning.core.config import SQLITE_BUSY_TIMEOUT_MS
 from learning.core.extensions import db
 from learning.people.models import Cohort, CohortStaff, Enrolment, User
 
@@ -69,19 +74,87 @@ def test_create_user(runner):
 def test_healthz_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    assert response.get_json() == {"status": "ok", "reason": "ready"}
 
 
-def test_healthz_503_when_database_fails(client, monkeypatch):
-    from sqlalchemy.exc import OperationalError
+@pytest.fixture
+def schema_at():
+    """schema_at(revision): put alembic_version at that revision for one test."""
+    def at(revision):
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
 
-    def broken(*args, **kwargs):
-        raise OperationalError("SELECT 1", {}, Exception("down"))
+    head = db.session.scalar(text("SELECT version_num FROM alembic_version"))
+    db.session.rollback()
+    yield at
+    at(head)
 
-    monkeypatch.setattr(db.session, "execute", broken)
+
+def test_healthz_503_when_the_schema_is_behind_the_code(app, client, schema_at):
+    head = ScriptDirectory(str(MIGRATIONS)).get_revision("head")
+    schema_at(head.down_revision)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.get_json()["status"] == "unavailable"
+    assert response.get_json() == {
+        "status": "unavailable", "reason": "schema",
+        "detail": "the database schema is not the one this code needs"}
+    schema_at("0123456789ab")  # migrated by newer code, which this code does not know
+    assert client.get("/healthz").get_json()["reason"] == "schema"
+
+
+def test_healthz_reads_the_migration_scripts_once_not_per_call(client, monkeypatch):
+    def reads_scripts(*args, **kwargs):
+        raise AssertionError("the migration scripts are read again")
+
+    monkeypatch.setattr(readiness, "read_migrations", reads_scripts)
+    monkeypatch.setattr(readiness, "ScriptDirectory", reads_scripts)
+    assert client.get("/healthz").status_code == 200
+
+
+def test_healthz_503_when_the_database_cannot_be_reached(tmp_path):
+    from learning import create_app
+    from tests.conftest import fixture_settings
+
+    gone = create_app(fixture_settings(f"sqlite:///{tmp_path / 'no-such-folder' / 'x.db'}"))
+    response = gone.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["reason"] == "unreachable"
+
+
+def test_healthz_503_timeout_when_a_statement_is_cancelled(client, monkeypatch):
+    """What PostgreSQL's statement_timeout and SQLite's busy timeout raise is a timeout."""
+    import sqlite3
+
+    def locked(conn, cursor, statement, *args):
+        if "alembic_version" in statement:
+            raise OperationalError(statement, {}, sqlite3.OperationalError("database is locked"))
+
+    event.listen(db.engine, "before_cursor_execute", locked)
+    try:
+        response = client.get("/healthz")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", locked)
+    assert response.status_code == 503
+    assert response.get_json()["reason"] == "timeout"
+
+
+def test_healthz_timeout_is_the_database_s_own_and_is_put_back(app, client):
+    """PostgreSQL: a lock held on alembic_version stands for a database that has stopped
+    answering, and the health query gives up after its statement timeout instead of hanging.
+    SQLite (where another connection cannot freeze readers under WAL): the lowered busy timeout
+    is put back on the pooled connection afterwards."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as holder:
+            holder.execute(text("LOCK TABLE alembic_version IN ACCESS EXCLUSIVE MODE"))
+            response = client.get("/healthz")
+            holder.rollback()
+        assert response.status_code == 503
+        assert response.get_json()["reason"] == "timeout"
+        assert client.get("/healthz").status_code == 200  # and ready again once it answers
+    else:
+        client.get("/healthz")
+        with db.engine.connect() as conn:  # the pool's one connection, just used by healthz
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == SQLITE_BUSY_TIMEOUT_MS
 
 
 def test_500_page_hides_the_stack_trace(database_url):

@@ -27,7 +27,7 @@ GOOD = textwrap.dedent("""\
     slug: good
     title: A good module
     order: 1
-    criteria: [CYP33-2.3]
+    teaches: [CYP33-2.3]
     minutes: 10
     outcomes:
       - Explain one thing.
@@ -39,18 +39,37 @@ GOOD = textwrap.dedent("""\
     ---
     ## Start here
 
-    Short plain sentences help. People read them fast.
+    Short plain sentences help. Danger now? Read [what to do](/help/worried-about-a-child).
+    """)
+
+URGENT_PAGE = textwrap.dedent("""\
+    ---
+    slug: worried-about-a-child
+    title: Worried about a child now
+    last_reviewed: 2026-12-01
+    references: []
+    ---
+    ## Danger now
+
+    Call 999.
     """)
 
 
 def _write(tmp_path, name, text):
+    (tmp_path / name).parent.mkdir(exist_ok=True)
     (tmp_path / name).write_text(text, encoding="utf-8")
+
+
+def write_course(folder, units=UNITS, module=GOOD):
+    """A one-module course that passes every check: units, the module, the urgent help page."""
+    _write(folder, "units.yaml", units)
+    _write(folder, "01-good.md", module)
+    _write(folder, "pages/worried-about-a-child.md", URGENT_PAGE)
 
 
 @pytest.fixture
 def content(tmp_path):
-    _write(tmp_path, "units.yaml", UNITS)
-    _write(tmp_path, "01-good.md", GOOD)
+    write_course(tmp_path)
     return tmp_path
 
 
@@ -101,7 +120,7 @@ def test_bad_yaml_reports_its_line(content):
 
 def test_an_alias_in_front_matter_or_units_is_refused_at_its_line(content):
     _write(content, "02-alias.md", GOOD.replace("slug: good", "slug: alias").replace(
-        "order: 1", "order: 2").replace("criteria: [CYP33-2.3]", "criteria: &c [CYP33-2.3]"))
+        "order: 1", "order: 2").replace("teaches: [CYP33-2.3]", "teaches: &c [CYP33-2.3]"))
     _write(content, "units.yaml", UNITS + "other: *u\n")
     messages = _messages(load_catalog(content))
     assert any("02-alias.md:5: invalid YAML: the anchor &c is not allowed" in m
@@ -198,3 +217,106 @@ def test_warnings_fail_only_in_strict_mode(app, content, monkeypatch):
     strict = runner.invoke(args=["content", "check", "--strict"])
     assert strict.exit_code == 1
     assert "warning: outdated term 'youth offending team'" in strict.output
+
+
+# ---- teaches: which criteria each module teaches, and that every listed one is taught ----
+
+UNITS_TWO = UNITS + (
+    "      - id: CYP33-2.4\n"
+    "        number: \"2.4\"\n"
+    "        text: Describe the roles of the organisations\n")
+
+PER_SECTION = GOOD.replace("teaches: [CYP33-2.3]", textwrap.dedent("""\
+    teaches:
+      CYP33-2.3: [Start here, Who is who]
+      CYP33-2.4: [Who is who]""")) + "\n### Who is who\n\nThe police, health and the council.\n"
+
+
+def test_teaches_per_section_loads_and_the_module_page_links_to_the_sections(content):
+    write_course(content, units=UNITS_TWO, module=PER_SECTION)
+    catalog = load_catalog(content)
+    assert catalog.problems == ()
+    module = catalog.modules[0]
+    assert module.criteria == ("CYP33-2.3", "CYP33-2.4")
+    assert [e.title for e in module.sections_teaching("CYP33-2.3")] == ["Start here", "Who is who"]
+    assert [e.id for e in module.sections_teaching("CYP33-2.4")] == ["who-is-who"]
+
+
+def test_a_criterion_a_unit_lists_that_no_module_teaches_is_an_error(content):
+    write_course(content, units=UNITS_TWO)
+    messages = _messages(load_catalog(content))
+    assert messages == [f"{content.name}/units.yaml:11: criterion 'CYP33-2.4' is listed for unit "
+                        "CYP33 but no module teaches it: add it to a module's 'teaches', or "
+                        "remove it here and say in the unit's 'not_covered' that the course "
+                        "does not teach it"]
+
+
+def test_an_unknown_criterion_in_teaches_is_an_error_at_its_line(content):
+    _write(content, "01-good.md", GOOD.replace("[CYP33-2.3]", "[CYP33-2.3, CYP33-9.9]"))
+    messages = _messages(load_catalog(content))
+    assert f"{content.name}/01-good.md:5: unknown criterion 'CYP33-9.9' in teaches (define it " \
+           "in content/units.yaml)" in messages
+
+
+def test_a_section_that_is_not_a_heading_of_the_module_is_an_error(content):
+    _write(content, "01-good.md", PER_SECTION.replace("[Start here, Who is who]",
+                                                      "[Start Here, Nowhere]"))
+    write_course(content, units=UNITS_TWO, module=(content / "01-good.md").read_text())
+    messages = " ".join(_messages(load_catalog(content)))
+    assert ("01-good.md:5: teaches: 'CYP33-2.3' names the section 'Start Here', but the module "
+            "has no ## or ### heading 'Start Here' (did you mean 'Start here'?)") in messages
+    assert "names the section 'Nowhere'" in messages
+
+
+@pytest.mark.parametrize("teaches, message", [
+    ("teaches: []", "'teaches' must name at least one criterion id"),
+    ("teaches: CYP33-2.3", "'teaches' must list the criterion ids the module teaches"),
+    ("teaches: [CYP33-2.3, CYP33-2.3]", "criterion 'CYP33-2.3' is named twice in teaches"),
+    ("teaches:\n  CYP33-2.3:", "teaches: give 'CYP33-2.3' the headings of the sections"),
+    ("teaches:\n  CYP33-2.3: Start here", "teaches: 'CYP33-2.3' must map to a list of section"),
+])
+def test_teaches_of_the_wrong_shape_is_explained(content, teaches, message):
+    _write(content, "01-good.md", GOOD.replace("teaches: [CYP33-2.3]", teaches))
+    assert message in " ".join(_messages(load_catalog(content)))
+
+
+def test_the_old_criteria_key_says_what_replaced_it(content):
+    _write(content, "01-good.md", GOOD.replace("teaches:", "criteria:"))
+    messages = _messages(load_catalog(content))
+    assert messages == [f"{content.name}/01-good.md:5: 'criteria' is now 'teaches': list the "
+                        "criterion ids the module teaches, or map each id to the headings of the "
+                        "sections that teach it (docs/authoring.md)"]
+
+
+def test_a_module_that_does_not_link_to_the_urgent_help_page_is_an_error(content):
+    _write(content, "01-good.md", GOOD.replace(
+        " Danger now? Read [what to do](/help/worried-about-a-child).", ""))
+    messages = _messages(load_catalog(content))
+    assert messages == [f"{content.name}/01-good.md:15: the module does not link to the page on "
+                        "what to do if you are worried about a child now: add a link to "
+                        "/help/worried-about-a-child where it teaches reporting a worry"]
+
+
+def test_a_link_to_a_part_of_the_urgent_help_page_counts(content):
+    _write(content, "01-good.md", GOOD.replace("(/help/worried-about-a-child)",
+                                               "(/help/worried-about-a-child#helplines)"))
+    assert load_catalog(content).problems == ()
+
+
+def test_the_urgent_help_page_must_exist(content):
+    (content / "pages" / "worried-about-a-child.md").unlink()
+    messages = _messages(load_catalog(content))
+    assert messages == [f"{content.name}/pages/worried-about-a-child.md:0: the page "
+                        "'worried-about-a-child' (what to do if you are worried about a child "
+                        "now) is missing or could not be loaded: every module links to it"]
+
+
+def test_cli_fails_when_a_listed_criterion_is_not_taught(app, content, monkeypatch):
+    write_course(content, units=UNITS_TWO)
+    monkeypatch.setitem(app.config, "CONTENT_DIR", content)
+    (content / "quizzes").mkdir(exist_ok=True)
+    monkeypatch.setitem(app.config, "QUIZ_DIR", content / "quizzes")
+    result = app.test_cli_runner().invoke(args=["content", "check"])
+    assert result.exit_code == 1
+    assert "criterion 'CYP33-2.4' is listed for unit CYP33 but no module teaches it" \
+        in result.output

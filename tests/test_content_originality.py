@@ -30,7 +30,7 @@ def _add_to_module(content, text):
 def test_the_fixture_course_matches_no_essay(runner):
     result = runner.invoke(args=["originality", "compare-content", str(ESSAYS)])
     assert result.exit_code == 0, result.output
-    assert "9 course files against 2 essays: 0 copied passages." in result.output
+    assert "10 course files against 2 essays: 0 copied passages." in result.output
 
 
 def test_a_copied_passage_is_reported_with_its_file_and_essay(runner, course_copy):
@@ -40,6 +40,14 @@ def test_a_copied_passage_is_reported_with_its_file_and_essay(runner, course_cop
     assert (f"content/01-partnership-basics.md ~ {ROLES_ESSAY}: "
             f"{COPIED_1.rstrip('.')!r}") in result.output
     assert ": 1 copied passages." in result.output
+
+
+def test_a_copied_passage_in_a_page_is_reported_too(runner, course_copy):
+    page = course_copy / "pages" / "worried-about-a-child.md"
+    page.write_text(page.read_text(encoding="utf-8") + f"\n{COPIED_1}\n", encoding="utf-8")
+    result = runner.invoke(args=["originality", "compare-content", str(ESSAYS)])
+    assert result.exit_code == 1
+    assert f"content/pages/worried-about-a-child.md ~ {ROLES_ESSAY}: " in result.output
 
 
 def test_quoting_criterion_wording_and_full_names_is_not_copying(runner, course_copy, tmp_path):

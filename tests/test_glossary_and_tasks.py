@@ -7,7 +7,7 @@ import yaml
 
 from learning.content.catalog import load_catalog
 from learning.content.tasks import field_problems
-from tests.test_content_check import GOOD, UNITS
+from tests.test_content_check import GOOD, write_course
 
 GLOSSARY = textwrap.dedent("""\
     terms:
@@ -48,8 +48,7 @@ TASK = textwrap.dedent("""\
 
 @pytest.fixture
 def content(tmp_path):
-    (tmp_path / "units.yaml").write_text(UNITS)
-    (tmp_path / "01-good.md").write_text(GOOD + "\nAsk the DSL. The DSL will call the LADO.\n")
+    write_course(tmp_path, module=GOOD + "\nAsk the DSL. The DSL will call the LADO.\n")
     (tmp_path / "glossary.yaml").write_text(GLOSSARY)
     (tmp_path / "tasks").mkdir()
     (tmp_path / "tasks" / "one.yaml").write_text(TASK)

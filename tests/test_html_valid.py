@@ -3,11 +3,13 @@
 from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from learning.assessment.models import Submission
 from learning.core.extensions import db
+from learning.core.jobs import Job
 from learning.people.models import CohortStaff
+from learning.people.notifications import notify
 from tests.conftest import csrf_from, post_form
 from tests.htmlcheck import html_errors, needs_checker
 
@@ -24,7 +26,7 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
     learner = make_user("learner")
     cohort = make_cohort("C", learners=[learner])
     slugs = [m.slug for m in app.extensions["catalog"].modules]
-    pages = {"login": "/login", "home": "/"}
+    pages = {"login": "/login", "home": "/", "help": "/help/worried-about-a-child"}
     for name, url in pages.items():
         (tmp_path / f"{name}.html").write_text(_page(client, url))
     (tmp_path / "login-error.html").write_text(
@@ -82,6 +84,16 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
         (tmp_path / f"{name}.html").write_text(_page(client, url))
     auth.logout()
     auth.login(make_user("admin"))
+    # The outbox with a failed email and a waiting one (and its filter refused).
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.org")
+    for text in ("Feedback is ready.", "Work arrived."):
+        notify(learner, "feedback", text, "/tasks/")
+    db.session.commit()
+    db.session.execute(update(Job).where(Job.id == db.session.scalar(select(func.min(Job.id))))
+                       .values(status="failed", attempts=8, last_error="TimeoutError: timed out"))
+    db.session.commit()
+    (tmp_path / "outbox.html").write_text(_page(client, "/admin/outbox"))
+    (tmp_path / "outbox-error.html").write_text(_page(client, "/admin/outbox?show=x", 422))
     for name, url in {"learners": "/staff/learners",
                       "learner": f"/staff/learners/{learner.id}",
                       "statistics": f"/quizzes/{quiz.slug}/statistics",

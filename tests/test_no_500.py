@@ -23,11 +23,12 @@ from sqlalchemy import select, update
 
 from learning import create_app
 from learning.assessment import marking, submissions
+from learning.core import jobs
 from learning.core.extensions import db
 from learning.core.types import utcnow
 from learning.iqa import reviews
 from learning.iqa.models import IqaSample
-from learning.people import invitations, membership
+from learning.people import invitations, membership, notifications
 from learning.people.models import Centre, CentreMember, Cohort, LoginSession, Role, User, UserRole
 from learning.quizzes import attempts
 from learning.reports.exports import INCOMPLETE
@@ -89,7 +90,7 @@ PLAUSIBLE = ["1", "2", "y", "on", "2026-09-01", "1/9/2026", "31/7/2027", "met", 
 #: Query-string fields views read (the form's fields are these and those of the world).
 QUERY = ["page", "cohort", "assessor", "q", "status", "sort", "overdue", "quiz", "task",
          "reviewed", "conflict", "next", "download", "archived", "action", "actor",
-         "date_from", "date_to", "role", "active"]
+         "date_from", "date_to", "role", "active", "show"]
 FORM = [*QUERY, "email", "password", "remember", "name", "confirm", "current", "new", "text",
         "based_on", "preview", "save", "declaration", "sources", "feedback", "actions",
         "starts_on", "ends_on", "unit_id", "centre_id", "target", "assessor-user_id",
@@ -213,17 +214,22 @@ def _build(app) -> World:
 
     link = invitations.issue(people["learner"], invitations.RESET)
     db.session.commit()
+    job = jobs.enqueue("email", notifications.email_payload(people["learner"], "Ready.", "/"))
+    job.status, job.last_error = "failed", "TimeoutError: timed out"  # for the outbox's retry
+    db.session.commit()
 
     world = World()
     world.user_ids = [u.id for u in people.values()]
     learner, others = str(people["learner"].id), [str(i) for i in world.user_ids]
     world.real = {
         "course": [m.slug for m in catalog.modules], "quizzes": sorted(quizzes),
+        "help": [p.slug for p in catalog.pages],
         "tasks": [t.slug for t in catalog.tasks], "user_id": [learner, *others],
         "cohort_id": [str(cohort.id)], "submission_id": [str(sub.id)],
         "attempt_id": [str(attempt.id)], "decision_id": [str(decision.id)],
         "sample_id": [str(sample.id)], "number": ["1", "2"], "role": ["assessor", "iqa"],
-        "token": [link.token], "filename": ["css/site.css", "js/site.js"]}
+        "token": [link.token], "filename": ["css/site.css", "js/site.js"],
+        "job_id": [str(job.id)]}
     world.fields = sorted({*FORM,
                            *(f"{k}-{c}" for t in catalog.tasks for c in t.criteria
                              for k in ("met", "comment")),

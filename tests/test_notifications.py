@@ -1,59 +1,55 @@
-"""Notifications: in the app always, by SMTP when configured, never failing the action."""
+"""Notifications: in the app always, by email through the outbox when mail is configured."""
 
 import smtplib
 
+from sqlalchemy import func, select
+
 from learning.core.extensions import db
+from learning.core.jobs import Job
 from learning.people.models import Notification
 from learning.people.notifications import notify
-from tests.conftest import post_form
+from tests.conftest import FakeSMTP, post_form
 
 
-class FakeSMTP:
-    sent: list = []
-
-    def __init__(self, host, port, timeout=None):
-        self.host, self.port = host, port
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def starttls(self):
-        pass
-
-    def login(self, user, password):
-        pass
-
-    def send_message(self, message):
-        FakeSMTP.sent.append(message)
-
-
-def test_email_sent_when_mail_is_configured(app, make_user, monkeypatch):
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.org")
-    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
-    FakeSMTP.sent = []
+def test_email_is_queued_with_the_action_and_sent_by_the_worker(app, make_user,
+                                                                 deliver_outbox):
     user = make_user("learner", email="amira@example.org")
     notify(user, "feedback", "Feedback on your answer is ready.", "/tasks/x/feedback")
     db.session.commit()
-    assert len(FakeSMTP.sent) == 1
-    message = FakeSMTP.sent[0]
+    job = db.session.scalar(select(Job))
+    assert (job.kind, job.status, job.payload["to"]) == ("email", "pending", "amira@example.org")
+    sent = deliver_outbox()
+    assert len(sent) == 1
+    message = sent[0]
     assert message["To"] == "amira@example.org"
     assert "/tasks/x/feedback" in message.get_content()
+    db.session.refresh(job)
+    assert (job.status, job.attempts) == ("done", 1)
+    assert deliver_outbox() == []  # sent once
 
 
-def test_mail_failure_keeps_the_in_app_notification(app, make_user, monkeypatch):
+def test_no_email_when_the_action_rolls_back(app, make_user, deliver_outbox):
+    user = make_user("learner")
+    notify(user, "feedback", "Ready.", "/x")
+    db.session.rollback()
+    assert deliver_outbox() == []
+    assert db.session.scalar(select(func.count(Job.id))) == 0
+
+
+def test_mail_failure_keeps_the_in_app_notification(app, make_user, deliver_outbox,
+                                                    monkeypatch):
     class Broken(FakeSMTP):
         def send_message(self, message):
             raise smtplib.SMTPException("relay refused")
 
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.org")
-    monkeypatch.setattr(smtplib, "SMTP", Broken)
     user = make_user("learner")
     notify(user, "feedback", "Ready.", "/x")
     db.session.commit()
+    monkeypatch.setattr(smtplib, "SMTP", Broken)
+    deliver_outbox()
     assert db.session.query(Notification).filter_by(user_id=user.id).count() == 1
+    job = db.session.scalar(select(Job))
+    assert job.status == "pending" and "relay refused" in job.last_error
 
 
 def test_no_email_without_mail_server(app, make_user, monkeypatch):
@@ -61,6 +57,8 @@ def test_no_email_without_mail_server(app, make_user, monkeypatch):
     monkeypatch.setattr(smtplib, "SMTP", None)  # would raise if used
     notify(make_user("learner"), "feedback", "Ready.")
     db.session.commit()
+    assert db.session.scalar(select(func.count(Job.id))) == 0
+    assert db.session.scalar(select(func.count(Notification.id))) == 1
 
 
 def test_notification_page_and_mark_read(client, auth, make_user):
@@ -78,22 +76,19 @@ def test_notification_page_and_mark_read(client, auth, make_user):
 
 
 def test_line_breaks_in_names_and_titles_never_reach_an_email_header(app, make_user,
-                                                                     monkeypatch):
+                                                                     deliver_outbox, monkeypatch):
     """A learner's name or a task's title with a line break once failed the action that
     sent the email (Python refuses such a header); a header of its own must never start."""
     from email import message_from_bytes
 
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.example.org")
     monkeypatch.setitem(app.config, "MAIL_DEFAULT_SENDER", "Joined Up\n<noreply@example.org>")
-    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
-    FakeSMTP.sent = []
     assessor = make_user("assessor")
     for name in ("Sam\r\nBcc: thief@example.test", "Sam\nBcc: thief@example.test",
                  "Sam\u2028Bcc: thief@example.test", "Sam\x0bBcc:\x85thief@example.test"):
         notify(assessor, "submission", f"{name} submitted 'Task\rtitle'.", "/marking/1")
-    db.session.commit()
-    assert len(FakeSMTP.sent) == 4
-    for message in FakeSMTP.sent:
+    sent = deliver_outbox()
+    assert len(sent) == 4
+    for message in sent:
         parsed = message_from_bytes(message.as_bytes())
         assert parsed["Bcc"] is None
         assert set(parsed.keys()) == {"From", "To", "Subject", "Content-Type",

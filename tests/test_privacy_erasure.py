@@ -15,9 +15,11 @@ from learning.assessment.originality.models import Fingerprint, TextSource
 from learning.core import audit
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
+from learning.core.jobs import Job
 from learning.core.types import utcnow
 from learning.iqa.models import IqaReview
 from learning.people.models import LoginSession, Role, User
+from learning.people.notifications import notify
 from learning.privacy import erasure
 from tests.conftest import post_form
 from tests.test_privacy_export import (  # noqa: F401  (story is a fixture)
@@ -312,3 +314,27 @@ def test_confirms_ignores_case_and_spaces_only():
 # The texts the story wrote are the ones the scan looks for.
 assert all(n in FIRST + RESUBMITTED + SOURCES + SHORT_ANSWER + NAME
            for n in ["Zanzibarquokka", "Xylophonemarmot", "Quokkabook", "Marmaladeotter"])
+
+
+def test_erasure_reaches_the_outbox(client, auth, deliver_outbox, story):  # noqa: F811
+    """Emails to the learner go, sent or waiting (a waiting one must not reach her now);
+    emails to staff that name her stay, with the name replaced."""
+    learner_id = story["learner"].id
+    assert deliver_outbox()  # the story's emails, sent
+    notify(story["learner"], "feedback", "Feedback is ready.", "/tasks")  # and two waiting
+    notify(story["assessor"], "submission", f"{NAME} submitted again.", "/marking/1")
+    db.session.commit()
+    before = {where for where, text in _every_text_value()
+              for needle in NEEDLES if needle.lower() in text.lower()}
+    assert "job.payload" in before
+    to_staff = db.session.scalar(select(func.count(Job.id)).where(
+        Job.payload["user_id"].as_integer() != learner_id))
+    auth.login(story["admin"])
+    assert _erase(client, story).status_code == 302
+    found = [(where, needle) for where, text in _every_text_value()
+             for needle in NEEDLES if needle.lower() in text.lower()]
+    assert found == []
+    kept = list(db.session.scalars(select(Job)))
+    assert len(kept) == to_staff and all(j.payload["user_id"] != learner_id for j in kept)
+    assert any(f"Erased learner #{learner_id} submitted again." == j.payload["message"]
+               for j in kept)

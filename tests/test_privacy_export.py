@@ -19,6 +19,7 @@ from learning.core.types import utcnow
 from learning.course import progress
 from learning.iqa import reviews, sampling
 from learning.iqa.models import IqaSample
+from learning.people import invitations
 from learning.privacy import export
 from learning.quizzes import attempts
 
@@ -137,6 +138,22 @@ def test_a_learner_downloads_everything_held_about_them(client, auth, story):
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "privacy.export"))
     assert (event.actor_id, event.subject_id, event.detail) == (
         story["learner"].id, str(story["learner"].id), {"by_self": True})
+
+
+def test_the_export_lists_emails_to_the_learner_without_set_password_links(
+        client, auth, deliver_outbox, story):
+    learner = story["learner"]
+    deliver_outbox()  # the two "feedback is ready" emails, sent
+    link = invitations.issue(learner, invitations.RESET)
+    invitations.email_link(link)
+    db.session.commit()  # and a set-password link, waiting
+    auth.login(learner)
+    data = json.loads(_zip(client.get("/account/data.zip")).read("data.json"))
+    emails = data["emails"]
+    assert [e["status"] for e in emails] == ["sent", "sent", "waiting to be sent"]
+    assert emails[0]["message"].startswith("Feedback on") and emails[0]["sent_at"]
+    assert emails[2]["link"] == "(a set-password link, hidden)" and emails[2]["sent_at"] is None
+    assert link.token not in json.dumps(data)
 
 
 def test_the_export_leaves_out_others_data_and_hidden_marks(client, auth, story):

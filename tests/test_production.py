@@ -78,3 +78,20 @@ def test_start_up_stops_with_a_message_and_no_traceback(tmp_path, command):
     assert done.returncode != 0
     assert "Joined Up cannot start: SECRET_KEY is 15 bytes long" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_the_outbox_settings_have_defaults_and_refuse_nonsense(production_env, monkeypatch):
+    settings = from_environment(production_env)
+    assert (settings["MAIL_TIMEOUT"], settings["JOB_MAX_ATTEMPTS"],
+            settings["JOB_BACKOFF_SECONDS"], settings["JOB_LEASE_SECONDS"]) == (10, 8, 30, 300)
+    monkeypatch.setenv("MAIL_TIMEOUT", "2.5")
+    monkeypatch.setenv("JOB_MAX_ATTEMPTS", "3")
+    assert (from_environment(production_env)["MAIL_TIMEOUT"],
+            from_environment(production_env)["JOB_MAX_ATTEMPTS"]) == (2.5, 3)
+    for name, value in (("JOB_MAX_ATTEMPTS", "0"), ("JOB_MAX_ATTEMPTS", "2.5"),
+                        ("JOB_BACKOFF_SECONDS", "nan"), ("MAIL_TIMEOUT", "soon"),
+                        ("JOB_LEASE_SECONDS", "5"), ("JOB_BACKOFF_SECONDS", "inf")):
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ConfigError, match=f"^{name} must be .* not '{value}'"):
+            from_environment(production_env)
+        monkeypatch.delenv(name)

@@ -182,3 +182,33 @@ def test_criterion_rows_count_prepared_met_and_not_yet_met():
     # b is covered by a task only, so no one is prepared by modules; c is covered by nothing.
     assert rows == [CriterionRow("Unit 1", "1.1", "A", 3, 1, 1, 1),
                     CriterionRow("Unit 1", "1.2", "B", 3, 0, 1, 0)]
+
+
+def test_the_course_page_says_what_the_learners_unit_does_not_cover(client, auth, make_user,
+                                                                     make_cohort):
+    from learning.people.models import Cohort
+
+    learner = make_user("learner")
+    cohort = make_cohort("EYE group", learners=[learner])
+    db.session.get(Cohort, cohort.id).unit_id = "EYE22"
+    db.session.commit()
+    auth.login(learner)
+    html = client.get("/course").get_data(as_text=True)
+    assert "What this course does not cover" in html
+    assert "The test course leaves out the rights of parents (EYE22 test note)." in html
+    assert "CYP33 test note" not in html
+
+
+def test_staff_see_what_each_unit_does_not_cover(client, auth, make_user):
+    auth.login(make_user("assessor"))
+    html = client.get("/course").get_data(as_text=True)
+    assert "CYP33 test note" in html and "EYE22 test note" in html
+
+
+def test_module_page_links_each_criterion_to_the_sections_that_teach_it(client, auth, make_user):
+    auth.login(make_user("assessor"))
+    html = client.get("/course/partnership-basics").get_data(as_text=True)
+    assert ('Taught in: <a href="#what-it-means">What it means</a>; '
+            '<a href="#who-the-partners-are">Who the partners are</a>') in html
+    # The overview lists the criteria without the section links.
+    assert "Taught in:" not in client.get("/course").get_data(as_text=True)

@@ -21,6 +21,11 @@ def test_script_and_handlers_never_reach_the_page():
     assert "<img" not in html
 
 
+def test_phone_links_are_kept_so_a_helpline_is_one_tap_away():
+    html = str(render_content("Call [0808 800 5000](tel:08088005000).").html)
+    assert '<a href="tel:08088005000">0808 800 5000</a>' in html
+
+
 def test_user_text_is_sanitised_too():
     html = str(render_text("**bold** <iframe src=evil></iframe> <b onmouseover=x>hi</b>"))
     assert "<strong>bold</strong>" in html
@@ -51,8 +56,9 @@ def test_malicious_content_file_is_sanitised_end_to_end(tmp_path):
         "units:\n  - id: U\n    code: U1\n    title: T\n    reference: R\n    qualification: Q\n"
         "    criteria:\n      - {id: U-1, number: '1', text: Do it}\n")
     (tmp_path / "m.md").write_text(
-        "---\nslug: m\ntitle: M\norder: 1\ncriteria: [U-1]\nminutes: 5\noutcomes: [x]\n"
-        "last_reviewed: 2026-11-01\nreferences: []\n---\n## Hi\n\n[x](javascript:alert(1))\n")
+        "---\nslug: m\ntitle: M\norder: 1\nteaches: [U-1]\nminutes: 5\noutcomes: [x]\n"
+        "last_reviewed: 2026-11-01\nreferences: []\n---\n## Hi\n\n[x](javascript:alert(1))\n\n"
+        "[Worried now?](/help/worried-about-a-child)\n")
     catalog = load_catalog(tmp_path)
     assert "javascript:" not in str(catalog.modules[0].rendered.html)
 

@@ -1,4 +1,4 @@
-"""`flask originality add-reference`: index reference essays for the originality check."""
+"""`flask originality add-reference` and `reindex`: the originality check's index."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-originality_cli = AppGroup("originality", help="Reference essays for the originality check.")
+originality_cli = AppGroup("originality",
+                           help="Reference essays and the index for the originality check.")
 
 
 @originality_cli.command("add-reference")
@@ -24,6 +25,20 @@ def add_reference(folder: Path) -> None:
                f"{len(problems)} could not be added.")
     if problems:
         raise SystemExit(1)
+
+
+@originality_cli.command("reindex")
+def reindex_command() -> None:
+    """Rebuild the index from what is stored: every indexed text's fingerprints again, and
+    every submitted answer not yet indexed (after an upgrade, or a change to fingerprinting).
+    """
+    from learning.assessment.originality.index import reindex
+
+    titles = {task.slug: task.title for task in current_app.extensions["catalog"].tasks}
+    done = reindex(titles)
+    click.echo(f"Indexed {done.texts} texts again ({done.references} reference essays) and "
+               f"added {done.added} submitted answers that were missing: "
+               f"{done.fingerprints:,} fingerprints.")
 
 
 @originality_cli.command("compare-content")

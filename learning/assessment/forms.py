@@ -2,16 +2,24 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
-from learning.assessment.submissions import MAX_TEXT
+from learning.assessment.submissions import MAX_TEXT, MAX_TEXT_WORDS, length_problem
+
+
+def _fits(form, field) -> None:
+    """The answer's length limit, as the service counts it. Not wtforms' Length, whose
+    maxlength attribute would make the browser cut a long paste short without a word."""
+    if problem := length_problem(field.data or ""):
+        raise ValidationError(problem)
 
 
 class DraftForm(FlaskForm):
     text = TextAreaField("Your answer", description=(
         "A blank line starts a new paragraph. Start a line with - for a list. Put two stars "
-        "either side of words to make them bold: **like this**."),
-        validators=[Length(max=MAX_TEXT)])
+        "either side of words to make them bold: **like this**. An answer can be at most "
+        f"{MAX_TEXT:,} characters (about {MAX_TEXT_WORDS:,} words)."),
+        validators=[_fits])
     based_on = HiddenField()
     #: "1" once the learner has seen the warning that the new text is much shorter.
     confirm_shorter = HiddenField()

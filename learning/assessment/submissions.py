@@ -24,6 +24,23 @@ _WORD = re.compile(r"[\w][\w'’-]*")
 #: Statuses in which the learner may edit their text.
 EDITABLE = {SubmissionStatus.DRAFT.value, SubmissionStatus.REFERRED.value}
 MAX_TEXT = 60_000  # characters: far above any guidance word count; stops abuse, not learners
+#: MAX_TEXT in words, as the writing page states it: English runs at about six characters a
+#: word, counting the space after it. Even at 12 bytes a character (four-byte characters,
+#: percent-encoded) an answer this long stays well inside the 3 MB request limit.
+MAX_TEXT_WORDS = MAX_TEXT // 6
+
+
+def length_problem(text: str) -> str | None:
+    """Why an answer is too long to save, naming the limit; None when it fits.
+
+    Line breaks count once, as the browser counts them in the box (it sends each as two).
+    """
+    length = len(text.replace("\r\n", "\n"))
+    if length <= MAX_TEXT:
+        return None
+    return (f"Your answer is {length:,} characters long. An answer can be at most "
+            f"{MAX_TEXT:,} characters (about {MAX_TEXT_WORDS:,} words): shorten it, then save "
+            "again.")
 
 
 class SubmissionError(Exception):
@@ -113,9 +130,8 @@ def save_draft(sub: Submission, text: str, based_on: int | None, now: datetime,
     if sub.status not in EDITABLE:
         raise SubmissionError("This answer has been submitted, so it cannot be changed now.")
     text = (text or "").replace("\r\n", "\n")
-    if len(text) > MAX_TEXT:
-        raise SubmissionError(f"Your answer is longer than {MAX_TEXT:,} characters. Shorten "
-                              "it, or split it and keep a copy of the rest.")
+    if problem := length_problem(text):
+        raise SubmissionError(problem)
     # Hold the answer for this save (a no-op UPDATE that keeps its row until commit): the
     # stale check below and the insert are then one step, so of two saves made on the same
     # version (two tabs, a double autosave) only the first becomes current; the other is

@@ -4,30 +4,38 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
+import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from learning.content.coverage import Teaches, read_teaches, section_problems, untaught_criteria
+from learning.content.frontmatter import (
+    Reference,
+    check_body,
+    is_kind,
+    key_problems,
+    reference_problem,
+    references_of,
+    split_front_matter,
+)
 from learning.content.glossary import Term, load_glossary
-from learning.content.outdated import find_outdated
+from learning.content.pages import URGENT_HELP_PATH, Page, links_to, load_pages
 from learning.content.readability import Readability, measure
 from learning.content.tasks import Task, load_tasks
 from learning.core.problems import Problem
-from learning.core.rendering import CALLOUT_TYPES, Rendered, render_content, strip_tags
+from learning.core.rendering import Rendered, TocEntry, render_content, strip_tags
 from learning.core.yamlfile import SLUG, LineDict, load_file, load_text
+
+__all__ = ["Catalog", "Criterion", "Module", "Page", "Reference", "Unit", "is_kind",
+           "load_catalog", "load_units", "split_front_matter"]
 
 #: Where the glossary page is served; modules link first uses of terms here.
 GLOSSARY_PATH = "/glossary"
 _REQUIRED = {
-    "slug": str, "title": str, "order": int, "criteria": list, "minutes": int,
+    "slug": str, "title": str, "order": int, "teaches": object, "minutes": int,
     "outcomes": list, "last_reviewed": dt.date, "references": list,
 }
 _OPTIONAL: dict[str, type] = {"summary": str}
-_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_CALLOUT = re.compile(r"^!!!\s+([A-Za-z0-9_-]+)(?:\s+\"[^\"]*\")?\s*$")
-_RAW_HTML = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9-]*(\s[^>]*)?>|<!--")
-_CODE_SPAN = re.compile(r"`[^`]*`")
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,8 @@ class Criterion:
     number: str
     text: str
     unit_id: str
+    #: Line of the criterion's id in units.yaml, for problems that point at it.
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -46,14 +56,8 @@ class Unit:
     reference: str
     qualification: str
     criteria: tuple[Criterion, ...]
-
-
-@dataclass(frozen=True)
-class Reference:
-    title: str
-    publisher: str
-    year: int | None = None
-    url: str | None = None
+    #: What parts of the unit this course does not teach, said plainly on the course page.
+    not_covered: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class Module:
     slug: str
     title: str
     order: int
+    #: The criteria the module teaches, in the order `teaches` gives them.
     criteria: tuple[str, ...]
     minutes: int
     outcomes: tuple[str, ...]
@@ -72,6 +77,20 @@ class Module:
     version: str
     path: str
     summary: str = ""
+    #: Each criterion with the headings of the sections that teach it (none: the whole module).
+    teaches: Teaches = ()
+
+    def sections_teaching(self, criterion_id: str) -> list[TocEntry]:
+        """The module's sections (with their anchors) that teach a criterion, as written."""
+        headings = dict(self.teaches).get(criterion_id, ())
+        by_title = {html.unescape(e.title): e for e in _walk(self.rendered.toc)}
+        return [by_title[h] for h in headings if h in by_title]
+
+
+def _walk(entries: tuple[TocEntry, ...]):
+    for e in entries:
+        yield e
+        yield from _walk(e.children)
 
 
 @dataclass(frozen=True)
@@ -81,11 +100,15 @@ class Catalog:
     glossary: tuple[Term, ...] = ()
     tasks: tuple[Task, ...] = ()
     problems: tuple[Problem, ...] = ()
+    pages: tuple[Page, ...] = ()
     _by_slug: dict = field(default_factory=dict, compare=False, repr=False)
     _criteria: dict = field(default_factory=dict, compare=False, repr=False)
 
     def module(self, slug: str) -> Module | None:
         return self._by_slug.get(slug)
+
+    def page(self, slug: str) -> Page | None:
+        return next((p for p in self.pages if p.slug == slug), None)
 
     def criterion(self, criterion_id: str) -> Criterion | None:
         return self._criteria.get(criterion_id)
@@ -142,61 +165,30 @@ def load_units(path: Path, label: str) -> tuple[list[Unit], list[Problem]]:
                 continue
             seen.add(c["id"])
             criteria.append(Criterion(str(c["id"]), str(c["number"]), str(c["text"]),
-                                      str(raw["id"])))
+                                      str(raw["id"]), c.line_of("id")))
         units.append(Unit(str(raw["id"]), str(raw["code"]), str(raw["title"]),
-                          str(raw["reference"]), str(raw["qualification"]), tuple(criteria)))
+                          str(raw["reference"]), str(raw["qualification"]), tuple(criteria),
+                          " ".join(str(raw.get("not_covered") or "").split())))
     return units, problems
 
 
-def split_front_matter(text: str) -> tuple[str | None, str, int]:
-    """Return (front matter, body, line number where the body starts)."""
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
-        return None, text, 1
-    for i in range(1, len(lines)):
-        if lines[i].strip() == "---":
-            return "".join(lines[1:i]), "".join(lines[i + 1:]), i + 2
-    return None, text, 1
-
-
-def _check_front_matter(meta, label: str, known_criteria: set[str] | None) -> list[Problem]:
+def _check_front_matter(meta, label: str) -> list[Problem]:
     if not isinstance(meta, LineDict):
         return [Problem(label, 2, "front matter must be a YAML mapping of keys to values")]
-    problems = _front_matter_key_problems(meta, label)
+    problems = key_problems(meta, label, _REQUIRED, _OPTIONAL)
+    if "criteria" in meta:  # the key before `teaches`: say what replaced it
+        problems = [p for p in problems if "'criteria'" not in p.message
+                    and "'teaches'" not in p.message]
+        problems.append(Problem(label, meta.line_of("criteria"),
+                                "'criteria' is now 'teaches': list the criterion ids the module "
+                                "teaches, or map each id to the headings of the sections that "
+                                "teach it (docs/authoring.md)"))
     if problems:
         return problems
-    return _front_matter_value_problems(meta, label, known_criteria)
+    return _front_matter_value_problems(meta, label)
 
 
-def _front_matter_key_problems(meta: LineDict, label: str) -> list[Problem]:
-    """Unknown keys, and required keys that are missing or hold the wrong kind of value."""
-    allowed = ", ".join([*_REQUIRED, *_OPTIONAL])
-    problems = [Problem(label, meta.line_of(key), f"unknown key '{key}' (allowed: {allowed})")
-                for key in meta if key not in _REQUIRED and key not in _OPTIONAL]
-    for key, kind in _REQUIRED.items():
-        if key not in meta:
-            problems.append(Problem(label, meta.line, f"missing required key '{key}'"))
-        elif not is_kind(meta[key], kind):
-            problems.append(Problem(label, meta.line_of(key),
-                                    f"'{key}' must be {_KIND_WORDS[kind]}"))
-    return problems
-
-
-_KIND_WORDS = {str: "text", int: "a whole number", list: "a list",
-               dt.date: "a date like 2026-11-23"}
-
-
-def is_kind(value, kind: type) -> bool:
-    """isinstance, as an author means it: true is not a number, a date and time not a date."""
-    if kind is int and isinstance(value, bool):
-        return False
-    if kind is dt.date and isinstance(value, dt.datetime):
-        return False
-    return isinstance(value, kind)
-
-
-def _front_matter_value_problems(meta: LineDict, label: str,
-                                 known_criteria: set[str] | None) -> list[Problem]:
+def _front_matter_value_problems(meta: LineDict, label: str) -> list[Problem]:
     """Checks of the values, once every required key holds the right kind."""
     problems = []
     if not SLUG.match(meta["slug"]):
@@ -207,71 +199,9 @@ def _front_matter_value_problems(meta: LineDict, label: str,
     if not meta["outcomes"] or not all(isinstance(o, str) and o.strip() for o in meta["outcomes"]):
         problems.append(Problem(label, meta.line_of("outcomes"),
                                 "outcomes must be a non-empty list of sentences"))
-    if not meta["criteria"]:
-        problems.append(Problem(label, meta.line_of("criteria"),
-                                "criteria must name at least one criterion id"))
-    criteria = meta["criteria"]
-    problems += [Problem(label, criteria.item_lines[i],
-                         f"unknown criterion '{cid}' (define it in content/units.yaml)")
-                 for i, cid in enumerate(criteria)
-                 if known_criteria is not None and cid not in known_criteria]
     references = meta["references"]
     problems += [Problem(label, references.item_lines[i], message)
-                 for i, ref in enumerate(references) if (message := _reference_problem(ref))]
-    return problems
-
-
-def _reference_problem(ref) -> str:
-    """What is wrong with one entry of `references` ("" if nothing)."""
-    if not isinstance(ref, dict) or not all(k in ref for k in ("title", "publisher")):
-        return ("each reference needs a title and a publisher (and a year where the document "
-                "has one)")
-    if "year" in ref and not isinstance(ref["year"], int):
-        return "a reference's year must be a number"
-    return ""
-
-
-def check_body(body: str, label: str, first_line: int) -> list[Problem]:
-    """Problems in the Markdown body: headings, raw HTML, call-outs, outdated terms."""
-    problems: list[Problem] = []
-    in_fence = False
-    in_history = False
-    last_level = 1  # the page's h1 is the module title
-    for offset, line in enumerate(body.splitlines()):
-        n = first_line + offset
-        if _FENCE.match(line):
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            continue
-        if line.strip() and not line.startswith((" ", "\t")):
-            in_history = False
-        callout = _CALLOUT.match(line)
-        if callout:
-            kind = callout.group(1)
-            if kind not in CALLOUT_TYPES:
-                problems.append(Problem(label, n, f"unknown call-out '!!! {kind}' (use one of: "
-                                        + ", ".join(CALLOUT_TYPES) + ")"))
-            in_history = kind == "history"
-            continue
-        heading = _HEADING.match(line)
-        if heading:
-            level = len(heading.group(1))
-            if level == 1:
-                problems.append(Problem(label, n, "level-1 heading in the body: the page title "
-                                        "is the only h1, so start sections at ##"))
-            elif level > last_level + 1:
-                problems.append(Problem(label, n, f"heading jumps from h{last_level} to h{level}; "
-                                        "do not skip levels"))
-            last_level = level
-        prose = _CODE_SPAN.sub("", line)
-        if _RAW_HTML.search(prose):
-            problems.append(Problem(label, n, "raw HTML is not allowed in content; use Markdown"))
-        if not in_history:
-            for term, matched in find_outdated(prose):
-                problems.append(Problem(
-                    label, n, f"outdated term '{matched}' outside a '!!! history' block: "
-                    f"{term.advice}", term.level))
+                 for i, ref in enumerate(references) if (message := reference_problem(ref))]
     return problems
 
 
@@ -289,25 +219,33 @@ def load_module(path: Path, label: str, known_criteria: set[str] | None,
     meta, problems = load_text(front, label, line_offset=1)
     if problems:
         return None, problems
-    problems = _check_front_matter(meta, label, known_criteria)
+    problems = _check_front_matter(meta, label)
+    if problems:
+        return None, problems
+    teaches, problems = read_teaches(meta, label, known_criteria)
     problems += check_body(body, label, body_line)
     if not body.strip():
         problems.append(Problem(label, body_line, "the module has no text after the front matter"))
+    rendered = render_content(body, glossary)
+    problems += section_problems(teaches, rendered.headings, label, meta.line_of("teaches"))
+    if not links_to(str(rendered.html), URGENT_HELP_PATH):
+        problems.append(Problem(label, body_line, "the module does not link to the page on what "
+                                "to do if you are worried about a child now: add a link to "
+                                f"{URGENT_HELP_PATH} where it teaches reporting a worry"))
     if any(p.level == "error" for p in problems):
         return None, problems
-    rendered = render_content(body, glossary)
     module = Module(
         slug=meta["slug"], title=meta["title"].strip(), order=meta["order"],
-        criteria=tuple(meta["criteria"]), minutes=meta["minutes"],
+        criteria=tuple(cid for cid, _ in teaches), minutes=meta["minutes"],
         outcomes=tuple(o.strip() for o in meta["outcomes"]),
         last_reviewed=meta["last_reviewed"],
-        references=tuple(Reference(r["title"], r["publisher"], r.get("year"), r.get("url"))
-                         for r in meta["references"]),
+        references=references_of(meta),
         rendered=rendered,
         readability=measure(strip_tags(str(rendered.html))),
         version=hashlib.sha256(text.encode()).hexdigest()[:16],
         path=label,
         summary=(meta.get("summary") or "").strip(),
+        teaches=teaches,
     )
     return module, problems
 
@@ -326,13 +264,17 @@ def load_catalog(content_dir: Path) -> Catalog:
     problems += glossary_problems
     links = {t.term: (f"{GLOSSARY_PATH}#{t.anchor}", t.stands_for or "") for t in glossary}
     modules: list[Module] = []
-    for path in sorted(content_dir.glob("*.md")):
-        if path.name.lower() == "readme.md":
-            continue
+    files = [p for p in sorted(content_dir.glob("*.md")) if p.name.lower() != "readme.md"]
+    for path in files:
         module, found = load_module(path, _rel(path, content_dir), known, links)
         problems += found
         if module:
             modules.append(module)
+    if len(modules) == len(files):  # a module that did not load has its own error already
+        taught = {cid for m in modules for cid in m.criteria}
+        problems += untaught_criteria(_rel(units_path, content_dir),
+                                      [(c.id, u.id, c.line) for u in units for c in u.criteria],
+                                      taught)
     by_slug: dict[str, Module] = {}
     orders: dict[int, Module] = {}
     kept: list[Module] = []
@@ -351,6 +293,8 @@ def load_catalog(content_dir: Path) -> Catalog:
     kept.sort(key=lambda m: m.order)
     tasks, task_problems = load_tasks(content_dir / "tasks", content_dir, known, set(by_slug))
     problems += task_problems
+    pages, page_problems = load_pages(content_dir / "pages", lambda p: _rel(p, content_dir))
+    problems += page_problems
     criteria = {c.id: c for u in units for c in u.criteria}
-    return Catalog(tuple(kept), tuple(units), glossary, tasks, tuple(sorted(problems)),
+    return Catalog(tuple(kept), tuple(units), glossary, tasks, tuple(sorted(problems)), pages,
                    by_slug, criteria)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learning.core.extensions import Model, db
@@ -14,12 +14,21 @@ from learning.core.types import UTCDateTime, utcnow
 
 class AuditEvent(Model):
     __tablename__ = "audit_event"
+    __table_args__ = (
+        # The log is read newest first (at, then id), whole or for one action (also one
+        # action's events over a time, such as failed logins), or about one subject (a
+        # person's data export, their failed logins by email hash): each reads its index in
+        # order and stops at the page, however many millions of rows there are.
+        Index("ix_audit_event_at_id", "at", "id"),
+        Index("ix_audit_event_action_at", "action", "at", "id"),
+        Index("ix_audit_event_subject", "subject_type", "subject_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: Null for actions by the system or the command line.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
-    action: Mapped[str] = mapped_column(String(60), index=True)
+    action: Mapped[str] = mapped_column(String(60))
     subject_type: Mapped[str | None] = mapped_column(String(40))
     subject_id: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from learning.core.dates import DEFAULT_ZONE
+from learning.core.in_use import APP_NAME
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -56,6 +57,42 @@ def _redis_url() -> str:
     return url
 
 
+def _number(name: str, default: float, least: float, whole: bool = True) -> float:
+    """A number from the environment, at least `least`; a clear message otherwise."""
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = None
+    if value is None or value != value or value < least or value == float("inf"):
+        kind = "a whole number" if whole else "a number"
+        raise ConfigError(f"{name} must be {kind} of at least {least:g}, not {raw!r}.")
+    return value
+
+
+#: The outbox's defaults (docs/deploy.md): how long one SMTP step may wait, how often a job is
+#: tried, the first wait after a failure (doubling each time, at most an hour), how long a
+#: worker's claim on a job lasts, and how long finished jobs are kept.
+MAIL_TIMEOUT = 10
+JOB_MAX_ATTEMPTS = 8
+JOB_BACKOFF_SECONDS = 30
+JOB_LEASE_SECONDS = 300
+JOB_KEEP_DAYS = 30
+
+
+def _jobs() -> dict:
+    return {
+        "MAIL_TIMEOUT": _number("MAIL_TIMEOUT", MAIL_TIMEOUT, 1, whole=False),
+        "JOB_MAX_ATTEMPTS": int(_number("JOB_MAX_ATTEMPTS", JOB_MAX_ATTEMPTS, 1)),
+        "JOB_BACKOFF_SECONDS": _number("JOB_BACKOFF_SECONDS", JOB_BACKOFF_SECONDS, 1,
+                                       whole=False),
+        "JOB_LEASE_SECONDS": _number("JOB_LEASE_SECONDS", JOB_LEASE_SECONDS, 30, whole=False),
+        "JOB_KEEP_DAYS": _number("JOB_KEEP_DAYS", JOB_KEEP_DAYS, 1, whole=False),
+    }
+
+
 def _instance_secret(instance_path: Path) -> str:
     """Development only: a random key kept in instance/, so logins survive restarts."""
     key_file = instance_path / "secret_key"
@@ -87,12 +124,22 @@ def database_url(raw: str | None, default: str) -> str:
     return url
 
 
+#: Requests (a CSV upload, an essay) larger than this are refused before they are read,
+#: with a 413 page that states the limit (core/errors.py).
+MAX_CONTENT_LENGTH = 3 * 1024 * 1024
+
+#: How long an SQLite connection waits for another's write lock before it gives up.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
 def engine_options(url: str) -> dict:
     """Connection settings: PostgreSQL connections are checked before use (no error after
-    the server restarts) and give up connecting after 5 seconds instead of hanging."""
+    the server restarts), give up connecting after 5 seconds instead of hanging, and name
+    themselves, so a restore can see that the app is running (core/in_use.py)."""
     if url.startswith("sqlite"):
         return {}
-    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+    return {"pool_pre_ping": True,
+            "connect_args": {"connect_timeout": 5, "application_name": APP_NAME}}
 
 
 def from_environment(instance_path: Path) -> dict:
@@ -151,9 +198,9 @@ def from_environment(instance_path: Path) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "joined-up@localhost"),
         "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
-        # Requests (a CSV upload, an essay) larger than this are refused before they are read,
-        # with a 413 page that states the limit (core/errors.py).
-        "MAX_CONTENT_LENGTH": 3 * 1024 * 1024,
+        # The outbox (`flask worker`): SMTP timeout, attempts, back-off, lease, keeping.
+        **_jobs(),
+        "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
         # Where uploaded CSV files wait (an hour at most) between preview and confirm.
         "CSV_UPLOAD_DIR": os.environ.get("CSV_UPLOAD_DIR") or str(instance_path / "csv-uploads"),
         # Working days an answer may wait for a first decision before it shows as overdue.
@@ -194,6 +241,13 @@ def settings_for_tests(database_url: str, **overrides) -> dict:
         "SESSION_IDLE_HOURS": 8,
         "REDIS_URL": "",
         "LOGIN_LIMIT_PER_ADDRESS": LOGIN_LIMIT_PER_ADDRESS,
+        "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,  # as in production: a 413, not a parse
+        # A short SMTP timeout: a test's mail server that never answers fails in a second.
+        "MAIL_TIMEOUT": 1,
+        "JOB_MAX_ATTEMPTS": JOB_MAX_ATTEMPTS,
+        "JOB_BACKOFF_SECONDS": JOB_BACKOFF_SECONDS,
+        "JOB_LEASE_SECONDS": JOB_LEASE_SECONDS,
+        "JOB_KEEP_DAYS": JOB_KEEP_DAYS,
     }
     settings.update(overrides)
     return settings

@@ -39,7 +39,8 @@ _ATTRS = {
     "td": ["colspan", "rowspan"],
     "ol": ["start"],
 }
-_PROTOCOLS = ["http", "https", "mailto"]
+#: tel: lets a phone user call a helpline from the urgent help page with one tap.
+_PROTOCOLS = ["http", "https", "mailto", "tel"]
 
 _CONTENT_EXTENSIONS = ["tables", "toc", "attr_list", "def_list", "admonition", "sane_lists"]
 _TEXT_EXTENSIONS = ["sane_lists"]

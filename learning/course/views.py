@@ -1,4 +1,4 @@
-"""The learner's side of the course: course overview, module pages, completion, glossary."""
+"""The learner's side of the course: overview, module pages, completion, glossary, help pages."""
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -6,6 +6,7 @@ from jinja2.environment import TemplateModule
 
 from learning.content.access import get_catalog
 from learning.content.catalog import Catalog, Module
+from learning.content.pages import PAGES_PATH, URGENT_HELP_SLUG
 from learning.core.permissions import role_required
 from learning.course import progress
 from learning.course.forms import CompletionForm, UndoCompletionForm
@@ -15,6 +16,12 @@ from learning.quizzes import attempts
 from learning.quizzes.access import quizzes_for_module, unit_quizzes
 
 bp = Blueprint("course", __name__)
+
+
+@bp.app_template_global()
+def urgent_help_url() -> str:
+    """Where "what to do if you are worried about a child now" lives, for every template."""
+    return url_for("course.page", slug=URGENT_HELP_SLUG)
 
 
 def _module_or_404(slug: str):
@@ -45,6 +52,18 @@ def glossary():
     terms = get_catalog().glossary
     return render_template("course/glossary.html", terms=terms,
                            anchors={t.term: t.anchor for t in terms})
+
+
+@bp.get(f"{PAGES_PATH}/<slug>")
+def page(slug: str):
+    """A stand-alone help page, such as what to do if you are worried about a child now.
+
+    Open without logging in: someone worried about a child must never meet a login form first.
+    """
+    found = get_catalog().page(slug)
+    if found is None:
+        abort(404)
+    return render_template("course/page.html", page=found)
 
 
 @bp.get("/course/<slug>")

@@ -63,13 +63,13 @@ def import_csv(csv_file: Path, actor: str, dry_run: bool) -> None:
             result = csv_import.import_text(text, person, csv_file.name, progress=bar.update)
     except csv_import.ImportRefused as refused:
         _fail_with_problems(csv_file, refused.preview.problems)
-    emailed = csv_import.email_links(result)
     base = current_app.config.get("SITE_URL", "").rstrip("/")
     for link in result.links:
         click.echo(f"{link.user.email}: {base}{link.path} (until "
                    f"{link.expires_at:%Y-%m-%d %H:%M} UTC)")
     click.echo(f"Enrolled {_count(len(preview.rows), 'learner')}: "
-               f"{_count(result.created, 'new account')} ({emailed} emailed their link), "
+               f"{_count(result.created, 'new account')} "
+               f"({result.emailed} emailed their link by the worker), "
                f"{_count(result.enrolled_existing, 'existing account')}, "
                f"{result.unchanged} already enrolled.")
 

@@ -140,6 +140,8 @@ class ImportResult:
     links: list[invitations.IssuedLink]
     enrolled_existing: int
     unchanged: int
+    #: New learners whose link was queued to be emailed (none when mail is off).
+    emailed: int = 0
 
     @property
     def created(self) -> int:
@@ -452,6 +454,9 @@ def import_text(text: str, actor: User, filename: str = "",
                 links += _import_batch(batch, actor, now)
                 if progress is not None:
                     progress(len(batch))
+        # Queued with the accounts, so the emails exist exactly when the accounts do; the
+        # worker sends them after this commit, and this request never waits for it.
+        emailed = invitations.email_links(links)
         audit.record("enrolment.import", actor=actor, filename=filename[:200],
                      rows=len(preview.rows), created=preview.new_accounts,
                      enrolled_existing=preview.existing_accounts, unchanged=preview.unchanged)
@@ -471,7 +476,7 @@ def import_text(text: str, actor: User, filename: str = "",
     # The commit expired every account; load the new ones back in a few queries, not one each.
     for start in range(0, len(new_ids), _BATCH):
         db.session.scalars(select(User).where(User.id.in_(new_ids[start:start + _BATCH]))).all()
-    return ImportResult(links, preview.existing_accounts, preview.unchanged)
+    return ImportResult(links, preview.existing_accounts, preview.unchanged, emailed)
 
 
 #: Rows written per statement: one multi-row INSERT per table per batch, not one per row.
@@ -545,11 +550,6 @@ def _audit(action: str, actor: User, subject, **detail) -> dict:
     return {"at": utcnow(), "actor_id": actor.id, "action": action,
             "subject_type": type(subject).__name__, "subject_id": str(subject.id),
             "detail": detail}
-
-
-def email_links(result: ImportResult) -> int:
-    """After the commit, email each new learner their link (when mail is configured)."""
-    return sum(1 for link in result.links if invitations.email_link(link))
 
 
 # ---- keeping an upload between the preview and the confirmation ----

@@ -1,12 +1,14 @@
 """Set-password links: invitations for new accounts and password resets, single use, expiring.
 
-Only the SHA-256 of a token is stored, so a copy of the database hands out no working links;
-the raw token exists once, in the link shown to the person who created it (and in the email).
-"""
+Only the SHA-256 of a token is stored with the link; the raw token exists in the link shown to
+the person who created it and in the email. An email waiting in the outbox holds the link
+until the worker has sent it (no page shows it), so a copy of the database hands out no
+working link other than those of unsent emails."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +17,7 @@ from typing import Any, cast
 from flask import current_app
 from sqlalchemy import CursorResult, select, update
 
-from learning.core import audit
+from learning.core import audit, jobs
 from learning.core.dates import uk_datetime
 from learning.core.extensions import db
 from learning.core.types import utcnow
@@ -56,6 +58,15 @@ class IssuedLink:
         return self.invitation.expires_at
 
 
+#: A set-password link's path, wherever it was written into text.
+_LINK_IN_TEXT = re.compile(re.escape(LINK_PATH.split("{", 1)[0]) + r"[^\s\"'<>]+")
+
+
+def mask_links(text: str) -> str:
+    """`text` with the token of every set-password link in it hidden (for admins' pages)."""
+    return _LINK_IN_TEXT.sub(LINK_PATH.format(token="(hidden)"), text)
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -76,22 +87,32 @@ def issue(user: User, purpose: str = INVITE, actor: User | None = None,
     return IssuedLink(invitation, user, token)
 
 
-def email_link(link: IssuedLink) -> bool:
-    """Email the link when MAIL_SERVER is configured; True if an email was attempted.
-
-    Not `notify.notify`: its in-app copy would store the raw token in the database.
-    """
-    if not current_app.config.get("MAIL_SERVER"):
-        return False
+def email_message(link: IssuedLink) -> str:
+    """The words of the email that carries a set-password link."""
     site = current_app.config.get("SITE_NAME", "Joined Up")
     if link.invitation.purpose == INVITE:
-        message = (f"You have an account on {site}. Use this link to set your password "
-                   f"before {uk_datetime(link.expires_at)}.")
-    else:
-        message = (f"Use this link to set a new password for {site} before "
-                   f"{uk_datetime(link.expires_at)}.")
-    notify.send_email(link.user, message, link.path)
-    return True
+        return (f"You have an account on {site}. Use this link to set your password "
+                f"before {uk_datetime(link.expires_at)}.")
+    return (f"Use this link to set a new password for {site} before "
+            f"{uk_datetime(link.expires_at)}.")
+
+
+def email_link(link: IssuedLink) -> bool:
+    """Queue an email with the link when mail is on (the caller commits); True if queued.
+
+    Not `notify.notify`: its in-app copy would keep the raw token in the database. The
+    outbox keeps it only until the email is sent, and never shows it (`secret_link`).
+    """
+    return notify.queue_email(link.user, email_message(link), link.path, secret_link=True)
+
+
+def email_links(links: list[IssuedLink]) -> int:
+    """Queue one email per link in a few multi-row INSERTs (a CSV import's thousands of new
+    learners); the caller commits. Returns how many were queued (none when mail is off)."""
+    if not links or not notify.mail_on():
+        return 0
+    return jobs.enqueue_many(notify.EMAIL, (notify.email_payload(
+        link.user, email_message(link), link.path, secret_link=True) for link in links))
 
 
 def find(token: str, now: datetime | None = None) -> Invitation:

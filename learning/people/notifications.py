@@ -1,4 +1,4 @@
-"""Notifications: in-app messages, and email through SMTP when MAIL_SERVER is configured."""
+"""Notifications: in-app messages now, and email through the outbox (sent by `flask worker`)."""
 
 from __future__ import annotations
 
@@ -6,25 +6,57 @@ import logging
 import re
 import smtplib
 from email.message import EmailMessage
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from learning.core import jobs
 from learning.core.extensions import db
 from learning.core.types import utcnow
 from learning.people.models import Notification, User
 
 log = logging.getLogger(__name__)
 
+#: The kind of job that sends one email (registered with the outbox below).
+EMAIL = "email"
+#: What an admin sees instead of a set-password link (the link is the password).
+HIDDEN_LINK = "(a set-password link, hidden)"
+
 
 def notify(user: User, kind: str, message: str, link: str = "") -> Notification:
-    """Add an in-app notification (the caller commits) and send it by email if configured."""
+    """Add an in-app notification, and queue it as an email if mail is on; the caller commits.
+
+    Nothing here waits on the network: the email goes in the outbox with the action.
+    """
     note = Notification(user_id=user.id, kind=kind, message=message[:300], link=link[:300])
     db.session.add(note)
     if user.unread_notifications is not None:  # someone notified in their own request
         user.unread_notifications += 1
-    send_email(user, message, link)
+    queue_email(user, message, link)
     return note
+
+
+def mail_on() -> bool:
+    """Email is sent with MAIL_SERVER set; in development without it the worker prints it."""
+    config = current_app.config
+    return bool(config.get("MAIL_SERVER")) or config.get("APP_ENV") == "development"
+
+
+def email_payload(user: User, message: str, link: str, secret_link: bool = False
+                  ) -> dict[str, Any]:
+    """What the outbox keeps for one email. `secret_link`: the link is a set-password link,
+    masked on the admins' page and removed from the payload once the email is sent."""
+    return {"user_id": user.id, "to": user.email, "message": message, "link": link,
+            "secret_link": secret_link}
+
+
+def queue_email(user: User, message: str, link: str = "", secret_link: bool = False) -> bool:
+    """Put an email to `user` in the outbox (the caller commits); False when mail is off."""
+    if not mail_on():
+        return False
+    jobs.enqueue(EMAIL, email_payload(user, message, link, secret_link))
+    return True
 
 
 #: Line breaks of every kind (and other control characters): in a header, a line break from a
@@ -36,36 +68,68 @@ def header_text(value: str) -> str:
     """One line of plain text for an email header, whatever a name or title held.
 
     Every header of every email passes here. (Python's email package refuses a header with a
-    line break, which would otherwise fail the action that sent the email.)
+    line break, which would otherwise fail the job that sends the email, on every attempt.)
     """
     return " ".join(_CONTROL.sub(" ", value).split())
 
 
-def send_email(user: User, message: str, link: str) -> None:
-    """Email a message and link when MAIL_SERVER is set; log it in development otherwise."""
-    config = current_app.config
-    server = config.get("MAIL_SERVER")
-    if not server:
-        if config.get("APP_ENV") == "development":
-            log.info("email to %s: %s %s", user.email, message, link)
-        return
+def build_email(payload: dict[str, Any], config: Any) -> EmailMessage:
+    """The email a payload describes, with the site's sender, name and address."""
+    message, link = str(payload.get("message", "")), str(payload.get("link", ""))
     mail = EmailMessage()
     mail["From"] = header_text(config.get("MAIL_DEFAULT_SENDER", "joined-up@localhost"))
-    mail["To"] = header_text(user.email)
+    mail["To"] = header_text(str(payload.get("to", "")))
     mail["Subject"] = header_text(f"{config.get('SITE_NAME', 'Joined Up')}: "
                                   f"{header_text(message)[:60]}")
     base = config.get("SITE_URL", "").rstrip("/")
     mail.set_content(f"{message}\n\n{base}{link}\n" if link else f"{message}\n")
+    return mail
+
+
+def deliver_email(payload: dict[str, Any], context: jobs.Context) -> dict[str, Any] | None:
+    """The outbox's handler for one email: hand it to the SMTP server, or fail the attempt.
+
+    Runs in the worker, never in a request. Every SMTP step waits at most MAIL_TIMEOUT
+    seconds. Returns the payload without a set-password link once it is sent.
+    """
+    config = current_app.config
+    mail = build_email(payload, config)
+    server = config.get("MAIL_SERVER")
+    if not server:
+        if config.get("APP_ENV") != "development":
+            raise RuntimeError("MAIL_SERVER is not set for the worker")
+        log.info("development, so not sent: email to %s\n%s", mail["To"], mail.get_content())
+        return _without_secret(payload)
     try:
-        with smtplib.SMTP(server, int(config.get("MAIL_PORT", 25)), timeout=10) as smtp:
+        with smtplib.SMTP(server, int(config.get("MAIL_PORT", 25)),
+                          timeout=float(config.get("MAIL_TIMEOUT", 10))) as smtp:
             if config.get("MAIL_USE_TLS"):
                 smtp.starttls()
             if config.get("MAIL_USERNAME"):
                 smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
             smtp.send_message(mail)
-    except (OSError, smtplib.SMTPException) as exc:
-        # Email is a courtesy copy: the in-app notification is already stored.
-        log.warning("could not email %s: %s", user.email, exc)
+    except smtplib.SMTPRecipientsRefused as exc:
+        # The server will never take this address: trying again cannot help.
+        raise jobs.GiveUp(f"the mail server refused the address: {exc}") from exc
+    return _without_secret(payload)
+
+
+def _without_secret(payload: dict[str, Any]) -> dict[str, Any] | None:
+    if not payload.get("secret_link"):
+        return None
+    return {**payload, "link": HIDDEN_LINK}
+
+
+def describe_email(payload: dict[str, Any]) -> str:
+    """An email in one line for the outbox page: a set-password link is never shown."""
+    link = str(payload.get("link") or "")
+    if link and payload.get("secret_link"):
+        link = HIDDEN_LINK
+    text = f"Email to {payload.get('to', '?')}: {payload.get('message', '')}"
+    return f"{text} {link}" if link else text
+
+
+jobs.register(EMAIL, deliver_email, describe_email)
 
 
 def unread_count_of(user_id):

@@ -6,12 +6,13 @@ request (after a confirmation step), or `flask data retention --apply` does it w
 retention period is over, and both leave an audit record.
 
 What goes: the name, email and learner reference (replaced by placeholders), the password, every
-login, the learner's own notifications, their writing (saved versions deleted, except the one
-each submission round was made from, whose text is replaced; submitted text and sources
-replaced), the typed words of short quiz answers, the assessor's feedback and comments on their
-work (it quotes and describes it), their originality fingerprints, and the passages of their
-work quoted in other learners' originality reports. The name is also replaced wherever it
-was written into text that is kept (IQA comments, other people's notifications, audit details).
+login, the learner's own notifications and the emails in the outbox addressed to them, their
+writing (saved versions deleted, except the one each submission round was made from, whose text
+is replaced; submitted text and sources replaced), the typed words of short quiz answers, the
+assessor's feedback and comments on their work (it quotes and describes it), their originality
+fingerprints, and the passages of their work quoted in other learners' originality reports.
+The name is also replaced wherever it was written into text that is kept (IQA comments, other
+people's notifications and emails in the outbox, audit details).
 
 What stays, for the awarding body: each decision's outcome, the criteria met or not yet met,
 the dates, the assessor, the IQA samples and reviews, cohort membership, module progress, quiz
@@ -40,6 +41,7 @@ from learning.assessment.originality.models import TextSource
 from learning.core import audit
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
+from learning.core.jobs import Job
 from learning.core.rendering import render_answer
 from learning.iqa.models import IqaReview, IqaSample
 from learning.people import sessions
@@ -306,6 +308,17 @@ def _scrub_kept_text(person: User, who: Identity, placeholder: str) -> None:
     for event in db.session.scalars(select(AuditEvent).where(
             _mentions(cast(AuditEvent.detail, Text), who))):
         event.detail = scrub_json(event.detail, who, placeholder)
+    _scrub_outbox(person, who, placeholder)
+
+
+def _scrub_outbox(person: User, who: Identity, placeholder: str) -> None:
+    """Emails to the person go, sent or not (an unsent one must not reach them now); jobs
+    that name them (an assessor's "Ottoline submitted ...") keep their place, scrubbed."""
+    for job in db.session.scalars(select(Job).where(_mentions(cast(Job.payload, Text), who))):
+        if (job.payload or {}).get("user_id") == person.id:
+            db.session.delete(job)
+        else:
+            job.payload = scrub_json(job.payload, who, placeholder)
 
 
 def _scrub_other_reports(owner_id: int) -> None:

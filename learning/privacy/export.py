@@ -25,6 +25,7 @@ from learning.assessment.originality.models import TextSource
 from learning.content.catalog import Catalog
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
+from learning.core.jobs import Job, JobStatus
 from learning.core.types import utcnow
 from learning.course.models import ModuleProgress
 from learning.iqa.models import IqaReview, IqaSample
@@ -39,6 +40,7 @@ from learning.people.models import (
     Role,
     User,
 )
+from learning.people.notifications import EMAIL, HIDDEN_LINK
 from learning.quizzes.models import QuizAttempt
 
 FORMAT = "joined-up-personal-data/1"
@@ -54,7 +56,8 @@ Everything Joined Up holds about you
 data.json     Your records: account, roles, cohorts, module progress, quiz attempts and
               answers, written tasks (every saved version, every submission round, the
               released decisions and feedback on them, and internal quality assurance
-              reviews of those decisions), notifications, logins, set-password links,
+              reviews of those decisions), notifications, emails to you, logins,
+              set-password links,
               copies kept for the originality check, and audit events about you
               (including who opened your work). Times are UTC (ISO 8601).
 writing/      What you wrote, one Markdown file per saved version and per submission round,
@@ -133,6 +136,7 @@ def records(person: User, catalog: Catalog) -> dict[str, Any]:
              "created_at": _when(n.created_at), "read_at": _when(n.read_at)}
             for n in db.session.scalars(select(Notification).where(
                 Notification.user_id == person.id).order_by(Notification.id))],
+        "emails": _emails(person),
         "logins": [
             {"started_at": _when(s.created_at), "last_seen_at": _when(s.last_seen_at),
              "ended_at": _when(s.ended_at), "end_reason": s.end_reason,
@@ -147,6 +151,23 @@ def records(person: User, catalog: Catalog) -> dict[str, Any]:
         "audit_events": _audit_events(person, [s.id for s in submissions],
                                       [a.id for a in attempts]),
     }
+
+
+#: An email's status in the outbox, in words.
+_EMAIL_STATUS = {JobStatus.PENDING: "waiting to be sent", JobStatus.RUNNING: "being sent",
+                 JobStatus.DONE: "sent", JobStatus.FAILED: "could not be sent"}
+
+
+def _emails(person: User) -> list[dict[str, Any]]:
+    """Emails to the person in the outbox (sent ones are kept for JOB_KEEP_DAYS); never a
+    set-password link, which would work for whoever holds the file."""
+    return [{"message": job.payload.get("message", ""),
+             "link": HIDDEN_LINK if job.payload.get("secret_link") else job.payload.get("link"),
+             "status": _EMAIL_STATUS[job.status_enum], "queued_at": _when(job.created_at),
+             "sent_at": _when(job.finished_at) if job.status == JobStatus.DONE else None}
+            for job in db.session.scalars(select(Job).where(
+                Job.kind == EMAIL, Job.payload["user_id"].as_integer() == person.id)
+                .order_by(Job.id))]
 
 
 def _account(person: User) -> dict[str, Any]:

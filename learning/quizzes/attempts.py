@@ -239,7 +239,7 @@ def submit_attempt(attempt: QuizAttempt, now: datetime, timed_out: bool = False,
             row = QuizAnswer(attempt=attempt, question_id=g.question_id, answer=None,
                              saved_at=now)
             db.session.add(row)
-        row.score = g.score
+        row.score, row.marks = g.score, g.max_marks
     attempt.marks = result.total_marks
     attempt.percent = result.percent
     attempt.passed = result.passed(float(attempt.settings["pass_mark"]))

@@ -61,21 +61,40 @@ class QuizStats:
     questions: tuple[QuestionStats, ...]
 
 
-def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
-    """Correlation of two equal-length series; None if either does not vary."""
-    n = len(xs)
+@dataclass(frozen=True)
+class QuestionSums:
+    """What one question's statistics need, added up over the attempts that asked it: x is
+    the score on the question (0..1), y the score on the rest of the quiz (marks earned on the
+    other questions as a share of the marks available on them). SQL adds these up
+    (learning.quizzes.statistics); `sums_of` does the same for records in memory."""
+
+    question_id: str
+    n: int
+    sum_x: float = 0.0
+    sum_y: float = 0.0
+    sum_xx: float = 0.0
+    sum_yy: float = 0.0
+    sum_xy: float = 0.0
+
+
+def pearson(s: QuestionSums) -> float | None:
+    """Correlation of x and y; None if either does not vary (or fewer than two attempts).
+
+    From sums in one pass: x and y lie in 0..1, so what is lost to rounding is far below any
+    real spread; a spread within that (every learner scored the same) counts as none.
+    """
+    n = s.n
     if n < 2:
         return None
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xs)
-    syy = sum((y - my) ** 2 for y in ys)
-    if sxx == 0 or syy == 0:
+    sxx = s.sum_xx - s.sum_x * s.sum_x / n
+    syy = s.sum_yy - s.sum_y * s.sum_y / n
+    if sxx <= 1e-9 or syy <= 1e-9:
         return None
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
-    return sxy / math.sqrt(sxx * syy)
+    sxy = s.sum_xy - s.sum_x * s.sum_y / n
+    return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
 
 
-def _response_keys(answer: object) -> list[str]:
+def response_keys(answer: object) -> list[str]:
     """The response(s) an answer counts as, for the frequency table."""
     if answer is None or answer == "" or answer == [] or answer == {}:
         return [""]
@@ -88,31 +107,49 @@ def _response_keys(answer: object) -> list[str]:
     return [str(answer)]
 
 
+def question_stats(s: QuestionSums, responses: Counter[str]) -> QuestionStats:
+    """One question's statistics from its sums and how often each response was given."""
+    if not s.n:
+        return QuestionStats(s.question_id, 0, None, None, ())
+    return QuestionStats(
+        s.question_id, s.n, round(100 * s.sum_x / s.n, 1),
+        None if (d := pearson(s)) is None else round(d, 2),
+        tuple(sorted(responses.items(), key=lambda kv: (-kv[1], kv[0]))),
+    )
+
+
+def overall(attempts: int, sum_percent: float, passed: int,
+            questions: Iterable[QuestionStats]) -> QuizStats:
+    """The quiz's statistics from its attempts' count, scores added up and passes."""
+    if not attempts:
+        return QuizStats(0, None, None, tuple(questions))
+    return QuizStats(attempts, round(sum_percent / attempts, 1),
+                     round(100 * passed / attempts, 1), tuple(questions))
+
+
+def sums_of(records: Sequence[AttemptRecord], question_id: str) -> QuestionSums:
+    """One question's sums over records in memory (what the SQL in statistics.py adds up)."""
+    n = sx = sy = sxx = syy = sxy = 0.0
+    for r in records:
+        if question_id not in r.scores:
+            continue
+        x, m = r.scores[question_id]
+        earned = sum(sc * mk for sc, mk in r.scores.values())
+        available = sum(mk for _, mk in r.scores.values())
+        y = (earned - x * m) / (available - m) if available - m else 0.0
+        n += 1
+        sx, sy, sxx, syy, sxy = sx + x, sy + y, sxx + x * x, syy + y * y, sxy + x * y
+    return QuestionSums(question_id, int(n), sx, sy, sxx, syy, sxy)
+
+
 def quiz_stats(records: Iterable[AttemptRecord], question_ids: Sequence[str]) -> QuizStats:
-    """Statistics over submitted attempts for the questions listed (in that order)."""
+    """Statistics over submitted attempts in memory for the questions listed (in that
+    order): the same rule as the SQL in learning.quizzes.statistics, which tests compare."""
     records = list(records)
-    if not records:
-        return QuizStats(0, None, None, tuple(
-            QuestionStats(q, 0, None, None, ()) for q in question_ids))
-    average = sum(r.percent for r in records) / len(records)
-    pass_rate = 100 * sum(1 for r in records if r.passed) / len(records)
-    out = []
+    questions = []
     for qid in question_ids:
         asked = [r for r in records if qid in r.scores]
-        if not asked:
-            out.append(QuestionStats(qid, 0, None, None, ()))
-            continue
-        scores = [r.scores[qid][0] for r in asked]
-        # "Rest of the quiz": total marks earned elsewhere as a share of marks available there.
-        rest = []
-        for r in asked:
-            earned = sum(s * m for q, (s, m) in r.scores.items() if q != qid)
-            available = sum(m for q, (_, m) in r.scores.items() if q != qid)
-            rest.append(earned / available if available else 0.0)
-        responses = Counter(k for r in asked for k in _response_keys(r.answers.get(qid)))
-        out.append(QuestionStats(
-            qid, len(asked), round(100 * sum(scores) / len(scores), 1),
-            None if (d := pearson(scores, rest)) is None else round(d, 2),
-            tuple(sorted(responses.items(), key=lambda kv: (-kv[1], kv[0]))),
-        ))
-    return QuizStats(len(records), round(average, 1), round(pass_rate, 1), tuple(out))
+        responses = Counter(k for r in asked for k in response_keys(r.answers.get(qid)))
+        questions.append(question_stats(sums_of(asked, qid), responses))
+    return overall(len(records), sum(r.percent for r in records),
+                   sum(1 for r in records if r.passed), questions)

@@ -9,14 +9,15 @@ both the picture and the table that screen-reader users read instead.
 
 from __future__ import annotations
 
+import typing
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from markupsafe import Markup
-from sqlalchemy import Date, Select, and_, case, cast, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Date, Select, case, cast, func, select
+from sqlalchemy import Table as SqlTable
 
 from learning.assessment.models import Decision, Submission, SubmittedWork
 from learning.core.extensions import db
@@ -24,6 +25,7 @@ from learning.course.models import ModuleProgress
 from learning.people.models import Cohort, Enrolment
 from learning.quizzes.models import QuizAttempt
 from learning.quizzes.types import Quiz
+from learning.reports.models import ChartFigures, MatrixCohortPace
 
 #: Colours with at least 3:1 contrast on white, told apart by hue for most colour vision.
 PALETTE = ("#0072b2", "#b34700", "#007a5a", "#a3427b", "#1b1b1b", "#6f3a00")
@@ -253,13 +255,13 @@ def completion_chart(cohorts: Select, module_slugs: Sequence[str], today: date,
                      max_cohorts: int = 6, max_weeks: int = 26) -> Chart:
     """Average modules completed per learner, cumulative by week, one line per cohort (the
     largest cohorts when there are more than `max_cohorts`). Two queries."""
-    counted = func.count(Enrolment.id)
+    # Each cohort's current learners are counted in its stored pace (learning.reports.summary).
     chosen = db.session.execute(
-        select(Cohort.id, Cohort.name, counted.label("learners"),
+        select(Cohort.id, Cohort.name, MatrixCohortPace.learners,
                func.count().over().label("cohorts"))
-        .join(Enrolment, and_(Enrolment.cohort_id == Cohort.id, Enrolment.left_at.is_(None)))
-        .where(Cohort.id.in_(cohorts)).group_by(Cohort.id, Cohort.name)
-        .order_by(counted.desc(), Cohort.name).limit(max_cohorts)).all()
+        .join(MatrixCohortPace, MatrixCohortPace.cohort_id == Cohort.id)
+        .where(Cohort.id.in_(cohorts))
+        .order_by(MatrixCohortPace.learners.desc(), Cohort.name).limit(max_cohorts)).all()
     total = chosen[0].cohorts if chosen else 0
     by_day: dict[int, dict[date, int]] = defaultdict(dict)
     if chosen:
@@ -312,18 +314,28 @@ def completion_chart(cohorts: Select, module_slugs: Sequence[str], today: date,
 BANDS = tuple(f"{10 * i}–{10 * i + 9}%" for i in range(9)) + ("90–100%",)
 
 
-def quiz_chart(learners: Select, quiz: Quiz | None = None) -> Chart:
-    """How many submitted attempts scored in each 10% band. One query."""
-    band = case(*((QuizAttempt.percent < 10 * (i + 1), i) for i in range(9)), else_=9)
-    query = (select(band, func.count()).where(QuizAttempt.state == "submitted",
-                                              QuizAttempt.percent.is_not(None),
-                                              QuizAttempt.user_id.in_(learners))
-             .group_by(band))
-    if quiz is not None:
-        query = query.where(QuizAttempt.quiz_slug == quiz.slug)
-    counts = [0] * 10
-    for i, n in db.session.execute(query):
-        counts[int(i)] = n
+def score_band(percent) -> ColumnElement[int]:
+    """SQL: the band (0 to 9, BANDS) of a score in percent."""
+    return case(*((percent < 10 * (i + 1), i) for i in range(9)), else_=9)
+
+
+def quiz_chart(learners: Select, quiz: Quiz | None = None,
+               figures: dict[str, float] | None = None) -> Chart:
+    """How many submitted attempts scored in each 10% band. One query (none when the
+    learners' figures are given): over each learner's stored figures for every quiz, or over
+    the quiz's attempts for one."""
+    if quiz is None:
+        figures = figures or added_up(learners)
+        counts = [int(figures[f"score_{i}"]) for i in range(10)]
+    else:
+        band = score_band(QuizAttempt.percent)
+        counts = [0] * 10
+        for i, n in db.session.execute(
+                select(band, func.count())
+                .where(QuizAttempt.state == "submitted", QuizAttempt.percent.is_not(None),
+                       QuizAttempt.user_id.in_(learners), QuizAttempt.quiz_slug == quiz.slug)
+                .group_by(band)):
+            counts[int(i)] = n
     total = sum(counts)
     which = f"‘{quiz.title}’" if quiz else "all quizzes"
     title = f"Quiz scores: {which}"
@@ -348,26 +360,18 @@ TURNAROUND = (("Under 1 day", 0, 1), ("1–2 days", 1, 3), ("3–6 days", 3, 7),
 TARGET_DAYS = 14
 
 
-def turnaround_chart(learners: Select) -> Chart:
-    """Days from a submission to the first decision released on it, in bands. One query."""
-    first = aliased(Decision)
-    earliest = (select(func.min(first.id)).where(first.work_id == SubmittedWork.id,
-                                                 first.released_at.is_not(None))
-                .scalar_subquery())
-    days = _days_between(SubmittedWork.submitted_at, Decision.released_at)
-    band = case(*((days < upper, i) for i, (_, _, upper) in enumerate(TURNAROUND) if upper),
+def turnaround_band(days) -> ColumnElement[int]:
+    """SQL: the band (TURNAROUND) of a number of days."""
+    return case(*((days < upper, i) for i, (_, _, upper) in enumerate(TURNAROUND) if upper),
                 else_=len(TURNAROUND) - 1)
-    rows = db.session.execute(
-        select(band, func.count(), func.sum(days))
-        .select_from(Decision).join(SubmittedWork, SubmittedWork.id == Decision.work_id)
-        .join(Submission, Submission.id == SubmittedWork.submission_id)
-        .where(Decision.id == earliest, Submission.learner_id.in_(learners))
-        .group_by(band)).all()
-    counts = [0] * len(TURNAROUND)
-    total_days = 0.0
-    for i, n, summed in rows:
-        counts[int(i)] = n
-        total_days += float(summed or 0)
+
+
+def turnaround_chart(learners: Select, figures: dict[str, float] | None = None) -> Chart:
+    """Days from a submission to the first decision released on it, in bands. One query
+    (none when the learners' figures are given), over each learner's stored figures."""
+    figures = figures or added_up(learners)
+    counts = [int(figures[f"decided_{i}"]) for i in range(len(TURNAROUND))]
+    total_days = float(figures["decided_days"])
     total = sum(counts)
     labels = [t[0] for t in TURNAROUND]
     title = "Marking turnaround: days from submission to decision"
@@ -387,3 +391,64 @@ def turnaround_chart(learners: Select) -> Chart:
                  Table("Submissions by days to the first decision",
                        ("Days to decision", "Submissions"), table_rows))
 
+
+# ---- each learner's figures, stored so that a chart reads a row per learner ----
+
+FIGURES = typing.cast(SqlTable, ChartFigures.__table__)
+FIGURE_COLUMNS = tuple(c.name for c in FIGURES.columns if c.name != "user_id")
+
+
+def added_up(learners: Select) -> dict[str, float]:
+    """Every figure added up over these learners (each once, whatever their cohorts), in one
+    query. The figures are kept up to date with the matrix summary (learning.reports.summary).
+    """
+    row = db.session.execute(select(*(func.coalesce(func.sum(FIGURES.c[c]), 0)
+                                      for c in FIGURE_COLUMNS))
+                             .where(FIGURES.c.user_id.in_(learners))).one()
+    return dict(zip(FIGURE_COLUMNS, row, strict=True))
+
+
+def _first_decisions() -> Select:
+    """SQL: each submitted work's first released decision (a later one, after an IQA
+    disagreement, is not counted again): the learner and the days it took."""
+    first = (select(Decision.work_id, func.min(Decision.id).label("id"))
+             .where(Decision.released_at.is_not(None)).group_by(Decision.work_id).subquery())
+    return (select(Submission.learner_id.label("user_id"),
+                   _days_between(SubmittedWork.submitted_at, Decision.released_at)
+                   .label("days"))
+            .select_from(first)
+            .join(Decision, Decision.id == first.c.id)
+            .join(SubmittedWork, SubmittedWork.id == first.c.work_id)
+            .join(Submission, Submission.id == SubmittedWork.submission_id))
+
+
+def learner_figures(user_ids: Iterable[int] | None = None) -> list[dict]:
+    """The figures of these learners (None: everyone with any), worked out from their quiz
+    attempts and decisions: two grouped queries."""
+    figures: dict[int, dict] = {}
+
+    def of(user_id: int) -> dict:
+        return figures.setdefault(user_id, {"user_id": user_id,
+                                            **{c: 0 for c in FIGURE_COLUMNS},
+                                            "decided_days": 0.0})
+
+    ids = None if user_ids is None else sorted(set(user_ids))
+    band = score_band(QuizAttempt.percent)
+    scores = (select(QuizAttempt.user_id, band, func.count())
+              .where(QuizAttempt.state == "submitted", QuizAttempt.percent.is_not(None))
+              .group_by(QuizAttempt.user_id, band))
+    decided = _first_decisions()
+    if ids is not None:
+        scores = scores.where(QuizAttempt.user_id.in_(ids))
+        decided = decided.where(Submission.learner_id.in_(ids))
+    timed = decided.subquery()
+    band = turnaround_band(timed.c.days)
+    for user_id, i, n in db.session.execute(scores):
+        of(user_id)[f"score_{int(i)}"] = n
+    for user_id, i, n, days in db.session.execute(
+            select(timed.c.user_id, band, func.count(), func.sum(timed.c.days))
+            .group_by(timed.c.user_id, band)):
+        row = of(user_id)
+        row[f"decided_{int(i)}"] = n
+        row["decided_days"] += float(days or 0)
+    return list(figures.values())

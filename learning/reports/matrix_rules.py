@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 
 from learning.cohorts.items import DeadlineStatus, Item, status_on
 
@@ -115,6 +116,25 @@ def not_required(item: Item) -> Cell:
     return Cell(item, CellStatus.NOT_REQUIRED, "Not part of this cohort's unit")
 
 
+# ---- progress (pure) ----
+
+def progress_percent(done: int, required: int) -> int:
+    """Progress as shown and sorted on: items done of items required, a whole percentage."""
+    return round(100 * done / required) if required else 0
+
+
+def share(done: int, required: int) -> Fraction:
+    """Progress as the RAG rule compares it: exact, so that the rule gives the same answer
+    worked out here or in SQL (learning.reports.matrix), where no rounding happens."""
+    return Fraction(100 * done, required) if required else Fraction(0)
+
+
+def cohort_share(done: int, learners: int, required: int) -> Fraction:
+    """A cohort's average progress: `done` items achieved by its `learners` in all, each of
+    whom is required the same `required` items (they depend on the cohort's unit)."""
+    return Fraction(100 * done, learners * required) if learners and required else Fraction(0)
+
+
 # ---- RAG (pure) ----
 
 class Rag(enum.StrEnum):
@@ -156,8 +176,8 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def rag_status(*, overdue: int, referrals: int, due_soon: int, percent: float,
-               cohort_percent: float) -> RagResult:
+def rag_status(*, overdue: int, referrals: int, due_soon: int, percent: float | Fraction,
+               cohort_percent: float | Fraction) -> RagResult:
     """The RAG rule (also written on the matrix page and in docs/reports.md).
 
     overdue: items past their due date and not handed in; referrals: the most referrals on any

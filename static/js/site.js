@@ -143,21 +143,46 @@ function draftEditor() {
     counter.textContent = n + " words (guidance " + min + " to " + max + ")" + note + ".";
     counter.classList.toggle("out-of-range", note !== "");
   }
+  var maxChars = parseInt(area.getAttribute("data-max-chars"), 10);
+  function showStatus(message, refused) {
+    if (!status) { return; }
+    status.textContent = message || "";
+    status.classList.toggle("autosave-refused", !!refused);
+  }
+  function tooLong() {
+    // Characters as the server counts them (not UTF-16 units); the box's line breaks are \n.
+    var n = Array.from(area.value).length;
+    return n > maxChars ? n : 0;
+  }
+  function refusal(code) {
+    // A refusal the server did not explain in JSON (a proxy, or a request over the limit).
+    if (code === 413) { return "Not saved: your answer is too long to send. An answer can be at most " + maxChars.toLocaleString("en-GB") + " characters. Shorten it, then press Save draft."; }
+    if (code === 503 || code === 502 || code === 504) { return "Not saved: the service is briefly unavailable. Your text is still here; press Save draft in a minute."; }
+    return "Not saved (the server answered " + code + "). Your text is still here: copy it somewhere safe, then reload the page.";
+  }
   function save() {
     timer = null;
     if (!dirty || !window.fetch) { return; }
+    var n = tooLong();
+    if (n) {
+      showStatus("Not saved: your answer is " + n.toLocaleString("en-GB") + " characters long. An answer can be at most " + maxChars.toLocaleString("en-GB") + " characters: shorten it, then it will save.", true);
+      return;
+    }
     dirty = false;
     fetch(url, { method: "POST", body: new FormData(form), credentials: "same-origin" })
-      .then(function (r) { return r.json().then(function (d) { return [r.status, d]; }); })
+      .then(function (r) {
+        return r.json().then(function (d) { return [r.status, d]; },
+                             function () { return [r.status, { message: refusal(r.status) }]; });
+      })
       .then(function (pair) {
         var data = pair[1];
         if (data.version && based) { based.value = data.version; }
-        if (status) { status.textContent = data.message || ""; }
+        showStatus(data.message, pair[0] >= 400 && !data.url);
         if (pair[0] === 409 && data.url) { window.location = data.url; }
       })
       .catch(function () {
         dirty = true;
-        if (status) { status.textContent = "Not saved: check your connection. Your text is still here; press Save draft when you are back online."; }
+        showStatus("Not saved: check your connection. Your text is still here; press Save draft when you are back online.", true);
       });
   }
   area.addEventListener("input", function () {
@@ -168,7 +193,7 @@ function draftEditor() {
   });
   form.addEventListener("submit", function () { dirty = false; });
   window.addEventListener("pagehide", function () {
-    if (dirty && navigator.sendBeacon) { navigator.sendBeacon(url, new FormData(form)); }
+    if (dirty && !tooLong() && navigator.sendBeacon) { navigator.sendBeacon(url, new FormData(form)); }
   });
   showCount();
 }

@@ -31,9 +31,10 @@ def _label(path: Path, root: Path) -> str:
 
 
 def course_texts(content_dir: Path, quiz_dir: Path) -> dict[str, str]:
-    """Every course file learners read (modules, tasks, glossary, quizzes), by its path."""
+    """Every course file learners read (modules, pages, tasks, glossary, quizzes), by path."""
     root = content_dir.parent
-    paths = [*sorted(content_dir.glob("*.md")), *sorted((content_dir / "tasks").glob("*.yaml")),
+    paths = [*sorted(content_dir.glob("*.md")), *sorted((content_dir / "pages").glob("*.md")),
+             *sorted((content_dir / "tasks").glob("*.yaml")),
              content_dir / "glossary.yaml", *sorted(quiz_dir.glob("*.yaml"))]
     return {_label(p, root): p.read_text(encoding="utf-8") for p in paths if p.is_file()}
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, insert, or_, select
 
+from learning.assessment.models import Submission, SubmittedWork
 from learning.assessment.originality import fingerprints as fp
 from learning.assessment.originality.models import Fingerprint, SourceKind, TextSource
 from learning.core import audit
 from learning.core.extensions import db
+from learning.people.models import User
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +163,76 @@ def forget_learner(user_id: int) -> int:
         delete(TextSource).where(TextSource.owner_user_id == user_id)))
     audit.record("originality.forget_learner", learner_id=user_id, removed=removed.rowcount)
     return removed.rowcount
+
+
+@dataclass(frozen=True)
+class Reindexed:
+    """What `reindex` did: texts whose fingerprints were made again, answers added, and the
+    fingerprints the index holds now."""
+
+    texts: int
+    references: int
+    added: int
+    fingerprints: int
+
+
+def reindex(task_titles: Mapping[str, str]) -> Reindexed:
+    """Rebuild the index from what the database stores; commits.
+
+    Every indexed text (reference essays and copies of answers) gets its fingerprints made
+    again from its stored words, and every submitted round of a learner's work that is not
+    indexed yet is added (as `submit` would have: answers submitted while the index was not
+    there, after a downgrade and upgrade, or an index emptied by hand). Work of erased
+    learners stays out. Safe to run twice; source ids stay, so reports keep naming them.
+    """
+    texts = references = 0
+    for source in db.session.scalars(select(TextSource).order_by(TextSource.id)):
+        _refingerprint(source)
+        texts += 1
+        references += source.kind == SourceKind.REFERENCE
+    db.session.flush()
+    indexed = {ref for ref in db.session.scalars(
+        select(TextSource.ref).where(TextSource.kind == SourceKind.SUBMISSION.value))}
+    added = 0
+    works = db.session.execute(
+        select(SubmittedWork, Submission.learner_id, Submission.task_slug)
+        .join(Submission, Submission.id == SubmittedWork.submission_id)
+        .join(User, User.id == Submission.learner_id)
+        .where(User.erased_at.is_(None)).order_by(SubmittedWork.id))
+    for work, learner_id, task_slug in works:
+        if str(work.id) in indexed:
+            continue
+        title = task_titles.get(task_slug, task_slug)
+        _, created = _index(SourceKind.SUBMISSION, f"{title}, submission {work.number}",
+                            fp.analyse(work.text), learner_id, str(work.id))
+        added += created
+    total = db.session.scalar(select(func.count()).select_from(Fingerprint)) or 0
+    audit.record("originality.reindex", texts=texts, added=added, fingerprints=total)
+    db.session.commit()
+    log.info("originality: %d texts indexed again, %d answers added", texts, added)
+    return Reindexed(texts=texts, references=references, added=added, fingerprints=total)
+
+
+def _refingerprint(source: TextSource) -> None:
+    """Make a text's fingerprints, word count and hash again from its stored words."""
+    analysis = fp.analyse(source.text)
+    db.session.execute(delete(Fingerprint).where(Fingerprint.source_id == source.id))
+    rows = [{"source_id": source.id, "position": position, "hash": h}
+            for h, position in fp.fingerprints(analysis)]
+    if rows:
+        db.session.execute(insert(Fingerprint), rows)
+    source.word_count = analysis.word_count
+    digest = fp.content_hash(analysis)
+    if digest != source.content_hash:
+        # Words normalised differently now: a text that became the same as another keeps
+        # its old hash (the unique indexes allow one per text) and stays, like the other.
+        same = select(TextSource.id).where(TextSource.kind == source.kind,
+                                           TextSource.content_hash == digest,
+                                           TextSource.id != source.id)
+        if source.kind == SourceKind.SUBMISSION:
+            same = same.where(TextSource.owner_user_id == source.owner_user_id)
+        if db.session.scalar(same.limit(1)) is None:
+            source.content_hash = digest
 
 
 # ---- checking (reads only) ----

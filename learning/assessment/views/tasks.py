@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
 from learning.assessment import marking
@@ -11,6 +12,7 @@ from learning.assessment import submissions as svc
 from learning.assessment.forms import DraftForm, RestoreForm, SubmitAnswerForm
 from learning.assessment.models import DraftVersion
 from learning.content.access import get_catalog
+from learning.core import errors
 from learning.core.dates import uk_datetime
 from learning.core.extensions import db
 from learning.core.incoming import db_int
@@ -19,6 +21,11 @@ from learning.core.types import utcnow
 from learning.people.models import Role
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+
+#: An answer sent in a request over MAX_CONTENT_LENGTH: the form is never read, so its own
+#: length check cannot speak. Far longer than MAX_TEXT, so the limit to name is MAX_TEXT.
+TOO_LONG_TO_SEND = (f"Your answer was too long to send. An answer can be at most "
+                    f"{svc.MAX_TEXT:,} characters (about {svc.MAX_TEXT_WORDS:,} words).")
 
 
 def _task_or_404(slug: str):
@@ -43,6 +50,7 @@ def _editor(task, sub, form, status=200, preview=None, conflict=None, shorter=No
     form.based_on.data = str(draft.number) if draft else ""
     return render_template(
         "tasks/write.html", task=task, sub=sub, form=form, draft=draft, catalog=get_catalog(),
+        max_chars=svc.MAX_TEXT,
         preview=preview, conflict=conflict, editable=sub.status in svc.EDITABLE,
         shorter=shorter, shorter_words=svc.count_words(form.text.data or "") if shorter else 0,
         decisions=marking.released_decisions(sub),
@@ -108,9 +116,9 @@ def autosave(slug: str):
     task = _task_or_404(slug)
     sub = svc.get_or_create(current_user, task)
     form = DraftForm()
-    if not form.validate_on_submit():
-        return jsonify(message="Not saved: the page is out of date. Reload it (copy your "
-                       "text first).", errors=form.errors), 400
+    if not form.validate_on_submit():  # CSRF was checked before the view: see csrf_refused
+        message = next((e for errs in form.errors.values() for e in errs), "")
+        return jsonify(message=f"Not saved. {message}", errors=form.errors), 422
     now = utcnow()
     draft = svc.latest_draft(sub)
     if draft is not None and svc.much_shorter(draft.word_count, form.text.data or ""):
@@ -129,6 +137,27 @@ def autosave(slug: str):
                                    conflict=result.version.number)), 409
     return jsonify(version=result.version.number, words=result.version.word_count,
                    message=f"Draft saved {uk_datetime(now)}")
+
+
+@bp.errorhandler(413)
+def too_large(e):
+    """A request over MAX_CONTENT_LENGTH from the writing page: say so in characters."""
+    if request.endpoint == "tasks.autosave":
+        return jsonify(message=f"Not saved. {TOO_LONG_TO_SEND} Shorten it, then press Save "
+                       "draft."), 413
+    if request.endpoint == "tasks.save":
+        return errors.page(413, f"{TOO_LONG_TO_SEND} Go back to the writing page, shorten "
+                           "your answer and save it again.")
+    return errors.page(413, errors.too_large())
+
+
+@bp.errorhandler(CSRFError)
+def csrf_refused(e):
+    """The autosave script shows this message; pages get the usual one."""
+    if request.endpoint == "tasks.autosave":
+        return jsonify(message="Not saved: this page is out of date (perhaps you logged out in "
+                       "another tab). Copy your text, then reload the page."), 400
+    return errors.page(400, errors.CSRF_ADVICE)
 
 
 @bp.get("/<slug>/versions")

@@ -1,4 +1,5 @@
-"""Forms for coordinators and admins: CSV enrolment, people, roles, the audit log filters;
+"""Forms for coordinators and admins: CSV enrolment, people, roles, the audit log and outbox
+filters;
 and the public set-password form reached from an invitation or reset link."""
 
 from __future__ import annotations
@@ -60,6 +61,17 @@ class PeopleFilterForm(FlaskForm):
                                              SelectChoice("yes", "Active"),
                                              SelectChoice("no", "Deactivated")],
                          validators=[Optional()])
+
+
+class OutboxFilterForm(FlaskForm):
+    """Which of the outbox's jobs to show (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    show = SelectField("Show", default="unsent", choices=[
+        SelectChoice("unsent", "Waiting or failed"), SelectChoice("failed", "Failed"),
+        SelectChoice("waiting", "Waiting"), SelectChoice("done", "Sent")])
 
 
 class RolesForm(FlaskForm):

@@ -1,4 +1,5 @@
-"""Coordinators' and admins' pages: enrol from CSV, people and their accounts, the audit log."""
+"""Coordinators' and admins' pages: enrol from CSV, people and their accounts, the audit log,
+the outbox."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from flask import (
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from learning.core import jobs
 from learning.core.dates import zone_name
 from learning.core.extensions import db
 from learning.core.incoming import db_int
@@ -34,6 +36,7 @@ from learning.people.forms.admin import (
     CentresForm,
     ConfirmImportForm,
     EnrolUploadForm,
+    OutboxFilterForm,
     PeopleFilterForm,
     RolesForm,
 )
@@ -116,8 +119,7 @@ def enrol_confirm():
         csv_import.discard_upload(folder, form.upload_id.data)
         return _preview(refused.preview, upload.filename, "")
     csv_import.discard_upload(folder, form.upload_id.data)
-    emailed = csv_import.email_links(result)
-    return _no_store(render_template("admin/enrol_done.html", result=result, emailed=emailed,
+    return _no_store(render_template("admin/enrol_done.html", result=result,
                                      filename=upload.filename))
 
 
@@ -262,8 +264,8 @@ def reset_link(user_id: int):
     # Someone who never set a password gets a fresh invitation, which lasts longer.
     purpose = invitations.RESET if person.password_hash else invitations.INVITE
     link = invitations.issue(person, purpose, actor=current_user)
+    emailed = invitations.email_link(link)  # queued, sent by the worker after this commit
     db.session.commit()
-    emailed = invitations.email_link(link)
     return _no_store(render_template("admin/reset_link.html", person=person, link=link,
                                      emailed=emailed))
 
@@ -288,3 +290,37 @@ def audit_log():
     filters = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("admin/audit.html", form=form, page=page, filters=filters,
                            valid=valid), 200 if valid else 422
+
+
+# ---- the outbox ----
+
+@bp.get("/outbox")
+@role_required(Role.ADMIN)
+def outbox():
+    """Email waiting to be sent, and email that failed (with why), 25 to a page."""
+    form = OutboxFilterForm(formdata=request.args)
+    valid = form.validate()
+    group = form.show.data if valid else "unsent"
+    page = people.outbox_page(group, request.args.get("page", 1, type=db_int))
+    filters = {"show": group} if group != "unsent" else {}
+    return render_template("admin/outbox.html", form=form, page=page, filters=filters,
+                           counts=jobs.counts()), 200 if valid else 422
+
+
+@bp.post("/outbox/<int:job_id>/retry")
+@role_required(Role.ADMIN)
+def outbox_retry(job_id: int):
+    """Try a failed email again now, with a fresh set of attempts (audited; of two admins
+    pressing at once, one retries it)."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if db.session.get(jobs.Job, job_id) is None:
+        abort(404)
+    if jobs.retry(job_id, current_user):
+        db.session.commit()
+        flash("It is back in the outbox: the worker will try it again in a moment.", "success")
+    else:
+        db.session.rollback()
+        flash("That one has not failed (any more): someone may have tried it again already.",
+              "info")
+    return redirect(url_for("admin.outbox"))

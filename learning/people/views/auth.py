@@ -140,9 +140,10 @@ def init_app(app) -> None:
     @app.errorhandler(password_checks.Busy)
     def busy(exc: password_checks.Busy):
         """Setting or changing a password waited long for a turn: a 503 that says so."""
-        page, status = errors.page(503, "Many people are logging in at this moment. Go back "
-                                   f"and send the form again in {exc.retry_after} seconds.")
-        return page, status, {"Retry-After": str(exc.retry_after)}
+        response = errors.page(503, "Many people are logging in at this moment. Go back "
+                               f"and send the form again in {exc.retry_after} seconds.")
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
 
 @bp.post("/logout")

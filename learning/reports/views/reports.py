@@ -28,7 +28,7 @@ from learning.core.types import utcnow
 from learning.people.models import Role, User
 from learning.people.permissions import STAFF_ROLES, can_view_learner
 from learning.quizzes.access import get_quizzes
-from learning.reports import charts, conflicts, exports, matrix, portfolio
+from learning.reports import charts, conflicts, exports, matrix, portfolio, summary
 from learning.reports.matrix_rules import RAG_RULE, CellStatus
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -135,15 +135,17 @@ def decisions_csv():
 def charts_page():
     """Completion over time, quiz scores and marking turnaround, as SVG with data tables."""
     filters = matrix.Filters(cohort_id=request.args.get("cohort", type=db_int))
+    summary.ensure_built(summary.current_layout())  # the charts add up its learner figures
     quizzes = get_quizzes()
     quiz = quizzes.get(request.args.get("quiz", ""))
     cohorts = matrix.scope_cohort_ids(current_user, filters)
     learners = matrix.learners_in(cohorts)
     catalog = get_catalog()
+    added_up = charts.added_up(learners)
     figures = [
         charts.completion_chart(cohorts, [m.slug for m in catalog.modules], _today()),
-        charts.quiz_chart(learners, quiz),
-        charts.turnaround_chart(learners),
+        charts.quiz_chart(learners, quiz, added_up),
+        charts.turnaround_chart(learners, added_up),
     ]
     return render_template("reports/charts.html", charts=figures, filters=filters,
                            cohorts=matrix.cohort_options(current_user),

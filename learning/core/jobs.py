@@ -1,0 +1,225 @@
+"""The outbox: a small job queue in the database, for work an action leaves to a worker.
+
+An action adds a job to the session (`enqueue`) and commits it with its own change, so a job
+exists exactly when the action happened, and the action never waits on the network. A
+separate process, `flask worker` (core/worker.py), runs jobs: each kind of job has a handler
+that its domain registers here (people registers "email"), since core imports no domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol, cast
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    CursorResult,
+    Index,
+    Select,
+    String,
+    Text,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from learning.core import audit
+from learning.core.extensions import Model, db
+from learning.core.pagination import Page, paginate
+from learning.core.types import UTCDateTime, utcnow
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"  # waiting for a worker (at run_after, or now)
+    RUNNING = "running"  # claimed by a worker until locked_until
+    DONE = "done"
+    FAILED = "failed"  # gave up after the last attempt; an admin may retry it
+
+
+_STATUS_CHECK = "status IN (" + ", ".join(f"'{s.value}'" for s in JobStatus) + ")"
+
+
+class Job(Model):
+    __tablename__ = "job"
+    __table_args__ = (
+        CheckConstraint(_STATUS_CHECK, name="known_status"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        # What a worker asks for: pending jobs that are due, running ones whose lease ran out.
+        Index("ix_job_due", "status", "run_after"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Which handler runs it: a name a domain registered ("email").
+    kind: Mapped[str] = mapped_column(String(40))
+    #: What the handler needs, as JSON. No secret belongs here longer than it must: a handler
+    #: may hand back a payload without it once the job is done.
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default=JobStatus.PENDING.value)
+    #: Attempts begun, counted when a worker claims the job (so a worker that dies counts).
+    attempts: Mapped[int] = mapped_column(default=0)
+    #: Not before this time: now when queued, later when backing off after a failure.
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The lease of the worker that claimed it: after this another worker may take it over.
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Which worker holds the lease (host:pid:random), so a late finish by a worker that lost
+    #: its lease changes nothing.
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    #: How far a long job has come, e.g. {"done": 120, "total": 5000}; null for short jobs.
+    progress: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def status_enum(self) -> JobStatus:
+        return JobStatus(self.status)
+
+
+# ---- kinds of job, registered by their domains ----
+
+class Context(Protocol):
+    """What a handler may tell the worker while it runs."""
+
+    job_id: int
+    attempt: int
+
+    def progress(self, done: int, total: int) -> None:
+        """Record how far a long job has come (and keep its lease)."""
+
+
+#: A handler runs one job. It raises to fail the attempt (GiveUp: no further attempts) and
+#: may return the payload to keep once done (for example without a set-password link).
+Handler = Callable[[dict[str, Any], Context], dict[str, Any] | None]
+
+
+class GiveUp(Exception):
+    """Raised by a handler when trying again cannot help (an address the server refuses)."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    run: Handler
+    #: One line about a job for the admins' outbox page, with any secret masked.
+    describe: Callable[[dict[str, Any]], str]
+
+
+_KINDS: dict[str, Kind] = {}
+
+
+def register(name: str, run: Handler, describe: Callable[[dict[str, Any]], str]) -> None:
+    """Make `name` a kind of job (a domain calls this when its module is imported)."""
+    if len(name) > 40:
+        raise ValueError(f"job kind {name!r} is longer than 40 characters")
+    _KINDS[name] = Kind(name, run, describe)
+
+
+def kind(name: str) -> Kind | None:
+    return _KINDS.get(name)
+
+
+def describe(job: Job) -> str:
+    """What a job is, in a line an admin may see; a kind this code no longer knows is named."""
+    known = kind(job.kind)
+    if known is None:
+        return f"A job of a kind this version does not know ({job.kind})"
+    return known.describe(job.payload or {})
+
+
+# ---- adding jobs (inside the action's transaction) ----
+
+def enqueue(kind_name: str, payload: dict[str, Any], now: datetime | None = None) -> Job:
+    """Add a job to the session; it is stored, and runs, only if the caller commits."""
+    if kind_name not in _KINDS:
+        raise ValueError(f"no handler is registered for jobs of kind {kind_name!r}")
+    now = now or utcnow()
+    job = Job(kind=kind_name, payload=payload, status=JobStatus.PENDING.value, attempts=0,
+              run_after=now, created_at=now, updated_at=now, last_error="")
+    db.session.add(job)
+    return job
+
+
+#: Rows written per statement when many jobs are queued at once (a CSV import's emails).
+_BATCH = 500
+
+
+def enqueue_many(kind_name: str, payloads: Iterable[dict[str, Any]],
+                 now: datetime | None = None) -> int:
+    """Add many jobs of one kind with multi-row INSERTs; the caller commits. Returns how many."""
+    if kind_name not in _KINDS:
+        raise ValueError(f"no handler is registered for jobs of kind {kind_name!r}")
+    now = now or utcnow()
+    rows = [{"kind": kind_name, "payload": p, "status": JobStatus.PENDING.value, "attempts": 0,
+             "run_after": now, "created_at": now, "updated_at": now, "last_error": ""}
+            for p in payloads]
+    for start in range(0, len(rows), _BATCH):
+        db.session.execute(insert(Job), rows[start:start + _BATCH])
+    return len(rows)
+
+
+# ---- when to try again (pure) ----
+
+#: However many attempts have failed, the next waits at most this long.
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def backoff(attempts: int, base_seconds: float, cap: timedelta = MAX_BACKOFF) -> timedelta:
+    """The wait after the `attempts`-th failed attempt: base, 2 x base, 4 x base, ... capped."""
+    if attempts < 1:
+        return timedelta(0)
+    # Past 2**20 the cap has long been reached; the exponent is bounded so it cannot overflow.
+    return min(cap, timedelta(seconds=base_seconds * 2 ** min(attempts - 1, 20)))
+
+
+# ---- what admins see and do ----
+
+#: The outbox page's views of the queue: each a set of statuses.
+GROUPS: dict[str, tuple[JobStatus, ...]] = {
+    "unsent": (JobStatus.FAILED, JobStatus.PENDING, JobStatus.RUNNING),
+    "failed": (JobStatus.FAILED,),
+    "waiting": (JobStatus.PENDING, JobStatus.RUNNING),
+    "done": (JobStatus.DONE,),
+}
+
+
+def listing(group: str, number: int) -> Page:
+    """Page `number` of the jobs in a group, newest first (failed ones first when mixed)."""
+    statuses = [s.value for s in GROUPS.get(group, GROUPS["unsent"])]
+    query: Select = select(Job).where(Job.status.in_(statuses))
+    failed_first = (Job.status != JobStatus.FAILED.value)
+    return paginate(query.order_by(failed_first, Job.created_at.desc(), Job.id.desc()), number)
+
+
+def counts() -> dict[str, int]:
+    """How many jobs are in each status."""
+    found = {status: n for status, n in db.session.execute(
+        select(Job.status, func.count(Job.id)).group_by(Job.status))}
+    return {s.value: found.get(s.value, 0) for s in JobStatus}
+
+
+def retry(job_id: int, actor: Any, now: datetime | None = None) -> bool:
+    """Give a failed job a fresh set of attempts, now; audited, and the caller commits.
+
+    Claimed with one conditional UPDATE, so two admins pressing "Try again" at once give one
+    retry (and one audit record); False for the one that finds it no longer failed.
+    """
+    now = now or utcnow()
+    # Session.execute is typed as returning Result; for an UPDATE it is a CursorResult.
+    claimed = cast(CursorResult[Any], db.session.execute(
+        update(Job).where(Job.id == job_id, Job.status == JobStatus.FAILED.value)
+        .values(status=JobStatus.PENDING.value, attempts=0, run_after=now, updated_at=now,
+                finished_at=None, locked_until=None, locked_by=None)
+        .execution_options(synchronize_session=False))).rowcount
+    if claimed != 1:
+        return False
+    job = db.session.get_one(Job, job_id)
+    db.session.refresh(job)
+    audit.record("job.retry", actor=actor, subject=job, kind=job.kind, last_error=job.last_error)
+    return True

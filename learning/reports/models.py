@@ -1,0 +1,113 @@
+"""The completion matrix's summary: one stored row per current enrolment, so the matrix
+filters, sorts and pages in SQL (kept up to date by learning.reports.summary)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from learning.core.extensions import Model
+from learning.core.types import UTCDateTime, utcnow
+
+
+class MatrixSummary(Model):
+    """What the matrix shows, filters and sorts on for one learner in one cohort.
+
+    Nothing here depends on today's date: `next_due_on` is compared with it when the page is
+    read, so an item becomes overdue at midnight without any write.
+    """
+
+    __tablename__ = "matrix_summary"
+    __table_args__ = (
+        CheckConstraint("done >= 0 AND done <= required", name="done_within_required"),
+        CheckConstraint("percent >= 0 AND percent <= 100", name="percent_range"),
+        CheckConstraint("referrals >= 0 AND referred_now >= 0 AND waiting >= 0",
+                        name="counts_not_negative"),
+        # The matrix reads a scope of cohorts ordered by name; the cohort's average reads the
+        # same index.
+        Index("ix_matrix_summary_cohort", "cohort_id", "name", "enrolment_id"),
+        Index("ix_matrix_summary_name", "name", "enrolment_id"),
+    )
+
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"))
+    #: The learner's name and reference as shown, and folded to lower case for the search.
+    name: Mapped[str] = mapped_column(String(120))
+    learner_ref: Mapped[str | None] = mapped_column(String(50))
+    name_key: Mapped[str] = mapped_column(String(120))
+    ref_key: Mapped[str] = mapped_column(String(50), default="")
+    #: Items achieved that count toward progress, items that count, and the percentage shown.
+    done: Mapped[int]
+    required: Mapped[int]
+    percent: Mapped[int]
+    #: The most referrals on one written task; tasks referred now; tasks waiting for marking.
+    referrals: Mapped[int]
+    referred_now: Mapped[int]
+    waiting: Mapped[int]
+    #: Any module opened, quiz attempt or written answer.
+    started: Mapped[bool]
+    #: Items handed in, one mask per kind (bit i: the i-th item of that kind in the layout).
+    module_handed_in: Mapped[int] = mapped_column(BigInteger)
+    quiz_handed_in: Mapped[int] = mapped_column(BigInteger)
+    task_handed_in: Mapped[int] = mapped_column(BigInteger)
+    #: The earliest due date of an item the cohort does and the learner has not handed in.
+    next_due_on: Mapped[date | None]
+
+
+class MatrixSummaryLayout(Model):
+    """The one row saying the summary is built, and for which items (a JSON list of kind,
+    slug, counts and units): a course edit that changes them means a rebuild."""
+
+    __tablename__ = "matrix_summary_layout"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    layout: Mapped[str] = mapped_column(Text)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MatrixCohortPace(Model):
+    """Each cohort's current learners and the items they have achieved in all: its average
+    progress, which the RAG rule compares each learner with (kept with the summary rows)."""
+
+    __tablename__ = "matrix_cohort_pace"
+    __table_args__ = (CheckConstraint("learners > 0 AND done >= 0", name="counts_positive"),)
+
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), primary_key=True)
+    learners: Mapped[int]
+    done: Mapped[int]
+
+
+class ChartFigures(Model):
+    """One learner's quiz attempts by score band and submissions by days to their first
+    decision: what the charts add up over the learners in a report, so a chart reads one row
+    per learner instead of every attempt (kept with the summary rows; learning.reports.charts
+    says what each band holds)."""
+
+    __tablename__ = "chart_figures"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    #: Submitted quiz attempts scoring 0–9%, 10–19% … 90–100% (charts.BANDS).
+    score_0: Mapped[int] = mapped_column(default=0)
+    score_1: Mapped[int] = mapped_column(default=0)
+    score_2: Mapped[int] = mapped_column(default=0)
+    score_3: Mapped[int] = mapped_column(default=0)
+    score_4: Mapped[int] = mapped_column(default=0)
+    score_5: Mapped[int] = mapped_column(default=0)
+    score_6: Mapped[int] = mapped_column(default=0)
+    score_7: Mapped[int] = mapped_column(default=0)
+    score_8: Mapped[int] = mapped_column(default=0)
+    score_9: Mapped[int] = mapped_column(default=0)
+    #: Submissions by days to their first released decision (charts.TURNAROUND), and the days
+    #: added up.
+    decided_0: Mapped[int] = mapped_column(default=0)
+    decided_1: Mapped[int] = mapped_column(default=0)
+    decided_2: Mapped[int] = mapped_column(default=0)
+    decided_3: Mapped[int] = mapped_column(default=0)
+    decided_4: Mapped[int] = mapped_column(default=0)
+    decided_5: Mapped[int] = mapped_column(default=0)
+    decided_6: Mapped[int] = mapped_column(default=0)
+    decided_days: Mapped[float] = mapped_column(default=0.0)
