@@ -77,6 +77,8 @@ class QuizAnswer(Model):
         UniqueConstraint("attempt_id", "question_id", name="uq_quiz_answer_question"),
         CheckConstraint("score IS NULL OR (score >= 0 AND score <= 1)", name="score_range"),
         CheckConstraint("marks IS NULL OR marks >= 0", name="marks_not_negative"),
+        # The statistics add up scores and marks of a quiz's answers from this index alone.
+        Index("ix_quiz_answer_scores", "attempt_id", "marks", "score", "question_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -117,8 +117,9 @@ def statistics_for(quiz: Quiz, viewer: User) -> QuizReport:
     # Questions no longer in the file come after, in the order they were first asked.
     gone = sorted(((first, s.question_id) for s, first, _ in sums if s.question_id not in texts))
     order += [qid for _, qid in gone]
-    unlabelled = {qid for qid, counts in responses.items()
-                  if any(k and k not in labels.get(qid, {}) for k in counts)}
+    # An option since removed from a question still in the file (short answers have none).
+    unlabelled = {qid for qid, counts in responses.items() if qid in labels
+                  and any(k and k not in labels[qid] for k in counts)}
     newest = {s.question_id: last for s, _, last in sums
               if s.question_id not in texts or s.question_id in unlabelled}
     if newest:

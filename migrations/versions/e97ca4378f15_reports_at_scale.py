@@ -34,6 +34,8 @@ def upgrade():
         batch_op.add_column(sa.Column('marks', sa.Double(), nullable=True))
         batch_op.create_check_constraint(op.f('ck_quiz_answer_marks_not_negative'),
                                         'marks IS NULL OR marks >= 0')
+        batch_op.create_index('ix_quiz_answer_scores',
+                              ['attempt_id', 'marks', 'score', 'question_id'], unique=False)
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("""
             UPDATE quiz_answer SET marks = (e.item -> 'view' ->> 'marks')::double precision
@@ -60,6 +62,7 @@ def downgrade():
         batch_op.create_index(batch_op.f('ix_quiz_attempt_quiz'), ['quiz_slug', 'state'], unique=False)
 
     with op.batch_alter_table('quiz_answer', schema=None) as batch_op:
+        batch_op.drop_index('ix_quiz_answer_scores')
         batch_op.drop_constraint(op.f('ck_quiz_answer_marks_not_negative'), type_='check')
         batch_op.drop_column('marks')
 
