@@ -167,6 +167,9 @@ def test_quiz_page_fits_320px(page, learner, web_quiz):
     _login(page, learner.email)
     page.goto("/quizzes/web-check")
     page.get_by_role("button", name="Start attempt").click()
+    # Measure the attempt page, not the page being left: evaluate mid-navigation finds no body.
+    page.wait_for_url(re.compile(r"/attempts/\d+"))
+    page.wait_for_load_state("load")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 320
 
