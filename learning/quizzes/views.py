@@ -14,12 +14,14 @@ from learning.core.permissions import require, role_required
 from learning.core.types import utcnow
 from learning.people.models import Role
 from learning.quizzes import attempts as svc
+from learning.quizzes import display
 from learning.quizzes import statistics as quiz_reports
 from learning.quizzes.access import get_quizzes
 from learning.quizzes.forms import StartForm, SubmitAttemptForm
 from learning.quizzes.models import QuizAttempt
 
 bp = Blueprint("quiz", __name__)
+bp.add_app_template_filter(display.accepted_answers, "accepted_answers")
 
 
 def _quiz_or_404(slug: str):
