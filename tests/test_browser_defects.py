@@ -141,3 +141,32 @@ def test_a_notification_is_read_once_its_page_is_opened(page, app, learner):
     page.goto("/notifications/")
     expect(page.locator("li.unread")).to_have_count(1)
     expect(page.locator("li.unread")).to_contain_text(other)
+
+
+def test_a_learner_who_joins_after_a_deadline_is_not_told_it_is_overdue(page, app, make_user,
+                                                                        make_cohort):
+    """A learner enrolled after a deadline used to start their first day with "1 item is
+    overdue". Now the date is shown as set before they joined, to agree with their assessor."""
+    from datetime import date
+
+    from learning.cohorts.models import Deadline
+    from learning.core.extensions import db
+    from learning.people import membership
+
+    early = make_user("learner", email="early@example.org", name="Early Bird")
+    cohort = make_cohort("Evening group", learners=[early], assessors=[make_user("assessor")])
+    db.session.add(Deadline(cohort_id=cohort.id, item_kind="module",
+                            item_slug=app.extensions["catalog"].modules[0].slug,
+                            due_on=date(2025, 10, 1)))
+    newcomer = make_user("learner", email="new@example.org", name="New Starter")
+    membership.enrol(newcomer, cohort)  # today, long after the date
+    db.session.commit()
+
+    _login(page, newcomer.email)
+    deadlines = page.get_by_role("region", name="Your target dates", exact=True)
+    expect(deadlines).to_contain_text("Set before you joined")
+    expect(deadlines).to_contain_text("Agree a date with your assessor.")
+    expect(page.get_by_text("overdue", exact=False)).to_have_count(0)
+    page.get_by_role("button", name=re.compile("Log out")).click()
+    _login(page, early.email)
+    expect(page.get_by_text("1 item is overdue.")).to_be_visible()
