@@ -207,9 +207,12 @@ def review(attempt_id: int):
     if attempt.is_open and not svc.close_if_overdue(attempt, utcnow(), get_catalog()):
         return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
     quiz = get_quizzes().get(attempt.quiz_slug)
-    left = svc.eligibility(current_user, quiz, utcnow()).attempts_left if quiz else 0
-    items = svc.review_items(attempt, attempts_left=left != 0)
-    return render_template("quiz/review.html", attempt=attempt, items=items, quiz=quiz)
+    state = svc.eligibility(current_user, quiz, utcnow()) if quiz else None
+    items = svc.review_items(attempt, attempts_left=state is not None
+                             and state.attempts_left != 0)
+    module = get_catalog().module(quiz.modules[0]) if quiz and quiz.modules else None
+    return render_template("quiz/review.html", attempt=attempt, items=items, quiz=quiz,
+                           state=state, module=module, form=StartForm())
 
 
 @bp.get("/quizzes/<slug>/statistics")
