@@ -12,6 +12,7 @@ from sqlalchemy import select
 from learning.assessment import submissions
 from learning.assessment.marking_target import (
     marking_cutoff,
+    marking_due_by,
     marking_overdue,
     overdue_marking,
     working_days_between,
@@ -88,6 +89,21 @@ def test_working_days():
     friday = date(2026, 6, 12)
     assert working_days_between(friday, friday + timedelta(days=3)) == 1  # Monday
     assert working_days_between(monday, monday - timedelta(days=3)) == 0
+
+
+def test_marking_due_by_is_the_last_day_inside_the_target():
+    friday = date(2026, 6, 12)
+    assert marking_due_by(friday, 1) == date(2026, 6, 15)  # the Monday after
+    assert marking_due_by(friday, 10) == date(2026, 6, 26)
+    for offset in range(14):
+        handed_in = friday + timedelta(days=offset)
+        for days in (1, 5, 10):
+            due = marking_due_by(handed_in, days)
+            assert working_days_between(handed_in, due) == days
+            assert working_days_between(handed_in, due + timedelta(days=1)) in (days, days + 1)
+            assert marking_overdue(datetime.combine(handed_in, time(12), UTC),
+                                   due + timedelta(days=1 if due.weekday() < 4 else 3),
+                                   days)
 
 
 def test_marking_cutoff_agrees_with_working_days():
