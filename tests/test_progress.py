@@ -212,3 +212,20 @@ def test_module_page_links_each_criterion_to_the_sections_that_teach_it(client, 
             '<a href="#who-the-partners-are">Who the partners are</a>') in html
     # The overview lists the criteria without the section links.
     assert "Taught in:" not in client.get("/course").get_data(as_text=True)
+
+
+def test_modules_carry_the_same_number_on_the_course_list_and_the_dashboard(
+        client, auth, app, make_user, make_cohort):
+    """The dashboard sends learners to "Module 3"; the course list must say which that is."""
+    learner = make_user("learner")
+    make_cohort(learners=[learner])
+    auth.login(learner)
+    course = client.get("/course").get_data(as_text=True)
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    linked = 0
+    for module in _modules(app):
+        assert f'{module.slug}">Module {module.order}: {module.title}</a>' in course
+        if f'/course/{module.slug}">Module' in dashboard:
+            assert f'/course/{module.slug}">Module {module.order}</a>' in dashboard
+            linked += 1
+    assert linked  # the dashboard's criteria name modules by number
