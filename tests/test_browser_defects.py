@@ -170,3 +170,32 @@ def test_a_learner_who_joins_after_a_deadline_is_not_told_it_is_overdue(page, ap
     page.get_by_role("button", name=re.compile("Log out")).click()
     _login(page, early.email)
     expect(page.get_by_text("1 item is overdue.")).to_be_visible()
+
+
+def test_the_timer_stays_in_view_and_its_warnings_are_seen_as_well_as_heard(
+        page, app, learner, enter_quiz, monkeypatch):
+    from datetime import timedelta
+
+    from learning.core.extensions import db
+    from learning.core.types import utcnow
+    from learning.quizzes.models import QuizAttempt
+
+    quiz = enter_quiz
+    timed = type(quiz.settings)(**{**quiz.settings.__dict__, "time_limit_minutes": 20})
+    monkeypatch.setitem(app.extensions["quizzes"], quiz.slug,
+                        type(quiz)(**{**quiz.__dict__, "settings": timed}))
+    page.set_viewport_size({"width": 320, "height": 480})
+    _login(page, learner.email)
+    page.goto("/quizzes/enter-check")
+    page.get_by_role("button", name="Start attempt").click()
+    page.wait_for_url(re.compile(r"/attempts/\d+"))
+    attempt = db.session.scalars(db.select(QuizAttempt)).one()
+    attempt.deadline_at = utcnow() + timedelta(seconds=302)
+    db.session.commit()
+    page.reload()
+    warning = page.locator("#timer").get_by_role("status")
+    expect(warning).to_have_text("5 minutes left.", timeout=8000)  # visible, in the timer box
+    expect(warning).to_be_visible()
+    page.mouse.wheel(0, 2000)  # scroll down: the time left stays on screen
+    box = page.locator("#timer").bounding_box()
+    assert box is not None and 0 <= box["y"] < 480
