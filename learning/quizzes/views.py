@@ -121,8 +121,12 @@ def attempt(attempt_id: int):
     # so an open one needs no look at the learner's other attempts.
     items = svc.review_items(attempt, attempts_left=True)
     shown = [(i + 1, items[i]) for i in pages[page - 1]]
+    answered = svc.answered_ids(attempt)
+    # Per page of the navigator: are all its questions answered?
+    done = [all(attempt.questions[i]["view"]["id"] in answered for i in p) for p in pages]
     return render_template("quiz/attempt.html", attempt=attempt, shown=shown, page=page,
                            pages=len(pages), seconds_left=svc.seconds_left(attempt, now),
+                           answered=len(answered), total=len(items), page_done=done,
                            immediate=attempt.settings.get("feedback") == "immediate")
 
 
@@ -176,7 +180,7 @@ def summary(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if svc.close_if_overdue(attempt, utcnow(), get_catalog()) or not attempt.is_open:
         return redirect(url_for("quiz.review", attempt_id=attempt.id))
-    answered = {a.question_id for a in attempt.answers if a.answer not in (None, "", [], {})}
+    answered = svc.answered_ids(attempt)
     pages = _pages(attempt)
     rows = [(n + 1, view, view["id"] in answered,
              next(p for p, idx in enumerate(pages, 1) if n in idx))
