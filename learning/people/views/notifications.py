@@ -31,7 +31,8 @@ def init_app(app) -> None:
     @app.before_request
     def read_on_arrival():
         """Opening the page a notification links to reads it (before the menu counts)."""
-        if (request.method == "GET" and request.endpoint != "static"
+        # Only pages that exist: a 404 (no endpoint) must not even load the user.
+        if (request.method == "GET" and request.endpoint not in (None, "static")
                 and current_user.is_authenticated
                 and notify.mark_read_for_page(current_user, request.path)):
             db.session.commit()
