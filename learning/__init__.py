@@ -33,15 +33,17 @@ ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build the app. `config` replaces reading the environment (tests pass their own)."""
+def create_app(config: dict | None = None, serving: bool = True) -> Flask:
+    """Build the app. `config` replaces reading the environment (tests pass their own);
+    `serving` is False for flask commands that answer no requests (see from_environment)."""
     app = Flask(
         __name__,
         instance_path=str(ROOT / "instance"),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    app.config.update(config if config is not None else from_environment(Path(app.instance_path)))
+    app.config.update(config if config is not None
+                      else from_environment(Path(app.instance_path), serving))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     # First, so their before_request runs before all others and their after_request last.

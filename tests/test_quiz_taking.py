@@ -357,3 +357,23 @@ def test_staff_see_the_quiz_but_cannot_start(client, auth, make_user, use_quiz):
     auth.login(make_user("assessor"))
     assert "Start attempt" not in client.get("/quizzes/web-check").get_data(as_text=True)
     assert post_form(client, "/quizzes/web-check", "/quizzes/web-check/start").status_code == 403
+
+
+def _result_top(html: str) -> str:
+    """The result page before the first question's review."""
+    return html.split('<ol class="review-list">')[0]
+
+
+@pytest.mark.parametrize("attempts, try_again", [("unlimited", True), (1, False)])
+def test_the_result_says_the_score_plainly_and_leads_on_at_the_top(
+        client, learner, use_quiz, app, attempts, try_again):
+    quiz = use_quiz(attempts=attempts)
+    attempt_id = _start(client)
+    _answer(client, attempt_id, partners="right", nspcc="true")
+    response = _submit(client, attempt_id)
+    top = _result_top(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "1 out of 2 marks (50%)" in top
+    module = app.extensions["catalog"].module(quiz.modules[0])
+    assert f'href="/course/{module.slug}">Back to the module: {module.title}</a>' in top
+    assert ('action="/quizzes/web-check/start"' in top) is try_again
+    assert (">Try again</button>" in top) is try_again

@@ -161,12 +161,20 @@ def engine_options(url: str) -> dict:
             "connect_args": {"connect_timeout": 5, "application_name": APP_NAME}}
 
 
-def from_environment(instance_path: Path) -> dict:
-    """Build the settings dict for the app from environment variables."""
+def from_environment(instance_path: Path, serving: bool = True) -> dict:
+    """Build the settings dict for the app from environment variables.
+
+    `serving`: False for the flask commands that answer no requests (content check, db
+    upgrade, quiz import...). Only sessions and CSRF tokens are signed with SECRET_KEY (links
+    carry random tokens, stored hashed), so those commands run without one; a key that is set
+    but too short is refused everywhere, being a mistake to put right.
+    """
     env = os.environ.get("APP_ENV", "production").strip().lower()
     if env not in {"production", "development"}:
         raise ConfigError(f"APP_ENV must be 'production' or 'development', not {env!r}.")
     secret = os.environ.get("SECRET_KEY", "")
+    if not secret and env == "production" and not serving:
+        secret = secrets.token_hex(32)  # signs nothing that outlives this command
     if not secret:
         if env == "production":
             raise ConfigError(

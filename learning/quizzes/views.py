@@ -14,12 +14,14 @@ from learning.core.permissions import require, role_required
 from learning.core.types import utcnow
 from learning.people.models import Role
 from learning.quizzes import attempts as svc
+from learning.quizzes import display
 from learning.quizzes import statistics as quiz_reports
 from learning.quizzes.access import get_quizzes
 from learning.quizzes.forms import StartForm, SubmitAttemptForm
 from learning.quizzes.models import QuizAttempt
 
 bp = Blueprint("quiz", __name__)
+bp.add_app_template_filter(display.accepted_answers, "accepted_answers")
 
 
 def _quiz_or_404(slug: str):
@@ -205,9 +207,12 @@ def review(attempt_id: int):
     if attempt.is_open and not svc.close_if_overdue(attempt, utcnow(), get_catalog()):
         return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
     quiz = get_quizzes().get(attempt.quiz_slug)
-    left = svc.eligibility(current_user, quiz, utcnow()).attempts_left if quiz else 0
-    items = svc.review_items(attempt, attempts_left=left != 0)
-    return render_template("quiz/review.html", attempt=attempt, items=items, quiz=quiz)
+    state = svc.eligibility(current_user, quiz, utcnow()) if quiz else None
+    items = svc.review_items(attempt, attempts_left=state is not None
+                             and state.attempts_left != 0)
+    module = get_catalog().module(quiz.modules[0]) if quiz and quiz.modules else None
+    return render_template("quiz/review.html", attempt=attempt, items=items, quiz=quiz,
+                           state=state, module=module, form=StartForm())
 
 
 @bp.get("/quizzes/<slug>/statistics")
