@@ -69,6 +69,27 @@ def test_the_other_settings_and_their_overrides(monkeypatch):
     assert (conf.timeout, conf.graceful_timeout) == (60, 90)
 
 
+def test_the_metrics_folder_is_made_emptied_and_removed(monkeypatch, tmp_path):
+    """With METRICS_TOKEN and no PROMETHEUS_MULTIPROC_DIR, the config file makes a private
+    folder for the workers' counts; a start empties it of old counts; the exit removes it."""
+    for name in ("PROMETHEUS_MULTIPROC_DIR", "JOINED_UP_MADE_METRICS_DIR"):
+        monkeypatch.setenv(name, "")  # so that the test's end puts back what was there
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)  # read TMPDIR again
+    conf = _load_conf(monkeypatch, METRICS_TOKEN=TOKEN)
+    folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    assert folder.parent == tmp_path and folder.name.startswith("joined-up-metrics-")
+    (folder / "counter_12345.db").write_bytes(b"old counts")
+    (folder / "notes.txt").write_text("not ours")
+    conf.on_starting(None)
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+    conf.on_exit(None)
+    assert not folder.exists()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    assert _load_conf(monkeypatch).workers  # without a token: no folder
+    assert os.environ.get("PROMETHEUS_MULTIPROC_DIR", "") == ""
+
+
 def _get(url: str, **headers) -> tuple[int, dict, str]:
     request = urllib.request.Request(url, headers=headers)
     try:
