@@ -3,7 +3,7 @@
 import sys
 
 from learning import create_app
-from learning.core import readiness
+from learning.core import readiness, requestlog
 from learning.core.config import ConfigError
 from learning.core.extensions import db
 
@@ -18,6 +18,7 @@ try:
     serving = readiness.serving()
     app = create_app(serving=serving)
     if serving:
+        requestlog.to_stdout()
         with app.app_context():
             readiness.check_ready(app, db.engine)
 except ConfigError as exc:

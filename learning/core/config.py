@@ -93,6 +93,25 @@ def _jobs() -> dict:
     }
 
 
+#: A METRICS_TOKEN shorter than this could be guessed.
+MIN_METRICS_TOKEN_CHARS = 24
+
+
+def _operations() -> dict:
+    """Serving behind a proxy, and /metrics (docs/deploy.md): both off unless configured."""
+    token = os.environ.get("METRICS_TOKEN", "").strip()
+    if token and len(token) < MIN_METRICS_TOKEN_CHARS:
+        raise ConfigError(f"METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_CHARS} "
+                          "characters (python -c 'import secrets; print(secrets.token_hex(24))').")
+    return {
+        # How many reverse proxies (nginx...) stand in front of the app and set
+        # X-Forwarded-For and X-Forwarded-Proto; 0: those headers are never believed.
+        "TRUSTED_PROXY_COUNT": int(_number("TRUSTED_PROXY_COUNT", 0, 0)),
+        # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; unset: 404.
+        "METRICS_TOKEN": token,
+    }
+
+
 def _instance_secret(instance_path: Path) -> str:
     """Development only: a random key kept in instance/, so logins survive restarts."""
     key_file = instance_path / "secret_key"
@@ -208,6 +227,7 @@ def from_environment(instance_path: Path, serving: bool = True) -> dict:
         "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
         # The outbox (`flask worker`): SMTP timeout, attempts, back-off, lease, keeping.
         **_jobs(),
+        **_operations(),
         "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
         # Where uploaded CSV files wait (an hour at most) between preview and confirm.
         "CSV_UPLOAD_DIR": os.environ.get("CSV_UPLOAD_DIR") or str(instance_path / "csv-uploads"),
