@@ -121,7 +121,7 @@ def test_create_validates_and_audits(client, auth, world, unit_id):
     assert db.session.scalar(select(func.count(Cohort.id))) == 2
 
     made = post_form(client, "/cohorts/new", data=_cohort_data(
-        world, unit_id=unit_id, name="  Level 3 evening ", starts_on="1/9/2026"))
+        world, unit_id=unit_id, name="  Level 3 evening ", starts_on="1 September 2026"))
     assert made.status_code == 302
     cohort = db.session.scalar(select(Cohort).where(Cohort.name == "Level 3 evening"))
     assert (cohort.starts_on, cohort.ends_on) == (date(2026, 9, 1), date(2027, 7, 31))

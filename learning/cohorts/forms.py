@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask_wtf import FlaskForm
 from wtforms import Field, SelectField, StringField
@@ -14,10 +15,36 @@ from learning.core.names import PlainName
 #: Dates outside these years are almost certainly typing slips (0226 for 2026).
 _YEARS = (2000, 2100)
 _FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+_MONTHS = {name: n for n, names in enumerate((
+    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
+    ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
+    ("october", "oct"), ("november", "nov"), ("december", "dec")), 1) for name in names}
+#: "31 July 2027", "31st Jul 2027", "Saturday, 31 July 2027": dates as people write them.
+_WORDS = re.compile(r"(?:[a-z]+day,?\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{4})")
+
+
+def parse_typed_date(text: str) -> dt.date | None:
+    """A date typed the UK way (1/9/2026, 2026-09-01, 1 September 2026), or None."""
+    text = " ".join(text.split()).lower()
+    for fmt in _FORMATS:
+        try:
+            value = dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        return value if _YEARS[0] <= value.year <= _YEARS[1] else None
+    words = _WORDS.fullmatch(text)
+    if words and words.group(2) in _MONTHS:
+        try:
+            value = dt.date(int(words.group(3)), _MONTHS[words.group(2)], int(words.group(1)))
+        except ValueError:
+            return None
+        return value if _YEARS[0] <= value.year <= _YEARS[1] else None
+    return None
 
 
 class UKDateField(Field):
-    """A text box for a date typed the UK way (1/9/2026; 2026-09-01 works too).
+    """A text box for a date typed the UK way (1/9/2026; 1 September 2026 and 2026-09-01
+    work too).
 
     A text box, not <input type="date">: browsers' date pickers are hard to use with some
     assistive technology and silently drop what they cannot parse, so errors go unexplained.
@@ -42,15 +69,9 @@ class UKDateField(Field):
         self.data = None
         if not text:
             return
-        for fmt in _FORMATS:
-            try:
-                value = dt.datetime.strptime(text, fmt).date()
-            except ValueError:
-                continue
-            if _YEARS[0] <= value.year <= _YEARS[1]:
-                self.data = value
-                return
-        raise ValueError(self.invalid)
+        self.data = parse_typed_date(text)
+        if self.data is None:
+            raise ValueError(self.invalid)
 
     def pre_validate(self, form) -> None:
         # A bad entry has its message already: don't add "Enter a date" on top of it.
@@ -66,11 +87,13 @@ class CohortForm(FlaskForm):
                        validators=[InputRequired("Enter a name for the cohort."),
                                    Length(max=120, message="Keep the name to 120 characters "
                                           "or fewer."), PlainName()])
-    starts_on = UKDateField("Start date", description="For example, 1/9/2026.",
+    starts_on = UKDateField("Start date", description="For example, 1/9/2026 or 1 September "
+                            "2026.",
                             validators=[DataRequired("Enter the start date.")],
                             invalid="Enter the start date as a real date, for example "
                                     "1/9/2026.")
-    ends_on = UKDateField("End date", description="For example, 31/7/2027. The same as or "
+    ends_on = UKDateField("End date", description="For example, 31/7/2027 or 31 July 2027. The "
+                          "same as or "
                           "after the start date.",
                           validators=[DataRequired("Enter the end date.")],
                           invalid="Enter the end date as a real date, for example 31/7/2027.")
