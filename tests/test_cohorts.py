@@ -455,3 +455,44 @@ def test_removing_a_learner_and_archiving_a_cohort_ask_first(client, auth, world
     other = world["theirs"]
     assert client.get(f"/cohorts/{cohort.id}/archive").status_code in (403, 404)
     assert client.get(f"/cohorts/{other.id}/archive").status_code == 200
+
+
+def test_deadlines_are_filled_in_from_another_cohort_and_moved_then_saved(
+        client, auth, world, app, make_cohort):
+    source, theirs = world["mine"], world["theirs"]
+    target = make_cohort("Wednesday group", centre=world["north"])
+    catalog = app.extensions["catalog"]
+    module, task = catalog.modules[0], catalog.tasks[0]
+    for c in (source, target):
+        c.starts_on, c.ends_on = date(2026, 9, 1), date(2027, 7, 31)
+    db.session.add_all([
+        Deadline(cohort_id=source.id, item_kind="module", item_slug=module.slug,
+                 due_on=date(2026, 10, 1)),
+        Deadline(cohort_id=target.id, item_kind="task", item_slug=task.slug,
+                 due_on=date(2026, 12, 1)),
+        Deadline(cohort_id=theirs.id, item_kind="module", item_slug=module.slug,
+                 due_on=date(2026, 9, 20))])
+    db.session.commit()
+    auth.login(world["coordinator"])
+    url = f"/cohorts/{target.id}/deadlines"
+    page = client.get(f"{url}?source={source.id}&shift=7").get_data(as_text=True)
+    assert "Dates filled in from Tuesday group, moved 7 days later." in page
+    assert f'name="module-{module.slug}" type="text" value="8/10/2026"' in page
+    assert f'name="task-{task.slug}" type="text" value="1/12/2026"' in page  # kept
+    assert db.session.scalar(select(func.count(Deadline.id)).where(
+        Deadline.cohort_id == target.id)) == 1  # nothing saved yet
+    # Move this cohort's own dates a week earlier.
+    own = client.get(f"{url}?source={target.id}&shift=-7").get_data(as_text=True)
+    assert "moved 7 days earlier" in own and 'value="24/11/2026"' in own
+    # A cohort of another centre cannot be read this way; nonsense is told.
+    assert client.get(f"{url}?source={theirs.id}&shift=0").status_code == 404
+    assert "Shift the dates by a whole number of days" in client.get(
+        f"{url}?source={source.id}&shift=soon", follow_redirects=True).get_data(as_text=True)
+    assert "at most 366 either way" in client.get(
+        f"{url}?source={source.id}&shift=400").get_data(as_text=True)
+    saved = post_form(client, url, data={f"module-{module.slug}": "8/10/2026",
+                                         f"task-{task.slug}": "1/12/2026"})
+    assert saved.status_code == 302
+    assert {d.item_slug: d.due_on for d in db.session.scalars(select(Deadline).where(
+        Deadline.cohort_id == target.id))} == {module.slug: date(2026, 10, 8),
+                                               task.slug: date(2026, 12, 1)}

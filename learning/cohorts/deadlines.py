@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import bindparam, select
@@ -45,6 +45,26 @@ def deadlines_by_cohort(cohort_ids: Iterable[int]) -> dict[int, dict[ItemKey, De
         for d in db.session.scalars(select(Deadline).where(Deadline.cohort_id.in_(ids))):
             result[d.cohort_id][(d.item_kind, d.item_slug)] = d
     return result
+
+
+#: How far "shift every date" may move them: a year either way catches a typing slip.
+MAX_SHIFT_DAYS = 366
+
+
+def filled_from(source: Mapping[ItemKey, date], current: Mapping[ItemKey, date],
+                keys: Iterable[ItemKey], shift_days: int) -> dict[ItemKey, date]:
+    """The dates a deadlines form starts with when copied from another cohort (or this one)
+    and moved `shift_days` later: an item the source has no date for keeps its current one.
+    Nothing is saved: the coordinator checks the dates, then saves."""
+    if abs(shift_days) > MAX_SHIFT_DAYS:
+        raise ValueError(f"shift the dates by at most {MAX_SHIFT_DAYS} days")
+    out = {}
+    for key in keys:
+        if key in source:
+            out[key] = source[key] + timedelta(days=shift_days)
+        elif key in current:
+            out[key] = current[key]
+    return out
 
 
 def save_deadlines(cohort: Cohort, dates: Mapping[ItemKey, date | None], actor: User,

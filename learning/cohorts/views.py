@@ -338,10 +338,14 @@ def edit_deadlines(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
     items = for_unit(_items(), cohort.unit_id)
     current = deadlines.deadlines_by_cohort([cohort.id])[cohort.id]
+    sources = cohort_admin.managed_cohorts(current_user, include_archived=True)
     kwargs = {}
+    filled = None
     if request.method == "GET":
+        start = {key: d.due_on for key, d in current.items()}
+        filled = _filled_from(request.args, sources, start, [i.key for i in items])
         kwargs = {"formdata": None, "data": {
-            field_name(*key): d.due_on for key, d in current.items()}}
+            field_name(*key): due for key, due in (filled[1] if filled else start).items()}}
     form = deadlines_form(items, cohort.starts_on, cohort.ends_on, **kwargs)
     if request.method == "POST" and form.validate_on_submit():
         dates = {key: form[name].data for name, key in form.item_keys.items()}
@@ -354,4 +358,31 @@ def edit_deadlines(cohort_id: int):
               for kind, label in (("module", "Modules"), ("quiz", "Quizzes"),
                                   ("task", "Written tasks"))]
     return render_template("cohorts/deadlines.html", cohort=cohort, form=form,
-                           groups=[g for g in groups if g[1]])
+                           groups=[g for g in groups if g[1]], sources=sources,
+                           filled=filled[0] if filled else None,
+                           shift=request.args.get("shift", "0"),
+                           source_id=request.args.get("source", str(cohort.id)))
+
+
+def _filled_from(args, sources: list[Cohort], current, keys):
+    """(a sentence saying what was filled in, the dates) when the page was asked to copy
+    dates from a cohort the person manages and/or move them; None otherwise. A cohort
+    the person does not manage is refused (404), whatever its id."""
+    if "source" not in args and "shift" not in args:
+        return None
+    by_id = {str(c.id): c for c in sources}
+    source = by_id.get(args.get("source", ""))
+    if source is None:
+        abort(404)
+    try:
+        shift = int(args.get("shift", "0").strip() or 0)
+        dates = deadlines.filled_from(
+            {key: d.due_on for key, d in deadlines.deadlines_by_cohort([source.id])[
+                source.id].items()}, current, keys, shift)
+    except ValueError:
+        flash(f"Shift the dates by a whole number of days, at most "
+              f"{deadlines.MAX_SHIFT_DAYS} either way.", "error")
+        return None
+    moved = ("" if shift == 0 else f", moved {abs(shift)} day{'s' if abs(shift) != 1 else ''} "
+             f"{'later' if shift > 0 else 'earlier'}")
+    return f"Dates filled in from {source.name}{moved}.", dates
