@@ -228,7 +228,7 @@ def test_staff_and_admin_pages_pass_axe_and_fit_320px(page, app, make_user, make
              f"/cohorts/{cohort.id}/learners/{learner.id}/remove", "/admin/", "/admin/people",
              f"/admin/people/{learner.id}", "/admin/enrol", "/admin/audit", "/iqa/report",
              "/iqa/plans", "/staff/criteria", "/staff/learners", "/notifications/",
-             "/reports/matrix", "/reports/", "/reports/charts", f"/reports/learners/{learner.id}",
+             "/reports/matrix", "/reports/", "/reports/charts", f"/staff/learners/{learner.id}",
              f"/reports/learners/{learner.id}/portfolio", f"/admin/people/{learner.id}/erase",
              "/account/data"]
     _login(page, admin.email)

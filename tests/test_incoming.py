@@ -35,7 +35,6 @@ NOT_FOUND = [
     ("coordinator", f"/cohorts/{HUGE}"),
     ("coordinator", f"/cohorts/{HUGE}/edit"),
     ("coordinator", f"/cohorts/1/learners/{HUGE}/move"),
-    ("coordinator", f"/reports/learners/{HUGE}"),
     ("coordinator", f"/staff/learners/{HUGE}"),
     ("coordinator", f"/admin/people/{HUGE}"),
     ("iqa", f"/iqa/samples/{HUGE}"),

@@ -586,7 +586,7 @@ def test_timeline_newest_first(client, auth, two_centres, items):
                              verdict="agree", created_at=T0 + timedelta(days=7)))
     db.session.commit()
     auth.login(assessor)
-    html = client.get(f"/reports/learners/{learner.id}").get_data(as_text=True)
+    html = client.get(f"/staff/learners/{learner.id}").get_data(as_text=True)
     order = [f"Started module: {module.title}", f"Completed module: {module.title}",
              f"Quiz attempt 1: {quiz.title}", f"Submitted: {task.title}",
              f"Referred: {task.title} (submission 1)",
@@ -605,14 +605,18 @@ def test_timeline_newest_first(client, auth, two_centres, items):
 ])
 def test_drill_down_is_checked_per_learner(client, auth, two_centres, who, status):
     auth.login(two_centres[who])
-    url = f"/reports/learners/{two_centres['north_learner'].id}"
+    url = f"/staff/learners/{two_centres['north_learner'].id}"
     assert client.get(url).status_code == status
+    # The old address of the timeline leads there, where the same check is made.
+    old = client.get(f"/reports/learners/{two_centres['north_learner'].id}",
+                     follow_redirects=True)
+    assert old.status_code == status
 
 
 def test_drill_down_404_for_staff_accounts(client, auth, make_user, two_centres):
     auth.login(make_user("admin"))
-    assert client.get(f"/reports/learners/{two_centres['north_coord'].id}").status_code == 404
-    assert client.get("/reports/learners/999999").status_code == 404
+    assert client.get(f"/staff/learners/{two_centres['north_coord'].id}").status_code == 404
+    assert client.get("/reports/learners/999999", follow_redirects=True).status_code == 404
 
 
 # ---- markup ----
@@ -626,7 +630,7 @@ def test_report_pages_are_valid_html(client, auth, two_centres, items, tmp_path)
     auth.login(two_centres["north_coord"])
     pages = {"matrix": "/reports/matrix", "matrix-empty": "/reports/matrix?q=nobody",
              "charts": "/reports/charts", "downloads": "/reports/",
-             "timeline": f"/reports/learners/{learner.id}",
+             "learner": f"/staff/learners/{learner.id}",
              "portfolio": f"/reports/learners/{learner.id}/portfolio",
              "portfolio-file": f"/reports/learners/{learner.id}/portfolio.html"}
     for name, url in pages.items():

@@ -160,7 +160,7 @@ def test_a_learner_who_left_is_out_of_staff_reach(client, auth, people):
 
 
 def test_drill_down_links_to_the_portfolio_only_for_those_allowed(client, auth, people):
-    timeline = f"/reports/learners/{people['learner'].id}"
+    timeline = f"/staff/learners/{people['learner'].id}"
     auth.login(people["assessor"])
     assert url(people) in client.get(timeline).get_data(as_text=True)
     auth.logout()

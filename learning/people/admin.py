@@ -35,7 +35,8 @@ ACTION_LABELS = {
     # Who has seen a learner's work (one event per page opened; not the learner themselves).
     "view.marking": "Opened a learner's answer to mark it",
     "view.iqa_review": "Opened a sampled decision for IQA review",
-    "view.learner": "Viewed a learner's progress page",
+    "view.learner": "Viewed a learner's page",
+    # Before the two staff pages about a learner became one (older records still say so).
     "view.learner_record": "Viewed a learner's timeline",
     "view.portfolio": "Viewed a learner's portfolio",
     "view.portfolio_file": "Opened or downloaded a learner's portfolio file",

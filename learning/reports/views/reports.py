@@ -12,9 +12,11 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    redirect,
     render_template,
     request,
     stream_with_context,
+    url_for,
 )
 from flask_login import current_user, login_required
 
@@ -26,7 +28,7 @@ from learning.core.incoming import db_int
 from learning.core.permissions import require, role_required
 from learning.core.types import utcnow
 from learning.people.models import Role, User
-from learning.people.permissions import STAFF_ROLES, can_view_learner
+from learning.people.permissions import STAFF_ROLES
 from learning.quizzes.access import get_quizzes
 from learning.reports import charts, conflicts, exports, matrix, portfolio, summary
 from learning.reports.matrix_rules import RAG_RULE, CellStatus
@@ -163,16 +165,9 @@ def _learner(user_id: int) -> User:
 @bp.get("/learners/<int:user_id>")
 @role_required(*STAFF_ROLES)
 def learner(user_id: int):
-    """One learner's timeline, newest first; only for staff who may see that learner."""
-    learner = _learner(user_id)
-    require(can_view_learner(current_user, learner))
-    record = portfolio.load_record(learner)
-    page = render_template("reports/learner.html", learner=learner, record=record,
-                           events=portfolio.timeline(record, get_catalog(), get_quizzes()),
-                           may_open_portfolio=portfolio.can_open_portfolio(current_user,
-                                                                           learner))
-    audit.record_view("view.learner_record", current_user, learner.id)
-    return page
+    """The old address of the timeline: staff have one learner page, at /staff/learners/N
+    (which checks who may see the learner)."""
+    return redirect(url_for("staff.learner", user_id=user_id))
 
 
 def _portfolio(user_id: int) -> portfolio.Portfolio:

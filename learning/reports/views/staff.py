@@ -12,7 +12,9 @@ from learning.course import progress
 from learning.people import membership as cohorts
 from learning.people.models import Role, User
 from learning.people.permissions import STAFF_ROLES, can_view_learner
+from learning.quizzes.access import get_quizzes
 from learning.reports import criteria as criteria_report
+from learning.reports import portfolio
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -34,14 +36,18 @@ def learners():
 @bp.get("/learners/<int:user_id>")
 @role_required(*STAFF_ROLES)
 def learner(user_id: int):
-    """One learner's progress, module by module; only for staff who may see that learner."""
+    """The staff's one page about a learner: progress module by module, then everything they
+    did, newest first, and the way to their portfolio; only for staff who may see them."""
     learner = db.session.get(User, user_id)
     if learner is None or not learner.has_role(Role.LEARNER):
         abort(404)
     require(can_view_learner(current_user, learner))
-    page = render_template("staff/learner.html", learner=learner,
+    record = portfolio.load_record(learner)
+    page = render_template("staff/learner.html", learner=learner, record=record,
                            course=progress.course_progress(get_catalog(), learner),
-                           cohorts=cohorts.current_cohorts(learner))
+                           events=portfolio.timeline(record, get_catalog(), get_quizzes()),
+                           may_open_portfolio=portfolio.can_open_portfolio(current_user,
+                                                                           learner))
     audit.record_view("view.learner", current_user, learner.id)
     return page
 
