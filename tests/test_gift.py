@@ -143,7 +143,7 @@ def test_ordering_comes_back_from_its_matching_form(varied):
 
 def test_malformed_questions_are_reported_at_their_first_line_and_the_rest_imports():
     questions, problems = load(MALFORMED)
-    assert list(questions) == ["good-one", "last-good"]
+    assert list(questions) == ["good-one", "two-right", "last-good"]
     assert problems == [f"{MALFORMED}:{line}: {message}" for line, message in [
         (4, "warning: question 'Essay' is an essay question ({}); essays are not supported, "
             "so it is not imported"),
@@ -155,8 +155,6 @@ def test_malformed_questions_are_reported_at_their_first_line_and_the_rest_impor
         (12, "question 'Bad numeric' has numerical answer 'lots'; write a number, "
              "number:tolerance or min..max"),
         (14, "question 'No arrow' has matching pair 'c' without '->'"),
-        (16, "question 'two-right' needs exactly one option with full credit "
-             "(correct: true), but 2 have; use type 'multiple' for several right answers"),
         (18, "question 'bad-sum' has positive weights that add up to 90; they must add up "
              "to 100"),
         (20, "question 'Junk' has answers 'just text' that are not GIFT: each answer must "

@@ -295,14 +295,14 @@ def _resolve_weights(f: Fields, qtype: str, rows: list[tuple]) -> list[float]:
 
 
 def _single_weights(f: Fields, rows: list[tuple]) -> list[float]:
-    """A weight as given, else 100 if correct and 0 if not; exactly one must give full credit."""
+    """A weight as given, else 100 if correct and 0 if not; at least one must give full credit.
+
+    Two full-credit options are allowed, as Moodle allows them (either one is right).
+    """
     weights = [w if w is not None else (100.0 if correct else 0.0)
                for _, _, _, _, w, correct, _ in rows]
-    full = sum(1 for w in weights if w == 100)
-    if rows and full != 1:
-        detail = "none has" if not full else f"{full} have"
-        f.error("options", f"needs exactly one option with full credit (correct: true), "
-                           f"but {detail}; use type 'multiple' for several right answers")
+    if rows and not any(w == 100 for w in weights):
+        f.error("options", "needs an option with full credit (correct: true), but none has")
     return weights
 
 
@@ -440,8 +440,10 @@ def _answers(f: Fields, qtype: str) -> dict[str, Any]:
             if key in seen:
                 f.ck.error(node.line, f"{f.where} has answer '{answer.text}' twice")
             seen.add(key)
-    key = "text_answers" if qtype == "short" else "numeric_answers"
-    return {key: tuple(answers)}
+    if qtype == "short":
+        return {"text_answers": tuple(answers), "lenient": f.boolean("lenient", True),
+                "case_sensitive": f.boolean("case_sensitive", False)}
+    return {"numeric_answers": tuple(answers)}
 
 
 def _short_answer(f: Fields, node: Located, n: int) -> TextAnswer | None:
@@ -467,9 +469,17 @@ def _numeric_answer(f: Fields, node: Located, n: int) -> NumericAnswer | None:
             return NumericAnswer(value=float(node.value))
         f.ck.error(node.line, f"{f.where} has answer {n} that is neither a number nor a mapping")
         return None
-    sub = _entry(f, node, "answer", n, ("value", "tolerance", "min", "max", "fraction",
+    sub = _entry(f, node, "answer", n, ("value", "tolerance", "min", "max", "any", "fraction",
                                         "feedback"), ())
     before = f.ck.error_count()
+    if sub.boolean("any", False):
+        if {"value", "tolerance", "min", "max"} & set(sub.data):
+            sub.error("any", "has 'any: true' with a value or range; 'any' matches every "
+                             "number on its own")
+        fraction, feedback = _fraction(sub), sub.text("feedback")
+        if f.ck.error_count() > before:
+            return None
+        return NumericAnswer(any=True, fraction=fraction, feedback=feedback)
     value = sub.number("value", None)
     tolerance = sub.number("tolerance", 0.0, 0, None, "a tolerance cannot be negative") or 0.0
     low, high = sub.number("min", None), sub.number("max", None)

@@ -79,6 +79,15 @@ class NumericAnswer:
     max: float | None = None
     fraction: float = 1.0
     feedback: str = ""
+    #: Moodle's `*` answer: any number at all (GIFT's `~#feedback` for other answers).
+    any: bool = False
+
+    def accepts(self, number: Decimal) -> bool:
+        """Whether `number` is within this answer (every number is, for an `any` answer)."""
+        if self.any:
+            return True
+        low, high = self.bounds()
+        return low <= number <= high
 
     def bounds(self) -> tuple[Decimal, Decimal]:
         """Lowest and highest accepted values, as exact decimals."""
@@ -91,7 +100,9 @@ class NumericAnswer:
     def to_snapshot(self) -> dict[str, Any]:
         """Plain dict in the YAML form."""
         out: dict[str, Any]
-        if self.value is not None:
+        if self.any:
+            out = {"any": True}
+        elif self.value is not None:
             out = {"value": plain_number(self.value), "tolerance": plain_number(self.tolerance)}
         else:
             assert self.min is not None and self.max is not None
@@ -107,7 +118,7 @@ TYPE_FIELDS: dict[str, tuple[str, ...]] = {
     "truefalse": ("answer", "feedback_true", "feedback_false"),
     "matching": ("pairs", "distractors"),
     "ordering": ("items",),
-    "short": ("answers",),
+    "short": ("answers", "lenient", "case_sensitive"),
     "numerical": ("answers",),
 }
 COMMON_FIELDS = ("id", "type", "text", "category", "marks", "general_feedback")
@@ -132,6 +143,10 @@ class Question:
     items: tuple[OrderItem, ...] = ()
     text_answers: tuple[TextAnswer, ...] = ()
     numeric_answers: tuple[NumericAnswer, ...] = ()
+    #: Short answers: forgive curly quotes, repeated spaces and NFKC look-alikes (our quizzes'
+    #: default); False compares as Moodle does (imported GIFT). See grading.text_matches.
+    lenient: bool = True
+    case_sensitive: bool = False
 
     def gap(self) -> tuple[str, str] | None:
         """Text before and after the missing-word blank, or None if the text has no blank."""
@@ -182,6 +197,7 @@ class Question:
                 {"text": a.text, "fraction": plain_number(a.fraction), "feedback": a.feedback}
                 for a in self.text_answers
             ]
+            out.update(lenient=self.lenient, case_sensitive=self.case_sensitive)
         elif self.type == "numerical":
             out["answers"] = [a.to_snapshot() for a in self.numeric_answers]
         return out
@@ -303,6 +319,10 @@ def question_to_yaml_data(question: Question) -> dict[str, Any]:
             {"text": a.text, **_fraction_data(a.fraction), **_non_empty(feedback=a.feedback)}
             for a in q.text_answers
         ]
+        if not q.lenient:
+            out["lenient"] = False
+        if q.case_sensitive:
+            out["case_sensitive"] = True
     elif q.type == "numerical":
         out["answers"] = []
         for a in q.numeric_answers:
