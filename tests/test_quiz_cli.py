@@ -51,3 +51,52 @@ def test_round_trip_through_the_cli(app, runner, quiz_dir, monkeypatch, tmp_path
 def test_export_unknown_slug(runner):
     result = runner.invoke(args=["quiz", "export-gift", "nope"])
     assert result.exit_code != 0 and "No quiz with slug 'nope'" in result.output
+
+
+def test_regrade_lists_attempts_the_new_rules_score_differently_and_applies_on_request(
+        app, runner, make_user):
+    """An attempt submitted when the best matching short answer won (1 mark) is 0.5 under
+    Moodle's first-match rule; the command says so, and changes nothing without --apply."""
+    from sqlalchemy import select
+
+    from learning.core.audit import AuditEvent
+    from learning.core.extensions import db
+    from learning.core.types import utcnow
+    from learning.quizzes.grading import public_view
+    from learning.quizzes.models import QuizAnswer, QuizAttempt
+    from learning.quizzes.questions import question_from_snapshot
+
+    question = question_from_snapshot({
+        "id": "name", "type": "short", "text": "What is it called?",
+        "answers": [{"text": "*meeting*", "fraction": 0.5}, {"text": "strategy meeting"}]})
+    learner, now = make_user("learner"), utcnow()
+    attempt = QuizAttempt(
+        user_id=learner.id, quiz_slug="old-quiz", quiz_version="v1", number=1,
+        state="submitted", started_at=now, submitted_at=now,
+        settings={"pass_mark": 80, "counts_toward_completion": True},
+        questions=[{"question": question.to_snapshot(), "view": public_view(question)}],
+        max_marks=1, marks=1, percent=100, passed=True)
+    db.session.add(attempt)
+    db.session.add(QuizAnswer(attempt=attempt, question_id="name", answer="strategy meeting",
+                              saved_at=now, score=1.0, marks=1))
+    db.session.commit()
+
+    listed = runner.invoke(args=["quiz", "regrade"])
+    assert listed.exit_code == 0, listed.output
+    assert (f"attempt {attempt.id} (user {learner.id}, old-quiz #1): 100% -> 50%, "
+            "no longer passes (name 1 -> 0.5)") in listed.output
+    assert "1 attempts would change; run again with --apply" in listed.output
+    db.session.expire_all()
+    assert db.session.get(QuizAttempt, attempt.id).percent == 100
+
+    applied = runner.invoke(args=["quiz", "regrade", "old-quiz", "--apply"])
+    assert applied.exit_code == 0 and "Regraded 1 attempts." in applied.output
+    db.session.expire_all()
+    stored = db.session.get(QuizAttempt, attempt.id)
+    assert (stored.marks, stored.percent, stored.passed) == (0.5, 50, False)
+    assert stored.answers[0].score == 0.5
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "quiz.regrade"))
+    assert event.detail == {"quiz": "old-quiz", "old_percent": 100, "percent": 50,
+                            "old_passed": True, "passed": False}
+    again = runner.invoke(args=["quiz", "regrade"])
+    assert "Every submitted attempt already has the result" in again.output

@@ -71,6 +71,31 @@ def export_gift(slug: str, output: Path | None) -> None:
 
 
 
+@quiz_cli.command("regrade")
+@click.argument("slug", required=False)
+@click.option("--apply", "apply_", is_flag=True,
+              help="Store the new results (default: only list what would change).")
+def regrade(slug: str | None, apply_: bool) -> None:
+    """List submitted attempts (of quiz SLUG, or all) that today's grading rules score
+    differently from their stored result; --apply stores the new results (audited)."""
+    from learning.core.extensions import db
+    from learning.quizzes import regrade as rg
+
+    changes = rg.changed_attempts(slug)
+    for change in changes:
+        click.echo(change.describe())
+    if not changes:
+        click.echo("Every submitted attempt already has the result today's rules give it.")
+        return
+    if not apply_:
+        click.echo(f"{len(changes)} attempts would change; run again with --apply to store "
+                   "the new results.")
+        return
+    for change in changes:
+        rg.apply(change)
+    db.session.commit()
+    click.echo(f"Regraded {len(changes)} attempts.")
+
 
 def init_app(app) -> None:
     app.cli.add_command(quiz_cli)
