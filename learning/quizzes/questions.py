@@ -24,9 +24,6 @@ from learning.quizzes.types import (
     TextAnswer,
 )
 
-#: Positive weights of a `multiple` question must sum to 100, give or take rounding (3 x 33.33).
-WEIGHT_SUM_TOLERANCE = 0.1
-
 
 def locate(data: Any, line: int = 0) -> Located:
     """Wrap plain data (a snapshot, or a GIFT question) so every part reports `line`."""
@@ -316,7 +313,9 @@ def _given_weights(f: Fields, rows: list[tuple]) -> list[float]:
     positive = sum(w for w in weights if w > 0)
     if positive == 0:
         f.error("options", "needs at least one option with a positive weight")
-    elif abs(positive - 100) > WEIGHT_SUM_TOLERANCE:
+    elif round(positive / 100, 2) != 1:
+        # Moodle's rule (qtype_multichoice::save_question_options): the fractions, rounded to
+        # two places, make 1; so 3 x 33.33 and 3 x 33.2 pass and scores divide by the real sum.
         f.error("options", f"has positive weights that add up to {_shown(positive)}; "
                            "they must add up to 100")
     return weights

@@ -91,7 +91,8 @@ def _question(q: Question) -> list[str]:
 
 
 def _our_comments(q: Question) -> list[str]:
-    """`// joinedup:` lines for what GIFT can't say: ids we chose, ordering, marks."""
+    """`// joinedup:` lines for what GIFT can't say: ids we chose, ordering, marks, and how
+    short answers are compared."""
     lines = []
     if q.type in ("single", "multiple"):
         ids = [o.id for o in q.options]
@@ -107,6 +108,11 @@ def _our_comments(q: Question) -> list[str]:
         lines.append("// joinedup:ids " + " ".join(ids))
     if q.marks != 1:
         lines.append(f"// joinedup:marks {_num(q.marks)}")
+    # GIFT short answers are compared as Moodle does; ours may be lenient or case-sensitive.
+    if q.type == "short" and q.lenient:
+        lines.append("// joinedup:lenient")
+    if q.type == "short" and q.case_sensitive:
+        lines.append("// joinedup:case-sensitive")
     return lines
 
 
@@ -151,15 +157,20 @@ def _answers(q: Question) -> list[str]:
 
 def _numerical(q: Question) -> list[str]:
     specs = []
+    others = [a for a in q.numeric_answers if a.any]
     for a in q.numeric_answers:
+        if a.any:
+            continue
         if a.value is None:
             spec = f"{_num(a.min or 0)}..{_num(a.max or 0)}"
         else:
             spec = _num(a.value) + (f":{_num(a.tolerance)}" if a.tolerance else "")
         specs.append((a, spec))
-    if len(specs) == 1 and specs[0][0].fraction == 1:
+    # Any other number: Moodle writes `~#feedback` (its `*` answer, always at 0%).
+    other = [f"~#{escape(others[0].feedback)}"] if others else []
+    if len(specs) == 1 and specs[0][0].fraction == 1 and not other:
         answer, spec = specs[0]
         return [f"#{spec}{_feedback(answer.feedback)}"]
     # Not _answer(): the spec's ":" is syntax here, so it must not be escaped.
     return ["#"] + [("=" if a.fraction == 1 else f"=%{_num(round(a.fraction * 100, 5))}%")
-                    + spec + _feedback(a.feedback) for a, spec in specs]
+                    + spec + _feedback(a.feedback) for a, spec in specs] + other

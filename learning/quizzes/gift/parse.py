@@ -19,10 +19,12 @@ _FORMAT = re.compile(r"^\s*\[(markdown|html|plain|moodle)\]", re.IGNORECASE)
 _TITLE = re.compile(r"^\s*::(.*?)::", re.DOTALL)
 _WEIGHT = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-_TRUEFALSE = re.compile(r"(TRUE|FALSE|T|F)(#.*)?", re.DOTALL | re.IGNORECASE)
+#: Moodle's true/false answers, compared exactly (qformat_gift::readquestion): `{true}` is a
+#: short answer whose answer is "true".
+_TRUEFALSE = ("T", "TRUE", "F", "FALSE")
 #: Comments of ours that Moodle ignores: `// joinedup:ids a b c`, `// joinedup:ordering`,
 #: `// joinedup:marks 2` (written by gift_export so a round trip loses nothing).
-_OURS = re.compile(r"^joinedup:(ids|ordering|marks)\b\s*(.*)$")
+_OURS = re.compile(r"^joinedup:(ids|ordering|marks|lenient|case-sensitive)\b\s*(.*)$")
 _MOODLE_ID = re.compile(r"\[id:([^\]]+)\]")
 
 
@@ -56,9 +58,9 @@ def parse_gift(text: str, path_label: str) -> tuple[list[Question], list[Problem
         question = build_question(locate(data, start), ck, ordinal)
         if question is not None:
             questions.append(question)
-            if reader.lossy:
-                ck.warn(start, f"question '{question.id}' had HTML that became plain text; "
-                               "images, tables and styling were dropped, so check the wording")
+            if reader.dropped:
+                ck.warn(start, f"question '{question.id}' had HTML that became plain text, "
+                               f"leaving out {', '.join(reader.dropped)}; check the wording")
     return questions, ck.problems
 
 
@@ -117,7 +119,9 @@ class _QuestionReader:
 
     def __init__(self, ck: Checker, line: int, comments: list[str]) -> None:
         self.ck, self.line = ck, line
-        self.title, self.format, self.lossy = "", "", False
+        self.title, self.format = "", ""
+        #: What HTML import left out (images, tables, links that aren't http(s) or mailto).
+        self.dropped: list[str] = []
         self.ours: dict[str, str] = {}
         for comment in comments:
             match = _OURS.match(comment)
@@ -138,6 +142,10 @@ class _QuestionReader:
             self.title = title.group(1).translate(_RESTORE).strip()
             text = text[title.end() :]
         opening = text.find("{")
+        if opening < 0 and "}" in text:  # Moodle's braceerror too
+            self.error("has a '}' with no '{' before it; a blank line inside an answer block "
+                       "ends the question there (write '\\}' for a brace in text)")
+            return None
         if opening < 0:
             self.ck.warn(self.line, f"{self.label} has no answer block {{...}}; descriptions "
                                     "are not imported")
@@ -177,32 +185,33 @@ class _QuestionReader:
         match = _FORMAT.match(raw) if own_marker else None
         if match:
             fmt, raw = match.group(1).lower(), raw[match.end() :]
+        # Escapes are restored first, as Moodle's parse_text_with_format does, so that an
+        # exported `href="http\://..."` is a URL again before the HTML is read.
+        raw = raw.translate(_RESTORE)
         if fmt in ("html", "moodle"):
             converter = _HtmlToText()
             converter.feed(raw)
             converter.close()
-            raw, self.lossy = converter.result(), self.lossy or converter.lossy
-        return raw.translate(_RESTORE).strip()
+            raw = converter.result()
+            self.dropped += [d for d in converter.dropped if d not in self.dropped]
+        return raw.strip()
 
     def answers(self, body: str) -> dict[str, Any] | None:
         if not body:
             self.ck.warn(self.line, f"{self.label} is an essay question ({{}}); essays are "
                                     "not supported, so it is not imported")
             return None
+        # The order of Moodle's qformat_gift::readquestion: `#` numerical, any `~` a choice,
+        # `=` with `->` matching, T/TRUE/F/FALSE (before any `#`) true/false, else short answer.
         if body.startswith("#"):
             return self.numerical(body[1:])
-        if _TRUEFALSE.fullmatch(body):
-            return self.truefalse(body)
-        # Moodle takes any `=` with `->` as matching; we let `~` win, so a choice whose text
-        # has an arrow still reads as a choice.
-        if "=" in body and "->" in body and "~" not in body:
-            return self.matching(body)
-        if "~" in body or body.startswith("="):
+        if "~" in body:
             return self.choice_or_short(body)
-        shown = body.translate(_RESTORE)
-        self.error(f"has answers '{shown[:40]}' that are not GIFT: each answer must "
-                   "start with '=' (right) or '~' (wrong)")
-        return None
+        if "=" in body and "->" in body:
+            return self.matching(body)
+        if body.partition("#")[0].strip() in _TRUEFALSE:
+            return self.truefalse(body)
+        return self.short(body)
 
     def items(self, body: str) -> list[tuple[str, float | None, str, str]] | None:
         """`=a#fb ~%50%b` -> [(marker, weight or None, text, feedback)], raw text kept."""
@@ -226,15 +235,31 @@ class _QuestionReader:
             out.append((marker, weight, value, feedback))
         return out
 
+    def short(self, body: str) -> dict[str, Any] | None:
+        """`{=a =%50%b}`, or `{Paris}` with no `=` (Moodle splits on `=` and keeps what is
+        before the first one too). Compared as Moodle compares, unless our export said it
+        was lenient."""
+        pieces = body.split("=")
+        if not pieces[0].strip():
+            pieces = pieces[1:]
+        answers = []
+        for piece in pieces:
+            piece = piece.strip()
+            weight = None
+            match = _WEIGHT.match(piece)
+            if match:
+                weight, piece = float(match.group(1)), piece[match.end() :]
+            value, _, feedback = piece.partition("#")
+            answers.append({"text": self.text(value),
+                            "fraction": 1.0 if weight is None else weight / 100,
+                            "feedback": self.text(feedback)})
+        return {"type": "short", "answers": answers, "lenient": "lenient" in self.ours,
+                "case_sensitive": "case-sensitive" in self.ours}
+
     def choice_or_short(self, body: str) -> dict[str, Any] | None:
         items = self.items(body)
         if items is None:
             return None
-        if "~" not in body:  # only `=` answers: short answer, each with its own credit
-            return {"type": "short", "answers": [
-                {"text": self.text(v), "fraction": 1.0 if w is None else w / 100,
-                 "feedback": self.text(fb)} for _, w, v, fb in items
-            ]}
         # Like Moodle: one `=` makes it single choice; only `~` (with %weights%) is multiple.
         single = any(marker == "=" for marker, *_ in items)
         options = [
@@ -247,7 +272,7 @@ class _QuestionReader:
 
     def truefalse(self, body: str) -> dict[str, Any]:
         head, *feedback = body.split("#", 2)
-        answer = head.strip().upper() in ("T", "TRUE")
+        answer = head.strip() in ("T", "TRUE")
         # GIFT gives the feedback for a wrong answer first: {T#said false#said true}.
         wrong = self.text(feedback[0]) if feedback else ""
         right = self.text(feedback[1]) if len(feedback) > 1 else ""
@@ -286,23 +311,26 @@ class _QuestionReader:
         return {"type": "matching", "pairs": pairs, "distractors": distractors}
 
     def numerical(self, body: str) -> dict[str, Any] | None:
-        if body.strip()[:1] in ("=", "~"):
-            items = self.items(body.strip())
-            if items is None:
-                return None
-        else:
-            value, _, feedback = body.partition("#")
-            items = [("=", None, value, feedback)]
+        # As Moodle: everything from the first `~` is the feedback for any other answer
+        # (a `*` answer at 0%); the rest splits on `=`, each piece `%w%spec#feedback`.
+        body, tilde, other = body.partition("~")
+        pieces = body.split("=")
+        if not pieces[0].strip():
+            pieces = pieces[1:]
+        if not pieces:
+            self.error("has no numerical answer; write a number, number:tolerance or min..max")
+            return None
         answers = []
-        for marker, weight, value, feedback in items:
+        for piece in pieces:
+            piece = piece.strip()
+            weight = None
+            match = _WEIGHT.match(piece)
+            if match:
+                weight, piece = float(match.group(1)), piece[match.end() :]
+            value, _, feedback = piece.partition("#")
             spec = re.sub(r"\s+", "", value)
-            if marker == "~" and not spec:
-                self.ck.warn(self.line, f"{self.label} has feedback for any other answer "
-                                        "('~'), which is not imported")
-                continue
             answer: dict[str, Any] = {
-                "fraction": (weight if weight is not None else 100.0 if marker == "=" else 0.0)
-                / 100,
+                "fraction": (100.0 if weight is None else weight) / 100,
                 "feedback": self.text(feedback),
             }
             if match := re.fullmatch(rf"({_NUM})\.\.({_NUM})", spec):
@@ -317,6 +345,9 @@ class _QuestionReader:
                            "number:tolerance or min..max")
                 return None
             answers.append(answer)
+        if tilde:
+            answers.append({"any": True, "fraction": 0.0,
+                            "feedback": self.text(other.partition("#")[2])})
         return {"type": "numerical", "answers": answers}
 
     def apply_ids(self, entries: list[dict[str, Any]]) -> None:
@@ -330,7 +361,7 @@ class _QuestionReader:
 class _HtmlToText(HTMLParser):
     """HTML to Markdown-ish plain text: paragraphs, line breaks, lists, bold, italics, links.
 
-    Everything else (images, tables, styles) is dropped, which sets `lossy`.
+    Everything else (images, tables, styles) is dropped and named in `dropped`.
     """
 
     _BLOCKS = {"p", "div", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
@@ -343,7 +374,11 @@ class _HtmlToText(HTMLParser):
         self.out: list[str] = []
         self.skipping = 0
         self.links: list[str | None] = []
-        self.lossy = False
+        self.dropped: list[str] = []
+
+    def drop(self, what: str) -> None:
+        if what not in self.dropped:
+            self.dropped.append(what)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
@@ -360,8 +395,15 @@ class _HtmlToText(HTMLParser):
             href = dict(attrs).get("href") or ""
             self.links.append(href if re.match(r"(https?:|mailto:)", href) else None)
             self.out.append("[" if self.links[-1] else "")
+            if href and not self.links[-1]:
+                self.drop(f"a link to '{href[:60]}'")
+        elif tag == "img":
+            src = dict(attrs).get("src") or ""
+            self.drop(f"an image ('{src[:60]}')" if src else "an image")
+        elif tag in ("table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption"):
+            self.drop("a table")
         elif tag not in self._HARMLESS:
-            self.lossy = True
+            self.drop(f"<{tag}>")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
