@@ -15,16 +15,42 @@ def quiz_dir(app, tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_import_writes_a_valid_quiz_and_reports_bad_lines(app, runner, quiz_dir):
+def test_import_with_partial_writes_the_good_questions_and_counts_the_failed_ones(
+        app, runner, quiz_dir):
     module = app.extensions["catalog"].modules[0].slug
     result = runner.invoke(args=["quiz", "import-gift", str(DATA / "malformed.gift"),
-                                 "--slug", "bank", "--title", "Bank", "--module", module])
+                                 "--slug", "bank", "--title", "Bank", "--module", module,
+                                 "--partial"])
     text = result.output
     assert "Wrote" in text and "bank.yaml" in text
+    assert "with 4 questions; 5 questions could not be imported; 2 warnings." in text
     assert "malformed.gift:" in text  # each bad question named with its file and line
     quiz, problems = load_quiz_file(quiz_dir / "bank.yaml", {module})
     assert quiz is not None and not [p for p in problems if p.level == "error"]
-    assert quiz.modules == (module,) and len(quiz.questions) >= 1
+    assert quiz.modules == (module,) and len(quiz.questions) == 4
+
+
+def test_import_is_all_or_nothing_and_counts_questions_not_messages(runner, quiz_dir, tmp_path):
+    bank = tmp_path / "bank.gift"
+    # The second question has two errors (an empty answer, weights adding up to 90).
+    bank.write_text("::Fine::Sure?{T}\n\n::Twice wrong::Pick.{~%50% ~%40%b}\n")
+    result = runner.invoke(args=["quiz", "import-gift", str(bank)])
+    assert result.exit_code == 1
+    assert result.output.count("bank.gift:3: question 'twice-wrong'") == 2
+    assert ("1 questions have errors, so nothing was written. Fix them, or use --partial to "
+            "import the other 1 questions.") in result.output
+    assert not (quiz_dir / "bank.yaml").exists()
+    partial = runner.invoke(args=["quiz", "import-gift", str(bank), "--partial"])
+    assert "with 1 questions; 1 questions could not be imported" in partial.output
+
+
+def test_import_refuses_a_file_over_two_megabytes(runner, quiz_dir, tmp_path):
+    bank = tmp_path / "huge.gift"
+    bank.write_text("::Q::Sure?{T}\n\n" * 150_000)  # 2.2 MB
+    result = runner.invoke(args=["quiz", "import-gift", str(bank)])
+    assert result.exit_code == 1
+    assert "is 2.2 MB; GIFT files over 2 MB are refused" in result.output
+    assert not (quiz_dir / "huge.yaml").exists()
 
 
 def test_import_refuses_to_overwrite(runner, quiz_dir):
