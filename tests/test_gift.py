@@ -345,3 +345,17 @@ def test_moodle_rules_file_round_trips(moodle_rules):
     quiz = Quiz(slug="rules", title="Rules", questions=tuple(moodle_rules.values()))
     again, problems = parse_text(quiz_to_gift(quiz))
     assert problems == [] and again == list(moodle_rules.values())
+
+
+def test_names_and_full_category_paths_are_kept_and_written_back(varied):
+    partners, lado_again = varied["safeguarding-partners"], varied["lado-2"]
+    assert (partners.name, partners.category, partners.category_path) == (
+        "Safeguarding partners", "roles-and-duties", "$course$/top/Roles and duties")
+    assert (lado_again.name, varied["q15"].name) == ("LADO", "")  # untitled: no name
+    exported = quiz_to_gift(Quiz(slug="v", title="V", questions=tuple(varied.values())))
+    assert "$CATEGORY: $course$/top/Roles and duties\n" in exported
+    assert "::Safeguarding partners::" in exported
+    assert "// joinedup:id lado-2\n::LADO::" in exported  # the title alone would give 'lado'
+    again, problems = parse_text(exported)
+    assert problems == [] and again == list(varied.values())
+    assert quiz_to_gift(Quiz(slug="v", title="V", questions=tuple(again))) == exported

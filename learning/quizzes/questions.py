@@ -543,6 +543,7 @@ def build_question(node: Located, ck: Checker, index: int) -> Question | None:
     if ck.error_count() > before:
         return None
     return Question(id=qid, type=qtype, text=text, marks=marks, category=category,
+                    name=f.text("name"), category_path=f.text("category_path"),
                     general_feedback=general_feedback, **specific)
 
 

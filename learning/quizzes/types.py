@@ -121,7 +121,8 @@ TYPE_FIELDS: dict[str, tuple[str, ...]] = {
     "short": ("answers", "lenient", "case_sensitive"),
     "numerical": ("answers",),
 }
-COMMON_FIELDS = ("id", "type", "text", "category", "marks", "general_feedback")
+COMMON_FIELDS = ("id", "type", "name", "text", "category", "category_path", "marks",
+                 "general_feedback")
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,11 @@ class Question:
     #: default); False compares as Moodle does (imported GIFT). See grading.text_matches.
     lenient: bool = True
     case_sensitive: bool = False
+    #: The author's name for the question (GIFT's ::title::), shown to authors; may be "".
+    name: str = ""
+    #: Moodle's full category path ($course$/top/A/B) from a GIFT import, written back on
+    #: export; `category` is the slug the quiz's draw uses.
+    category_path: str = ""
 
     def gap(self) -> tuple[str, str] | None:
         """Text before and after the missing-word blank, or None if the text has no blank."""
@@ -174,6 +180,9 @@ class Question:
             "marks": plain_number(self.marks),
             "general_feedback": self.general_feedback,
         }
+        # Only when set, so that quizzes without them keep the version they had.
+        out.update({k: v for k, v in (("name", self.name),
+                                      ("category_path", self.category_path)) if v})
         if self.type in ("single", "multiple"):
             out["options"] = [
                 {"id": o.id, "text": o.text, "weight": plain_number(o.weight),
@@ -297,9 +306,8 @@ class Quiz:
 def question_to_yaml_data(question: Question) -> dict[str, Any]:
     """The question in the YAML format, defaults left out, as an author would write it."""
     q = question
-    out: dict[str, Any] = {"id": q.id, "type": q.type}
-    if q.category:
-        out["category"] = q.category
+    out: dict[str, Any] = {"id": q.id, "type": q.type, **_non_empty(
+        name=q.name, category=q.category, category_path=q.category_path)}
     if q.marks != 1:
         out["marks"] = plain_number(q.marks)
     out["text"] = q.text

@@ -28,10 +28,12 @@ def questions_to_gift(questions: Iterable[Question], header: Iterable[str] = ())
     out = [*header, ""] if header else []
     category = ""
     for question in questions:
-        if question.category != category:
+        # The full path the question came with, else our category's slug.
+        path = question.category_path or question.category
+        if path != category:
             # GIFT can't go back to "no category"; the course's top category is closest.
-            out += [f"$CATEGORY: {question.category or '$course$/top'}", ""]
-            category = question.category
+            out += [f"$CATEGORY: {path or '$course$/top'}", ""]
+            category = path
         out += [*_question(question), ""]
     return "\n".join(out)
 
@@ -85,7 +87,7 @@ def _question(q: Question) -> list[str]:
     else:
         block = "{\n" + "\n".join(answers + ([general] if general else [])) + "\n}"
     # The question text already starts with its own [markdown] marker.
-    head = f"::{_escape_chars(q.id)}::[markdown]{_escape_chars(before)}"
+    head = f"::{_escape_chars(q.name or q.id)}::[markdown]{_escape_chars(before)}"
     lines += (head + block + _escape_chars(after)).split("\n")
     return lines
 
@@ -94,6 +96,8 @@ def _our_comments(q: Question) -> list[str]:
     """`// joinedup:` lines for what GIFT can't say: ids we chose, ordering, marks, and how
     short answers are compared."""
     lines = []
+    if q.name and slugify(q.name, 60) != q.id:  # the title alone would give another id
+        lines.append(f"// joinedup:id {q.id}")
     if q.type in ("single", "multiple"):
         ids = [o.id for o in q.options]
     elif q.type == "matching":

@@ -24,7 +24,7 @@ _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _TRUEFALSE = ("T", "TRUE", "F", "FALSE")
 #: Comments of ours that Moodle ignores: `// joinedup:ids a b c`, `// joinedup:ordering`,
 #: `// joinedup:marks 2` (written by gift_export so a round trip loses nothing).
-_OURS = re.compile(r"^joinedup:(ids|ordering|marks|lenient|case-sensitive)\b\s*(.*)$")
+_OURS = re.compile(r"^joinedup:(id|ids|ordering|marks|lenient|case-sensitive)\b\s*(.*)$")
 _MOODLE_ID = re.compile(r"\[id:([^\]]+)\]")
 
 
@@ -37,12 +37,13 @@ def parse_gift(text: str, path_label: str) -> tuple[list[Question], list[Problem
     ck = Checker(path_label)
     questions: list[Question] = []
     taken: set[str] = set()
-    category, ordinal = "", 0
+    category, category_path, ordinal = "", "", 0
     for block in _blocks(text.removeprefix("\ufeff")):
         comments = [line.strip()[2:].strip() for _, line in block if _is_comment(line)]
         lines = [(n, line) for n, line in block if not _is_comment(line)]
         if lines and lines[0][1].strip().startswith("$CATEGORY:"):
-            category = _category(lines[0][1].strip().removeprefix("$CATEGORY:"))
+            category_path = lines[0][1].strip().removeprefix("$CATEGORY:").strip()
+            category = _category(category_path)
             lines = lines[1:]
         if not lines:
             continue
@@ -53,8 +54,14 @@ def parse_gift(text: str, path_label: str) -> tuple[list[Question], list[Problem
         if data is None:
             continue
         data["id"] = _question_id(reader.title, comments, ordinal, taken)
+        # A name or path that says no more than the id or category is not kept, so that
+        # our own exports (which write the id as the title) come back unchanged.
+        if reader.title and reader.title != data["id"]:
+            data["name"] = reader.title
         if category:
             data["category"] = category
+        if category_path and category_path != category:
+            data["category_path"] = category_path
         question = build_question(locate(data, start), ck, ordinal)
         if question is not None:
             questions.append(question)
@@ -87,12 +94,17 @@ def _category(path: str) -> str:
 
 
 def _question_id(title: str, comments: list[str], ordinal: int, taken: set[str]) -> str:
-    """Moodle's `// [id:...]` if usable, else the slugified title, else q<ordinal>; unique."""
+    """Our `// joinedup:id`, else Moodle's `// [id:...]` if usable, else the slugified
+    title, else q<ordinal>; unique."""
     wanted = ""
     for comment in comments:
         match = _MOODLE_ID.search(comment)
         if match:
             wanted = slugify(match.group(1), 60)
+    for comment in comments:
+        ours = _OURS.match(comment)
+        if ours and ours.group(1) == "id":
+            wanted = slugify(ours.group(2), 60) or wanted
     wanted = wanted or slugify(title, 60) or f"q{ordinal}"
     candidate, n = wanted, 2
     while candidate in taken:
