@@ -359,3 +359,10 @@ def test_names_and_full_category_paths_are_kept_and_written_back(varied):
     again, problems = parse_text(exported)
     assert problems == [] and again == list(varied.values())
     assert quiz_to_gift(Quiz(slug="v", title="V", questions=tuple(again))) == exported
+
+
+def test_moodle_tags_are_reported_as_left_out():
+    questions, problems = parse_text("// [tag:law] [tag:year 1]\n::Tagged::Is it?{T}\n")
+    assert [q.id for q in questions] == ["tagged"]
+    assert problems == ["t.gift:2: warning: question 'tagged' has Moodle tags (law, year 1), "
+                        "which are not imported"]

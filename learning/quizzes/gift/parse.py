@@ -65,6 +65,10 @@ def parse_gift(text: str, path_label: str) -> tuple[list[Question], list[Problem
         question = build_question(locate(data, start), ck, ordinal)
         if question is not None:
             questions.append(question)
+            tags = [t for c in comments for t in re.findall(r"\[tag:([^\]]*)\]", c)]
+            if tags:
+                ck.warn(start, f"question '{question.id}' has Moodle tags "
+                               f"({', '.join(tags)}), which are not imported")
             if reader.dropped:
                 ck.warn(start, f"question '{question.id}' had HTML that became plain text, "
                                f"leaving out {', '.join(reader.dropped)}; check the wording")
