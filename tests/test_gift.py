@@ -366,3 +366,16 @@ def test_moodle_tags_are_reported_as_left_out():
     assert [q.id for q in questions] == ["tagged"]
     assert problems == ["t.gift:2: warning: question 'tagged' has Moodle tags (law, year 1), "
                         "which are not imported"]
+
+
+def test_a_catch_all_short_answer_comes_last_because_the_first_match_wins(moodle_rules):
+    q = moodle_rules["catch-all"]
+    assert grade(q, "social care").score == 0.5
+    assert grade(q, "the police").feedback == (
+        "No: the local authority's children's social care leads.",)
+
+
+def test_each_field_may_carry_its_own_format_marker(moodle_rules):
+    q = moodle_rules["formats-per-field"]
+    assert q.text == "Match each **agency** to its role."
+    assert [p.prompt for p in q.pairs] == ["*Police*", "Health visitor", "**Ofsted**"]

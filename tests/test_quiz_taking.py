@@ -398,3 +398,16 @@ def test_a_thousands_separator_is_kept_and_the_learner_asked_to_re_enter_it(
     # A negative weight scores negative (Moodle's single choice); 1,884 is read as 1.884.
     assert scores == {"partners": -0.5, "year": 0.0}
     assert (attempt.marks, attempt.percent, attempt.passed) == (0.0, 0.0, False)
+
+
+def test_choice_labels_are_rendered_like_question_text_not_printed_raw(
+        app, client, learner, use_quiz):
+    """An option imported from GIFT's [html]<i>red</i> is `*red*`: learners see emphasis."""
+    module = app.extensions["catalog"].modules[0].slug
+    source = MOODLE_RULES_QUIZ.format(module=module).replace(
+        '"Local authority, Ofsted and schools"', '"*Ofsted* and <b onclick=x>schools</b>"')
+    use_quiz(text=source)
+    attempt_id = _start(client)
+    html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert '<label for="q-partners-wrong"><em>Ofsted</em> and <b>schools</b></label>' in html
+    assert "onclick" not in html and "*Ofsted*" not in html
