@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from learning.core.rendering import render_text
 from learning.quizzes.gift.convert import gift_to_quiz_yaml, parse_gift, quiz_to_gift
 from learning.quizzes.grading import grade
 from learning.quizzes.loader import load_quiz_file, parse_quiz_text
@@ -121,18 +122,23 @@ def test_numerical_forms(varied):
 
 def test_escapes(varied):
     q = varied["escapes"]
-    assert q.text == ("A tilde ~, equals =, hash #, braces { }, colon : and backslash \\ "
-                      "need escaping.\nSecond line.")
+    # Unmarked text is Moodle's default format ([moodle]): line breaks kept, and shown as
+    # written (the backslash escaped for Markdown).
+    assert q.text == ("A tilde ~, equals =, hash #, braces { }, colon : and backslash \\\\ "
+                      "need escaping.<br>\nSecond line.")
+    assert str(render_text(q.text)) == (
+        "<p>A tilde ~, equals =, hash #, braces { }, colon : and backslash \\ need escaping."
+        "<br>\nSecond line.</p>")
     assert (q.options[0].text, q.options[0].feedback) == (
         "Yes: with a backslash", "Right, {really}.")
 
 
 def test_untitled_multi_line_question(varied):
-    assert varied["q15"].text == "Who does not need\na title, and spans\nthree lines?"
+    assert varied["q15"].text == "Who does not need<br>\na title, and spans<br>\nthree lines?"
 
 
 def test_html_becomes_plain_markdown(varied):
-    assert varied["html"].text == "Who is the **DSL**?\n\nPick one\noption."
+    assert varied["html"].text == "Who is the **DSL**?\n\nPick one<br>\noption."
 
 
 def test_ordering_comes_back_from_its_matching_form(varied):
@@ -252,8 +258,12 @@ def test_gift_to_quiz_yaml_reports_problems():
 
 
 def test_plain_marker_keeps_text_as_written():
-    questions, problems = parse_text("::p::[plain]Plain *text* & <b>tags</b>{T}\n")
-    assert problems == [] and questions[0].text == "Plain *text* & <b>tags</b>"
+    questions, problems = parse_text("::p::[plain]Plain *text* & <b>tags</b>\\n1. not a "
+                                     "list{T}\n")
+    assert problems == []
+    # Moodle shows [plain] text exactly as typed, line breaks kept: so do we.
+    assert str(render_text(questions[0].text)) == (
+        "<p>Plain *text* &amp; &lt;b&gt;tags&lt;/b&gt;<br>\n1. not a list</p>")
 
 
 def test_moodle_style_export_with_html_answers_and_category_comments():
@@ -379,3 +389,12 @@ def test_each_field_may_carry_its_own_format_marker(moodle_rules):
     q = moodle_rules["formats-per-field"]
     assert q.text == "Match each **agency** to its role."
     assert [p.prompt for p in q.pairs] == ["*Police*", "Health visitor", "**Ofsted**"]
+
+
+def test_unmarked_text_is_moodle_auto_format_shown_as_written(moodle_rules):
+    """Moodle's default format for GIFT text is [moodle]: no Markdown, line breaks kept,
+    and (as Moodle trims the text) no break where the title's line ends."""
+    q = moodle_rules["auto-format"]
+    assert str(render_text(q.text)) == (
+        "<p>Unmarked text is Moodle's auto-format: *stars* stay stars,<br>\n"
+        "and line breaks stay.</p>")

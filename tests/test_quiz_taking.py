@@ -411,3 +411,17 @@ def test_choice_labels_are_rendered_like_question_text_not_printed_raw(
     html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     assert '<label for="q-partners-wrong"><em>Ofsted</em> and <b>schools</b></label>' in html
     assert "onclick" not in html and "*Ofsted*" not in html
+
+
+def test_missing_word_text_is_rendered_around_the_gap(app, client, learner, use_quiz):
+    """Imported text is Markdown (a [moodle] line break is <br>, a literal star is \\*): the
+    two sides of a gap are rendered, keeping the spaces next to it."""
+    module = app.extensions["catalog"].modules[0].slug
+    source = MOODLE_RULES_QUIZ.format(module=module).replace(
+        "text: Who are the safeguarding partners?",
+        'text: "The ___ makes sure agencies *talk*, 2\\\\*3."')
+    use_quiz(text=source)
+    attempt_id = _start(client)
+    html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert ('<p>The <span class="gap">______</span><span class="visually-hidden"> (gap) '
+            '</span> makes sure agencies <em>talk</em>, 2*3.</p>') in html

@@ -181,8 +181,14 @@ class _QuestionReader:
         if format_match:
             self.format = format_match.group(1).lower()
             before = before[format_match.end() :]
-        body = before + "___" + after if after.strip() else before
-        data: dict[str, Any] = {"text": self.text(body, own_marker=False)}
+        # Each side of a missing word is converted on its own, so the gap's "___" is never
+        # taken for text to escape.
+        if after.strip():
+            body = (self.text(before.lstrip(), own_marker=False, strip=False) + "___"
+                    + self.text(after.rstrip(), own_marker=False, strip=False))
+        else:  # Moodle trims the text around the answers (no line break before them)
+            body = self.text(before, own_marker=False)
+        data: dict[str, Any] = {"text": body.strip()}
         split = inner.rfind("####")
         if split >= 0:
             data["general_feedback"] = self.text(inner[split + 4 :])
@@ -195,22 +201,46 @@ class _QuestionReader:
             data["marks"] = float(marks)
         return data | answers
 
-    def text(self, raw: str, own_marker: bool = True) -> str:
-        """A piece of text: its own [format] marker or the question's; HTML made plain."""
-        fmt = self.format
+    def text(self, raw: str, own_marker: bool = True, strip: bool = True) -> str:
+        """A piece of text to show, as Markdown: its own [format] marker, else the question's,
+        else Moodle's default, [moodle] (qformat_gift::parse_text_with_format).
+
+        [markdown] is kept as written. [html] and [moodle] (HTML with line breaks kept) become
+        Markdown; [plain] is escaped so that it shows exactly as written.
+        """
+        fmt = self.format or "moodle"
         match = _FORMAT.match(raw) if own_marker else None
         if match:
             fmt, raw = match.group(1).lower(), raw[match.end() :]
         # Escapes are restored first, as Moodle's parse_text_with_format does, so that an
         # exported `href="http\://..."` is a URL again before the HTML is read.
         raw = raw.translate(_RESTORE)
-        if fmt in ("html", "moodle"):
-            converter = _HtmlToText()
-            converter.feed(raw)
-            converter.close()
-            raw = converter.result()
-            self.dropped += [d for d in converter.dropped if d not in self.dropped]
-        return raw.strip()
+        if strip:
+            raw = raw.strip()
+        if fmt == "markdown":
+            return raw
+        if fmt == "plain":
+            return "<br>\n".join(markdown_literal(line) for line in raw.split("\n"))
+        if fmt == "moodle":
+            raw = raw.replace("\n", "<br>")
+        converter = _HtmlToText()
+        converter.feed(raw)
+        converter.close()
+        self.dropped += [d for d in converter.dropped if d not in self.dropped]
+        converted = converter.result()
+        if not strip:  # keep the spaces around a missing word's gap
+            lead, tail = raw[: len(raw) - len(raw.lstrip())], raw[len(raw.rstrip()) :]
+            converted = (" " if lead else "") + converted + (" " if tail else "")
+        return converted
+
+    def raw(self, text: str) -> str:
+        """An answer matched against what learners type (a short answer, a matching answer):
+        its format marker dropped and escapes restored, but never converted, as Moodle keeps
+        these as typed."""
+        match = _FORMAT.match(text)
+        if match:
+            text = text[match.end() :]
+        return text.translate(_RESTORE).strip()
 
     def answers(self, body: str) -> dict[str, Any] | None:
         if not body:
@@ -266,7 +296,7 @@ class _QuestionReader:
             if match:
                 weight, piece = float(match.group(1)), piece[match.end() :]
             value, _, feedback = piece.partition("#")
-            answers.append({"text": self.text(value),
+            answers.append({"text": self.raw(value),
                             "fraction": 1.0 if weight is None else weight / 100,
                             "feedback": self.text(feedback)})
         return {"type": "short", "answers": answers, "lenient": "lenient" in self.ours,
@@ -312,9 +342,9 @@ class _QuestionReader:
             prompt, _, answer = piece.partition("->")
             if prompt.strip():
                 pairs.append({"id": letter_id(len(pairs)), "prompt": self.text(prompt),
-                              "answer": self.text(answer)})
+                              "answer": self.raw(answer)})
             else:  # `= -> answer` is an extra answer that matches no prompt
-                distractors.append(self.text(answer))
+                distractors.append(self.raw(answer))
         numbered = [p["prompt"] for p in pairs] == [str(n) for n in range(1, len(pairs) + 1)]
         if "ordering" in self.ours and numbered and not distractors:
             items = [{"text": p["answer"]} for p in pairs]
@@ -374,6 +404,23 @@ class _QuestionReader:
                 entry["id"] = given
 
 
+_MD_INLINE = str.maketrans({"\\": "\\\\", "*": "\\*", "_": "\\_", "`": "\\`", "[": "\\[",
+                            "]": "\\]", "&": "&amp;", "<": "&lt;"})
+#: What would make a line a heading, quote or list item: "# ", "> ", "- ", "+ ", "1. ".
+_MD_LINE_START = re.compile(r"^(\s*)(#|>|[-+](?=\s|$)|\d+(?=[.)](?:\s|$)))")
+
+
+def markdown_literal(text: str, line_start: bool = True) -> str:
+    """Text that Markdown shows exactly as written: `*`, `_`, `[`... backslash-escaped, `&`
+    and `<` as entities, and (at the start of a line) what would begin a heading or list."""
+    text = text.translate(_MD_INLINE)
+    if line_start:
+        text = _MD_LINE_START.sub(lambda m: m.group(1) + m.group(2) + "\\"
+                                  if m.group(2)[0].isdigit() else m.group(1) + "\\" + m.group(2),
+                                  text)
+    return text
+
+
 class _HtmlToText(HTMLParser):
     """HTML to Markdown-ish plain text: paragraphs, line breaks, lists, bold, italics, links.
 
@@ -400,7 +447,7 @@ class _HtmlToText(HTMLParser):
         if tag in ("script", "style"):
             self.skipping += 1
         elif tag == "br":
-            self.out.append("\n")
+            self.out.append("<br>\n")  # a hard line break (Markdown keeps the <br>)
         elif tag in self._BLOCKS:
             self.out.append("\n\n")
         elif tag == "li":
@@ -433,8 +480,12 @@ class _HtmlToText(HTMLParser):
             self.out.append(f"]({href})" if href else "")
 
     def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.out.append(re.sub(r"\s+", " ", data))  # HTML collapses whitespace
+        if self.skipping:
+            return
+        data = re.sub(r"\s+", " ", data)  # HTML collapses whitespace
+        at_line_start = not self.out or self.out[-1].endswith("\n")
+        self.out.append(markdown_literal(data.lstrip() if at_line_start else data,
+                                         line_start=at_line_start))
 
     def result(self) -> str:
         text = "".join(self.out).replace("\xa0", " ")  # &nbsp; is everywhere in Moodle HTML
