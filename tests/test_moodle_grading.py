@@ -159,3 +159,32 @@ def test_leniency_is_a_per_question_option_in_quiz_yaml():
     assert [str(p) for p in problems] == [
         "quizzes/t.yaml:15: question 'bad' has lenient 'sometimes'; lenient must be true or "
         "false"]
+
+
+def test_a_catch_all_answer_before_others_is_reported():
+    """With the first matching answer counting, answers after a catch-all are never used."""
+    text = QUIZ.split("  - id: strict")[0] + """\
+  - id: num
+    type: numerical
+    text: How many?
+    answers: [{any: true, fraction: 0, feedback: No}, 5]
+  - id: short
+    type: short
+    text: Name it.
+    answers: [police, "*"]
+"""
+    quiz, problems = parse_quiz_text(text, "quizzes/t.yaml")
+    assert quiz is not None
+    assert [str(p) for p in problems] == [
+        "quizzes/t.yaml:6: warning: question 'num' has answer 1, which matches every answer, "
+        "before others: the first matching answer counts, so put it last"]
+
+
+def test_a_numerical_star_answer_with_credit_survives_a_gift_round_trip():
+    from learning.quizzes.gift.convert import parse_gift, questions_to_gift
+
+    q = make(type="numerical", answers=[{"value": 5}, {"any": True, "fraction": 0.1}])
+    exported = questions_to_gift([q])
+    assert "=%10%*" in exported
+    again, problems = parse_gift(exported, "t.gift")
+    assert problems == [] and again == [q]

@@ -431,6 +431,13 @@ def _answers(f: Fields, qtype: str) -> dict[str, Any]:
     answers = [a for n, node in enumerate(entries, 1) if (a := build(f, node, n)) is not None]
     if answers and not any(a.fraction == 1 for a in answers):
         f.error("answers", "needs at least one answer with fraction 1 (full marks)")
+    # The first matching answer counts, so nothing after a catch-all is ever used.
+    catch_all = [n for n, a in enumerate(answers, 1)
+                 if (a.any if isinstance(a, NumericAnswer) else a.text.strip("*") == "")]
+    if catch_all and catch_all[0] < len(answers):
+        f.ck.warn(f.line("answers"), f"{f.where} has answer {catch_all[0]}, which matches "
+                                     "every answer, before others: the first matching answer "
+                                     "counts, so put it last")
     if qtype == "short":
         seen: set[str] = set()
         for node, answer in zip(entries, answers, strict=False):

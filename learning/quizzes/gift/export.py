@@ -161,17 +161,19 @@ def _answers(q: Question) -> list[str]:
 
 def _numerical(q: Question) -> list[str]:
     specs = []
-    others = [a for a in q.numeric_answers if a.any]
+    # Moodle writes its `*` answer as `~#feedback` (at 0%); one with credit as `=%w%*`.
+    others = [a for a in q.numeric_answers if a.any and a.fraction == 0]
     for a in q.numeric_answers:
-        if a.any:
+        if a.any and a.fraction == 0:
             continue
-        if a.value is None:
+        if a.any:
+            spec = "*"
+        elif a.value is None:
             spec = f"{_num(a.min or 0)}..{_num(a.max or 0)}"
         else:
             spec = _num(a.value) + (f":{_num(a.tolerance)}" if a.tolerance else "")
         specs.append((a, spec))
-    # Any other number: Moodle writes `~#feedback` (its `*` answer, always at 0%).
-    other = [f"~#{escape(others[0].feedback)}"] if others else []
+    other = [f"~#{escape(a.feedback)}" for a in others[:1]]  # GIFT has room for one
     if len(specs) == 1 and specs[0][0].fraction == 1 and not other:
         answer, spec = specs[0]
         return [f"#{spec}{_feedback(answer.feedback)}"]

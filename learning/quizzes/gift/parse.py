@@ -385,6 +385,8 @@ class _QuestionReader:
                 answer.update(value=float(match.group(1)), tolerance=float(match.group(2)))
             elif re.fullmatch(_NUM, spec):
                 answer["value"] = float(spec)
+            elif spec == "*":  # Moodle's "any other number" answer, written with a weight
+                answer["any"] = True
             else:
                 shown = value.strip().translate(_RESTORE)
                 self.error(f"has numerical answer '{shown[:30]}'; write a number, "
