@@ -5,7 +5,7 @@ The downgrade keeps the scores aside (core/downgrades.py) and sets negative ones
 the older CHECK allows; the upgrade back puts them back.
 
 Revision ID: a3c9e1f0b7d2
-Revises: e97ca4378f15
+Revises: 3b7d9e2a41c5
 Create Date: 2026-12-03 17:00:00.000000
 
 """
@@ -16,7 +16,7 @@ from learning.core import downgrades
 
 # revision identifiers, used by Alembic.
 revision = 'a3c9e1f0b7d2'
-down_revision = 'e97ca4378f15'
+down_revision = '3b7d9e2a41c5'
 branch_labels = None
 depends_on = None
 
