@@ -188,3 +188,15 @@ def test_a_numerical_star_answer_with_credit_survives_a_gift_round_trip():
     assert "=%10%*" in exported
     again, problems = parse_gift(exported, "t.gift")
     assert problems == [] and again == [q]
+
+
+@pytest.mark.parametrize("weight, accepted", [(33.33, True), (33.2, True), (33, False)])
+def test_multiple_response_weights_are_checked_as_moodle_rounds_them(weight, accepted):
+    """qtype_multichoice::save_question_options: round(total fraction, 2) must be 1."""
+    data = {"id": "q", "text": "Pick.", "type": "multiple",
+            "options": [{"text": t, "weight": weight} for t in "abc"] + [{"text": "d"}]}
+    if accepted:
+        assert grade(question_from_snapshot(data), ["a", "b", "c"]).score == 1.0
+    else:
+        with pytest.raises(ValueError, match="add up to 99"):
+            question_from_snapshot(data)
