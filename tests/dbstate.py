@@ -30,6 +30,7 @@ def populate(app) -> None:
     from learning.people import invitations
     from learning.people.models import Cohort, User
     from learning.privacy.erasure import erase
+    from learning.quizzes.models import QuizAnswer
     from tests.conftest import ESSAYS
 
     cheap = partial(generate_password_hash, method="pbkdf2:sha256:1000")  # scrypt is slow
@@ -51,6 +52,10 @@ def populate(app) -> None:
     tom = db.session.scalar(select(User).where(User.email == "tom@example.com"))
     tom.learner_ref = "LR-0042"
     db.session.add(Cohort(name="Old cohort 2019", archived=True, unit_id="EYE22"))
+    # A negative score (a single choice's negative weight), which older versions can't hold.
+    answer = db.session.scalars(select(QuizAnswer).where(QuizAnswer.score.is_not(None))).first()
+    assert answer is not None
+    answer.score = -0.5
     db.session.commit()
     erase(db.session.scalar(select(User).where(User.email == "priya@example.com")), admin,
           "Asked for erasure in writing", now)

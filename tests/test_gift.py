@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from learning.core.rendering import render_text
 from learning.quizzes.gift.convert import gift_to_quiz_yaml, parse_gift, quiz_to_gift
+from learning.quizzes.grading import grade
 from learning.quizzes.loader import load_quiz_file, parse_quiz_text
 from learning.quizzes.types import NumericAnswer, Option, Question, Quiz
 
@@ -120,18 +122,23 @@ def test_numerical_forms(varied):
 
 def test_escapes(varied):
     q = varied["escapes"]
-    assert q.text == ("A tilde ~, equals =, hash #, braces { }, colon : and backslash \\ "
-                      "need escaping.\nSecond line.")
+    # Unmarked text is Moodle's default format ([moodle]): line breaks kept, and shown as
+    # written (the backslash escaped for Markdown).
+    assert q.text == ("A tilde ~, equals =, hash #, braces { }, colon : and backslash \\\\ "
+                      "need escaping.<br>\nSecond line.")
+    assert str(render_text(q.text)) == (
+        "<p>A tilde ~, equals =, hash #, braces { }, colon : and backslash \\ need escaping."
+        "<br>\nSecond line.</p>")
     assert (q.options[0].text, q.options[0].feedback) == (
         "Yes: with a backslash", "Right, {really}.")
 
 
 def test_untitled_multi_line_question(varied):
-    assert varied["q15"].text == "Who does not need\na title, and spans\nthree lines?"
+    assert varied["q15"].text == "Who does not need<br>\na title, and spans<br>\nthree lines?"
 
 
 def test_html_becomes_plain_markdown(varied):
-    assert varied["html"].text == "Who is the **DSL**?\n\nPick one\noption."
+    assert varied["html"].text == "Who is the **DSL**?\n\nPick one<br>\noption."
 
 
 def test_ordering_comes_back_from_its_matching_form(varied):
@@ -143,7 +150,8 @@ def test_ordering_comes_back_from_its_matching_form(varied):
 
 def test_malformed_questions_are_reported_at_their_first_line_and_the_rest_imports():
     questions, problems = load(MALFORMED)
-    assert list(questions) == ["good-one", "last-good"]
+    assert list(questions) == ["good-one", "two-right", "junk", "last-good"]
+    assert questions["junk"].type == "short"  # `{just text}` is a short answer, as in Moodle
     assert problems == [f"{MALFORMED}:{line}: {message}" for line, message in [
         (4, "warning: question 'Essay' is an essay question ({}); essays are not supported, "
             "so it is not imported"),
@@ -155,12 +163,8 @@ def test_malformed_questions_are_reported_at_their_first_line_and_the_rest_impor
         (12, "question 'Bad numeric' has numerical answer 'lots'; write a number, "
              "number:tolerance or min..max"),
         (14, "question 'No arrow' has matching pair 'c' without '->'"),
-        (16, "question 'two-right' needs exactly one option with full credit "
-             "(correct: true), but 2 have; use type 'multiple' for several right answers"),
         (18, "question 'bad-sum' has positive weights that add up to 90; they must add up "
              "to 100"),
-        (20, "question 'Junk' has answers 'just text' that are not GIFT: each answer must "
-             "start with '=' (right) or '~' (wrong)"),
     ]]
 
 
@@ -173,17 +177,18 @@ def test_comments_crlf_and_urls():
     assert [o.text for o in questions[1].options] == ["Yes", "No"]
 
 
-def test_unsupported_bits_are_warnings():
+def test_other_answer_feedback_imports_and_dropped_html_is_named():
     text = ("::n::How many?{#=5 ~#Any other number is wrong}\n\n"
-            "::img::[html]<p>Look <img src='x.png'> <a href='https://gov.uk'>here</a></p>{T}\n")
+            "::img::[html]<p>Look <img src='x.png'> <a href='https://gov.uk'>here</a>"
+            "<table><tr><td>1</td></tr></table></p>{T}\n")
     questions, problems = parse_text(text)
     assert [q.id for q in questions] == ["n", "img"]
-    assert questions[1].text == "Look [here](https://gov.uk)"
+    assert questions[0].numeric_answers[-1] == NumericAnswer(
+        any=True, fraction=0, feedback="Any other number is wrong")
+    assert questions[1].text == "Look [here](https://gov.uk)1"
     assert problems == [
-        "t.gift:1: warning: question 'n' has feedback for any other answer ('~'), which is "
-        "not imported",
-        "t.gift:3: warning: question 'img' had HTML that became plain text; images, tables "
-        "and styling were dropped, so check the wording",
+        "t.gift:3: warning: question 'img' had HTML that became plain text, leaving out an "
+        "image ('x.png'), a table; check the wording",
     ]
 
 
@@ -253,8 +258,12 @@ def test_gift_to_quiz_yaml_reports_problems():
 
 
 def test_plain_marker_keeps_text_as_written():
-    questions, problems = parse_text("::p::[plain]Plain *text* & <b>tags</b>{T}\n")
-    assert problems == [] and questions[0].text == "Plain *text* & <b>tags</b>"
+    questions, problems = parse_text("::p::[plain]Plain *text* & <b>tags</b>\\n1. not a "
+                                     "list{T}\n")
+    assert problems == []
+    # Moodle shows [plain] text exactly as typed, line breaks kept: so do we.
+    assert str(render_text(questions[0].text)) == (
+        "<p>Plain *text* &amp; &lt;b&gt;tags&lt;/b&gt;<br>\n1. not a list</p>")
 
 
 def test_moodle_style_export_with_html_answers_and_category_comments():
@@ -277,3 +286,115 @@ def test_moodle_style_export_with_html_answers_and_category_comments():
     assert [(o.text, o.feedback) for o in question.options] == [
         ("Children's social care", ""), ("The school", "No, the *local authority*."),
     ]
+
+
+MOODLE_RULES = DATA / "gift" / "moodle-rules.gift"
+
+
+@pytest.fixture(scope="module")
+def moodle_rules() -> dict[str, Question]:
+    questions, problems = load(MOODLE_RULES)
+    assert problems == []
+    return questions
+
+
+def test_escapes_are_restored_before_html_so_links_keep_their_url(moodle_rules):
+    assert moodle_rules["link"].text == "Read [the guidance](https://www.gov.uk/guidance)."
+
+
+def test_numerical_feedback_for_any_other_answer_is_a_zero_star_answer(moodle_rules):
+    q = moodle_rules["year-range"]
+    assert q.numeric_answers == (
+        NumericAnswer(value=1884, tolerance=2),
+        NumericAnswer(any=True, fraction=0, feedback="Completely wrong"))
+    assert grade(q, "1800").feedback == ("Completely wrong",)
+
+
+def test_true_false_feedback_may_follow_a_space(moodle_rules):
+    q = moodle_rules["feedback-after-a-space"]
+    assert (q.type, q.answer, q.feedback_true) == ("truefalse", False,
+                                                   "Only the police or a court can.")
+
+
+def test_single_choice_may_have_two_full_credit_answers(moodle_rules):
+    q = moodle_rules["two-right"]
+    assert q.type == "single" and [o.weight for o in q.options] == [100, 100, 0]
+    assert grade(q, "b").score == 1.0
+
+
+def test_answers_without_equals_and_lower_case_true_are_short_answers(moodle_rules):
+    police, lower = moodle_rules["no-equals"], moodle_rules["lower-case"]
+    assert (police.type, [a.text for a in police.text_answers]) == ("short", ["Police"])
+    assert (lower.type, [a.text for a in lower.text_answers]) == ("short", ["true"])
+    # Imported short answers compare as Moodle does: no forgiveness for curly quotes.
+    assert not police.lenient and grade(police, " POLICE ").score == 1.0
+
+
+def test_weights_that_moodle_accepts_after_rounding_import(moodle_rules):
+    q = moodle_rules["thirds"]
+    assert q.type == "multiple" and grade(q, ["a", "b", "c"]).score == 1.0
+
+
+def test_a_negative_weight_imports_and_scores_negative(moodle_rules):
+    assert grade(moodle_rules["negative"], "b").score == -0.5
+
+
+def test_a_stray_closing_brace_after_a_blank_line_is_an_error():
+    text = "::Split::Pick one.{\n=Yes\n~No\n\n}\n\n::Fine::Still here?{T}\n"
+    questions, problems = parse_text(text)
+    assert [q.id for q in questions] == ["fine"]
+    assert problems == [
+        "t.gift:1: question 'Split' has a '{' that is never closed (write '\\{' for a brace "
+        "in text)",
+        "t.gift:5: question has a '}' with no '{' before it; a blank line inside an answer "
+        "block ends the question there (write '\\}' for a brace in text)",
+    ]
+
+
+def test_moodle_rules_file_round_trips(moodle_rules):
+    quiz = Quiz(slug="rules", title="Rules", questions=tuple(moodle_rules.values()))
+    again, problems = parse_text(quiz_to_gift(quiz))
+    assert problems == [] and again == list(moodle_rules.values())
+
+
+def test_names_and_full_category_paths_are_kept_and_written_back(varied):
+    partners, lado_again = varied["safeguarding-partners"], varied["lado-2"]
+    assert (partners.name, partners.category, partners.category_path) == (
+        "Safeguarding partners", "roles-and-duties", "$course$/top/Roles and duties")
+    assert (lado_again.name, varied["q15"].name) == ("LADO", "")  # untitled: no name
+    exported = quiz_to_gift(Quiz(slug="v", title="V", questions=tuple(varied.values())))
+    assert "$CATEGORY: $course$/top/Roles and duties\n" in exported
+    assert "::Safeguarding partners::" in exported
+    assert "// joinedup:id lado-2\n::LADO::" in exported  # the title alone would give 'lado'
+    again, problems = parse_text(exported)
+    assert problems == [] and again == list(varied.values())
+    assert quiz_to_gift(Quiz(slug="v", title="V", questions=tuple(again))) == exported
+
+
+def test_moodle_tags_are_reported_as_left_out():
+    questions, problems = parse_text("// [tag:law] [tag:year 1]\n::Tagged::Is it?{T}\n")
+    assert [q.id for q in questions] == ["tagged"]
+    assert problems == ["t.gift:2: warning: question 'tagged' has Moodle tags (law, year 1), "
+                        "which are not imported"]
+
+
+def test_a_catch_all_short_answer_comes_last_because_the_first_match_wins(moodle_rules):
+    q = moodle_rules["catch-all"]
+    assert grade(q, "social care").score == 0.5
+    assert grade(q, "the police").feedback == (
+        "No: the local authority's children's social care leads.",)
+
+
+def test_each_field_may_carry_its_own_format_marker(moodle_rules):
+    q = moodle_rules["formats-per-field"]
+    assert q.text == "Match each **agency** to its role."
+    assert [p.prompt for p in q.pairs] == ["*Police*", "Health visitor", "**Ofsted**"]
+
+
+def test_unmarked_text_is_moodle_auto_format_shown_as_written(moodle_rules):
+    """Moodle's default format for GIFT text is [moodle]: no Markdown, line breaks kept,
+    and (as Moodle trims the text) no break where the title's line ends."""
+    q = moodle_rules["auto-format"]
+    assert str(render_text(q.text)) == (
+        "<p>Unmarked text is Moodle's auto-format: *stars* stay stars,<br>\n"
+        "and line breaks stay.</p>")

@@ -139,3 +139,17 @@ def test_pearson_from_sums():
     assert pearson(_sums([1.0, 1.0, 1.0], [0.1, 0.2, 0.3])) is None  # everyone right
     assert pearson(_sums([1 / 3] * 7, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7])) is None
     assert pearson(_sums([1.0], [0.5])) is None
+
+
+def test_authors_see_a_question_by_its_name_when_it_has_one(app, make_user, learners):
+    """A GIFT title is kept as the question's name, and the statistics page shows it."""
+    quiz = app.extensions["quizzes"]["partnership-basics-check"]
+    _take(learners[0], quiz, random.Random(3))
+    first = dataclasses.replace(quiz.questions[0], name="Partners (from Moodle)")
+    named = dataclasses.replace(quiz, questions=(first, *quiz.questions[1:]))
+    report = statistics_for(named, make_user("admin"))
+    assert report.names == {first.id: "Partners (from Moodle)"}
+    from flask import render_template
+    with app.test_request_context():
+        html = render_template("quiz/statistics.html", quiz=named, report=report)
+    assert f'Partners (from Moodle) <span class="meta">({first.id})</span>' in html

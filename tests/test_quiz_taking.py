@@ -359,6 +359,74 @@ def test_staff_see_the_quiz_but_cannot_start(client, auth, make_user, use_quiz):
     assert post_form(client, "/quizzes/web-check", "/quizzes/web-check/start").status_code == 403
 
 
+MOODLE_RULES_QUIZ = """\
+quiz:
+  slug: web-check
+  title: Web check
+  modules: [{module}]
+  settings: {{pass_mark: 50}}
+questions:
+  - id: partners
+    type: single
+    text: Who are the safeguarding partners?
+    options:
+      - {{id: right, text: "Local authority, ICB and police", correct: true}}
+      - {{id: wrong, text: "Local authority, Ofsted and schools", weight: -50}}
+  - id: year
+    type: numerical
+    text: In which year was the NSPCC founded?
+    answers: [1884]
+"""
+
+
+def test_a_thousands_separator_is_kept_and_the_learner_asked_to_re_enter_it(
+        app, client, learner, use_quiz):
+    """As Moodle's numerical question: "1,822" is an answer (not blank), with a message."""
+    module = app.extensions["catalog"].modules[0].slug
+    use_quiz(text=MOODLE_RULES_QUIZ.format(module=module))
+    attempt_id = _start(client)
+    _answer(client, attempt_id, partners="wrong", year="1,884")
+    html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert 'value="1,884"' in html
+    assert 'id="q-year-error"' in html and 'aria-describedby="q-year-hint q-year-error"' in html
+    assert "without using the thousands separator (,)" in html
+    summary = client.get(f"/attempts/{attempt_id}/summary").get_data(as_text=True)
+    assert "Answer saved, but check it: Please enter your answer without" in summary
+    _submit(client, attempt_id)
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    scores = {a.question_id: a.score for a in attempt.answers}
+    # A negative weight scores negative (Moodle's single choice); 1,884 is read as 1.884.
+    assert scores == {"partners": -0.5, "year": 0.0}
+    assert (attempt.marks, attempt.percent, attempt.passed) == (0.0, 0.0, False)
+
+
+def test_choice_labels_are_rendered_like_question_text_not_printed_raw(
+        app, client, learner, use_quiz):
+    """An option imported from GIFT's [html]<i>red</i> is `*red*`: learners see emphasis."""
+    module = app.extensions["catalog"].modules[0].slug
+    source = MOODLE_RULES_QUIZ.format(module=module).replace(
+        '"Local authority, Ofsted and schools"', '"*Ofsted* and <b onclick=x>schools</b>"')
+    use_quiz(text=source)
+    attempt_id = _start(client)
+    html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert '<label for="q-partners-wrong"><em>Ofsted</em> and <b>schools</b></label>' in html
+    assert "onclick" not in html and "*Ofsted*" not in html
+
+
+def test_missing_word_text_is_rendered_around_the_gap(app, client, learner, use_quiz):
+    """Imported text is Markdown (a [moodle] line break is <br>, a literal star is \\*): the
+    two sides of a gap are rendered, keeping the spaces next to it."""
+    module = app.extensions["catalog"].modules[0].slug
+    source = MOODLE_RULES_QUIZ.format(module=module).replace(
+        "text: Who are the safeguarding partners?",
+        'text: "The ___ makes sure agencies *talk*, 2\\\\*3."')
+    use_quiz(text=source)
+    attempt_id = _start(client)
+    html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert ('<p>The <span class="gap">______</span><span class="visually-hidden"> (gap) '
+            '</span> makes sure agencies <em>talk</em>, 2*3.</p>') in html
+
+
 def _result_top(html: str) -> str:
     """The result page before the first question's review."""
     return html.split('<ol class="review-list">')[0]

@@ -5,7 +5,13 @@ import re
 import pytest
 
 from learning.content.catalog import load_catalog
-from learning.core.rendering import ANSWER_TAGS, render_answer, render_content, render_text
+from learning.core.rendering import (
+    ANSWER_TAGS,
+    render_answer,
+    render_content,
+    render_inline,
+    render_text,
+)
 
 
 def test_script_and_handlers_never_reach_the_page():
@@ -114,3 +120,17 @@ def test_adversarial_answers_only_ever_produce_the_allowed_tags(name):
 
 def test_a_heading_in_an_answer_never_becomes_a_page_heading():
     assert "<h" not in str(render_answer("# One\n\n## Two\n\n###### Six"))
+
+
+@pytest.mark.parametrize("label, html", [
+    ("*red*", "<em>red</em>"),  # what GIFT's [html]<i>red</i> becomes
+    ("**The LADO**", "<strong>The LADO</strong>"),
+    ("See [the guidance](https://www.gov.uk/x)",
+     'See <a href="https://www.gov.uk/x">the guidance</a>'),
+    ("[bad](javascript:alert(1))", "<a>bad</a>"),
+    ("<script>alert(1)</script>Police", "&lt;script&gt;alert(1)&lt;/script&gt;Police"),
+    ("1. Listen", "1. Listen"),  # a list in a <label> is not allowed: shown as typed
+    ("Children's services & police", "Children's services &amp; police"),
+])
+def test_labels_render_inline_markdown_only(label, html):
+    assert str(render_inline(label)) == html

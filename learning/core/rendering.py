@@ -218,6 +218,36 @@ def _render_text_cached(text: str) -> Markup:
                                                output_format="html"))
 
 
+#: What a choice label, a matching prompt or an ordering item may hold: it sits inside a
+#: <label>, where only phrasing content is allowed.
+_INLINE_TAGS = ["strong", "em", "b", "i", "code", "a", "sub", "sup", "br"]
+_ONE_PARAGRAPH = re.compile(r"\A<p>(.*)</p>\Z", re.DOTALL)
+
+
+def render_inline(text: str | None) -> Markup:
+    """Render a short label (a choice, a prompt, an item) as inline Markdown, sanitised.
+
+    Labels come from the same authors as question text (and from GIFT imports, whose HTML
+    became Markdown), so `*red*` shows as emphasis, not stars. A label Markdown would make
+    a list or heading of ("1. Listen") is shown as typed, since a <label> cannot hold blocks.
+    """
+    if not text:
+        return Markup("")
+    return _render_inline_cached(text)
+
+
+@lru_cache(maxsize=8192)
+def _render_inline_cached(text: str) -> Markup:
+    html = markdown.markdown(text, extensions=_TEXT_EXTENSIONS, output_format="html")
+    match = _ONE_PARAGRAPH.match(html.strip())
+    if match is None or "<p>" in match.group(1):
+        return escape(text)
+    clean = bleach.clean(match.group(1), tags=_INLINE_TAGS, attributes=_allowed_attribute,
+                         protocols=_PROTOCOLS, strip=True)
+    # bandit B704: safe, bleach has just removed every tag and attribute not allowed above.
+    return Markup(clean)  # nosec B704
+
+
 # ---- what learners and assessors write ----
 # Answers, feedback and comments are people's own words, up to 60,000 characters, and any of
 # it may be hostile. Python-Markdown (and markdown-it-py, and cmark with a sanitiser after it)
@@ -297,4 +327,5 @@ def strip_tags(html: str) -> str:
 
 def init_app(app) -> None:
     app.jinja_env.filters["markdown"] = render_text
+    app.jinja_env.filters["markdown_inline"] = render_inline
     app.jinja_env.filters["answer"] = render_answer

@@ -149,6 +149,15 @@ def questions_of(attempt: QuizAttempt) -> list[Question]:
     return list(_rebuilt(attempt.id, attempt.started_at))
 
 
+def answer_problems(attempt: QuizAttempt) -> dict[str, str]:
+    """Saved answers the learner should fix before submitting, by question id (as Moodle's
+    summary page marks an answer it cannot accept as it stands)."""
+    answers = {a.question_id: a.answer for a in attempt.answers}
+    problems = {q.id: grading.validation_error(q, answers.get(q.id))
+                for q in questions_of(attempt)}
+    return {qid: problem for qid, problem in problems.items() if problem}
+
+
 def views_of(attempt: QuizAttempt) -> list[dict[str, Any]]:
     """What the learner sees of each question, in the attempt's order."""
     return [item["view"] for item in attempt.questions]
@@ -269,6 +278,8 @@ class ReviewItem:
     grade: grading.Grade | None
     show_feedback: bool
     correct: dict[str, Any] | None  # correct answer view, when it may be shown
+    #: What to fix in the saved answer before submitting ("" if nothing), while it is open.
+    problem: str = ""
 
 
 def answered_ids(attempt: QuizAttempt) -> set[str]:
@@ -291,8 +302,10 @@ def review_items(attempt: QuizAttempt, attempts_left: bool) -> list[ReviewItem]:
         show_correct = grading.may_reveal(settings["show_correct_answers"], **reveal)
         answer = row.answer if row is not None else None
         grade = grading.grade(question, answer) if (show_feedback or submitted) else None
+        problem = "" if submitted or checked else grading.validation_error(question, answer)
         items.append(ReviewItem(item["view"], answer, grade, show_feedback,
-                                grading.correct_answer_view(question) if show_correct else None))
+                                grading.correct_answer_view(question) if show_correct else None,
+                                problem))
     return items
 
 

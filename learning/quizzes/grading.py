@@ -16,7 +16,14 @@ from learning.quizzes.types import Question, Quiz, plain_number
 
 #: Longest typed answer kept; a pasted essay is cut, not refused.
 MAX_TEXT_ANSWER = 1000
-_NUMBER_RE = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+#: A number once Moodle's rewriting is done (qtype_numerical_answer_processor::apply_units).
+_MOODLE_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?")
+#: Other ways of writing an exponent that Moodle turns into `e`: 3x10^2, 3*10**2, 3×10^2.
+_EXPONENT_RE = re.compile(r"(?:e|E|(?:x|\*|×)10(?:\^|\*\*))([+-]?\d+)")
+#: What PHP's trim() strips, which Moodle uses on short answers (not Unicode spaces).
+_PHP_TRIM = " \t\n\r\0\x0b"
+#: The thousands separator of Moodle's English language pack (langconfig `thousandssep`).
+THOUSANDS_SEPARATOR = ","
 _TRUE = {"true", "t", "1", "yes"}
 _FALSE = {"false", "f", "0", "no"}
 # Phones type curly quotes ("children’s"); authors type straight ones.
@@ -63,20 +70,62 @@ class AttemptGrade:
         return next((g for g in self.grades if g.question_id == question_id), None)
 
 
-def normalise_text(text: str) -> str:
-    """What short answers are compared on: NFKC, straight quotes, casefold, single spaces."""
+def normalise_text(text: str, fold_case: bool = True) -> str:
+    """What lenient short answers are compared on: NFKC, straight quotes, single spaces, and
+    (unless the question is case-sensitive) casefolded."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    return " ".join(text.casefold().split())
+    return " ".join((text.casefold() if fold_case else text).split())
 
 
 @lru_cache(maxsize=2048)
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    """An accepted answer as a regex: `*` is any run of characters, `\\*` a literal star."""
-    pieces = re.split(r"(\\\*|\*)", normalise_text(pattern))
+def _wildcard(pattern: str, fold_case: bool = True) -> re.Pattern[str]:
+    """A lenient accepted answer as a regex: `*` is any run of characters, `\\*` a literal star."""
+    pieces = re.split(r"(\\\*|\*)", normalise_text(pattern, fold_case))
     regex = "".join(
         ".*" if p == "*" else re.escape("*") if p == "\\*" else re.escape(p) for p in pieces
     )
     return re.compile(regex, re.DOTALL)
+
+
+@lru_cache(maxsize=2048)
+def _moodle_wildcard(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    """An accepted answer as Moodle compares it (qtype_shortanswer_question::
+    compare_string_with_wildcard): NFC, runs of unescaped `*` are any text, `\\*` a star,
+    and case ignored unless the question is case-sensitive. Nothing else is forgiven."""
+    bits = re.split(r"(?<!\\)\*+", unicodedata.normalize("NFC", pattern))
+    regex = ".*".join(re.escape(bit.replace("\\*", "*")) for bit in bits)
+    return re.compile(regex, re.IGNORECASE if ignore_case else 0)
+
+
+def text_matches(pattern: str, typed: str, *, lenient: bool, case_sensitive: bool) -> bool:
+    """Whether a typed short answer matches one accepted answer (the one place this is decided).
+
+    Strict (as Moodle): only surrounding spaces trimmed, and case ignored unless the question
+    is case-sensitive. Lenient (our own quizzes' default): also NFKC, curly quotes as straight
+    ones and runs of spaces as one, since learners on phones type those without meaning to.
+    """
+    if lenient:
+        return _wildcard(pattern, not case_sensitive).fullmatch(
+            normalise_text(typed, not case_sensitive)) is not None
+    typed = unicodedata.normalize("NFC", typed).strip(_PHP_TRIM)
+    return _moodle_wildcard(pattern, not case_sensitive).fullmatch(typed) is not None
+
+
+def parse_number(text: str) -> Decimal | None:
+    """A typed number read as Moodle reads one with no units (qtype_numerical_answer_processor::
+    apply_units): spaces dropped, `3x10^2` as `3e2`, and commas dropped when there is a point or
+    more than one comma, else a lone comma taken as a decimal point ("1,5" is 1.5, so is
+    "1,822" 1.822: Moodle asks the learner to re-enter that, see validation_error). None if
+    what is left is not a plain number."""
+    text = _EXPONENT_RE.sub(r"e\1", text.replace(" ", ""))
+    thousands = "." in text or text.count(",") > 1  # "2,456,789", "1,822.5"
+    text = text.replace(",", "" if thousands else ".")
+    if len(text) > 40 or not _MOODLE_NUMBER_RE.fullmatch(text):
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern only lets numbers through
+        return None
 
 
 def _single(raw: Any) -> Any:
@@ -86,12 +135,14 @@ def _single(raw: Any) -> Any:
     return raw
 
 
-def _clamp(score: float) -> float:
-    """Into [0, 1], snapping float noise (0.9999999999) to the ends."""
-    score = min(1.0, max(0.0, score))
+def _clamp(score: float, low: float = 0.0) -> float:
+    """Into [low, 1], snapping float noise (0.9999999999, 1e-17) to 1, 0 and `low`."""
+    score = min(1.0, max(low, score))
     if score > 1 - 1e-9:
         return 1.0
-    return 0.0 if score < 1e-9 else score
+    if abs(score) < 1e-9:
+        return 0.0
+    return low if score < low + 1e-9 else score
 
 
 def _is_blank(answer: Any) -> bool:
@@ -127,6 +178,15 @@ class QuestionType(ABC):
     def score(self, question: Question, answer: Any) -> tuple[float, list[str], Parts]:
         """(raw score, feedback, parts) for a canonical, non-blank answer."""
 
+    def min_score(self, question: Question) -> float:
+        """The lowest score an answer can earn (Moodle's get_min_fraction): 0 for most types."""
+        return 0.0
+
+    def validation_error(self, question: Question, answer: Any) -> str:
+        """What the learner should fix in a saved answer before submitting ("" if nothing),
+        as Moodle's get_validation_error; the answer is still graded if they don't."""
+        return ""
+
     def grade(self, question: Question, answer: Any) -> Grade:
         """Grade one answer (raw or canonical); a blank answer scores 0 with no feedback."""
         answer = self.normalise_answer(question, answer)
@@ -135,7 +195,8 @@ class QuestionType(ABC):
                          general_feedback=question.general_feedback)
         score, feedback, parts = self.score(question, answer)
         return Grade(
-            question.id, _clamp(score), question.marks, tuple(f for f in feedback if f),
+            question.id, _clamp(score, self.min_score(question)), question.marks,
+            tuple(f for f in feedback if f),
             question.general_feedback, tuple(parts), answered=True,
         )
 
@@ -177,7 +238,11 @@ def _options_review(question: Question, is_right: Any) -> list[dict[str, Any]]:
 
 
 class SingleChoice(QuestionType):
-    """One option; score is its weight (100 for the right one, maybe partial or negative)."""
+    """One option; score is its weight (100 for the right one, maybe partial or negative).
+
+    A negative weight scores negative, as in Moodle's qtype_multichoice_single_question
+    (grade_response returns the chosen answer's fraction; get_min_fraction is the lowest one).
+    """
 
     name, label = "single", "Single choice"
 
@@ -189,6 +254,9 @@ class SingleChoice(QuestionType):
     def score(self, question: Question, answer: str) -> tuple[float, list[str], Parts]:
         option = next(o for o in question.options if o.id == answer)
         return option.weight / 100, [option.feedback], [(option.id, option.weight == 100)]
+
+    def min_score(self, question: Question) -> float:
+        return min(0.0, *(o.weight / 100 for o in question.options))
 
     def public_parts(self, question: Question, rng: random.Random | None) -> dict[str, Any]:
         options = _shuffled(question.options, rng)
@@ -333,9 +401,10 @@ class Ordering(QuestionType):
 
 
 class ShortAnswer(QuestionType):
-    """Typed text, compared ignoring case, spacing and curly quotes; `*` is a wildcard.
+    """Typed text compared with each accepted answer (see text_matches); `*` is a wildcard.
 
-    The best-scoring accepted answer that matches wins (the first of equals, for feedback).
+    The first accepted answer that matches, in file order, wins, as in Moodle's
+    question_first_matching_answer_grading_strategy: put specific answers before broad ones.
     """
 
     name, label = "short", "Short answer"
@@ -347,12 +416,12 @@ class ShortAnswer(QuestionType):
         return value.strip()[:MAX_TEXT_ANSWER]
 
     def score(self, question: Question, answer: str) -> tuple[float, list[str], Parts]:
-        typed = normalise_text(answer)
-        matches = [a for a in question.text_answers if _wildcard(a.text).fullmatch(typed)]
-        if not matches:
+        first = next((a for a in question.text_answers
+                      if text_matches(a.text, answer, lenient=question.lenient,
+                                      case_sensitive=question.case_sensitive)), None)
+        if first is None:
             return 0.0, [], []
-        best = max(matches, key=lambda a: a.fraction)  # max keeps the first of equals
-        return best.fraction, [best.feedback], []
+        return first.fraction, [first.feedback], []
 
     def public_parts(self, question: Question, rng: random.Random | None) -> dict[str, Any]:
         return _gap_view(question)
@@ -367,9 +436,11 @@ class ShortAnswer(QuestionType):
 class Numerical(QuestionType):
     """A number, accepted within value +/- tolerance or min..max (both ends included).
 
-    Compared as exact decimals, so 3.13 is inside 3.14 +/- 0.01. The best-scoring
-    matching answer wins. The canonical answer is the number as typed ("+" and spaces
-    trimmed); "3,14", "1 000", "NaN" and the like are not numbers and count as blank.
+    Compared as exact decimals, so 3.13 is inside 3.14 +/- 0.01. The first matching answer
+    in file order wins, as in Moodle's qtype_numerical_question::get_matching_answer; an
+    "any other answer" (`*`) matches every number. Typed text is read as Moodle reads it
+    (parse_number); the canonical answer is the text as typed, trimmed, without a leading "+".
+    Text that is not a number even to Moodle ("fourteen", "NaN") counts as blank.
     """
 
     name, label = "numerical", "Numerical"
@@ -379,25 +450,32 @@ class Numerical(QuestionType):
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             return None
         text = value.strip() if isinstance(value, str) else repr(value)
-        if len(text) > 40 or not _NUMBER_RE.match(text):
+        if len(text) > 40 or parse_number(text) is None:
             return None
         return text.removeprefix("+")
 
     def score(self, question: Question, answer: str) -> tuple[float, list[str], Parts]:
-        try:
-            number = Decimal(answer)
-        except InvalidOperation:  # pragma: no cover - normalise_answer already checked
+        number = parse_number(answer)
+        if number is None:  # pragma: no cover - normalise_answer already checked
             return 0.0, [], []
-        matches = [a for a in question.numeric_answers
-                   if a.bounds()[0] <= number <= a.bounds()[1]]
-        if not matches:
+        first = next((a for a in question.numeric_answers if a.accepts(number)), None)
+        if first is None:
             return 0.0, [], []
-        best = max(matches, key=lambda a: a.fraction)
-        return best.fraction, [best.feedback], []
+        return first.fraction, [first.feedback], []
+
+    def validation_error(self, question: Question, answer: Any) -> str:
+        # Moodle (qtype_numerical_question::get_validation_error) asks again when the answer
+        # has the thousands separator, because "1,822" would be read as 1.822.
+        if isinstance(answer, str) and THOUSANDS_SEPARATOR in answer:
+            return ("Please enter your answer without using the thousands separator "
+                    f"({THOUSANDS_SEPARATOR}): a comma is read as a decimal point.")
+        return ""
 
     def answer_parts(self, question: Question) -> dict[str, Any]:
         full = next(a for a in question.numeric_answers if a.fraction == 1)
-        if full.value is not None:
+        if full.any:
+            answer, shown = "0", "any number"
+        elif full.value is not None:
             answer = repr(plain_number(full.value))
             shown = answer + (f" ± {plain_number(full.tolerance)}" if full.tolerance else "")
         else:
@@ -442,10 +520,21 @@ def correct_answer_view(question: Question) -> dict[str, Any]:
     return question_type(question).correct_answer_view(question)
 
 
+def validation_error(question: Question, answer: Any) -> str:
+    """What the learner should fix in a saved answer ("" if nothing); see QuestionType."""
+    return question_type(question).validation_error(question, answer)
+
+
 def grade_attempt(questions: Sequence[Question], answers: Mapping[str, Any]) -> AttemptGrade:
-    """Grade every question asked in an attempt; a missing answer is a blank one."""
+    """Grade every question asked in an attempt; a missing answer is a blank one.
+
+    A negative mark (a single choice with a negative weight) takes marks off the other
+    questions, as Moodle's question_usage_by_activity::get_total_mark adds marks up; the total
+    never goes below 0, as Moodle's gradebook item for a quiz has grademin 0
+    (quiz_grade_item_update), so a learner never sees a negative result.
+    """
     grades = tuple(grade(q, answers.get(q.id)) for q in questions)
-    total = round(sum(g.marks for g in grades), 6)
+    total = max(0.0, round(sum(g.marks for g in grades), 6))
     maximum = round(sum(q.marks for q in questions), 6)
     percent = round(100 * total / maximum, 6) if maximum else 0.0
     return AttemptGrade(total, maximum, percent, grades)

@@ -75,7 +75,8 @@ class QuizAnswer(Model):
     __tablename__ = "quiz_answer"
     __table_args__ = (
         UniqueConstraint("attempt_id", "question_id", name="uq_quiz_answer_question"),
-        CheckConstraint("score IS NULL OR (score >= 0 AND score <= 1)", name="score_range"),
+        # Below 0 only for a single choice with a negative weight (as in Moodle).
+        CheckConstraint("score IS NULL OR (score >= -1 AND score <= 1)", name="score_range"),
         CheckConstraint("marks IS NULL OR marks >= 0", name="marks_not_negative"),
         # The statistics add up scores and marks of a quiz's answers from this index alone.
         Index("ix_quiz_answer_scores", "attempt_id", "marks", "score", "question_id"),
@@ -89,7 +90,7 @@ class QuizAnswer(Model):
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: Immediate-feedback quizzes lock a question once the learner checks it.
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    #: 0..1 share of the question's marks, set when graded.
+    #: -1..1 share of the question's marks, set when graded (negative: see grading.SingleChoice).
     score: Mapped[float | None]
     #: The question's marks as this attempt showed it (its snapshot), set when graded: the
     #: statistics add up marks in SQL without reading every snapshot.

@@ -24,9 +24,6 @@ from learning.quizzes.types import (
     TextAnswer,
 )
 
-#: Positive weights of a `multiple` question must sum to 100, give or take rounding (3 x 33.33).
-WEIGHT_SUM_TOLERANCE = 0.1
-
 
 def locate(data: Any, line: int = 0) -> Located:
     """Wrap plain data (a snapshot, or a GIFT question) so every part reports `line`."""
@@ -295,14 +292,14 @@ def _resolve_weights(f: Fields, qtype: str, rows: list[tuple]) -> list[float]:
 
 
 def _single_weights(f: Fields, rows: list[tuple]) -> list[float]:
-    """A weight as given, else 100 if correct and 0 if not; exactly one must give full credit."""
+    """A weight as given, else 100 if correct and 0 if not; at least one must give full credit.
+
+    Two full-credit options are allowed, as Moodle allows them (either one is right).
+    """
     weights = [w if w is not None else (100.0 if correct else 0.0)
                for _, _, _, _, w, correct, _ in rows]
-    full = sum(1 for w in weights if w == 100)
-    if rows and full != 1:
-        detail = "none has" if not full else f"{full} have"
-        f.error("options", f"needs exactly one option with full credit (correct: true), "
-                           f"but {detail}; use type 'multiple' for several right answers")
+    if rows and not any(w == 100 for w in weights):
+        f.error("options", "needs an option with full credit (correct: true), but none has")
     return weights
 
 
@@ -316,7 +313,9 @@ def _given_weights(f: Fields, rows: list[tuple]) -> list[float]:
     positive = sum(w for w in weights if w > 0)
     if positive == 0:
         f.error("options", "needs at least one option with a positive weight")
-    elif abs(positive - 100) > WEIGHT_SUM_TOLERANCE:
+    elif round(positive / 100, 2) != 1:
+        # Moodle's rule (qtype_multichoice::save_question_options): the fractions, rounded to
+        # two places, make 1; so 3 x 33.33 and 3 x 33.2 pass and scores divide by the real sum.
         f.error("options", f"has positive weights that add up to {_shown(positive)}; "
                            "they must add up to 100")
     return weights
@@ -432,6 +431,13 @@ def _answers(f: Fields, qtype: str) -> dict[str, Any]:
     answers = [a for n, node in enumerate(entries, 1) if (a := build(f, node, n)) is not None]
     if answers and not any(a.fraction == 1 for a in answers):
         f.error("answers", "needs at least one answer with fraction 1 (full marks)")
+    # The first matching answer counts, so nothing after a catch-all is ever used.
+    catch_all = [n for n, a in enumerate(answers, 1)
+                 if (a.any if isinstance(a, NumericAnswer) else a.text.strip("*") == "")]
+    if catch_all and catch_all[0] < len(answers):
+        f.ck.warn(f.line("answers"), f"{f.where} has answer {catch_all[0]}, which matches "
+                                     "every answer, before others: the first matching answer "
+                                     "counts, so put it last")
     if qtype == "short":
         seen: set[str] = set()
         for node, answer in zip(entries, answers, strict=False):
@@ -440,8 +446,10 @@ def _answers(f: Fields, qtype: str) -> dict[str, Any]:
             if key in seen:
                 f.ck.error(node.line, f"{f.where} has answer '{answer.text}' twice")
             seen.add(key)
-    key = "text_answers" if qtype == "short" else "numeric_answers"
-    return {key: tuple(answers)}
+    if qtype == "short":
+        return {"text_answers": tuple(answers), "lenient": f.boolean("lenient", True),
+                "case_sensitive": f.boolean("case_sensitive", False)}
+    return {"numeric_answers": tuple(answers)}
 
 
 def _short_answer(f: Fields, node: Located, n: int) -> TextAnswer | None:
@@ -467,9 +475,17 @@ def _numeric_answer(f: Fields, node: Located, n: int) -> NumericAnswer | None:
             return NumericAnswer(value=float(node.value))
         f.ck.error(node.line, f"{f.where} has answer {n} that is neither a number nor a mapping")
         return None
-    sub = _entry(f, node, "answer", n, ("value", "tolerance", "min", "max", "fraction",
+    sub = _entry(f, node, "answer", n, ("value", "tolerance", "min", "max", "any", "fraction",
                                         "feedback"), ())
     before = f.ck.error_count()
+    if sub.boolean("any", False):
+        if {"value", "tolerance", "min", "max"} & set(sub.data):
+            sub.error("any", "has 'any: true' with a value or range; 'any' matches every "
+                             "number on its own")
+        fraction, feedback = _fraction(sub), sub.text("feedback")
+        if f.ck.error_count() > before:
+            return None
+        return NumericAnswer(any=True, fraction=fraction, feedback=feedback)
     value = sub.number("value", None)
     tolerance = sub.number("tolerance", 0.0, 0, None, "a tolerance cannot be negative") or 0.0
     low, high = sub.number("min", None), sub.number("max", None)
@@ -534,6 +550,7 @@ def build_question(node: Located, ck: Checker, index: int) -> Question | None:
     if ck.error_count() > before:
         return None
     return Question(id=qid, type=qtype, text=text, marks=marks, category=category,
+                    name=f.text("name"), category_path=f.text("category_path"),
                     general_feedback=general_feedback, **specific)
 
 

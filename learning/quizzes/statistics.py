@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Text, case, cast, func, select
@@ -36,6 +36,8 @@ class QuizReport:
     texts: dict[str, str]
     #: question id -> option id -> option text, to label the response counts
     option_labels: dict[str, dict[str, str]]
+    #: question id -> the author's name for it (GIFT's title), for questions that have one
+    names: dict[str, str] = field(default_factory=dict)
 
 
 def _attempts(quiz: Quiz, viewer: User):
@@ -127,7 +129,9 @@ def statistics_for(quiz: Quiz, viewer: User) -> QuizReport:
     by_id = {s.question_id: s for s, _, _ in sums}
     questions = [question_stats(by_id.get(qid, QuestionSums(qid, 0)),
                                 responses.get(qid, Counter())) for qid in order]
-    return QuizReport(overall(count, float(sum_percent), int(passes), questions), texts, labels)
+    names = {q.id: q.name for q in quiz.questions if q.name}
+    return QuizReport(overall(count, float(sum_percent), int(passes), questions), texts, labels,
+                      names)
 
 
 def _from_snapshots(newest: dict[str, int], texts: dict[str, str],

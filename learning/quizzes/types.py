@@ -79,6 +79,15 @@ class NumericAnswer:
     max: float | None = None
     fraction: float = 1.0
     feedback: str = ""
+    #: Moodle's `*` answer: any number at all (GIFT's `~#feedback` for other answers).
+    any: bool = False
+
+    def accepts(self, number: Decimal) -> bool:
+        """Whether `number` is within this answer (every number is, for an `any` answer)."""
+        if self.any:
+            return True
+        low, high = self.bounds()
+        return low <= number <= high
 
     def bounds(self) -> tuple[Decimal, Decimal]:
         """Lowest and highest accepted values, as exact decimals."""
@@ -91,7 +100,9 @@ class NumericAnswer:
     def to_snapshot(self) -> dict[str, Any]:
         """Plain dict in the YAML form."""
         out: dict[str, Any]
-        if self.value is not None:
+        if self.any:
+            out = {"any": True}
+        elif self.value is not None:
             out = {"value": plain_number(self.value), "tolerance": plain_number(self.tolerance)}
         else:
             assert self.min is not None and self.max is not None
@@ -107,10 +118,11 @@ TYPE_FIELDS: dict[str, tuple[str, ...]] = {
     "truefalse": ("answer", "feedback_true", "feedback_false"),
     "matching": ("pairs", "distractors"),
     "ordering": ("items",),
-    "short": ("answers",),
+    "short": ("answers", "lenient", "case_sensitive"),
     "numerical": ("answers",),
 }
-COMMON_FIELDS = ("id", "type", "text", "category", "marks", "general_feedback")
+COMMON_FIELDS = ("id", "type", "name", "text", "category", "category_path", "marks",
+                 "general_feedback")
 
 
 @dataclass(frozen=True)
@@ -132,6 +144,15 @@ class Question:
     items: tuple[OrderItem, ...] = ()
     text_answers: tuple[TextAnswer, ...] = ()
     numeric_answers: tuple[NumericAnswer, ...] = ()
+    #: Short answers: forgive curly quotes, repeated spaces and NFKC look-alikes (our quizzes'
+    #: default); False compares as Moodle does (imported GIFT). See grading.text_matches.
+    lenient: bool = True
+    case_sensitive: bool = False
+    #: The author's name for the question (GIFT's ::title::), shown to authors; may be "".
+    name: str = ""
+    #: Moodle's full category path ($course$/top/A/B) from a GIFT import, written back on
+    #: export; `category` is the slug the quiz's draw uses.
+    category_path: str = ""
 
     def gap(self) -> tuple[str, str] | None:
         """Text before and after the missing-word blank, or None if the text has no blank."""
@@ -159,6 +180,9 @@ class Question:
             "marks": plain_number(self.marks),
             "general_feedback": self.general_feedback,
         }
+        # Only when set, so that quizzes without them keep the version they had.
+        out.update({k: v for k, v in (("name", self.name),
+                                      ("category_path", self.category_path)) if v})
         if self.type in ("single", "multiple"):
             out["options"] = [
                 {"id": o.id, "text": o.text, "weight": plain_number(o.weight),
@@ -182,6 +206,7 @@ class Question:
                 {"text": a.text, "fraction": plain_number(a.fraction), "feedback": a.feedback}
                 for a in self.text_answers
             ]
+            out.update(lenient=self.lenient, case_sensitive=self.case_sensitive)
         elif self.type == "numerical":
             out["answers"] = [a.to_snapshot() for a in self.numeric_answers]
         return out
@@ -281,9 +306,8 @@ class Quiz:
 def question_to_yaml_data(question: Question) -> dict[str, Any]:
     """The question in the YAML format, defaults left out, as an author would write it."""
     q = question
-    out: dict[str, Any] = {"id": q.id, "type": q.type}
-    if q.category:
-        out["category"] = q.category
+    out: dict[str, Any] = {"id": q.id, "type": q.type, **_non_empty(
+        name=q.name, category=q.category, category_path=q.category_path)}
     if q.marks != 1:
         out["marks"] = plain_number(q.marks)
     out["text"] = q.text
@@ -303,6 +327,10 @@ def question_to_yaml_data(question: Question) -> dict[str, Any]:
             {"text": a.text, **_fraction_data(a.fraction), **_non_empty(feedback=a.feedback)}
             for a in q.text_answers
         ]
+        if not q.lenient:
+            out["lenient"] = False
+        if q.case_sensitive:
+            out["case_sensitive"] = True
     elif q.type == "numerical":
         out["answers"] = []
         for a in q.numeric_answers:

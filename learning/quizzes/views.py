@@ -186,6 +186,7 @@ def summary(attempt_id: int):
              next(p for p, idx in enumerate(pages, 1) if n in idx))
             for n, view in enumerate(svc.views_of(attempt))]
     return render_template("quiz/summary.html", attempt=attempt, rows=rows,
+                           problems=svc.answer_problems(attempt),
                            form=SubmitAttemptForm(),
                            seconds_left=svc.seconds_left(attempt, utcnow()))
 

@@ -8,7 +8,18 @@ from learning.quizzes.gift.parse import parse_gift
 from learning.quizzes.loader import quiz_to_yaml
 from learning.quizzes.types import ID_RE, Quiz
 
-__all__ = ["escape", "gift_to_quiz_yaml", "parse_gift", "questions_to_gift", "quiz_to_gift"]
+__all__ = ["MAX_GIFT_BYTES", "escape", "failed_questions", "gift_to_quiz_yaml", "parse_gift",
+           "questions_to_gift", "quiz_to_gift"]
+
+#: Larger GIFT files are refused: 5 MB made 41,624 questions, and an app that took 121 s to
+#: start (every quiz file is read at start-up). 2 MB is thousands of questions.
+MAX_GIFT_BYTES = 2_000_000
+
+
+def failed_questions(problems: list[Problem]) -> int:
+    """How many questions have errors (not how many messages): the reader reports each
+    question's errors at the line where it starts, so that is one question per line."""
+    return len({p.line for p in problems if p.level == "error" and p.line > 0})
 
 
 def gift_to_quiz_yaml(

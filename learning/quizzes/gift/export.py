@@ -28,10 +28,12 @@ def questions_to_gift(questions: Iterable[Question], header: Iterable[str] = ())
     out = [*header, ""] if header else []
     category = ""
     for question in questions:
-        if question.category != category:
+        # The full path the question came with, else our category's slug.
+        path = question.category_path or question.category
+        if path != category:
             # GIFT can't go back to "no category"; the course's top category is closest.
-            out += [f"$CATEGORY: {question.category or '$course$/top'}", ""]
-            category = question.category
+            out += [f"$CATEGORY: {path or '$course$/top'}", ""]
+            category = path
         out += [*_question(question), ""]
     return "\n".join(out)
 
@@ -85,14 +87,17 @@ def _question(q: Question) -> list[str]:
     else:
         block = "{\n" + "\n".join(answers + ([general] if general else [])) + "\n}"
     # The question text already starts with its own [markdown] marker.
-    head = f"::{_escape_chars(q.id)}::[markdown]{_escape_chars(before)}"
+    head = f"::{_escape_chars(q.name or q.id)}::[markdown]{_escape_chars(before)}"
     lines += (head + block + _escape_chars(after)).split("\n")
     return lines
 
 
 def _our_comments(q: Question) -> list[str]:
-    """`// joinedup:` lines for what GIFT can't say: ids we chose, ordering, marks."""
+    """`// joinedup:` lines for what GIFT can't say: ids we chose, ordering, marks, and how
+    short answers are compared."""
     lines = []
+    if q.name and slugify(q.name, 60) != q.id:  # the title alone would give another id
+        lines.append(f"// joinedup:id {q.id}")
     if q.type in ("single", "multiple"):
         ids = [o.id for o in q.options]
     elif q.type == "matching":
@@ -107,6 +112,11 @@ def _our_comments(q: Question) -> list[str]:
         lines.append("// joinedup:ids " + " ".join(ids))
     if q.marks != 1:
         lines.append(f"// joinedup:marks {_num(q.marks)}")
+    # GIFT short answers are compared as Moodle does; ours may be lenient or case-sensitive.
+    if q.type == "short" and q.lenient:
+        lines.append("// joinedup:lenient")
+    if q.type == "short" and q.case_sensitive:
+        lines.append("// joinedup:case-sensitive")
     return lines
 
 
@@ -151,15 +161,22 @@ def _answers(q: Question) -> list[str]:
 
 def _numerical(q: Question) -> list[str]:
     specs = []
+    # Moodle writes its `*` answer as `~#feedback` (at 0%); one with credit as `=%w%*`.
+    others = [a for a in q.numeric_answers if a.any and a.fraction == 0]
     for a in q.numeric_answers:
-        if a.value is None:
+        if a.any and a.fraction == 0:
+            continue
+        if a.any:
+            spec = "*"
+        elif a.value is None:
             spec = f"{_num(a.min or 0)}..{_num(a.max or 0)}"
         else:
             spec = _num(a.value) + (f":{_num(a.tolerance)}" if a.tolerance else "")
         specs.append((a, spec))
-    if len(specs) == 1 and specs[0][0].fraction == 1:
+    other = [f"~#{escape(a.feedback)}" for a in others[:1]]  # GIFT has room for one
+    if len(specs) == 1 and specs[0][0].fraction == 1 and not other:
         answer, spec = specs[0]
         return [f"#{spec}{_feedback(answer.feedback)}"]
     # Not _answer(): the spec's ":" is syntax here, so it must not be escaped.
     return ["#"] + [("=" if a.fraction == 1 else f"=%{_num(round(a.fraction * 100, 5))}%")
-                    + spec + _feedback(a.feedback) for a, spec in specs]
+                    + spec + _feedback(a.feedback) for a, spec in specs] + other

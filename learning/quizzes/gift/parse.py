@@ -19,10 +19,12 @@ _FORMAT = re.compile(r"^\s*\[(markdown|html|plain|moodle)\]", re.IGNORECASE)
 _TITLE = re.compile(r"^\s*::(.*?)::", re.DOTALL)
 _WEIGHT = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-_TRUEFALSE = re.compile(r"(TRUE|FALSE|T|F)(#.*)?", re.DOTALL | re.IGNORECASE)
+#: Moodle's true/false answers, compared exactly (qformat_gift::readquestion): `{true}` is a
+#: short answer whose answer is "true".
+_TRUEFALSE = ("T", "TRUE", "F", "FALSE")
 #: Comments of ours that Moodle ignores: `// joinedup:ids a b c`, `// joinedup:ordering`,
 #: `// joinedup:marks 2` (written by gift_export so a round trip loses nothing).
-_OURS = re.compile(r"^joinedup:(ids|ordering|marks)\b\s*(.*)$")
+_OURS = re.compile(r"^joinedup:(id|ids|ordering|marks|lenient|case-sensitive)\b\s*(.*)$")
 _MOODLE_ID = re.compile(r"\[id:([^\]]+)\]")
 
 
@@ -35,12 +37,13 @@ def parse_gift(text: str, path_label: str) -> tuple[list[Question], list[Problem
     ck = Checker(path_label)
     questions: list[Question] = []
     taken: set[str] = set()
-    category, ordinal = "", 0
+    category, category_path, ordinal = "", "", 0
     for block in _blocks(text.removeprefix("\ufeff")):
         comments = [line.strip()[2:].strip() for _, line in block if _is_comment(line)]
         lines = [(n, line) for n, line in block if not _is_comment(line)]
         if lines and lines[0][1].strip().startswith("$CATEGORY:"):
-            category = _category(lines[0][1].strip().removeprefix("$CATEGORY:"))
+            category_path = lines[0][1].strip().removeprefix("$CATEGORY:").strip()
+            category = _category(category_path)
             lines = lines[1:]
         if not lines:
             continue
@@ -51,14 +54,24 @@ def parse_gift(text: str, path_label: str) -> tuple[list[Question], list[Problem
         if data is None:
             continue
         data["id"] = _question_id(reader.title, comments, ordinal, taken)
+        # A name or path that says no more than the id or category is not kept, so that
+        # our own exports (which write the id as the title) come back unchanged.
+        if reader.title and reader.title != data["id"]:
+            data["name"] = reader.title
         if category:
             data["category"] = category
+        if category_path and category_path != category:
+            data["category_path"] = category_path
         question = build_question(locate(data, start), ck, ordinal)
         if question is not None:
             questions.append(question)
-            if reader.lossy:
-                ck.warn(start, f"question '{question.id}' had HTML that became plain text; "
-                               "images, tables and styling were dropped, so check the wording")
+            tags = [t for c in comments for t in re.findall(r"\[tag:([^\]]*)\]", c)]
+            if tags:
+                ck.warn(start, f"question '{question.id}' has Moodle tags "
+                               f"({', '.join(tags)}), which are not imported")
+            if reader.dropped:
+                ck.warn(start, f"question '{question.id}' had HTML that became plain text, "
+                               f"leaving out {', '.join(reader.dropped)}; check the wording")
     return questions, ck.problems
 
 
@@ -85,12 +98,17 @@ def _category(path: str) -> str:
 
 
 def _question_id(title: str, comments: list[str], ordinal: int, taken: set[str]) -> str:
-    """Moodle's `// [id:...]` if usable, else the slugified title, else q<ordinal>; unique."""
+    """Our `// joinedup:id`, else Moodle's `// [id:...]` if usable, else the slugified
+    title, else q<ordinal>; unique."""
     wanted = ""
     for comment in comments:
         match = _MOODLE_ID.search(comment)
         if match:
             wanted = slugify(match.group(1), 60)
+    for comment in comments:
+        ours = _OURS.match(comment)
+        if ours and ours.group(1) == "id":
+            wanted = slugify(ours.group(2), 60) or wanted
     wanted = wanted or slugify(title, 60) or f"q{ordinal}"
     candidate, n = wanted, 2
     while candidate in taken:
@@ -117,7 +135,9 @@ class _QuestionReader:
 
     def __init__(self, ck: Checker, line: int, comments: list[str]) -> None:
         self.ck, self.line = ck, line
-        self.title, self.format, self.lossy = "", "", False
+        self.title, self.format = "", ""
+        #: What HTML import left out (images, tables, links that aren't http(s) or mailto).
+        self.dropped: list[str] = []
         self.ours: dict[str, str] = {}
         for comment in comments:
             match = _OURS.match(comment)
@@ -138,6 +158,10 @@ class _QuestionReader:
             self.title = title.group(1).translate(_RESTORE).strip()
             text = text[title.end() :]
         opening = text.find("{")
+        if opening < 0 and "}" in text:  # Moodle's braceerror too
+            self.error("has a '}' with no '{' before it; a blank line inside an answer block "
+                       "ends the question there (write '\\}' for a brace in text)")
+            return None
         if opening < 0:
             self.ck.warn(self.line, f"{self.label} has no answer block {{...}}; descriptions "
                                     "are not imported")
@@ -157,8 +181,14 @@ class _QuestionReader:
         if format_match:
             self.format = format_match.group(1).lower()
             before = before[format_match.end() :]
-        body = before + "___" + after if after.strip() else before
-        data: dict[str, Any] = {"text": self.text(body, own_marker=False)}
+        # Each side of a missing word is converted on its own, so the gap's "___" is never
+        # taken for text to escape.
+        if after.strip():
+            body = (self.text(before.lstrip(), own_marker=False, strip=False) + "___"
+                    + self.text(after.rstrip(), own_marker=False, strip=False))
+        else:  # Moodle trims the text around the answers (no line break before them)
+            body = self.text(before, own_marker=False)
+        data: dict[str, Any] = {"text": body.strip()}
         split = inner.rfind("####")
         if split >= 0:
             data["general_feedback"] = self.text(inner[split + 4 :])
@@ -171,38 +201,63 @@ class _QuestionReader:
             data["marks"] = float(marks)
         return data | answers
 
-    def text(self, raw: str, own_marker: bool = True) -> str:
-        """A piece of text: its own [format] marker or the question's; HTML made plain."""
-        fmt = self.format
+    def text(self, raw: str, own_marker: bool = True, strip: bool = True) -> str:
+        """A piece of text to show, as Markdown: its own [format] marker, else the question's,
+        else Moodle's default, [moodle] (qformat_gift::parse_text_with_format).
+
+        [markdown] is kept as written. [html] and [moodle] (HTML with line breaks kept) become
+        Markdown; [plain] is escaped so that it shows exactly as written.
+        """
+        fmt = self.format or "moodle"
         match = _FORMAT.match(raw) if own_marker else None
         if match:
             fmt, raw = match.group(1).lower(), raw[match.end() :]
-        if fmt in ("html", "moodle"):
-            converter = _HtmlToText()
-            converter.feed(raw)
-            converter.close()
-            raw, self.lossy = converter.result(), self.lossy or converter.lossy
-        return raw.translate(_RESTORE).strip()
+        # Escapes are restored first, as Moodle's parse_text_with_format does, so that an
+        # exported `href="http\://..."` is a URL again before the HTML is read.
+        raw = raw.translate(_RESTORE)
+        if strip:
+            raw = raw.strip()
+        if fmt == "markdown":
+            return raw
+        if fmt == "plain":
+            return "<br>\n".join(markdown_literal(line) for line in raw.split("\n"))
+        if fmt == "moodle":
+            raw = raw.replace("\n", "<br>")
+        converter = _HtmlToText()
+        converter.feed(raw)
+        converter.close()
+        self.dropped += [d for d in converter.dropped if d not in self.dropped]
+        converted = converter.result()
+        if not strip:  # keep the spaces around a missing word's gap
+            lead, tail = raw[: len(raw) - len(raw.lstrip())], raw[len(raw.rstrip()) :]
+            converted = (" " if lead else "") + converted + (" " if tail else "")
+        return converted
+
+    def raw(self, text: str) -> str:
+        """An answer matched against what learners type (a short answer, a matching answer):
+        its format marker dropped and escapes restored, but never converted, as Moodle keeps
+        these as typed."""
+        match = _FORMAT.match(text)
+        if match:
+            text = text[match.end() :]
+        return text.translate(_RESTORE).strip()
 
     def answers(self, body: str) -> dict[str, Any] | None:
         if not body:
             self.ck.warn(self.line, f"{self.label} is an essay question ({{}}); essays are "
                                     "not supported, so it is not imported")
             return None
+        # The order of Moodle's qformat_gift::readquestion: `#` numerical, any `~` a choice,
+        # `=` with `->` matching, T/TRUE/F/FALSE (before any `#`) true/false, else short answer.
         if body.startswith("#"):
             return self.numerical(body[1:])
-        if _TRUEFALSE.fullmatch(body):
-            return self.truefalse(body)
-        # Moodle takes any `=` with `->` as matching; we let `~` win, so a choice whose text
-        # has an arrow still reads as a choice.
-        if "=" in body and "->" in body and "~" not in body:
-            return self.matching(body)
-        if "~" in body or body.startswith("="):
+        if "~" in body:
             return self.choice_or_short(body)
-        shown = body.translate(_RESTORE)
-        self.error(f"has answers '{shown[:40]}' that are not GIFT: each answer must "
-                   "start with '=' (right) or '~' (wrong)")
-        return None
+        if "=" in body and "->" in body:
+            return self.matching(body)
+        if body.partition("#")[0].strip() in _TRUEFALSE:
+            return self.truefalse(body)
+        return self.short(body)
 
     def items(self, body: str) -> list[tuple[str, float | None, str, str]] | None:
         """`=a#fb ~%50%b` -> [(marker, weight or None, text, feedback)], raw text kept."""
@@ -226,15 +281,31 @@ class _QuestionReader:
             out.append((marker, weight, value, feedback))
         return out
 
+    def short(self, body: str) -> dict[str, Any] | None:
+        """`{=a =%50%b}`, or `{Paris}` with no `=` (Moodle splits on `=` and keeps what is
+        before the first one too). Compared as Moodle compares, unless our export said it
+        was lenient."""
+        pieces = body.split("=")
+        if not pieces[0].strip():
+            pieces = pieces[1:]
+        answers = []
+        for piece in pieces:
+            piece = piece.strip()
+            weight = None
+            match = _WEIGHT.match(piece)
+            if match:
+                weight, piece = float(match.group(1)), piece[match.end() :]
+            value, _, feedback = piece.partition("#")
+            answers.append({"text": self.raw(value),
+                            "fraction": 1.0 if weight is None else weight / 100,
+                            "feedback": self.text(feedback)})
+        return {"type": "short", "answers": answers, "lenient": "lenient" in self.ours,
+                "case_sensitive": "case-sensitive" in self.ours}
+
     def choice_or_short(self, body: str) -> dict[str, Any] | None:
         items = self.items(body)
         if items is None:
             return None
-        if "~" not in body:  # only `=` answers: short answer, each with its own credit
-            return {"type": "short", "answers": [
-                {"text": self.text(v), "fraction": 1.0 if w is None else w / 100,
-                 "feedback": self.text(fb)} for _, w, v, fb in items
-            ]}
         # Like Moodle: one `=` makes it single choice; only `~` (with %weights%) is multiple.
         single = any(marker == "=" for marker, *_ in items)
         options = [
@@ -247,7 +318,7 @@ class _QuestionReader:
 
     def truefalse(self, body: str) -> dict[str, Any]:
         head, *feedback = body.split("#", 2)
-        answer = head.strip().upper() in ("T", "TRUE")
+        answer = head.strip() in ("T", "TRUE")
         # GIFT gives the feedback for a wrong answer first: {T#said false#said true}.
         wrong = self.text(feedback[0]) if feedback else ""
         right = self.text(feedback[1]) if len(feedback) > 1 else ""
@@ -271,9 +342,9 @@ class _QuestionReader:
             prompt, _, answer = piece.partition("->")
             if prompt.strip():
                 pairs.append({"id": letter_id(len(pairs)), "prompt": self.text(prompt),
-                              "answer": self.text(answer)})
+                              "answer": self.raw(answer)})
             else:  # `= -> answer` is an extra answer that matches no prompt
-                distractors.append(self.text(answer))
+                distractors.append(self.raw(answer))
         numbered = [p["prompt"] for p in pairs] == [str(n) for n in range(1, len(pairs) + 1)]
         if "ordering" in self.ours and numbered and not distractors:
             items = [{"text": p["answer"]} for p in pairs]
@@ -286,23 +357,26 @@ class _QuestionReader:
         return {"type": "matching", "pairs": pairs, "distractors": distractors}
 
     def numerical(self, body: str) -> dict[str, Any] | None:
-        if body.strip()[:1] in ("=", "~"):
-            items = self.items(body.strip())
-            if items is None:
-                return None
-        else:
-            value, _, feedback = body.partition("#")
-            items = [("=", None, value, feedback)]
+        # As Moodle: everything from the first `~` is the feedback for any other answer
+        # (a `*` answer at 0%); the rest splits on `=`, each piece `%w%spec#feedback`.
+        body, tilde, other = body.partition("~")
+        pieces = body.split("=")
+        if not pieces[0].strip():
+            pieces = pieces[1:]
+        if not pieces:
+            self.error("has no numerical answer; write a number, number:tolerance or min..max")
+            return None
         answers = []
-        for marker, weight, value, feedback in items:
+        for piece in pieces:
+            piece = piece.strip()
+            weight = None
+            match = _WEIGHT.match(piece)
+            if match:
+                weight, piece = float(match.group(1)), piece[match.end() :]
+            value, _, feedback = piece.partition("#")
             spec = re.sub(r"\s+", "", value)
-            if marker == "~" and not spec:
-                self.ck.warn(self.line, f"{self.label} has feedback for any other answer "
-                                        "('~'), which is not imported")
-                continue
             answer: dict[str, Any] = {
-                "fraction": (weight if weight is not None else 100.0 if marker == "=" else 0.0)
-                / 100,
+                "fraction": (100.0 if weight is None else weight) / 100,
                 "feedback": self.text(feedback),
             }
             if match := re.fullmatch(rf"({_NUM})\.\.({_NUM})", spec):
@@ -311,12 +385,17 @@ class _QuestionReader:
                 answer.update(value=float(match.group(1)), tolerance=float(match.group(2)))
             elif re.fullmatch(_NUM, spec):
                 answer["value"] = float(spec)
+            elif spec == "*":  # Moodle's "any other number" answer, written with a weight
+                answer["any"] = True
             else:
                 shown = value.strip().translate(_RESTORE)
                 self.error(f"has numerical answer '{shown[:30]}'; write a number, "
                            "number:tolerance or min..max")
                 return None
             answers.append(answer)
+        if tilde:
+            answers.append({"any": True, "fraction": 0.0,
+                            "feedback": self.text(other.partition("#")[2])})
         return {"type": "numerical", "answers": answers}
 
     def apply_ids(self, entries: list[dict[str, Any]]) -> None:
@@ -327,10 +406,27 @@ class _QuestionReader:
                 entry["id"] = given
 
 
+_MD_INLINE = str.maketrans({"\\": "\\\\", "*": "\\*", "_": "\\_", "`": "\\`", "[": "\\[",
+                            "]": "\\]", "&": "&amp;", "<": "&lt;"})
+#: What would make a line a heading, quote or list item: "# ", "> ", "- ", "+ ", "1. ".
+_MD_LINE_START = re.compile(r"^(\s*)(#|>|[-+](?=\s|$)|\d+(?=[.)](?:\s|$)))")
+
+
+def markdown_literal(text: str, line_start: bool = True) -> str:
+    """Text that Markdown shows exactly as written: `*`, `_`, `[`... backslash-escaped, `&`
+    and `<` as entities, and (at the start of a line) what would begin a heading or list."""
+    text = text.translate(_MD_INLINE)
+    if line_start:
+        text = _MD_LINE_START.sub(lambda m: m.group(1) + m.group(2) + "\\"
+                                  if m.group(2)[0].isdigit() else m.group(1) + "\\" + m.group(2),
+                                  text)
+    return text
+
+
 class _HtmlToText(HTMLParser):
     """HTML to Markdown-ish plain text: paragraphs, line breaks, lists, bold, italics, links.
 
-    Everything else (images, tables, styles) is dropped, which sets `lossy`.
+    Everything else (images, tables, styles) is dropped and named in `dropped`.
     """
 
     _BLOCKS = {"p", "div", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
@@ -343,13 +439,17 @@ class _HtmlToText(HTMLParser):
         self.out: list[str] = []
         self.skipping = 0
         self.links: list[str | None] = []
-        self.lossy = False
+        self.dropped: list[str] = []
+
+    def drop(self, what: str) -> None:
+        if what not in self.dropped:
+            self.dropped.append(what)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
             self.skipping += 1
         elif tag == "br":
-            self.out.append("\n")
+            self.out.append("<br>\n")  # a hard line break (Markdown keeps the <br>)
         elif tag in self._BLOCKS:
             self.out.append("\n\n")
         elif tag == "li":
@@ -360,8 +460,15 @@ class _HtmlToText(HTMLParser):
             href = dict(attrs).get("href") or ""
             self.links.append(href if re.match(r"(https?:|mailto:)", href) else None)
             self.out.append("[" if self.links[-1] else "")
+            if href and not self.links[-1]:
+                self.drop(f"a link to '{href[:60]}'")
+        elif tag == "img":
+            src = dict(attrs).get("src") or ""
+            self.drop(f"an image ('{src[:60]}')" if src else "an image")
+        elif tag in ("table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption"):
+            self.drop("a table")
         elif tag not in self._HARMLESS:
-            self.lossy = True
+            self.drop(f"<{tag}>")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
@@ -375,8 +482,12 @@ class _HtmlToText(HTMLParser):
             self.out.append(f"]({href})" if href else "")
 
     def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.out.append(re.sub(r"\s+", " ", data))  # HTML collapses whitespace
+        if self.skipping:
+            return
+        data = re.sub(r"\s+", " ", data)  # HTML collapses whitespace
+        at_line_start = not self.out or self.out[-1].endswith("\n")
+        self.out.append(markdown_literal(data.lstrip() if at_line_start else data,
+                                         line_start=at_line_start))
 
     def result(self) -> str:
         text = "".join(self.out).replace("\xa0", " ")  # &nbsp; is everywhere in Moodle HTML
