@@ -496,3 +496,46 @@ def test_deadlines_are_filled_in_from_another_cohort_and_moved_then_saved(
     assert {d.item_slug: d.due_on for d in db.session.scalars(select(Deadline).where(
         Deadline.cohort_id == target.id))} == {module.slug: date(2026, 10, 8),
                                                task.slug: date(2026, 12, 1)}
+
+
+def test_enrolling_a_learner_from_another_cohort_asks_to_move_or_add(
+        client, auth, world, make_cohort, make_user):
+    learner, mine = world["learner"], world["mine"]
+    second = make_cohort("Friday group", centre=world["north"])
+    auth.login(world["coordinator"])
+    url = f"/cohorts/{second.id}"
+
+    def enrol(**data):
+        return post_form(client, url, f"{url}/learners", data={"email": learner.email, **data})
+
+    def cohorts_of(user):
+        return sorted(db.session.scalars(select(Enrolment.cohort_id).where(
+            Enrolment.user_id == user.id, Enrolment.left_at.is_(None))))
+
+    asked = enrol()
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200
+    assert ("Maya Patel is already in Tuesday group. Choose whether to move them here or add "
+            "them to this cohort as well.") in html
+    assert 'href="#choice"' in html and 'id="choice-move"' in html and 'id="choice-add"' in html
+    assert cohorts_of(learner) == [mine.id]  # asking changes nothing
+    assert enrol(choice="move").status_code == 302
+    assert cohorts_of(learner) == [second.id]
+    assert [e.action for e in _audits("cohort.move")] == ["cohort.move"]
+
+    # In two other cohorts: which to leave is not this page's to guess, so only "add".
+    twice = make_user("learner", name="Tia Twice")
+    third = make_cohort("Saturday group", learners=[twice], centre=world["north"])
+    from learning.people import membership
+    membership.enrol(twice, mine)
+    db.session.commit()
+    html = post_form(client, url, f"{url}/learners", data={"email": twice.email}
+                     ).get_data(as_text=True)
+    assert "Tia Twice is already in Saturday group, Tuesday group." in html
+    assert 'id="choice-add"' in html and 'id="choice-move"' not in html
+    refused = post_form(client, url, f"{url}/learners",
+                        data={"email": twice.email, "choice": "move"})
+    assert "can only be added here" in refused.get_data(as_text=True)
+    assert post_form(client, url, f"{url}/learners",
+                     data={"email": twice.email, "choice": "add"}).status_code == 302
+    assert cohorts_of(twice) == sorted([third.id, mine.id, second.id])

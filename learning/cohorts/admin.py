@@ -306,8 +306,31 @@ def current_enrolment(cohort: Cohort, learner: User) -> Enrolment | None:
         Enrolment.left_at.is_(None)))
 
 
-def enrol_by_email(cohort: Cohort, email: str, actor: User) -> User:
-    """Enrol an existing learner account, found by email address; commits."""
+class AlreadyElsewhere(CohortError):
+    """The learner is in other cohorts now: ask whether to move them here or add them.
+    `movable`: the one cohort they can be moved out of (one the person manages), or None."""
+
+    def __init__(self, learner: User, others: list[Cohort], movable: Cohort | None):
+        names = ", ".join(c.name for c in others)
+        super().__init__(f"{learner.name} is already in {names}. Choose whether to move them "
+                         "here or add them to this cohort as well.", "choice")
+        self.learner, self.others, self.movable = learner, others, movable
+
+
+def _other_cohorts(learner: User, cohort: Cohort) -> list[Cohort]:
+    return list(db.session.scalars(
+        select(Cohort).join(Enrolment, Enrolment.cohort_id == Cohort.id)
+        .where(Enrolment.user_id == learner.id, Enrolment.left_at.is_(None),
+               Cohort.id != cohort.id).order_by(Cohort.name)))
+
+
+def enrol_by_email(cohort: Cohort, email: str, actor: User, choice: str | None = None) -> User:
+    """Enrol an existing learner account, found by email address; commits.
+
+    A learner already in another cohort is not silently doubled up: without `choice` this
+    asks (AlreadyElsewhere); "add" enrols them here as well, "move" takes them out of their
+    one other cohort (only one the person manages) and in here, their work coming with them.
+    """
     if cohort.archived:
         raise CohortError("This cohort is archived: bring it back before enrolling learners.",
                           "email")
@@ -321,6 +344,17 @@ def enrol_by_email(cohort: Cohort, email: str, actor: User) -> User:
         raise CohortError(OTHER_CENTRE, "email")
     if current_enrolment(cohort, learner):
         raise CohortError(f"{learner.name} is already in this cohort.", "email")
+    others = _other_cohorts(learner, cohort)
+    if others and choice not in ("add", "move"):
+        movable = others[0] if len(others) == 1 and can_manage(actor, others[0]) else None
+        raise AlreadyElsewhere(learner, others, movable)
+    if others and choice == "move":
+        if len(others) != 1 or not can_manage(actor, others[0]):
+            raise CohortError(f"{learner.name} can only be added here: they are in "
+                              f"{', '.join(c.name for c in others)}, which you cannot move "
+                              "them out of.", "choice")
+        move_learner(learner, others[0], cohort, actor)
+        return learner
     try:
         cohorts.enrol(learner, cohort, actor=actor)
     except cohorts.ConflictOfInterest as exc:

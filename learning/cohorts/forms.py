@@ -6,8 +6,16 @@ import datetime as dt
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import Field, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, StopValidation, ValidationError
+from wtforms import Field, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 from wtforms.widgets import TextInput
 
 from learning.core.names import PlainName
@@ -140,6 +148,13 @@ class EnrolForm(FlaskForm):
                                     Length(max=254)],
                         render_kw={"autocomplete": "off", "spellcheck": "false",
                                    "type": "email"})
+
+    #: Asked only when the learner is in another cohort already (see admin.AlreadyElsewhere).
+    choice = RadioField("What should happen?", choices=[
+        SelectChoice("move", "Move them here (they leave their other cohort; their work comes "
+                     "with them)"),
+        SelectChoice("add", "Add them to this cohort as well")], validate_choice=False,
+        validators=[Optional()])
 
     def validate_email(self, field) -> None:
         field.data = (field.data or "").strip().lower()

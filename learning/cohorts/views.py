@@ -184,7 +184,8 @@ def _person_form(role: Role, staffing, **kwargs) -> PersonForm:
     return form
 
 
-def _render_cohort(cohort: Cohort, enrol_form=None, assessor_form=None, iqa_form=None):
+def _render_cohort(cohort: Cohort, enrol_form=None, assessor_form=None, iqa_form=None,
+                   elsewhere=None):
     """The cohort page; a form that failed validation is passed in to show its errors."""
     staffing = cohort_admin.staffing(cohort)
     centre = db.session.get(Centre, cohort.centre_id) if cohort.centre_id else None
@@ -194,7 +195,7 @@ def _render_cohort(cohort: Cohort, enrol_form=None, assessor_form=None, iqa_form
     return render_template(
         "cohorts/cohort.html", cohort=cohort, centre=centre, unit=unit, staffing=staffing,
         enrolments=cohort_admin.current_enrolments(cohort), counts=counts, failed=failed,
-        enrol_form=enrol_form or EnrolForm(formdata=None),
+        enrol_form=enrol_form or EnrolForm(formdata=None), elsewhere=elsewhere,
         assessor_form=assessor_form or _person_form(Role.ASSESSOR, staffing, formdata=None),
         iqa_form=iqa_form or _person_form(Role.IQA, staffing, formdata=None),
     )
@@ -214,15 +215,22 @@ def enrol(cohort_id: int):
     """Enrol an existing learner account by email address."""
     cohort = _cohort_or_404(cohort_id)
     form = EnrolForm()
+    elsewhere = None
     if form.validate_on_submit():
         try:
-            learner = cohort_admin.enrol_by_email(cohort, form.email.data, current_user)
+            learner = cohort_admin.enrol_by_email(cohort, form.email.data, current_user,
+                                                  form.choice.data or None)
+        except cohort_admin.AlreadyElsewhere as exc:
+            elsewhere = exc
+            _show_error(form, exc)
         except CohortError as exc:
             _show_error(form, exc)
         else:
-            flash(f"{learner.name} is enrolled in {cohort.name}.", "success")
+            moved = form.choice.data == "move"
+            flash(f"{learner.name} is {'moved to' if moved else 'enrolled in'} {cohort.name}.",
+                  "success")
             return redirect(url_for("cohorts.show", cohort_id=cohort.id))
-    return _render_cohort(cohort, enrol_form=form)
+    return _render_cohort(cohort, enrol_form=form, elsewhere=elsewhere)
 
 
 @bp.route("/<int:cohort_id>/learners/<int:user_id>/remove", methods=["GET", "POST"])
