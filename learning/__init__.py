@@ -95,6 +95,7 @@ BLUEPRINTS = (
     "quizzes.views",
     "assessment.views.tasks",
     "assessment.views.marking",
+    "assessment.views.originality_admin",
     "iqa.views",
     "cohorts.views",
     "reports.views.home",
