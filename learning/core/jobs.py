@@ -131,6 +131,11 @@ def register(name: str, run: Handler, describe: Callable[[dict[str, Any]], str])
     _KINDS[name] = Kind(name, run, describe)
 
 
+def kind_names() -> list[str]:
+    """The kinds of job this process can run, sorted (the worker logs them at start)."""
+    return sorted(_KINDS)
+
+
 def kind(name: str) -> Kind | None:
     return _KINDS.get(name)
 
