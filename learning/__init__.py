@@ -101,6 +101,7 @@ BLUEPRINTS = (
     "reports.views.home",
     "reports.views.staff",
     "reports.views.reports",
+    "reports.views.exports",
     "privacy.views",
 )
 

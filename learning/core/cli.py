@@ -206,6 +206,7 @@ def worker(once: bool, poll: float) -> None:
     if once:
         counts = jobs_worker.run_pending()
         jobs_worker.prune(utcnow(), jobs_worker.settings_from(app.config).keep_done)
+        jobs_worker.run_cleanups(utcnow())
         click.echo(f"Ran {counts.total} {'job' if counts.total == 1 else 'jobs'}: "
                    f"{counts.done} done, {counts.retry} to try again later, "
                    f"{counts.failed} failed.")

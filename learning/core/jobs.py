@@ -131,6 +131,20 @@ def register(name: str, run: Handler, describe: Callable[[dict[str, Any]], str])
     _KINDS[name] = Kind(name, run, describe)
 
 
+#: Tidy-ups a domain asks the worker to run now and then (about hourly), by name: each
+#: takes the time now, forgets what has expired, and returns how many rows it removed.
+_CLEANUPS: dict[str, Callable[[datetime], int]] = {}
+
+
+def register_cleanup(name: str, cleanup: Callable[[datetime], int]) -> None:
+    """Have the worker run `cleanup(now)` when it forgets old jobs (reports' expired files)."""
+    _CLEANUPS[name] = cleanup
+
+
+def cleanups() -> dict[str, Callable[[datetime], int]]:
+    return dict(_CLEANUPS)
+
+
 def kind_names() -> list[str]:
     """The kinds of job this process can run, sorted (the worker logs them at start)."""
     return sorted(_KINDS)

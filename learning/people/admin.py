@@ -45,6 +45,8 @@ ACTION_LABELS = {
     "job.retry": "A failed email tried again",
     "originality.reindex_requested": "Originality index rebuild asked for",
     "originality.reindex": "Originality index rebuilt",
+    "report.export_requested": "Large CSV export asked for",
+    "report.export_download": "Large CSV export downloaded (personal data)",
 }
 
 
