@@ -86,6 +86,9 @@ def test_preparing_queues_one_job_and_says_so(client, auth, centre_with_work,
     page = client.get(f"/reports/exports/{export.id}").get_data(as_text=True)
     assert "Your export is being prepared: waiting for its turn." in page
     assert "Download the CSV file" not in page
+    downloads = client.get("/reports/").get_data(as_text=True)
+    assert "Files prepared for you" in downloads
+    assert f'<a href="/reports/exports/{export.id}">The completion matrix, asked for' in downloads
 
 
 def test_pressing_twice_gives_one_job(client, auth, centre_with_work,
@@ -183,6 +186,8 @@ def test_only_the_requester_sees_or_downloads_it(app, client, auth, make_user, m
     assert client.get(f"/reports/exports/{export.id}").status_code == expected
     response = client.get(f"/reports/exports/{export.id}/download")
     assert response.status_code == expected and b"Ada Ames" not in response.get_data()
+    if role != "learner":
+        assert "Files prepared for you" not in client.get("/reports/").get_data(as_text=True)
     assert db.session.scalar(select(AuditEvent).where(
         AuditEvent.action == "report.export_download")) is None
 

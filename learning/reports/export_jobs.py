@@ -35,7 +35,7 @@ KIND = "report-export"
 MATRIX = "completion-matrix"
 NAMES = {MATRIX: "the completion matrix"}
 #: Rows above which the matrix CSV is made by the worker, not streamed (EXPORT_INLINE_ROWS):
-#: about 1 s of streaming on the 2-core test machine (bench/reports.py).
+#: 1-2.4 s of streaming on a busy 2-core machine (bench/reports.py; docs/deploy.md).
 INLINE_ROWS = 2000
 #: Days a prepared file is kept for its requester (EXPORT_KEEP_DAYS).
 KEEP_DAYS = 7
@@ -83,6 +83,18 @@ def request_export(actor: User, kind: str, filters: Filters, today: date,
     audit.record("report.export_requested", actor=actor, subject=export, kind=kind,
                  filters=data)
     return export, True
+
+
+def kept_for(user: User, now: datetime | None = None) -> list[ExportFile]:
+    """The person's exports not yet expired, newest first (one query; the files themselves
+    are not loaded)."""
+    from sqlalchemy.orm import defer
+
+    now = now or utcnow()
+    return list(db.session.scalars(
+        select(ExportFile).options(defer(ExportFile.content))
+        .where(ExportFile.user_id == user.id, ExportFile.expires_at > now)
+        .order_by(ExportFile.created_at.desc(), ExportFile.id.desc())))
 
 
 def job_of(export: ExportFile) -> Job | None:

@@ -79,7 +79,9 @@ def _filter_args(filters: matrix.Filters) -> dict:
 def index():
     """The reports available, with the downloads."""
     return render_template("reports/index.html", cohorts=matrix.cohort_options(current_user),
-                           cohort_id=request.args.get("cohort", type=db_int))
+                           cohort_id=request.args.get("cohort", type=db_int),
+                           prepared=export_jobs.kept_for(current_user),
+                           names=export_jobs.NAMES)
 
 
 @bp.get("/conflicts")
