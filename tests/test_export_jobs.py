@@ -19,6 +19,7 @@ from learning.core.jobs import Job
 from learning.core.types import utcnow
 from learning.people.models import UserRole
 from learning.reports import export_jobs
+from learning.reports import exports as exports_mod
 from learning.reports.models import ExportFile
 from tests.conftest import Auth, csrf_from
 from tests.test_exports import centre_with_work  # noqa: F401 (a fixture)
@@ -242,3 +243,27 @@ def test_a_requester_who_is_no_longer_staff_gets_no_file(app, client, auth, cent
     assert (export.status, export.content) == ("pending", None)
     [job] = _jobs()
     assert "no longer has a staff role" in job.last_error
+
+
+def test_a_file_that_fails_part_way_is_not_kept_and_is_tried_again(
+        app, client, auth, centre_with_work, small_limit, monkeypatch):
+    """A streamed download that fails ends with the "incomplete" row; a prepared file must
+    not be kept that way and offered as whole."""
+    from learning.reports import matrix
+    from tests.test_exports import _first_then_fail
+
+    real = matrix.iter_matrix
+    monkeypatch.setattr(matrix, "iter_matrix",
+                        lambda *a, **k: _first_then_fail(real(*a, **k), False))
+    auth.login(centre_with_work["coordinator"])
+    _prepare(client)
+    assert worker.run_pending(app).retry == 1
+    [export] = _exports()
+    assert (export.status, export.content) == ("pending", None)
+    [job] = _jobs()
+    assert job.status == "pending" and "the database went away" in job.last_error
+    monkeypatch.setattr(matrix, "iter_matrix", real)
+    worker.run_pending(app, now=job.run_after)
+    [export] = _exports()
+    assert export.status == "done" and export.rows == 2
+    assert exports_mod.INCOMPLETE.encode() not in export.content

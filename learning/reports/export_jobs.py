@@ -126,7 +126,9 @@ def run(payload: dict[str, Any], context: jobs.Context) -> None:
     db.session.commit()  # nothing held open while the progress is written beside it
     context.progress(0, total)
     parts, done, reported = [], -1, 0  # the header line is not a row
-    for chunk in exports.matrix_csv(viewer, items, filters, today):
+    # Not streaming: a failure part-way fails the attempt (and it is tried again) instead of
+    # a file that ends with the "incomplete" row being kept as if it were whole.
+    for chunk in exports.matrix_csv(viewer, items, filters, today, streaming=False):
         parts.append(chunk)
         done += chunk.count("\r\n")
         if done - reported >= PROGRESS_EVERY:
