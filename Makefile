@@ -8,7 +8,7 @@ DEV := APP_ENV=development
 LOCK := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run worker test test-postgres test-browser lint typecheck security lock check-content mutate clean
+.PHONY: run serve worker test test-postgres test-browser lint typecheck security lock check-content mutate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -32,6 +32,18 @@ run: $(VENV)/.installed
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	echo "flask worker started (pid $$worker); it stops with the server"; \
 	$(DEV) $(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
+
+## serve: production-style: gunicorn (deploy/gunicorn.conf.py: BIND, WEB_CONCURRENCY...) with
+##   the worker beside it, both stopped together. Needs SECRET_KEY and DATABASE_URL in the
+##   environment; it never migrates: run `flask --app app db upgrade` first (docs/deploy.md)
+serve: $(VENV)/.installed
+	@test -n "$$SECRET_KEY" || { echo "make serve is for production: set SECRET_KEY (at least 32 \
+	bytes: python3 -c 'import secrets; print(secrets.token_hex(32))') and DATABASE_URL. For \
+	development use make run." >&2; exit 2; }
+	@APP_ENV=production $(BIN)/flask --app app worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	echo "flask worker started (pid $$worker); it stops with the server"; \
+	APP_ENV=production $(BIN)/gunicorn -c deploy/gunicorn.conf.py app:app
 
 ## worker: the outbox's worker on its own (`make run` starts one beside the server)
 worker: $(VENV)/.installed

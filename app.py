@@ -3,7 +3,7 @@
 import sys
 
 from learning import create_app
-from learning.core import readiness
+from learning.core import readiness, requestlog
 from learning.core.config import ConfigError
 from learning.core.extensions import db
 
@@ -12,10 +12,13 @@ from learning.core.extensions import db
 APP_LOAD_ERROR = readiness.NOT_READY_EXIT
 
 try:
-    app = create_app()
-    # Serving (gunicorn, `flask run`) needs a whole course and the code's schema; the other
-    # flask commands (db upgrade, content check...) are how one gets there, so they run.
-    if readiness.serving():
+    # Serving (gunicorn, `flask run`) needs a secret key, a whole course and the code's
+    # schema; the other flask commands (db upgrade, content check...) are how one gets
+    # there, so they run without them.
+    serving = readiness.serving()
+    app = create_app(serving=serving)
+    if serving:
+        requestlog.to_stdout()
         with app.app_context():
             readiness.check_ready(app, db.engine)
 except ConfigError as exc:

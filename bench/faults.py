@@ -205,7 +205,8 @@ class Gunicorn:
             [str(gunicorn), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
              "--timeout", "30", "--no-control-socket", "--access-logfile", "/dev/null",
              "--error-logfile", str(self.log), "app:app"],
-            cwd=ROOT, env=self.env, start_new_session=True)
+            # stdout: the app's request log, a line per request (not wanted here)
+            cwd=ROOT, env=self.env, start_new_session=True, stdout=subprocess.DEVNULL)
         for _ in range(150):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1).read()

@@ -124,7 +124,8 @@ def serve(args, database_url: str, tmp: Path, turns: int) -> subprocess.Popen:
         [str(gunicorn if gunicorn.exists() else "gunicorn"), "-w", str(args.workers),
          "-b", f"127.0.0.1:{args.port}", "--no-control-socket", "--access-logfile", "/dev/null",
          "--error-logfile", str(tmp / "gunicorn.err"), "app:app"],
-        cwd=ROOT, env=env, start_new_session=True)
+        # stdout: the app's request log, a line per request (not wanted here)
+        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
     for _ in range(150):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=1).read()

@@ -156,7 +156,8 @@ def main() -> int:
         [str(gunicorn if gunicorn.exists() else "gunicorn"), "-w", str(args.workers),
          "--threads", str(args.threads), "-b", f"127.0.0.1:{args.port}", "--no-control-socket",
          "--access-logfile", "/dev/null", "--error-logfile", str(tmp / "gunicorn.err"), "app:app"],
-        cwd=ROOT, env=env, start_new_session=True)
+        # stdout: the app's request log, a line per request (not wanted here)
+        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{args.port}"
     try:
         for _ in range(100):

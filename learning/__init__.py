@@ -13,7 +13,17 @@ from sqlalchemy.engine import Engine
 
 from learning import cli
 from learning.content.catalog import load_catalog
-from learning.core import dates, errors, in_use, incoming, readiness, rendering
+from learning.core import (
+    dates,
+    errors,
+    in_use,
+    incoming,
+    metrics,
+    proxies,
+    readiness,
+    rendering,
+    requestlog,
+)
 from learning.core.config import SQLITE_BUSY_TIMEOUT_MS, from_environment
 from learning.core.extensions import csrf, db, login_manager, migrate
 from learning.quizzes.loader import load_quizzes
@@ -23,17 +33,23 @@ ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "migrations"
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build the app. `config` replaces reading the environment (tests pass their own)."""
+def create_app(config: dict | None = None, serving: bool = True) -> Flask:
+    """Build the app. `config` replaces reading the environment (tests pass their own);
+    `serving` is False for flask commands that answer no requests (see from_environment)."""
     app = Flask(
         __name__,
         instance_path=str(ROOT / "instance"),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    app.config.update(config if config is not None else from_environment(Path(app.instance_path)))
+    app.config.update(config if config is not None
+                      else from_environment(Path(app.instance_path), serving))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    # First, so their before_request runs before all others and their after_request last.
+    requestlog.init_app(app)
+    metrics.init_app(app)
+    proxies.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS),
                      render_as_batch=True)  # SQLite needs batch mode to alter tables

@@ -8,6 +8,7 @@ import re
 import secrets
 import shutil
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -195,19 +196,27 @@ def make_centre(app):
     return make
 
 
+#: When the factory's learners joined their cohorts: the start of an academic year, before the
+#: tests' fixed deadline dates, so none of those dates was set before they joined.
+FIXTURE_JOINED = datetime(2025, 9, 1, 9, 0, tzinfo=UTC)
+
+
 @pytest.fixture
 def make_cohort(app):
-    """make_cohort(name, learners=(), assessors=(), iqas=(), centre=None) -> Cohort."""
+    """make_cohort(name, learners=(), assessors=(), iqas=(), centre=None,
+    joined=FIXTURE_JOINED) -> Cohort."""
     counter = iter(range(1, 10_000))
 
     def make(name: str | None = None, learners=(), assessors=(), iqas=(),
-             centre: Centre | None = None) -> Cohort:
+             centre: Centre | None = None, joined: datetime | None = FIXTURE_JOINED) -> Cohort:
         cohort = Cohort(name=name or f"Cohort {next(counter)}",
                         centre_id=centre.id if centre else None)
         db.session.add(cohort)
         db.session.flush()
         for learner in learners:
-            cohorts.enrol(learner, cohort)
+            enrolment = cohorts.enrol(learner, cohort)
+            if joined is not None:  # joined=None: today, as enrolling does
+                enrolment.enrolled_at = joined
         for assessor in assessors:
             cohorts.assign_staff(assessor, cohort, Role.ASSESSOR)
         for iqa in iqas:

@@ -428,3 +428,30 @@ def test_a_name_taken_at_the_same_moment_is_reported_not_a_crash(world, monkeypa
                                    starts_on=None, ends_on=None, unit_id=None,
                                    centre_id=world["north"].id)
     assert db.session.get(Cohort, world["mine"].id).name == "Tuesday group"
+
+
+def test_removing_a_learner_and_archiving_a_cohort_ask_first(client, auth, world):
+    cohort, learner = world["mine"], world["learner"]
+    auth.login(world["coordinator"])
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    remove_url = f"/cohorts/{cohort.id}/learners/{learner.id}/remove"
+    archive_url = f"/cohorts/{cohort.id}/archive"
+    assert f'href="{remove_url}">Remove…' in page and f'href="{archive_url}">Archive' in page
+    asked = client.get(remove_url).get_data(as_text=True)
+    assert "<h1>Remove Maya Patel from Tuesday group?</h1>" in asked
+    assert "Their progress, quiz attempts and written work are kept." in asked
+    asked = client.get(archive_url).get_data(as_text=True)
+    assert "<h1>Archive Tuesday group?</h1>" in asked
+    db.session.refresh(cohort)
+    assert not cohort.archived  # asking changes nothing
+    assert db.session.scalar(select(Enrolment.left_at).where(
+        Enrolment.cohort_id == cohort.id, Enrolment.user_id == learner.id)) is None
+    assert post_form(client, remove_url, remove_url).status_code == 302
+    assert post_form(client, archive_url, archive_url).status_code == 302
+    db.session.refresh(cohort)
+    assert cohort.archived
+    auth.logout()
+    auth.login(world["other_coordinator"])  # another centre's cohort: not even the question
+    other = world["theirs"]
+    assert client.get(f"/cohorts/{cohort.id}/archive").status_code in (403, 404)
+    assert client.get(f"/cohorts/{other.id}/archive").status_code == 200

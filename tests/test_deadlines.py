@@ -12,6 +12,7 @@ from sqlalchemy import select
 from learning.assessment import submissions
 from learning.assessment.marking_target import (
     marking_cutoff,
+    marking_due_by,
     marking_overdue,
     overdue_marking,
     working_days_between,
@@ -88,6 +89,21 @@ def test_working_days():
     friday = date(2026, 6, 12)
     assert working_days_between(friday, friday + timedelta(days=3)) == 1  # Monday
     assert working_days_between(monday, monday - timedelta(days=3)) == 0
+
+
+def test_marking_due_by_is_the_last_day_inside_the_target():
+    friday = date(2026, 6, 12)
+    assert marking_due_by(friday, 1) == date(2026, 6, 15)  # the Monday after
+    assert marking_due_by(friday, 10) == date(2026, 6, 26)
+    for offset in range(14):
+        handed_in = friday + timedelta(days=offset)
+        for days in (1, 5, 10):
+            due = marking_due_by(handed_in, days)
+            assert working_days_between(handed_in, due) == days
+            assert working_days_between(handed_in, due + timedelta(days=1)) in (days, days + 1)
+            assert marking_overdue(datetime.combine(handed_in, time(12), UTC),
+                                   due + timedelta(days=1 if due.weekday() < 4 else 3),
+                                   days)
 
 
 def test_marking_cutoff_agrees_with_working_days():
@@ -341,7 +357,7 @@ def test_deadlines_outside_the_cohorts_items_are_ignored(client, auth, make_user
     cohort.unit_id = "EYE22"
     other_unit = next(t for t in course["items"] if t.kind == "task" and "EYE22" not in t.units)
     own_task = next(t for t in course["items"] if t.kind == "task" and "EYE22" in t.units)
-    long_ago = date(2020, 1, 1)
+    long_ago = date(2025, 10, 1)  # after the fixtures joined (conftest.FIXTURE_JOINED)
     db.session.add_all([
         Deadline(cohort_id=cohort.id, item_kind="task", item_slug=other_unit.slug,
                  due_on=long_ago),
@@ -437,7 +453,7 @@ def test_learner_dashboard_data_via_service_matches_cohort_page(client, auth, ma
     learner = make_user("learner", name="Maya Patel")
     cohort = make_cohort("Group", learners=[learner],
                          centre=make_centre(coordinators=[coordinator]))
-    _deadlines(cohort, course, due=date(2020, 1, 1))  # long past: overdue whatever today is
+    _deadlines(cohort, course, due=date(2025, 10, 1))  # long past, after they joined
     auth.login(coordinator)
     page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     assert "3 overdue" in page
@@ -573,3 +589,48 @@ def test_every_page_reads_the_same_rules(make_user, make_cohort, course, kind, c
     [row] = matrix.matrix_page(make_user("admin"), course["items"], matrix.Filters(),
                                today).rows
     assert row.summary.due_soon == (0 if is_handed_in else 1)
+
+
+# ---- deadlines that had passed before a learner joined ----
+
+def test_a_date_already_past_on_joining_is_not_the_learners():
+    joined = date(2026, 6, 11)
+    assert status_on(DUE, False, date(2026, 7, 1), joined) == (DeadlineStatus.BEFORE_JOINING, 0)
+    assert status_on(DUE, True, date(2026, 7, 1), joined) == (DeadlineStatus.DONE, 0)
+    # Joined on the last day: still theirs, and overdue from the day after.
+    assert status_on(DUE, False, date(2026, 6, 12), DUE) == (DeadlineStatus.OVERDUE, 2)
+    assert status_on(DUE, False, date(2026, 7, 1), None)[0] is DeadlineStatus.OVERDUE
+
+
+def test_a_learner_who_joined_after_the_deadlines_is_not_overdue_anywhere(
+        make_user, make_cohort, make_centre, course):
+    coordinator = make_user("coordinator")
+    early, late = make_user("learner", name="Early Bird"), make_user("learner", name="Late Joiner")
+    cohort = make_cohort("Group", learners=[early], centre=make_centre(coordinators=[coordinator]))
+    _deadlines(cohort, course, due=date(2025, 10, 1))
+    joined = datetime(2025, 10, 2, 9, tzinfo=UTC)  # the day after every due date
+    membership.enrol(late, cohort).enrolled_at = joined
+    db.session.commit()
+    today = date(2025, 10, 20)
+
+    assert {r.status for r in learner_deadlines(late, course["items"], today)} == {
+        DeadlineStatus.BEFORE_JOINING}
+    assert {r.status for r in learner_deadlines(early, course["items"], today)} == {
+        DeadlineStatus.OVERDUE}
+    counts = cohort_overdue_counts([cohort.id], course["items"], today)[cohort.id]
+    assert counts.overdue_by_learner == {early.id: 3, late.id: 0}
+    assert {(i.overdue, i.joined_after, i.not_yet_due) for i in counts.items} == {(1, 1, 0)}
+
+    items = course["items"]
+    page = matrix.matrix_page(coordinator, items, matrix.Filters(sort="rag"), today)
+    by_name = {r.summary.name: r for r in page.rows}
+    assert by_name["Late Joiner"].summary.overdue == 0
+    assert by_name["Late Joiner"].summary.rag.rag.value != "red"
+    assert by_name["Early Bird"].summary.rag.rag.value == "red"
+    assert page.counts["red"] == 1
+    late_cells = [c for c in by_name["Late Joiner"].cells if c.due_on]
+    assert late_cells and all(c.status is not CellStatus.OVERDUE and c.before_joining
+                              and c.text.endswith("(set before joining)") for c in late_cells)
+    overdue_only = matrix.matrix_page(coordinator, items, matrix.Filters(overdue_only=True),
+                                      today)
+    assert [r.summary.name for r in overdue_only.rows] == ["Early Bird"]

@@ -73,7 +73,7 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
                       f"{base}/versions", "task-version": f"{base}/versions/1",
                       "task-submit": f"{base}/submit", "notifications": "/notifications/"}.items():
         (tmp_path / f"{name}.html").write_text(_page(client, url))
-    post_form(client, f"{base}/submit", data={"declaration": "y"})
+    post_form(client, f"{base}/submit", data={"declaration": "y", "confirm_short": "y"})
     (tmp_path / "task-locked.html").write_text(_page(client, base))
     (tmp_path / "task-feedback.html").write_text(
         _page(client, f"{base}/feedback"))

@@ -51,7 +51,7 @@ def _submit(client, task):
     post_form(client, f"/tasks/{task.slug}", data={"text": "Agencies share what they know.",
                                                    "based_on": "", "save": "1"})
     return post_form(client, f"/tasks/{task.slug}/submit",
-                     data={"declaration": "y", "sources": ""})
+                     data={"declaration": "y", "sources": "", "confirm_short": "y"})
 
 
 # ---- a mail server that never answers ----

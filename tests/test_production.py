@@ -95,3 +95,31 @@ def test_the_outbox_settings_have_defaults_and_refuse_nonsense(production_env, m
         with pytest.raises(ConfigError, match=f"^{name} must be .* not '{value}'"):
             from_environment(production_env)
         monkeypatch.delenv(name)
+
+
+def _production_without_a_key(tmp_path) -> dict:
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("SECRET_KEY", "REDIS_URL", "LOGIN_LIMIT_PER_ADDRESS")}
+    env.update(APP_ENV="production", DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+               CONTENT_DIR=str(ROOT / "tests" / "data" / "content"),
+               QUIZ_DIR=str(ROOT / "tests" / "data" / "quizzes"))
+    return env
+
+
+@pytest.mark.parametrize("command", [
+    ["content", "check"], ["db", "upgrade"], ["routes"]])
+def test_commands_that_serve_no_requests_need_no_secret_key(tmp_path, command):
+    """The README's commands work as written: only serving signs sessions and forms."""
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", *command], cwd=ROOT,
+                          env=_production_without_a_key(tmp_path), capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert "SECRET_KEY" not in done.stderr + done.stdout
+    assert done.returncode == 0, done.stderr
+
+
+def test_serving_still_needs_a_secret_key(tmp_path):
+    done = subprocess.run([sys.executable, "-c", "import app"], cwd=ROOT,
+                          env=_production_without_a_key(tmp_path), capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode != 0
+    assert "Joined Up cannot start: SECRET_KEY is not set" in done.stderr

@@ -38,7 +38,8 @@ def test_mark_complete_updates_progress_and_moves_on(client, auth, app, make_use
     auth.login(learner)
     first, second = _modules(app)[:2]
     response = post_form(client, f"/course/{first.slug}", f"/course/{first.slug}/complete")
-    assert response.headers["Location"].endswith(f"/course/{second.slug}")
+    # The first module has a quiz of its own: on to it, not past it.
+    assert response.headers["Location"].endswith("/quizzes/partnership-basics-check")
     dashboard = client.get("/dashboard").get_data(as_text=True)
     assert f"Course: 1 of {len(_modules(app))} modules complete" in dashboard
     assert f"Continue: {second.title}" in dashboard
@@ -212,3 +213,43 @@ def test_module_page_links_each_criterion_to_the_sections_that_teach_it(client, 
             '<a href="#who-the-partners-are">Who the partners are</a>') in html
     # The overview lists the criteria without the section links.
     assert "Taught in:" not in client.get("/course").get_data(as_text=True)
+
+
+def test_modules_carry_the_same_number_on_the_course_list_and_the_dashboard(
+        client, auth, app, make_user, make_cohort):
+    """The dashboard sends learners to "Module 3"; the course list must say which that is."""
+    learner = make_user("learner")
+    make_cohort(learners=[learner])
+    auth.login(learner)
+    course = client.get("/course").get_data(as_text=True)
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    linked = 0
+    for module in _modules(app):
+        assert f'{module.slug}">Module {module.order}: {module.title}</a>' in course
+        if f'/course/{module.slug}">Module' in dashboard:
+            assert f'/course/{module.slug}">Module {module.order}</a>' in dashboard
+            linked += 1
+    assert linked  # the dashboard's criteria name modules by number
+
+
+def test_completing_a_module_leads_to_its_quiz_until_passed_then_onwards(
+        client, auth, app, make_user):
+    from tests.test_matrix import quiz_attempt
+
+    learner = make_user("learner")
+    auth.login(learner)
+    first, second, third = _modules(app)[:3]
+    complete = f"/course/{first.slug}/complete"
+    assert post_form(client, f"/course/{first.slug}", complete).headers["Location"].endswith(
+        "/quizzes/partnership-basics-check")
+    quiz_attempt(learner, "partnership-basics-check", 40, pass_mark=80)  # not passed yet
+    db.session.commit()
+    assert post_form(client, f"/course/{first.slug}", complete).headers["Location"].endswith(
+        "/quizzes/partnership-basics-check")
+    quiz_attempt(learner, "partnership-basics-check", 90, number=2, pass_mark=80)
+    db.session.commit()
+    assert post_form(client, f"/course/{first.slug}", complete).headers["Location"].endswith(
+        f"/course/{second.slug}")
+    # No quiz of its own (the end-of-unit quiz spans modules), and the last module: the list.
+    assert post_form(client, f"/course/{third.slug}",
+                     f"/course/{third.slug}/complete").headers["Location"].endswith("/course")

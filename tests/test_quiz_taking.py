@@ -357,3 +357,40 @@ def test_staff_see_the_quiz_but_cannot_start(client, auth, make_user, use_quiz):
     auth.login(make_user("assessor"))
     assert "Start attempt" not in client.get("/quizzes/web-check").get_data(as_text=True)
     assert post_form(client, "/quizzes/web-check", "/quizzes/web-check/start").status_code == 403
+
+
+def _result_top(html: str) -> str:
+    """The result page before the first question's review."""
+    return html.split('<ol class="review-list">')[0]
+
+
+@pytest.mark.parametrize("attempts, try_again", [("unlimited", True), (1, False)])
+def test_the_result_says_the_score_plainly_and_leads_on_at_the_top(
+        client, learner, use_quiz, app, attempts, try_again):
+    quiz = use_quiz(attempts=attempts)
+    attempt_id = _start(client)
+    _answer(client, attempt_id, partners="right", nspcc="true")
+    response = _submit(client, attempt_id)
+    top = _result_top(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "1 out of 2 marks (50%)" in top
+    module = app.extensions["catalog"].module(quiz.modules[0])
+    assert f'href="/course/{module.slug}">Back to the module: {module.title}</a>' in top
+    assert ('action="/quizzes/web-check/start"' in top) is try_again
+    assert (">Try again</button>" in top) is try_again
+
+
+def test_the_attempt_page_counts_answers_and_the_navigator_marks_them(client, learner,
+                                                                      use_quiz):
+    use_quiz(layout="one_per_page")
+    attempt_id = _start(client)
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "0 of 2 answered" in page
+    assert page.count("not answered</span>") == 2
+    _answer(client, attempt_id, page=1, partners="right")
+    page = client.get(f"/attempts/{attempt_id}?page=2").get_data(as_text=True)
+    assert "1 of 2 answered" in page
+    nav = page.split('aria-label="Questions"')[1]
+    assert re.search(r'>1<span aria-hidden="true">✓</span><span class="visually-hidden">, '
+                     r'answered</span>', nav)
+    assert re.search(r'>2<span aria-hidden="true"></span><span class="visually-hidden">, not '
+                     r'answered</span>', nav)

@@ -82,7 +82,8 @@ def test_double_clicking_submit_makes_one_round(app, client, auth, people, task,
 
     def click(c, token):
         return lambda: c.post(f"/tasks/{task.slug}/submit", data={
-            "csrf_token": token, "declaration": "y", "sources": ""}).status_code
+            "csrf_token": token, "declaration": "y", "sources": "",
+            "confirm_short": "y"}).status_code
 
     codes = _together(app, [click(c, t) for c, t in zip(clients, forms, strict=True)])
     assert all(code in (200, 302, 303) for code in codes), codes

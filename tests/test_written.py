@@ -42,7 +42,7 @@ def _save(client, task, text, based_on=None, url=None):
 
 def _submit(client, task):
     return post_form(client, f"/tasks/{task.slug}/submit", data={
-        "declaration": "y", "sources": "Module 1"})
+        "declaration": "y", "sources": "Module 1", "confirm_short": "y"})
 
 
 def _mark(client, sub_id, task, met=True, release=True, feedback="Clear and accurate.",
@@ -107,6 +107,7 @@ def test_submit_needs_the_declaration_and_locks_the_text(client, auth, people, t
     assert _submit(client, task).status_code == 302
     page = client.get(f"/tasks/{task.slug}").get_data(as_text=True)
     assert "Submitted" in page and "locked" in page
+    assert "your assessor aims to mark it within 10 working days, so by <time" in page
     late = _save(client, task, "Sneaky edit after submitting.")
     assert late.status_code == 422
     assert "cannot be changed now" in late.get_data(as_text=True)
@@ -488,3 +489,29 @@ def test_autosave_never_replaces_a_draft_with_a_much_shorter_text(client, auth, 
     assert response.status_code == 409
     assert "much shorter than your saved draft" in response.get_json()["message"]
     assert db.session.scalar(select(func.count(DraftVersion.id))) == 1
+
+
+def test_an_answer_below_the_word_guidance_is_submitted_only_when_confirmed(
+        client, auth, people, task):
+    auth.login(people["learner"])
+    _save(client, task, "Too short an answer.")
+    page = client.get(f"/tasks/{task.slug}/submit").get_data(as_text=True)
+    assert "Submit it anyway" in page
+    refused = post_form(client, f"/tasks/{task.slug}/submit", data={"declaration": "y"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert (f"Your answer has 4 words, fewer than the guidance of {task.min_words}. Tick the "
+            "box to submit it anyway") in html
+    assert 'href="#confirm_short"' in html and 'id="confirm_short-error"' in html
+    assert db.session.scalar(select(func.count()).select_from(SubmittedWork)) == 0
+    assert _submit(client, task).status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(SubmittedWork)) == 1
+
+
+def test_a_long_enough_answer_asks_no_confirmation(client, auth, people, task):
+    auth.login(people["learner"])
+    _save(client, task, " ".join(["partnership"] * task.min_words))
+    assert "Submit it anyway" not in client.get(f"/tasks/{task.slug}/submit").get_data(
+        as_text=True)
+    done = post_form(client, f"/tasks/{task.slug}/submit", data={"declaration": "y"})
+    assert done.status_code == 302

@@ -35,6 +35,9 @@ class SubmitAnswerForm(FlaskForm):
     sources = TextAreaField("Sources you used (optional)", description=(
         "For example: the course modules, Working Together to Safeguard Children 2023, your "
         "setting's safeguarding policy."), validators=[Length(max=5000)])
+    #: Asked for only when the answer is shorter than the task's word guidance.
+    confirm_short = BooleanField("Submit it anyway: I have checked that it answers everything "
+                                 "the task asks")
     submit = SubmitField("Submit for assessment")
 
 

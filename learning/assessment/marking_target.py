@@ -40,6 +40,17 @@ def working_days_between(start: date, end: date) -> int:
     return count
 
 
+def marking_due_by(submitted_on: date, days: int = MARKING_TARGET_DAYS) -> date:
+    """The last day of the marking target for work handed in on `submitted_on`: the day it
+    has waited exactly `days` working days (after that it is overdue)."""
+    day, counted = submitted_on, 0
+    while counted < days:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            counted += 1
+    return day
+
+
 def marking_cutoff(today: date, days: int = MARKING_TARGET_DAYS) -> date:
     """The latest submission date whose work is overdue today (more than `days` working days).
 

@@ -233,6 +233,11 @@ def resubmissions_left(sub: Submission, task: Task) -> int:
     return max(0, task.resubmissions_allowed + 1 - rounds_used(sub))
 
 
+def below_guidance(draft: DraftVersion | None, task: Task) -> bool:
+    """The answer is shorter than the task's word guidance: submitting it asks to confirm."""
+    return draft is not None and draft.word_count < task.min_words
+
+
 def submit(sub: Submission, task: Task, learner: User, declared: bool, sources: str,
            now: datetime) -> SubmittedWork:
     """Lock the current text as a submission round, with the authenticity declaration."""

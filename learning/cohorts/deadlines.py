@@ -26,10 +26,12 @@ from learning.cohorts.items import (
     ItemKey,
     for_unit,
     handed_in_by,
+    set_before_joining,
     status_on,
 )
 from learning.cohorts.models import Deadline
 from learning.core import audit
+from learning.core.dates import local
 from learning.core.extensions import db
 from learning.people.models import Cohort, Enrolment, User
 
@@ -100,7 +102,7 @@ def _cohorts_items(items: Iterable[Item], unit_id: str | None) -> dict[ItemKey, 
 
 @cache  # the dashboard runs it on every view: built once per process
 def _learners_deadlines():
-    return (select(Deadline, Cohort.name, Cohort.unit_id)
+    return (select(Deadline, Cohort.name, Cohort.unit_id, Enrolment.enrolled_at)
             .join(Enrolment, (Enrolment.cohort_id == Deadline.cohort_id)
                   & (Enrolment.user_id == bindparam("learner_id")) & Enrolment.left_at.is_(None))
             .join(Cohort, Cohort.id == Deadline.cohort_id)
@@ -112,24 +114,29 @@ def learner_deadlines(learner: User, items: Sequence[Item],
                       today: date) -> list[LearnerDeadline]:
     """The learner's target dates from their current (not archived) cohorts, soonest first.
 
-    When two cohorts set a date for the same item, the earlier date applies. Items no longer
-    in the course, and tasks of another unit than the cohort's, are left out. Two queries.
+    When two cohorts set a date for the same item, the earlier date applies, preferring one
+    set on or after the day the learner joined its cohort. Items no longer in the course, and
+    tasks of another unit than the cohort's, are left out. Two queries.
     """
     rows = db.session.execute(_learners_deadlines(), {"learner_id": learner.id}).all()
     by_unit: dict[str | None, dict[ItemKey, Item]] = {}
-    earliest: dict[ItemKey, tuple[Item, Deadline, str]] = {}
-    for deadline, cohort_name, unit_id in rows:
+    chosen: dict[ItemKey, tuple[bool, Item, Deadline, str, date]] = {}
+    for deadline, cohort_name, unit_id, enrolled_at in rows:  # soonest first
         if unit_id not in by_unit:
             by_unit[unit_id] = _cohorts_items(items, unit_id)
         item = by_unit[unit_id].get((deadline.item_kind, deadline.item_slug))
-        if item is not None:
-            earliest.setdefault(item.key, (item, deadline, cohort_name))
-    if not earliest:
+        if item is None:
+            continue
+        joined_on = local(enrolled_at).date()
+        before = set_before_joining(deadline.due_on, joined_on)
+        if item.key not in chosen or (chosen[item.key][0] and not before):
+            chosen[item.key] = (before, item, deadline, cohort_name, joined_on)
+    if not chosen:
         return []
-    handed = handed_in_by([learner.id], earliest)[learner.id]
+    handed = handed_in_by([learner.id], chosen)[learner.id]
     result = []
-    for item, deadline, cohort_name in earliest.values():
-        status, late = status_on(deadline.due_on, item.key in handed, today)
+    for _, item, deadline, cohort_name, joined_on in chosen.values():
+        status, late = status_on(deadline.due_on, item.key in handed, today, joined_on)
         result.append(LearnerDeadline(item.kind, item.slug, item.full_title, deadline.due_on,
                                       status, late, cohort_name))
     result.sort(key=lambda d: (d.due_on, KINDS.index(d.kind), d.title))
@@ -145,10 +152,12 @@ class ItemCount:
     done: int
     overdue: int
     learners: int
+    #: Learners who joined after the date had passed (theirs is agreed afresh).
+    joined_after: int = 0
 
     @property
     def not_yet_due(self) -> int:
-        return self.learners - self.done - self.overdue
+        return self.learners - self.done - self.overdue - self.joined_after
 
 
 @dataclass(frozen=True)
@@ -173,14 +182,16 @@ def cohort_overdue_counts(cohort_ids: Iterable[int], items: Sequence[Item],
     deadlines = deadlines_by_cohort(ids)
     units: dict[int, str | None] = {}
     members: dict[int, list[int]] = {i: [] for i in ids}
-    for cohort_id, unit_id, user_id in db.session.execute(
-            select(Cohort.id, Cohort.unit_id, Enrolment.user_id)
+    joined: dict[tuple[int, int], date] = {}
+    for cohort_id, unit_id, user_id, enrolled_at in db.session.execute(
+            select(Cohort.id, Cohort.unit_id, Enrolment.user_id, Enrolment.enrolled_at)
             .outerjoin(Enrolment, (Enrolment.cohort_id == Cohort.id)
                        & Enrolment.left_at.is_(None))
             .where(Cohort.id.in_(ids))):
         units[cohort_id] = unit_id
         if user_id is not None:
             members[cohort_id].append(user_id)
+            joined[(cohort_id, user_id)] = local(enrolled_at).date()
     position = {item.key: n for n, item in enumerate(items)}
     set_for: dict[int, list[tuple[Item, Deadline]]] = {}
     for cohort_id in ids:
@@ -197,14 +208,18 @@ def cohort_overdue_counts(cohort_ids: Iterable[int], items: Sequence[Item],
         per_learner = dict.fromkeys(learners, 0)
         counts = []
         for item, deadline in set_for[cohort_id]:
-            done = overdue = 0
+            done = overdue = joined_after = 0
             for user_id in learners:
-                status, _ = status_on(deadline.due_on, item.key in handed[user_id], today)
+                status, _ = status_on(deadline.due_on, item.key in handed[user_id], today,
+                                      joined[(cohort_id, user_id)])
                 if status is DeadlineStatus.DONE:
                     done += 1
                 elif status is DeadlineStatus.OVERDUE:
                     overdue += 1
                     per_learner[user_id] += 1
-            counts.append(ItemCount(item, deadline.due_on, done, overdue, len(learners)))
+                elif status is DeadlineStatus.BEFORE_JOINING:
+                    joined_after += 1
+            counts.append(ItemCount(item, deadline.due_on, done, overdue, len(learners),
+                                    joined_after))
         result[cohort_id] = CohortCounts(len(learners), tuple(counts), per_learner)
     return result

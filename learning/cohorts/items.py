@@ -184,10 +184,13 @@ class DeadlineStatus(enum.StrEnum):
     DONE = "done"
     DUE = "due"
     OVERDUE = "overdue"
+    #: The date had passed before the learner joined the cohort: not theirs to have missed.
+    BEFORE_JOINING = "before_joining"
 
     @property
     def label(self) -> str:
-        return {"done": "Done", "due": "Due", "overdue": "Overdue"}[self.value]
+        return {"done": "Done", "due": "Due", "overdue": "Overdue",
+                "before_joining": "Set before joining"}[self.value]
 
 
 def past_due(due_on: date, today: date) -> bool:
@@ -195,10 +198,20 @@ def past_due(due_on: date, today: date) -> bool:
     return today > due_on
 
 
-def status_on(due_on: date, done: bool, today: date) -> tuple[DeadlineStatus, int]:
-    """Done (handed in), due (today is the last day or earlier) or overdue by some days."""
+def set_before_joining(due_on: date, joined_on: date | None) -> bool:
+    """The due date had passed on the (UK) day the learner joined the cohort: a deadline set
+    for the others, which a newcomer agrees afresh with their assessor, never overdue."""
+    return joined_on is not None and past_due(due_on, joined_on)
+
+
+def status_on(due_on: date, done: bool, today: date,
+              joined_on: date | None = None) -> tuple[DeadlineStatus, int]:
+    """Done (handed in), set before the learner joined, due (today is the last day or
+    earlier) or overdue by some days."""
     if done:
         return DeadlineStatus.DONE, 0
+    if set_before_joining(due_on, joined_on):
+        return DeadlineStatus.BEFORE_JOINING, 0
     if past_due(due_on, today):
         return DeadlineStatus.OVERDUE, (today - due_on).days
     return DeadlineStatus.DUE, 0

@@ -74,6 +74,12 @@ def _show_error(form, exc: CohortError) -> None:
     target.errors = [*target.errors, str(exc)]
 
 
+
+def _confirm(title: str, button: str, lines: list[str], action: str, cohort):
+    """A page that asks before an action that takes something away (no script needed)."""
+    return render_template("cohorts/confirm.html", title=title, button=button, lines=lines,
+                           action=action, cohort=cohort)
+
 @bp.get("/")
 @role_required(*_MANAGERS)
 def index():
@@ -129,11 +135,17 @@ def edit(cohort_id: int):
     return render_template("cohorts/form.html", form=form, cohort=cohort, no_centres=False)
 
 
-@bp.post("/<int:cohort_id>/archive")
+@bp.route("/<int:cohort_id>/archive", methods=["GET", "POST"])
 @role_required(*_MANAGERS)
 def archive(cohort_id: int):
-    """Archive a cohort: it leaves day-to-day lists; nothing in it is deleted."""
+    """Archive a cohort (asked first): it leaves day-to-day lists; nothing in it is deleted."""
     cohort = _cohort_or_404(cohort_id)
+    if request.method == "GET":
+        return _confirm(
+            f"Archive {cohort.name}?", "Archive cohort",
+            [f"{cohort.name} will leave day-to-day lists and no one can be enrolled in it. "
+             "Its learners and all their work are kept, and you can unarchive it later."],
+            url_for("cohorts.archive", cohort_id=cohort.id), cohort)
     if not ActionForm().validate_on_submit():
         abort(400)
     cohort_admin.set_archived(cohort, True, current_user)
@@ -213,12 +225,21 @@ def enrol(cohort_id: int):
     return _render_cohort(cohort, enrol_form=form)
 
 
-@bp.post("/<int:cohort_id>/learners/<int:user_id>/remove")
+@bp.route("/<int:cohort_id>/learners/<int:user_id>/remove", methods=["GET", "POST"])
 @role_required(*_MANAGERS)
 def remove(cohort_id: int, user_id: int):
-    """Take a learner out of the cohort; their progress and work are kept."""
+    """Take a learner out of the cohort (asked first); their progress and work are kept."""
     cohort = _cohort_or_404(cohort_id)
     enrolment = _enrolment_or_404(cohort, user_id)
+    if request.method == "GET":
+        name = enrolment.user.name
+        return _confirm(
+            f"Remove {name} from {cohort.name}?", "Remove learner",
+            [f"{name} will no longer be in {cohort.name}: its staff will stop seeing their "
+             "work there, and its deadlines will no longer apply to them.",
+             "Their progress, quiz attempts and written work are kept. To move them to "
+             "another cohort instead, use Move."],
+            url_for("cohorts.remove", cohort_id=cohort.id, user_id=user_id), cohort)
     if not ActionForm().validate_on_submit():
         abort(400)
     cohort_admin.remove_learner(cohort, enrolment.user, current_user, utcnow())

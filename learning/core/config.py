@@ -93,6 +93,25 @@ def _jobs() -> dict:
     }
 
 
+#: A METRICS_TOKEN shorter than this could be guessed.
+MIN_METRICS_TOKEN_CHARS = 24
+
+
+def _operations() -> dict:
+    """Serving behind a proxy, and /metrics (docs/deploy.md): both off unless configured."""
+    token = os.environ.get("METRICS_TOKEN", "").strip()
+    if token and len(token) < MIN_METRICS_TOKEN_CHARS:
+        raise ConfigError(f"METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_CHARS} "
+                          "characters (python -c 'import secrets; print(secrets.token_hex(24))').")
+    return {
+        # How many reverse proxies (nginx...) stand in front of the app and set
+        # X-Forwarded-For and X-Forwarded-Proto; 0: those headers are never believed.
+        "TRUSTED_PROXY_COUNT": int(_number("TRUSTED_PROXY_COUNT", 0, 0)),
+        # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; unset: 404.
+        "METRICS_TOKEN": token,
+    }
+
+
 def _instance_secret(instance_path: Path) -> str:
     """Development only: a random key kept in instance/, so logins survive restarts."""
     key_file = instance_path / "secret_key"
@@ -142,12 +161,20 @@ def engine_options(url: str) -> dict:
             "connect_args": {"connect_timeout": 5, "application_name": APP_NAME}}
 
 
-def from_environment(instance_path: Path) -> dict:
-    """Build the settings dict for the app from environment variables."""
+def from_environment(instance_path: Path, serving: bool = True) -> dict:
+    """Build the settings dict for the app from environment variables.
+
+    `serving`: False for the flask commands that answer no requests (content check, db
+    upgrade, quiz import...). Only sessions and CSRF tokens are signed with SECRET_KEY (links
+    carry random tokens, stored hashed), so those commands run without one; a key that is set
+    but too short is refused everywhere, being a mistake to put right.
+    """
     env = os.environ.get("APP_ENV", "production").strip().lower()
     if env not in {"production", "development"}:
         raise ConfigError(f"APP_ENV must be 'production' or 'development', not {env!r}.")
     secret = os.environ.get("SECRET_KEY", "")
+    if not secret and env == "production" and not serving:
+        secret = secrets.token_hex(32)  # signs nothing that outlives this command
     if not secret:
         if env == "production":
             raise ConfigError(
@@ -200,6 +227,7 @@ def from_environment(instance_path: Path) -> dict:
         "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
         # The outbox (`flask worker`): SMTP timeout, attempts, back-off, lease, keeping.
         **_jobs(),
+        **_operations(),
         "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
         # Where uploaded CSV files wait (an hour at most) between preview and confirm.
         "CSV_UPLOAD_DIR": os.environ.get("CSV_UPLOAD_DIR") or str(instance_path / "csv-uploads"),

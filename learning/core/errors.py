@@ -8,6 +8,7 @@ from flask import Response, current_app, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
+from learning.core import requestlog
 from learning.core.extensions import db
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,13 @@ def page(code: int, detail: str | None = None) -> Response:
 
     It is rendered without the context processors (they load the logged-in person and count
     their notifications) and without the navigation, so it never queries the database: the
-    database may be what failed.
+    database may be what failed. It shows the request's id, which the log line and the
+    X-Request-Id header carry too, so a report of the error leads to its log lines.
     """
     title, advice = _MESSAGES.get(code, _MESSAGES[500])
     html = current_app.jinja_env.get_template("errors/error.html").render(
-        minimal=True, code=code, title=title, advice=detail or advice)
+        minimal=True, code=code, title=title, advice=detail or advice,
+        request_id=requestlog.request_id())
     response = current_app.response_class(html, status=code, mimetype="text/html")
     if code == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -154,6 +154,11 @@ def kind(name: str) -> Kind | None:
     return _KINDS.get(name)
 
 
+def kinds() -> list[str]:
+    """The kinds of job registered in this process, by name."""
+    return sorted(_KINDS)
+
+
 def describe(job: Job) -> str:
     """What a job is, in a line an admin may see; a kind this code no longer knows is named."""
     known = kind(job.kind)

@@ -1,9 +1,19 @@
-"""The home page and the health check."""
+"""The home page, the health check and the metrics."""
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
-from learning.core import readiness
+from learning.core import metrics, readiness
 from learning.core.extensions import csrf, db
 
 bp = Blueprint("main", __name__)
@@ -24,3 +34,18 @@ def healthz():
     needs; 503 with the reason (unreachable, timeout, schema) otherwise."""
     found = readiness.health(db.engine, current_app.extensions["migrations"])
     return jsonify(found.as_json()), found.status
+
+
+@bp.get("/metrics")
+@csrf.exempt
+def prometheus_metrics():
+    """For Prometheus: requests, latency and the outbox, to a scraper that sends
+    "Authorization: Bearer <METRICS_TOKEN>". Without METRICS_TOKEN there is no such page."""
+    refused = metrics.refusal(request.headers.get("Authorization"),
+                              current_app.config.get("METRICS_TOKEN") or "")
+    if refused == 401:
+        return Response("Send Authorization: Bearer <METRICS_TOKEN>.\n", 401,
+                        {"WWW-Authenticate": 'Bearer realm="metrics"'}, mimetype="text/plain")
+    if refused:
+        abort(refused)
+    return metrics.exposition()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from functools import cache
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +18,7 @@ from learning.core.types import utcnow
 from learning.course.models import ModuleProgress
 from learning.people.models import User
 from learning.quizzes.signals import quiz_passed
+from learning.quizzes.types import Quiz
 
 
 class Status(StrEnum):
@@ -186,3 +189,13 @@ def _complete_quiz_modules(attempt, user: User, modules: list[Module]) -> None:
     """Passing a quiz that counts toward completion completes the modules it belongs to."""
     for module in modules:
         mark_complete(user, module)
+
+
+def quiz_to_take(module_quizzes: Sequence[Quiz], best: Mapping[str, Any]) -> Quiz | None:
+    """After completing a module: its first quiz the learner has not passed (`best`: each
+    quiz's best attempt, with `passed`), or None to move on to the next module."""
+    for quiz in module_quizzes:
+        attempt = best.get(quiz.slug)
+        if attempt is None or not attempt.passed:
+            return quiz
+    return None

@@ -103,11 +103,17 @@ def _module_body(catalog: Catalog, module: Module, units: set[str]) -> TemplateM
 @bp.post("/course/<slug>/complete")
 @role_required(Role.LEARNER)
 def complete(slug: str):
-    """Mark a module as complete and move on to the next one."""
+    """Mark a module as complete, then on to its quiz if not yet passed, else the next
+    module: completing a module never skips past the quiz that checks it."""
     mod = _module_or_404(slug)
     if CompletionForm().validate_on_submit():
         progress.mark_complete(current_user, mod)
         flash(f"'{mod.title}' is marked as complete.", "success")
+    best = attempts.best_results(current_user)
+    quiz = progress.quiz_to_take(quizzes_for_module(slug), best)
+    if quiz is not None:
+        flash(f"Next, check what you have learned: {quiz.title}.", "info")
+        return redirect(url_for("quiz.quiz", slug=quiz.slug))
     _, nxt = get_catalog().neighbours(slug)
     return redirect(url_for("course.module", slug=nxt.slug) if nxt
                     else url_for("course.overview"))

@@ -67,6 +67,9 @@ class User(UserMixin, Model):
     #: Unread notifications, read with the login session at the start of the request
     #: (sessions.load), so the menu costs no statement of its own; None when not read.
     unread_notifications = None  # type: int | None
+    #: Of those, how many link to the page of this request (read in the same statement):
+    #: opening the page a notification links to reads it.
+    unread_here = 0  # type: int
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

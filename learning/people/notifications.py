@@ -6,10 +6,10 @@ import logging
 import re
 import smtplib
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 
 from learning.core import jobs
 from learning.core.extensions import db
@@ -149,6 +149,39 @@ def unread_count(user: User) -> int:
 def recent(user: User, limit: int = 50) -> list[Notification]:
     return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)
                                    .order_by(Notification.id.desc()).limit(limit)))
+
+
+def like_literal(text: str) -> str:
+    """`text` as a LIKE pattern that matches only itself (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _links_to(page, page_like):
+    """A notification's link names this page: the path itself, or with a #fragment."""
+    return or_(Notification.link == page, Notification.link.like(page_like, escape="\\"))
+
+
+def unread_here_of(user_id, page, page_like):
+    """How many of the user's unread notifications link to `page` (values or bind
+    parameters; `page_like` is like_literal(page) + "#%"): a subquery for the session loader."""
+    return select(func.count(Notification.id)).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None),
+        _links_to(page, page_like)).scalar_subquery()
+
+
+def mark_read_for_page(user: User, path: str) -> int:
+    """Mark read the user's unread notifications that link to this page (any #fragment
+    ignored); the caller commits. Costs a statement only when the session loader saw one."""
+    if not user.unread_here:
+        return 0
+    done = cast(CursorResult[Any], db.session.execute(update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None),
+        _links_to(path, like_literal(path) + "#%")).values(read_at=utcnow())))
+    count = done.rowcount or 0
+    user.unread_here = 0
+    if user.unread_notifications is not None:
+        user.unread_notifications = max(user.unread_notifications - count, 0)
+    return count
 
 
 def mark_all_read(user: User) -> None:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
+from flask import has_request_context, request
 from flask_login import login_user
 from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.orm import contains_eager
@@ -17,7 +18,7 @@ from sqlalchemy.orm import contains_eager
 from learning.core.extensions import db
 from learning.core.types import utcnow
 from learning.people.models import LoginSession, Role, User
-from learning.people.notifications import unread_count_of
+from learning.people.notifications import like_literal, unread_count_of, unread_here_of
 
 #: last_seen_at is written at most this often (an idle timeout measured in hours does not
 #: need a write on every page view).
@@ -86,8 +87,11 @@ def _parse(token: str) -> tuple[int, str] | None:
 
 @cache  # built once per process: building it took longer than running it
 def _session_and_user():
-    """The login session, its user with their roles, and the user's unread count."""
-    return (select(LoginSession, User, unread_count_of(LoginSession.user_id))
+    """The login session, its user with their roles, the user's unread count, and how many
+    unread notifications link to the page being opened (bind parameters here, here_like)."""
+    return (select(LoginSession, User, unread_count_of(LoginSession.user_id),
+                   unread_here_of(LoginSession.user_id, bindparam("here"),
+                                  bindparam("here_like")))
             .join(User, User.id == LoginSession.user_id)
             .outerjoin(User.roles).options(contains_eager(User.roles))
             .where(LoginSession.id == bindparam("session_id")))
@@ -102,10 +106,13 @@ def load(token: str, limits: Limits, now: datetime | None = None) -> User | None
     parsed = _parse(token)
     if parsed is None:
         return None
-    found = db.session.execute(_session_and_user(), {"session_id": parsed[0]}).unique().first()
+    here = request.path if has_request_context() else ""
+    found = db.session.execute(_session_and_user(), {
+        "session_id": parsed[0], "here": here, "here_like": like_literal(here) + "#%",
+    }).unique().first()
     if found is None:
         return None
-    row, user, unread = found
+    row, user, unread, unread_here = found
     if not hmac.compare_digest(row.secret_hash, _hash(parsed[1])):
         return None
     now = now or utcnow()
@@ -116,6 +123,7 @@ def load(token: str, limits: Limits, now: datetime | None = None) -> User | None
         db.session.commit()
     user.session_token = token
     user.unread_notifications = unread
+    user.unread_here = unread_here
     return user
 
 

@@ -271,6 +271,11 @@ class ReviewItem:
     correct: dict[str, Any] | None  # correct answer view, when it may be shown
 
 
+def answered_ids(attempt: QuizAttempt) -> set[str]:
+    """The questions with an answer saved (the navigator, its count and the summary)."""
+    return {a.question_id for a in attempt.answers if a.answer not in (None, "", [], {})}
+
+
 def review_items(attempt: QuizAttempt, attempts_left: bool) -> list[ReviewItem]:
     """Each question with the learner's answer and what the quiz settings allow us to show."""
     submitted = not attempt.is_open

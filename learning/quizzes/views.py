@@ -14,12 +14,14 @@ from learning.core.permissions import require, role_required
 from learning.core.types import utcnow
 from learning.people.models import Role
 from learning.quizzes import attempts as svc
+from learning.quizzes import display
 from learning.quizzes import statistics as quiz_reports
 from learning.quizzes.access import get_quizzes
 from learning.quizzes.forms import StartForm, SubmitAttemptForm
 from learning.quizzes.models import QuizAttempt
 
 bp = Blueprint("quiz", __name__)
+bp.add_app_template_filter(display.accepted_answers, "accepted_answers")
 
 
 def _quiz_or_404(slug: str):
@@ -119,8 +121,12 @@ def attempt(attempt_id: int):
     # so an open one needs no look at the learner's other attempts.
     items = svc.review_items(attempt, attempts_left=True)
     shown = [(i + 1, items[i]) for i in pages[page - 1]]
+    answered = svc.answered_ids(attempt)
+    # Per page of the navigator: are all its questions answered?
+    done = [all(attempt.questions[i]["view"]["id"] in answered for i in p) for p in pages]
     return render_template("quiz/attempt.html", attempt=attempt, shown=shown, page=page,
                            pages=len(pages), seconds_left=svc.seconds_left(attempt, now),
+                           answered=len(answered), total=len(items), page_done=done,
                            immediate=attempt.settings.get("feedback") == "immediate")
 
 
@@ -174,7 +180,7 @@ def summary(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if svc.close_if_overdue(attempt, utcnow(), get_catalog()) or not attempt.is_open:
         return redirect(url_for("quiz.review", attempt_id=attempt.id))
-    answered = {a.question_id for a in attempt.answers if a.answer not in (None, "", [], {})}
+    answered = svc.answered_ids(attempt)
     pages = _pages(attempt)
     rows = [(n + 1, view, view["id"] in answered,
              next(p for p, idx in enumerate(pages, 1) if n in idx))
@@ -205,9 +211,12 @@ def review(attempt_id: int):
     if attempt.is_open and not svc.close_if_overdue(attempt, utcnow(), get_catalog()):
         return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
     quiz = get_quizzes().get(attempt.quiz_slug)
-    left = svc.eligibility(current_user, quiz, utcnow()).attempts_left if quiz else 0
-    items = svc.review_items(attempt, attempts_left=left != 0)
-    return render_template("quiz/review.html", attempt=attempt, items=items, quiz=quiz)
+    state = svc.eligibility(current_user, quiz, utcnow()) if quiz else None
+    items = svc.review_items(attempt, attempts_left=state is not None
+                             and state.attempts_left != 0)
+    module = get_catalog().module(quiz.modules[0]) if quiz and quiz.modules else None
+    return render_template("quiz/review.html", attempt=attempt, items=items, quiz=quiz,
+                           state=state, module=module, form=StartForm())
 
 
 @bp.get("/quizzes/<slug>/statistics")

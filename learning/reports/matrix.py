@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 
 from learning.assessment.models import Submission, SubmittedWork
-from learning.cohorts.items import Item, achieved
+from learning.cohorts.items import Item, achieved, set_before_joining
 from learning.core.extensions import db
 from learning.course.models import ModuleProgress
 from learning.people.models import Cohort, CohortStaff, Enrolment, Role, User
@@ -227,6 +227,8 @@ class LearnerSummary:
     rag: RagResult
     #: The items handed in (a Layout mask): the cells decide "overdue" from it too.
     handed_in_bits: int
+    #: The day they joined the cohort: deadlines already past then are not theirs.
+    joined_on: date | None
 
     @property
     def percent(self) -> int:
@@ -240,7 +242,8 @@ def summarise(row, layout: Layout, deadlines: Deadlines, today: date) -> Learner
     handed_in = layout.join(row.module_handed_in, row.quiz_handed_in, row.task_handed_in)
     applies = layout.mask(row.unit_id, counted=False)
     overdue, due_soon = overdue_and_due_soon(
-        deadlines.open_dates(row.cohort_id, open_items(applies, handed_in)), today)
+        deadlines.open_dates(row.cohort_id, open_items(applies, handed_in), row.joined_on),
+        today)
     rag = rag_status(overdue=overdue, referrals=row.referrals, due_soon=due_soon,
                      percent=share(row.done, row.required),
                      cohort_percent=cohort_share(row.cohort_done, row.cohort_learners,
@@ -248,7 +251,7 @@ def summarise(row, layout: Layout, deadlines: Deadlines, today: date) -> Learner
     return LearnerSummary(row.enrolment_id, row.user_id, row.name, row.learner_ref,
                           row.cohort_id, row.cohort_name, row.unit_id, row.done, row.required,
                           overdue, due_soon, row.referrals, row.referred_now, row.waiting,
-                          bool(row.started), rag, handed_in)
+                          bool(row.started), rag, handed_in, row.joined_on)
 
 
 # ---- cells for the learners shown ----
@@ -299,14 +302,15 @@ def cells_for(rows: Sequence[LearnerSummary], layout: Layout, deadlines: Deadlin
             state = sources[item.kind].get((row.user_id, item.slug))
             due_on = deadlines.due.get((row.cohort_id, item.kind, item.slug))
             is_handed_in = bool(row.handed_in_bits & bits[n])
-            key = (n, state, due_on, is_handed_in)
+            before = due_on is not None and set_before_joining(due_on, row.joined_on)
+            key = (n, state, due_on, is_handed_in, before)
             cell = made.get(key)
             if cell is None:
                 cell = made[key] = with_deadline(base_cell(
                     item, module_done=state if item.kind == "module" else None,
                     quiz=state if item.kind == "quiz" else None,
                     task=state if item.kind == "task" else None), due_on, today,
-                    handed_in=is_handed_in)
+                    handed_in=is_handed_in, before_joining=before)
             cells.append(cell)
         out[row.enrolment_id] = cells
     return out

@@ -61,12 +61,21 @@ class Cell:
     #: A short visible addition: a quiz's best score, a task's submission round.
     note: str = ""
     due_on: date | None = None
+    #: The due date had passed when the learner joined the cohort (never overdue).
+    before_joining: bool = False
+
+    @property
+    def due_words(self) -> str:
+        """", due 2026-06-10", and "(set before joining)" after a date that is not theirs."""
+        if self.due_on is None:
+            return ""
+        return f", due {self.due_on.isoformat()}" + (
+            " (set before joining)" if self.before_joining else "")
 
     @property
     def text(self) -> str:
         """The status in words, with the note and due date (the CSV and tooltips use it)."""
-        out = self.label + (f" ({self.note})" if self.note else "")
-        return out + (f", due {self.due_on.isoformat()}" if self.due_on else "")
+        return self.label + (f" ({self.note})" if self.note else "") + self.due_words
 
 
 def base_cell(item: Item, module_done: bool | None = None, quiz: QuizSummary | None = None,
@@ -102,9 +111,13 @@ def base_cell(item: Item, module_done: bool | None = None, quiz: QuizSummary | N
     }[task.status]
 
 
-def with_deadline(cell: Cell, due_on: date | None, today: date, *, handed_in: bool) -> Cell:
+def with_deadline(cell: Cell, due_on: date | None, today: date, *, handed_in: bool,
+                  before_joining: bool = False) -> Cell:
     """The cell with its due date; overdue when the due date (UK calendar) has passed and the
-    item is not handed in (learning.cohorts.items), so work waiting for marking is not."""
+    item is not handed in (learning.cohorts.items), so work waiting for marking is not. A date
+    already past when the learner joined is not theirs: shown, never overdue."""
+    if before_joining:
+        return Cell(cell.item, cell.status, cell.label, cell.note, due_on, before_joining=True)
     if (due_on is not None and cell.status is not CellStatus.NOT_REQUIRED
             and status_on(due_on, handed_in, today)[0] is DeadlineStatus.OVERDUE):
         return Cell(cell.item, CellStatus.OVERDUE, f"Overdue: {cell.label.lower()}", cell.note,
@@ -163,7 +176,8 @@ class RagResult:
 
 RAG_RULE = (
     ("Red", "any item is overdue (past its due date and not done; written work handed in "
-            "counts as done for its deadline while it waits for marking), or a written task "
+            "counts as done for its deadline while it waits for marking; a date already past "
+            "when the learner joined the cohort does not count), or a written task "
             f"has been referred {REFERRALS_RED} or more times."),
     ("Amber", f"not red, and an item is due within {DUE_SOON_DAYS} days and not done, or "
               f"progress is {BEHIND_POINTS} or more percentage points below the cohort's "

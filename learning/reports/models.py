@@ -63,8 +63,11 @@ class MatrixSummary(Model):
     module_handed_in: Mapped[int] = mapped_column(BigInteger)
     quiz_handed_in: Mapped[int] = mapped_column(BigInteger)
     task_handed_in: Mapped[int] = mapped_column(BigInteger)
-    #: The earliest due date of an item the cohort does and the learner has not handed in.
+    #: The earliest due date of an item the cohort does and the learner has not handed in,
+    #: of those set on or after the day the learner joined the cohort.
     next_due_on: Mapped[date | None]
+    #: The UK date the learner joined the cohort: a deadline already past then is not theirs.
+    joined_on: Mapped[date | None]
 
 
 class MatrixSummaryLayout(Model):

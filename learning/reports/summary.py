@@ -100,7 +100,8 @@ def current_layout() -> Layout:
 
 def stored_values(t: Totals, deadlines: Deadlines, layout: Layout) -> dict:
     """The summary row for one learner's totals and their cohort's deadlines."""
-    dates = deadlines.open_dates(t.cohort_id, open_items(t.applies, t.handed_in_bits))
+    dates = deadlines.open_dates(t.cohort_id, open_items(t.applies, t.handed_in_bits),
+                                 t.joined_on)
     module, quiz, task = layout.split(t.handed_in_bits)
     return {
         "enrolment_id": t.enrolment_id, "user_id": t.user_id, "cohort_id": t.cohort_id,
@@ -109,7 +110,7 @@ def stored_values(t: Totals, deadlines: Deadlines, layout: Layout) -> dict:
         "percent": progress_percent(t.done, t.required), "referrals": t.referrals,
         "referred_now": t.referred_now, "waiting": t.waiting, "started": t.started,
         "module_handed_in": module, "quiz_handed_in": quiz, "task_handed_in": task,
-        "next_due_on": min(dates, default=None),
+        "next_due_on": min(dates, default=None), "joined_on": t.joined_on,
     }
 
 

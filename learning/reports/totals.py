@@ -18,8 +18,17 @@ from functools import cached_property
 from sqlalchemy import ColumnElement, Select, case, func, literal, select
 
 from learning.assessment.models import Decision, Submission, SubmissionStatus, SubmittedWork
-from learning.cohorts.items import KINDS, WORK_ROWS, Item, achieved, handed_in, past_due
+from learning.cohorts.items import (
+    KINDS,
+    WORK_ROWS,
+    Item,
+    achieved,
+    handed_in,
+    past_due,
+    set_before_joining,
+)
 from learning.cohorts.models import Deadline
+from learning.core.dates import local
 from learning.core.extensions import db
 from learning.course.models import ModuleProgress
 from learning.people.models import Cohort, Enrolment, User
@@ -150,7 +159,8 @@ def totals_query(layout: Layout, enrolments: ColumnElement[bool]) -> Select:
                    tasks.c.referred_now, tasks.c.waiting,
                    referrals.c.most.label("referrals"),
                    (func.coalesce(modules.c.rows, 0) + func.coalesce(quizzes.c.rows, 0)
-                    + func.coalesce(tasks.c.rows, 0)).label("started"))
+                    + func.coalesce(tasks.c.rows, 0)).label("started"),
+                   Enrolment.enrolled_at)
             .select_from(Enrolment)
             .join(User, User.id == Enrolment.user_id)
             .join(Cohort, Cohort.id == Enrolment.cohort_id)
@@ -184,6 +194,8 @@ class Totals:
     waiting: int
     referrals: int
     started: bool
+    #: The UK date the learner joined the cohort (deadlines already past are not theirs).
+    joined_on: date
 
 
 def read_totals(rows, layout: Layout) -> Iterator[Totals]:
@@ -191,7 +203,7 @@ def read_totals(rows, layout: Layout) -> Iterator[Totals]:
     masks: dict[str | None, tuple[int, int]] = {}
     for (enrolment_id, user_id, name, ref, cohort_id, cohort_name, unit_id, module_achieved,
          quiz_achieved, task_achieved, module_handed_in, quiz_handed_in, task_handed_in,
-         referred_now, waiting, referrals, started) in rows:
+         referred_now, waiting, referrals, started, enrolled_at) in rows:
         done_bits = layout.join(module_achieved, quiz_achieved, task_achieved)
         if unit_id not in masks:
             masks[unit_id] = (layout.mask(unit_id), layout.mask(unit_id, counted=False))
@@ -200,7 +212,7 @@ def read_totals(rows, layout: Layout) -> Iterator[Totals]:
                      done_bits, layout.join(module_handed_in, quiz_handed_in, task_handed_in),
                      applies, (done_bits & required).bit_count(), required.bit_count(),
                      int(referred_now or 0), int(waiting or 0), int(referrals or 0),
-                     bool(started))
+                     bool(started), local(enrolled_at).date())
 
 
 @dataclass(frozen=True)
@@ -210,10 +222,12 @@ class Deadlines:
     due: dict[tuple[int, str, str], date]
     dated: dict[int, tuple[tuple[int, date], ...]]
 
-    def open_dates(self, cohort_id: int, open_items: int) -> list[date]:
+    def open_dates(self, cohort_id: int, open_items: int, joined_on: date | None) -> list[date]:
         """The due dates of this cohort's items in `open_items` (a mask of items not handed
-        in); a deadline for an item outside the Layout has no bit and is ignored."""
-        return [due for bit, due in self.dated.get(cohort_id, ()) if bit & open_items]
+        in), leaving out those set before the learner joined; a deadline for an item outside
+        the Layout has no bit and is ignored."""
+        return [due for bit, due in self.dated.get(cohort_id, ())
+                if bit & open_items and not set_before_joining(due, joined_on)]
 
 
 def load_deadlines(layout: Layout, cohort_ids: Select | Iterable[int]) -> Deadlines:

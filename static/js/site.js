@@ -95,10 +95,7 @@ function quizTimer() {
   var left = parseInt(box.getAttribute("data-seconds-left"), 10);
   var value = box.querySelector(".timer-value");
   var end = Date.now() + left * 1000;
-  var live = document.createElement("p");
-  live.className = "visually-hidden";
-  live.setAttribute("role", "status");
-  box.after(live);
+  var live = box.querySelector(".timer-warning");
   var warned = {};
   function tick() {
     var s = Math.max(0, Math.round((end - Date.now()) / 1000));

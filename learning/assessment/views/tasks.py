@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
-from learning.assessment import marking
+from learning.assessment import marking, marking_target
 from learning.assessment import submissions as svc
 from learning.assessment.forms import DraftForm, RestoreForm, SubmitAnswerForm
 from learning.assessment.models import DraftVersion
 from learning.content.access import get_catalog
 from learning.core import errors
-from learning.core.dates import uk_datetime
+from learning.core.dates import local, uk_datetime
 from learning.core.extensions import db
 from learning.core.incoming import db_int
 from learning.core.permissions import role_required
@@ -35,6 +45,18 @@ def _task_or_404(slug: str):
     return task
 
 
+
+def _marking_days() -> int:
+    return current_app.config.get("MARKING_TARGET_WORKING_DAYS",
+                                  marking_target.MARKING_TARGET_DAYS)
+
+
+def _marking_by(sub):
+    """The last day of the marking target for work waiting to be marked, else None."""
+    if sub.status not in marking_target.AWAITING_MARKING or sub.submitted_at is None:
+        return None
+    return marking_target.marking_due_by(local(sub.submitted_at).date(), _marking_days())
+
 @bp.get("/")
 @role_required(Role.LEARNER)
 def index():
@@ -55,6 +77,7 @@ def _editor(task, sub, form, status=200, preview=None, conflict=None, shorter=No
         shorter=shorter, shorter_words=svc.count_words(form.text.data or "") if shorter else 0,
         decisions=marking.released_decisions(sub),
         resubmissions_left=svc.resubmissions_left(sub, task),
+        marking_days=_marking_days(), marking_by=_marking_by(sub),
     ), status
 
 
@@ -214,16 +237,24 @@ def submit(slug: str):
         return redirect(url_for("tasks.write", slug=slug))
     form = SubmitAnswerForm()
     draft = svc.latest_draft(sub)
+    short = svc.below_guidance(draft, task)
     if form.validate_on_submit():
-        try:
-            svc.submit(sub, task, current_user, form.declaration.data, form.sources.data or "",
-                       utcnow())
-        except svc.SubmissionError as exc:
-            form.declaration.errors.append(str(exc))
+        if short and not form.confirm_short.data:
+            form.confirm_short.errors = [
+                f"Your answer has {draft.word_count:,} words, fewer than the guidance of "
+                f"{task.min_words:,}. Tick the box to submit it anyway, or go back and add "
+                "to it."]
         else:
-            flash("Your answer is submitted. Your assessor has been told.", "success")
-            return redirect(url_for("tasks.write", slug=slug))
+            try:
+                svc.submit(sub, task, current_user, form.declaration.data,
+                           form.sources.data or "", utcnow())
+            except svc.SubmissionError as exc:
+                form.declaration.errors.append(str(exc))
+            else:
+                flash("Your answer is submitted. Your assessor has been told.", "success")
+                return redirect(url_for("tasks.write", slug=slug))
     return render_template("tasks/submit.html", task=task, sub=sub, form=form, draft=draft,
+                           short=short,
                            resubmissions_left=svc.resubmissions_left(sub, task)), \
         422 if form.errors else 200
 
