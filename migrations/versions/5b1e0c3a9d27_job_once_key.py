@@ -2,7 +2,7 @@
 admin page) is one waiting or running job per key, settled by a partial unique index
 
 Revision ID: 5b1e0c3a9d27
-Revises: e97ca4378f15
+Revises: 3b7d9e2a41c5
 Create Date: 2026-12-03 16:50:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5b1e0c3a9d27'
-down_revision = 'e97ca4378f15'
+down_revision = '3b7d9e2a41c5'
 branch_labels = None
 depends_on = None
 
