@@ -177,3 +177,20 @@ def test_a_failed_rebuild_says_why_and_may_be_asked_for_again(client, auth, make
     assert "<strong>Failed</strong>: OperationalError: disk full." in page
     _press(client)
     assert sorted(j.status for j in _jobs()) == ["failed", "pending"]
+
+
+def test_a_failed_rebuild_is_not_retried_while_another_waits(make_user):
+    """Guard: jobs.retry leaves a failed one-of-a-kind job failed while another job with its
+    key waits (the partial unique index would refuse it with an error)."""
+    failed, _ = jobs.enqueue_once(reindex_job.KIND, {}, reindex_job.KIND)
+    failed.status = "failed"
+    db.session.commit()
+    waiting, queued = jobs.enqueue_once(reindex_job.KIND, {}, reindex_job.KIND)
+    db.session.commit()
+    assert queued and waiting.id != failed.id
+    assert jobs.retry(failed.id, make_user("admin")) is False
+    db.session.commit()
+    assert sorted(j.status for j in _jobs()) == ["failed", "pending"]
+    waiting.status = "done"
+    db.session.commit()
+    assert jobs.retry(failed.id, make_user("admin")) is True

@@ -202,7 +202,7 @@ def worker(once: bool, poll: float) -> None:
         click.echo(f"Joined Up's worker cannot start: {exc}", err=True)
         raise SystemExit(readiness.NOT_READY_EXIT) from exc
     logging.getLogger(__name__).info("worker: runs jobs of kinds %s",
-                                     ", ".join(jobs.kind_names()))
+                                     ", ".join(jobs.kinds()))
     if once:
         counts = jobs_worker.run_pending()
         jobs_worker.prune(utcnow(), jobs_worker.settings_from(app.config).keep_done)

@@ -145,11 +145,6 @@ def cleanups() -> dict[str, Callable[[datetime], int]]:
     return dict(_CLEANUPS)
 
 
-def kind_names() -> list[str]:
-    """The kinds of job this process can run, sorted (the worker logs them at start)."""
-    return sorted(_KINDS)
-
-
 def kind(name: str) -> Kind | None:
     return _KINDS.get(name)
 
