@@ -9,7 +9,7 @@ from learning.core.extensions import db
 
 #: gunicorn's "application failed to load": its master stops, rather than starting new workers
 #: that fail the same way for ever. Any other runner sees a non-zero exit.
-APP_LOAD_ERROR = 4
+APP_LOAD_ERROR = readiness.NOT_READY_EXIT
 
 try:
     # Serving (gunicorn, `flask run`) needs a secret key, a whole course and the code's

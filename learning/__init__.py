@@ -111,11 +111,13 @@ BLUEPRINTS = (
     "quizzes.views",
     "assessment.views.tasks",
     "assessment.views.marking",
+    "assessment.views.originality_admin",
     "iqa.views",
     "cohorts.views",
     "reports.views.home",
     "reports.views.staff",
     "reports.views.reports",
+    "reports.views.exports",
     "privacy.views",
 )
 

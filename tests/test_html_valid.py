@@ -6,10 +6,13 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 
 from learning.assessment.models import Submission
+from learning.assessment.originality import reindex_job
+from learning.core import jobs, worker
 from learning.core.extensions import db
 from learning.core.jobs import Job
 from learning.people.models import CohortStaff
 from learning.people.notifications import notify
+from learning.reports import export_jobs
 from tests.conftest import csrf_from, post_form
 from tests.htmlcheck import html_errors, needs_checker
 
@@ -94,6 +97,27 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
     db.session.commit()
     (tmp_path / "outbox.html").write_text(_page(client, "/admin/outbox"))
     (tmp_path / "outbox-error.html").write_text(_page(client, "/admin/outbox?show=x", 422))
+    # The originality rebuild part-way, and a large export asked for, being made, and ready.
+    reindex, _ = jobs.enqueue_once(reindex_job.KIND, {}, reindex_job.KIND)
+    reindex.status, reindex.progress = "running", {"done": 300, "total": 1200}
+    db.session.commit()
+    (tmp_path / "originality.html").write_text(_page(client, "/admin/originality/"))
+    monkeypatch.setitem(app.config, "EXPORT_INLINE_ROWS", 0)
+    large = _page(client, "/reports/matrix.csv")
+    (tmp_path / "export-large.html").write_text(large)
+    made = client.post("/reports/exports/completion-matrix",
+                       data={"csrf_token": csrf_from(large)})
+    status_url = made.headers["Location"]
+    (tmp_path / "export-waiting.html").write_text(_page(client, status_url))
+    export_job = db.session.scalar(select(Job).where(Job.kind == export_jobs.KIND))
+    export_job.status, export_job.progress = "running", {"done": 1000, "total": 2500}
+    db.session.commit()
+    (tmp_path / "export-running.html").write_text(_page(client, status_url))
+    export_job.status = "pending"
+    db.session.commit()
+    worker.run_pending(app)
+    (tmp_path / "export-ready.html").write_text(_page(client, status_url))
+    (tmp_path / "downloads.html").write_text(_page(client, "/reports/"))
     for name, url in {"learners": "/staff/learners",
                       "learner": f"/staff/learners/{learner.id}",
                       "statistics": f"/quizzes/{quiz.slug}/statistics",

@@ -31,7 +31,9 @@ from learning.iqa.models import IqaSample
 from learning.people import invitations, membership, notifications
 from learning.people.models import Centre, CentreMember, Cohort, LoginSession, Role, User, UserRole
 from learning.quizzes import attempts
+from learning.reports import export_jobs
 from learning.reports.exports import INCOMPLETE
+from learning.reports.matrix import Filters
 from tests.conftest import _FAST_HASH, Auth, csrf_from, fixture_settings
 
 ROLES = ("anonymous", "learner", "assessor", "iqa", "coordinator", "admin")
@@ -216,6 +218,8 @@ def _build(app) -> World:
     db.session.commit()
     job = jobs.enqueue("email", notifications.email_payload(people["learner"], "Ready.", "/"))
     job.status, job.last_error = "failed", "TimeoutError: timed out"  # for the outbox's retry
+    export, _ = export_jobs.request_export(people["coordinator"], export_jobs.MATRIX,
+                                           Filters(), now.date())
     db.session.commit()
 
     world = World()
@@ -229,7 +233,7 @@ def _build(app) -> World:
         "attempt_id": [str(attempt.id)], "decision_id": [str(decision.id)],
         "sample_id": [str(sample.id)], "number": ["1", "2"], "role": ["assessor", "iqa"],
         "token": [link.token], "filename": ["css/site.css", "js/site.js"],
-        "job_id": [str(job.id)]}
+        "job_id": [str(job.id)], "export_id": [str(export.id)]}
     world.fields = sorted({*FORM,
                            *(f"{k}-{c}" for t in catalog.tasks for c in t.criteria
                              for k in ("met", "comment")),

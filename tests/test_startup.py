@@ -1,4 +1,4 @@
-"""Serving refuses to start on a broken course or a schema behind the code; commands still run.
+"""Serving and `flask worker` refuse a broken course or a schema behind the code; commands run.
 
 These run the real entry points (app.py under python, flask and gunicorn) in a subprocess,
 against the database the suite uses (SQLite, or PostgreSQL with TEST_DATABASE_URL).
@@ -149,6 +149,43 @@ def test_a_database_that_does_not_answer_does_not_stop_start_up(run, tmp_path):
     done = run(PYTHON_IMPORT, DATABASE_URL=f"sqlite:///{tmp_path / 'no-such-folder' / 'x.db'}")
     assert done.returncode == 0, done.stderr
     assert "start-up: the database did not answer (OperationalError)" in done.stderr
+
+
+# ---- `flask worker` makes the same checks ----
+
+def _worker_refused(done, message: str) -> None:
+    assert done.returncode == 4, done.stderr
+    assert f"Joined Up's worker cannot start: {message}" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_the_worker_refuses_a_schema_behind_the_code(run):
+    """Today it starts, and every job that touches a new table fails and is retried."""
+    behind = run(_flask("db", "upgrade", HEAD.down_revision))
+    assert behind.returncode == 0, behind.stderr
+    message = (f"the database schema is behind this code (database at {HEAD.down_revision}, "
+               f"code needs {HEAD.revision}). Run `flask --app app db upgrade` first.")
+    _worker_refused(run(_flask("worker", "--once")), message)
+    _worker_refused(run(_flask("worker", "--poll", "0.1"), timeout=30), message)  # serving too
+    assert run(_flask("db", "upgrade")).returncode == 0
+    ready = run(_flask("worker", "--once"))
+    assert ready.returncode == 0, ready.stderr
+    assert "Ran 0 jobs" in ready.stdout
+
+
+def test_the_worker_refuses_a_broken_course(run, course):
+    assert run(_flask("db", "upgrade")).returncode == 0
+    _break_task_file(course)
+    done = run(_flask("worker", "--once"))
+    _worker_refused(done, "1 error in the course files")
+    assert "flask --app app content check" in done.stderr
+
+
+def test_the_worker_names_the_kinds_of_job_it_runs(run):
+    assert run(_flask("db", "upgrade")).returncode == 0
+    done = run(_flask("worker", "--once"))
+    assert done.returncode == 0, done.stderr
+    assert "worker: runs jobs of kinds email, originality-reindex, report-export" in done.stderr
 
 
 # ---- the decisions, without a subprocess ----

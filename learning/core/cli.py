@@ -16,7 +16,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
-from learning.core import audit, backups, in_use
+from learning.core import audit, backups, in_use, jobs, readiness
 from learning.core import worker as jobs_worker
 from learning.core.backups import Backup, BackupError
 from learning.core.extensions import db
@@ -194,9 +194,19 @@ def worker(once: bool, poll: float) -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # The web server's start-up checks: a job run on a schema behind the code fails, and one
+    # about work on a task whose file did not load would run without it.
+    try:
+        readiness.check_ready(app, db.engine)
+    except readiness.NotReady as exc:
+        click.echo(f"Joined Up's worker cannot start: {exc}", err=True)
+        raise SystemExit(readiness.NOT_READY_EXIT) from exc
+    logging.getLogger(__name__).info("worker: runs jobs of kinds %s",
+                                     ", ".join(jobs.kinds()))
     if once:
         counts = jobs_worker.run_pending()
         jobs_worker.prune(utcnow(), jobs_worker.settings_from(app.config).keep_done)
+        jobs_worker.run_cleanups(utcnow())
         click.echo(f"Ran {counts.total} {'job' if counts.total == 1 else 'jobs'}: "
                    f"{counts.done} done, {counts.retry} to try again later, "
                    f"{counts.failed} failed.")

@@ -231,6 +231,10 @@ def from_environment(instance_path: Path, serving: bool = True) -> dict:
         "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
         # Where uploaded CSV files wait (an hour at most) between preview and confirm.
         "CSV_UPLOAD_DIR": os.environ.get("CSV_UPLOAD_DIR") or str(instance_path / "csv-uploads"),
+        # The completion matrix CSV above this many rows is prepared by the worker, and kept
+        # for its requester this many days (learning/reports/export_jobs.py).
+        "EXPORT_INLINE_ROWS": int(os.environ.get("EXPORT_INLINE_ROWS") or 2000),
+        "EXPORT_KEEP_DAYS": float(os.environ.get("EXPORT_KEEP_DAYS") or 7),
         # Working days an answer may wait for a first decision before it shows as overdue.
         "MARKING_TARGET_WORKING_DAYS": int(os.environ.get("MARKING_TARGET_WORKING_DAYS") or 10),
         # Per-address login limits are counted in Redis when REDIS_URL is set, so every app

@@ -25,9 +25,10 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from learning.core import audit
 from learning.core.extensions import Model, db
@@ -43,6 +44,8 @@ class JobStatus(StrEnum):
 
 
 _STATUS_CHECK = "status IN (" + ", ".join(f"'{s.value}'" for s in JobStatus) + ")"
+#: A job with a `once_key` is one of a kind while it waits or runs (see `enqueue_once`).
+_ACTIVE = "once_key IS NOT NULL AND status IN ('pending', 'running')"
 
 
 class Job(Model):
@@ -52,6 +55,10 @@ class Job(Model):
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         # What a worker asks for: pending jobs that are due, running ones whose lease ran out.
         Index("ix_job_due", "status", "run_after"),
+        # At most one waiting or running job per once_key: the database settles a race
+        # between two requests for the same slow work (two admins, a double-click).
+        Index("uq_job_once_key_active", "once_key", unique=True,
+              sqlite_where=text(_ACTIVE), postgresql_where=text(_ACTIVE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +83,9 @@ class Job(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Set for work that must not run twice at once ("originality-reindex"): while one job
+    #: with this key waits or runs, another is refused (a partial unique index).
+    once_key: Mapped[str | None] = mapped_column(String(100))
 
     @property
     def status_enum(self) -> JobStatus:
@@ -121,6 +131,20 @@ def register(name: str, run: Handler, describe: Callable[[dict[str, Any]], str])
     _KINDS[name] = Kind(name, run, describe)
 
 
+#: Tidy-ups a domain asks the worker to run now and then (about hourly), by name: each
+#: takes the time now, forgets what has expired, and returns how many rows it removed.
+_CLEANUPS: dict[str, Callable[[datetime], int]] = {}
+
+
+def register_cleanup(name: str, cleanup: Callable[[datetime], int]) -> None:
+    """Have the worker run `cleanup(now)` when it forgets old jobs (reports' expired files)."""
+    _CLEANUPS[name] = cleanup
+
+
+def cleanups() -> dict[str, Callable[[datetime], int]]:
+    return dict(_CLEANUPS)
+
+
 def kind(name: str) -> Kind | None:
     return _KINDS.get(name)
 
@@ -149,6 +173,43 @@ def enqueue(kind_name: str, payload: dict[str, Any], now: datetime | None = None
               run_after=now, created_at=now, updated_at=now, last_error="")
     db.session.add(job)
     return job
+
+
+def active(once_key: str) -> Job | None:
+    """The job with this key that is waiting or running, if there is one."""
+    return db.session.scalar(select(Job).where(
+        Job.once_key == once_key,
+        Job.status.in_([JobStatus.PENDING.value, JobStatus.RUNNING.value])))
+
+
+def enqueue_once(kind_name: str, payload: dict[str, Any], once_key: str,
+                 now: datetime | None = None) -> tuple[Job, bool]:
+    """Queue a job unless one with `once_key` is waiting or running: (the job, True) when
+    this call queued it, (the one already there, False) otherwise; the caller commits.
+
+    One INSERT ... ON CONFLICT DO NOTHING against the partial unique index: a job another
+    request has just queued and not yet committed is waited for (PostgreSQL) or cannot be
+    there (SQLite has one writer at a time), so two requests at once give one job.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if kind_name not in _KINDS:
+        raise ValueError(f"no handler is registered for jobs of kind {kind_name!r}")
+    now = now or utcnow()
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    row = {"kind": kind_name, "payload": payload, "status": JobStatus.PENDING.value,
+           "attempts": 0, "run_after": now, "created_at": now, "updated_at": now,
+           "last_error": "", "once_key": once_key}
+    for _ in range(3):  # again only if the job in the way finished in the meantime
+        new_id = db.session.scalar(
+            dialect.insert(Job).values(row)
+            .on_conflict_do_nothing(index_elements=["once_key"], index_where=text(_ACTIVE))
+            .returning(Job.id))
+        if new_id is not None:
+            return db.session.get_one(Job, new_id), True
+        if (found := active(once_key)) is not None:
+            return found, False
+    raise RuntimeError(f"could not queue or find a job with once-key {once_key!r}")
 
 
 #: Rows written per statement when many jobs are queued at once (a CSV import's emails).
@@ -216,9 +277,16 @@ def retry(job_id: int, actor: Any, now: datetime | None = None) -> bool:
     retry (and one audit record); False for the one that finds it no longer failed.
     """
     now = now or utcnow()
+    # A job that is one of a kind stays failed while another with its key waits or runs.
+    other, this = aliased(Job), aliased(Job)
+    same_key = select(this.once_key).where(this.id == job_id).scalar_subquery()
+    busy = select(other.id).where(other.once_key == same_key, other.id != job_id,
+                                  other.status.in_([JobStatus.PENDING.value,
+                                                    JobStatus.RUNNING.value])).exists()
     # Session.execute is typed as returning Result; for an UPDATE it is a CursorResult.
     claimed = cast(CursorResult[Any], db.session.execute(
-        update(Job).where(Job.id == job_id, Job.status == JobStatus.FAILED.value)
+        update(Job).where(Job.id == job_id, Job.status == JobStatus.FAILED.value,
+                          ~busy)
         .values(status=JobStatus.PENDING.value, attempts=0, run_after=now, updated_at=now,
                 finished_at=None, locked_until=None, locked_by=None)
         .execution_options(synchronize_session=False))).rowcount

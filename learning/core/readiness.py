@@ -28,6 +28,9 @@ HEALTH_TIMEOUT_MS = 2000
 #: Content errors listed on stderr when start-up is refused; `flask content check` has all.
 SHOWN_PROBLEMS = 10
 UPGRADE = "Run `flask --app app db upgrade` first."
+#: The exit status when start-up is refused: gunicorn's "application failed to load" (its
+#: master stops rather than restart workers that fail the same way); `flask worker` too.
+NOT_READY_EXIT = 4
 
 
 class NotReady(ConfigError):

@@ -264,6 +264,23 @@ def prune(now: datetime, keep: timedelta) -> int:
     return gone
 
 
+def run_cleanups(now: datetime) -> dict[str, int]:
+    """The domains' tidy-ups (jobs.register_cleanup), each committed on its own; one that
+    fails is logged and the others still run."""
+    removed = {}
+    for name, cleanup in jobs.cleanups().items():
+        try:
+            removed[name] = cleanup(now)
+            db.session.commit()
+        except SQLAlchemyError as exc:
+            db.session.rollback()
+            log.warning("worker: the clean-up %s failed (%s)", name, _error_text(exc))
+            continue
+        if removed[name]:
+            log.info("worker: %s removed %s", name, removed[name])
+    return removed
+
+
 #: How often a running worker forgets old finished jobs.
 PRUNE_EVERY = timedelta(hours=1)
 
@@ -285,6 +302,7 @@ def serve(app: Flask, poll_seconds: float, stop: threading.Event) -> None:
                     if gone := prune(pruned_at, settings.keep_done):
                         log.info("forgot %s jobs finished over %s ago", gone,
                                  settings.keep_done)
+                    run_cleanups(pruned_at)
             except SQLAlchemyError as exc:
                 db.session.rollback()
                 log.warning("worker: the database did not answer (%s); trying again",

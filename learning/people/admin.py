@@ -44,6 +44,10 @@ ACTION_LABELS = {
     "privacy.erase": "Personal data erased (decisions kept, anonymised)",
     "originality.forget_learner": "Originality copies of an erased learner's work removed",
     "job.retry": "A failed email tried again",
+    "originality.reindex_requested": "Originality index rebuild asked for",
+    "originality.reindex": "Originality index rebuilt",
+    "report.export_requested": "Large CSV export asked for",
+    "report.export_download": "Large CSV export downloaded (personal data)",
 }
 
 

@@ -69,12 +69,14 @@ def stamp(value: datetime | None, zone: tzinfo) -> str:
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def csv_text(header: Sequence[str], rows: Iterable[Sequence], every: int = 200) -> Iterator[str]:
+def csv_text(header: Sequence[str], rows: Iterable[Sequence], every: int = 200,
+             streaming: bool = True) -> Iterator[str]:
     """CSV text in chunks: the header (with the byte order mark) at once, then `every` rows.
 
     The download has started (200, the header sent) before the rows are read, so a failure
     part-way can no longer be an error page: the rows already made are written out, then the
-    INCOMPLETE row, so the file never passes for a whole one.
+    INCOMPLETE row, so the file never passes for a whole one. Not `streaming` (the worker
+    making a file to keep), a failure is raised instead, and the job tries again.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -90,6 +92,8 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence], every: int = 200) 
                 buffer.seek(0)
                 buffer.truncate()
     except Exception:
+        if not streaming:
+            raise
         log.exception("CSV export stopped part-way; the file ends with an error row")
         writer.writerow([INCOMPLETE])
     if buffer.tell():
@@ -134,8 +138,9 @@ def matrix_header(items: Sequence[Item]) -> list[str]:
 
 
 def matrix_csv(viewer: User, items: tuple[Item, ...], filters: Filters,
-               today: date) -> Iterator[str]:
-    """The matrix with the page's filters, one row per learner and cohort, by name."""
+               today: date, streaming: bool = True) -> Iterator[str]:
+    """The matrix with the page's filters, one row per learner and cohort, by name
+    (`streaming`: see csv_text)."""
 
     def rows():
         for row in matrix.iter_matrix(viewer, items, filters, today):
@@ -144,7 +149,7 @@ def matrix_csv(viewer: User, items: tuple[Item, ...], filters: Filters,
                    "; ".join(s.rag.reasons), s.percent, s.done, s.required, s.overdue,
                    s.due_soon, *(c.text for c in row.cells)]
 
-    return csv_text(matrix_header(items), rows())
+    return csv_text(matrix_header(items), rows(), streaming=streaming)
 
 
 # ---- quiz results ----

@@ -359,6 +359,15 @@ def matrix_page(viewer: User, items: tuple[Item, ...], filters: Filters, today: 
                       total, counts)
 
 
+def count_rows(viewer: User, items: tuple[Item, ...], filters: Filters, today: date) -> int:
+    """How many rows the CSV export of the matrix with these filters has (one query once the
+    summary is built): whether it is made now or by the worker depends on it."""
+    layout = Layout(items)
+    summary.ensure_built(layout)
+    query, rank = _matching(viewer, filters, today)
+    return sum(_counts(query, rank)[0].values())
+
+
 def iter_matrix(viewer: User, items: tuple[Item, ...], filters: Filters, today: date,
                 chunk: int = CHUNK) -> Iterator[MatrixRow]:
     """Every row of the matrix by learner name, for the CSV export, with flat memory: the

@@ -1,11 +1,21 @@
-"""The completion matrix's summary: one stored row per current enrolment, so the matrix
-filters, sorts and pages in SQL (kept up to date by learning.reports.summary)."""
+"""The completion matrix's summary (one stored row per current enrolment, so the matrix
+filters, sorts and pages in SQL; kept up to date by learning.reports.summary) and large
+exports made by the worker."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learning.core.extensions import Model
@@ -114,3 +124,37 @@ class ChartFigures(Model):
     decided_5: Mapped[int] = mapped_column(default=0)
     decided_6: Mapped[int] = mapped_column(default=0)
     decided_days: Mapped[float] = mapped_column(default=0.0)
+
+
+class ExportFile(Model):
+    """A large CSV export made by the worker (reports/export_jobs.py), kept for its requester
+    to download until `expires_at`: it holds learners' personal data, so it is never kept
+    for long and only the person who asked for it may download it (audited)."""
+
+    __tablename__ = "export_file"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'done')", name="known_status"),
+        CheckConstraint("bytes >= 0 AND rows >= 0", name="sizes_not_negative"),
+        Index("ix_export_file_user", "user_id", "created_at"),
+        Index("ix_export_file_expires", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Who asked for it: the only person who may download it.
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    #: Which export ("completion-matrix").
+    kind: Mapped[str] = mapped_column(String(40))
+    #: The report's filters when it was asked for (its scope is the requester's, as on the
+    #: page), and the UK date it is made for.
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: pending until the worker has written the file; the job says running or failed.
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    #: The outbox job that makes it (no foreign key: finished jobs are forgotten in time).
+    job_id: Mapped[int | None] = mapped_column()
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: The file's size in bytes (column "bytes").
+    size: Mapped[int] = mapped_column("bytes", default=0)
+    rows: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

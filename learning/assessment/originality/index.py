@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -176,41 +176,71 @@ class Reindexed:
     fingerprints: int
 
 
-def reindex(task_titles: Mapping[str, str]) -> Reindexed:
-    """Rebuild the index from what the database stores; commits.
+#: Texts fingerprinted again per transaction by `reindex`: each batch commits, so a long
+#: re-index never holds the database's write lock for the whole run (SQLite has one), and
+#: its progress can be recorded between batches.
+REINDEX_BATCH = 200
+
+
+def reindex(task_titles: Mapping[str, str],
+            progress: Callable[[int, int], None] | None = None,
+            batch: int = REINDEX_BATCH) -> Reindexed:
+    """Rebuild the index from what the database stores; commits after every `batch` texts
+    and then tells `progress(done, total)` (the admin page's job shows it).
 
     Every indexed text (reference essays and copies of answers) gets its fingerprints made
     again from its stored words, and every submitted round of a learner's work that is not
     indexed yet is added (as `submit` would have: answers submitted while the index was not
     there, after a downgrade and upgrade, or an index emptied by hand). Work of erased
-    learners stays out. Safe to run twice; source ids stay, so reports keep naming them.
+    learners stays out. Safe to run twice, and safe to stop halfway (each text is redone
+    whole in one transaction); source ids stay, so reports keep naming them.
     """
-    texts = references = 0
-    for source in db.session.scalars(select(TextSource).order_by(TextSource.id)):
-        _refingerprint(source)
-        texts += 1
-        references += source.kind == SourceKind.REFERENCE
-    db.session.flush()
-    indexed = {ref for ref in db.session.scalars(
-        select(TextSource.ref).where(TextSource.kind == SourceKind.SUBMISSION.value))}
-    added = 0
-    works = db.session.execute(
-        select(SubmittedWork, Submission.learner_id, Submission.task_slug)
+    source_ids = list(db.session.scalars(select(TextSource.id).order_by(TextSource.id)))
+    indexed = set(db.session.scalars(
+        select(TextSource.ref).where(TextSource.kind == SourceKind.SUBMISSION.value)))
+    missing = [work_id for work_id in db.session.scalars(
+        select(SubmittedWork.id)
         .join(Submission, Submission.id == SubmittedWork.submission_id)
         .join(User, User.id == Submission.learner_id)
         .where(User.erased_at.is_(None)).order_by(SubmittedWork.id))
-    for work, learner_id, task_slug in works:
-        if str(work.id) in indexed:
-            continue
-        title = task_titles.get(task_slug, task_slug)
-        _, created = _index(SourceKind.SUBMISSION, f"{title}, submission {work.number}",
-                            fp.analyse(work.text), learner_id, str(work.id))
-        added += created
-    total = db.session.scalar(select(func.count()).select_from(Fingerprint)) or 0
-    audit.record("originality.reindex", texts=texts, added=added, fingerprints=total)
+        if str(work_id) not in indexed]
+    total, done = len(source_ids) + len(missing), 0
+
+    def batch_done(count: int) -> None:
+        nonlocal done
+        db.session.commit()
+        done += count
+        if progress is not None:
+            progress(done, total)
+
+    texts = references = 0
+    for start in range(0, len(source_ids), batch):
+        chunk = source_ids[start:start + batch]
+        for source in db.session.scalars(select(TextSource).where(TextSource.id.in_(chunk))
+                                         .order_by(TextSource.id)):
+            _refingerprint(source)
+            texts += 1
+            references += source.kind == SourceKind.REFERENCE
+        batch_done(len(chunk))
+    added = 0
+    for start in range(0, len(missing), batch):
+        chunk = missing[start:start + batch]
+        works = db.session.execute(
+            select(SubmittedWork, Submission.learner_id, Submission.task_slug)
+            .join(Submission, Submission.id == SubmittedWork.submission_id)
+            .where(SubmittedWork.id.in_(chunk)).order_by(SubmittedWork.id))
+        for work, learner_id, task_slug in works:
+            title = task_titles.get(task_slug, task_slug)
+            _, created = _index(SourceKind.SUBMISSION, f"{title}, submission {work.number}",
+                                fp.analyse(work.text), learner_id, str(work.id))
+            added += created
+        batch_done(len(chunk))
+    fingerprints = db.session.scalar(select(func.count()).select_from(Fingerprint)) or 0
+    audit.record("originality.reindex", texts=texts, added=added, fingerprints=fingerprints)
     db.session.commit()
     log.info("originality: %d texts indexed again, %d answers added", texts, added)
-    return Reindexed(texts=texts, references=references, added=added, fingerprints=total)
+    return Reindexed(texts=texts, references=references, added=added,
+                     fingerprints=fingerprints)
 
 
 def _refingerprint(source: TextSource) -> None:

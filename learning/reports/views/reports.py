@@ -30,7 +30,15 @@ from learning.core.types import utcnow
 from learning.people.models import Role, User
 from learning.people.permissions import STAFF_ROLES
 from learning.quizzes.access import get_quizzes
-from learning.reports import charts, conflicts, exports, matrix, portfolio, summary
+from learning.reports import (
+    charts,
+    conflicts,
+    export_jobs,
+    exports,
+    matrix,
+    portfolio,
+    summary,
+)
 from learning.reports.matrix_rules import RAG_RULE, CellStatus
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -73,7 +81,9 @@ def _filter_args(filters: matrix.Filters) -> dict:
 def index():
     """The reports available, with the downloads."""
     return render_template("reports/index.html", cohorts=matrix.cohort_options(current_user),
-                           cohort_id=request.args.get("cohort", type=db_int))
+                           cohort_id=request.args.get("cohort", type=db_int),
+                           prepared=export_jobs.kept_for(current_user),
+                           names=export_jobs.NAMES)
 
 
 @bp.get("/conflicts")
@@ -111,9 +121,15 @@ def _csv(lines, name: str) -> Response:
 @bp.get("/matrix.csv")
 @role_required(*STAFF_ROLES)
 def matrix_csv():
-    """The matrix with the page's filters as CSV, every learner (sorted by name)."""
-    return _csv(exports.matrix_csv(current_user, _items(), _filters(), _today()),
-                "completion-matrix")
+    """The matrix with the page's filters as CSV, every learner (sorted by name); streamed,
+    or above EXPORT_INLINE_ROWS rows prepared by the worker (reports/export_jobs.py)."""
+    from learning.reports.views.exports import large_page
+
+    items, filters, today = _items(), _filters(), _today()
+    rows = matrix.count_rows(current_user, items, filters, today)
+    if rows > export_jobs.inline_rows():
+        return large_page(rows)
+    return _csv(exports.matrix_csv(current_user, items, filters, today), "completion-matrix")
 
 
 @bp.get("/quiz-results.csv")

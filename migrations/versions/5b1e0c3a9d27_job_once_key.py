@@ -1,0 +1,34 @@
+"""job.once_key: slow work that must not run twice at once (the originality re-index from the
+admin page) is one waiting or running job per key, settled by a partial unique index
+
+Revision ID: 5b1e0c3a9d27
+Revises: 3b7d9e2a41c5
+Create Date: 2026-12-03 16:50:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '5b1e0c3a9d27'
+down_revision = '3b7d9e2a41c5'
+branch_labels = None
+depends_on = None
+
+ACTIVE = "once_key IS NOT NULL AND status IN ('pending', 'running')"
+
+
+def upgrade():
+    with op.batch_alter_table('job', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('once_key', sa.String(length=100), nullable=True))
+        batch_op.create_index('uq_job_once_key_active', ['once_key'], unique=True,
+                              sqlite_where=sa.text(ACTIVE), postgresql_where=sa.text(ACTIVE))
+
+
+def downgrade():
+    # The key only guards jobs while they wait; the jobs themselves stay.
+    with op.batch_alter_table('job', schema=None) as batch_op:
+        batch_op.drop_index('uq_job_once_key_active', sqlite_where=sa.text(ACTIVE),
+                            postgresql_where=sa.text(ACTIVE))
+        batch_op.drop_column('once_key')
