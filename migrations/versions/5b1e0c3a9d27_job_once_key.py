@@ -2,7 +2,7 @@
 admin page) is one waiting or running job per key, settled by a partial unique index
 
 Revision ID: 5b1e0c3a9d27
-Revises: 3b7d9e2a41c5
+Revises: a3c9e1f0b7d2
 Create Date: 2026-12-03 16:50:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5b1e0c3a9d27'
-down_revision = '3b7d9e2a41c5'
+down_revision = 'a3c9e1f0b7d2'
 branch_labels = None
 depends_on = None
 
