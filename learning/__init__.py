@@ -107,6 +107,7 @@ BLUEPRINTS = (
     "people.views.invitations",
     "people.views.notifications",
     "people.views.admin",
+    "people.views.admin_accounts",
     "course.views",
     "quizzes.views",
     "assessment.views.tasks",

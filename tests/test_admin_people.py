@@ -173,7 +173,7 @@ def test_search_filter_and_pages(client, auth, make_user):
     auth.login(admin)
     first = client.get("/admin/people?role=learner").get_data(as_text=True)
     assert "30 people matching: page 1 of 2" in first
-    assert first.count('href="/admin/people/') == 25
+    assert len(re.findall(r'href="/admin/people/\d+"', first)) == 25
     second = client.get("/admin/people?role=learner&page=2").get_data(as_text=True)
     assert "Learner 29" in second and "Previous page" in second
     assert "Sam Searchable" in client.get("/admin/people?q=FINDME").get_data(as_text=True)

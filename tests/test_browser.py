@@ -226,6 +226,7 @@ def test_staff_and_admin_pages_pass_axe_and_fit_320px(page, app, make_user, make
     pages = ["/cohorts/", f"/cohorts/{cohort.id}", f"/cohorts/{cohort.id}/deadlines",
              f"/cohorts/{cohort.id}/edit", "/cohorts/new", f"/cohorts/{cohort.id}/archive",
              f"/cohorts/{cohort.id}/learners/{learner.id}/remove", "/admin/", "/admin/people",
+             "/admin/people/new", "/admin/centres",
              f"/admin/people/{learner.id}", "/admin/enrol", "/admin/audit", "/iqa/report",
              "/iqa/plans", "/staff/criteria", "/staff/learners", "/notifications/",
              "/reports/matrix", "/reports/", "/reports/charts", f"/staff/learners/{learner.id}",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import false, func, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -61,9 +61,11 @@ def can_manage(user: User, cohort: Cohort) -> bool:
     return centres is None or (cohort.centre_id is not None and cohort.centre_id in centres)
 
 
-def managed_centres(user: User) -> list[Centre]:
-    """Centres a new or edited cohort may belong to, by name."""
-    query = select(Centre).order_by(Centre.name)
+def managed_centres(user: User, keep: int | None = None) -> list[Centre]:
+    """Centres a new or edited cohort may belong to, by name: not archived ones, except
+    `keep` (the centre an edited cohort belongs to now)."""
+    query = select(Centre).where(or_(Centre.archived.is_(False), Centre.id == keep)) \
+        .order_by(Centre.name)
     centres = managed_centre_ids(user)
     if centres is not None:
         query = query.where(Centre.id.in_(centres))

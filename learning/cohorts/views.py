@@ -54,9 +54,10 @@ def _enrolment_or_404(cohort: Cohort, user_id: int) -> Enrolment:
     return enrolment
 
 
-def _cohort_form(**kwargs) -> CohortForm:
+def _cohort_form(cohort: Cohort | None = None, **kwargs) -> CohortForm:
     form = CohortForm(**kwargs)
-    form.set_choices(get_catalog().units, cohort_admin.managed_centres(current_user),
+    form.set_choices(get_catalog().units, cohort_admin.managed_centres(
+                         current_user, keep=cohort.centre_id if cohort else None),
                      allow_no_centre=current_user.has_role(Role.ADMIN))
     return form
 
@@ -118,12 +119,12 @@ def edit(cohort_id: int):
     """Change a cohort's name, dates, unit or centre."""
     cohort = _cohort_or_404(cohort_id)
     if request.method == "GET":
-        form = _cohort_form(formdata=None, data={
+        form = _cohort_form(cohort, formdata=None, data={
             "name": cohort.name, "starts_on": cohort.starts_on, "ends_on": cohort.ends_on,
             "unit_id": cohort.unit_id or "",
             "centre_id": str(cohort.centre_id) if cohort.centre_id else ""})
     else:
-        form = _cohort_form()
+        form = _cohort_form(cohort)
         if form.validate_on_submit():
             try:
                 changes = cohort_admin.update_cohort(cohort, current_user, **_cohort_fields(form))

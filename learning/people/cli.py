@@ -89,5 +89,8 @@ def _fail_with_problems(csv_file: Path, problems) -> None:
 
 
 def init_app(app) -> None:
+    from learning.people.centres_cli import centres_cli
+
+    app.cli.add_command(centres_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(create_user)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from learning.core.extensions import Model
@@ -122,6 +123,9 @@ class Centre(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: An archived centre is left out of the centres new cohorts are put in; nothing in it
+    #: is deleted, and its cohorts carry on.
+    archived: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     @validates("name")
     def _plain_name(self, key: str, value: str) -> str:
