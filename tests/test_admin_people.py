@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from datetime import UTC, datetime
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -331,3 +333,38 @@ def test_admin_and_invitation_pages_are_valid_html(app, client, auth, centres, t
         (tmp_path / f"{name}.html").write_text(html)
     errors = html_errors(sorted(tmp_path.glob("*.html")))
     assert not errors, "\n".join(errors)
+
+
+def test_the_audit_log_reads_as_sentences_filters_by_whom_it_is_about_and_downloads(
+        client, auth, make_user):
+    admin = make_user("admin", name="Ada Admin", email="boss@example.test")
+    chloe = make_user("coordinator", name="Chloe Coord", email="chloe@example.test")
+    lena = make_user("learner", name="Lena Learner", email="lena@example.test")
+    omar = make_user("learner", name="=Omar Formula", email="omar@example.test")
+    _event("user.deactivate", chloe, datetime(2026, 3, 1, 12, tzinfo=UTC), lena)
+    _event("user.reactivate", chloe, datetime(2026, 3, 2, 12, tzinfo=UTC), omar)
+    db.session.commit()
+    auth.login(admin)
+    html = unescape(client.get("/admin/audit").get_data(as_text=True))
+    assert "<tbody>" in html, re.findall(r'error-message[^<]*<[^<]*<[^<]*', html)
+    assert ("Chloe Coord (training coordinator) deactivated the account of Lena Learner "
+            "(lena@example.test).") in html
+    about = client.get("/admin/audit?about=LENA").get_data(as_text=True)
+    assert "1 event matching" in about and "Omar" not in about.split("<tbody>")[1]
+    assert 'href="/admin/audit.csv?about=LENA"' in about
+
+    download = client.get("/admin/audit.csv?about=lena")
+    rows = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
+    assert download.headers["Content-Type"].startswith("text/csv")
+    assert rows[0][:3] == ["when (UK time)", "what happened", "action"]
+    assert [r[2] for r in rows[1:]] == ["user.deactivate"]
+    assert rows[1][0] == "2026-03-01 12:00" and rows[1][3] == "Chloe Coord"
+    everything = list(csv.reader(io.StringIO(
+        client.get("/admin/audit.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert any(r[5].startswith("'=Omar Formula") for r in everything[1:])  # never a formula
+    # The download is itself in the log; coordinators cannot download it.
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "audit.export")) == 2
+    auth.logout()
+    auth.login(chloe)
+    assert client.get("/admin/audit.csv").status_code == 403

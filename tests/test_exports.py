@@ -10,10 +10,10 @@ import pytest
 
 from learning.assessment.models import Decision
 from learning.cohorts.items import items_for
+from learning.core.csvcells import safe_cell
 from learning.core.extensions import db
 from learning.iqa.models import IqaReview, IqaSample
 from learning.reports import exports, matrix
-from learning.reports.exports import safe_cell
 from tests.test_matrix import (
     module_progress,
     quiz_attempt,

@@ -3,11 +3,12 @@ reading the audit log and the outbox. Nothing here deletes a person or anything 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, delete, exists, false, func, or_, select
+from sqlalchemy import Select, String, cast, delete, exists, false, func, or_, select
 
 from learning.core import audit, jobs
 from learning.core.audit import AuditEvent
@@ -48,6 +49,43 @@ ACTION_LABELS = {
     "originality.reindex": "Originality index rebuilt",
     "report.export_requested": "Large CSV export asked for",
     "report.export_download": "Large CSV export downloaded (personal data)",
+    "centre.create": "Centre added",
+    "centre.rename": "Centre renamed",
+    "centre.archive": "Centre archived",
+    "centre.unarchive": "Centre brought back",
+    "audit.export": "Audit log downloaded",
+}
+
+#: What someone did, as the verb of a sentence whose object is what the event is about
+#: ("Sam Patel (assessor) released a decision on: Submission 12.").
+SENTENCE_VERBS = {
+    "login": "logged in", "user.create": "created the account of",
+    "user.grant_role": "gave a role to", "user.revoke_role": "took a role away from",
+    "user.deactivate": "deactivated the account of",
+    "user.reactivate": "reactivated the account of",
+    "user.change_password": "changed the password of",
+    "user.set_password": "set a password with a link for",
+    "user.centres": "changed the centres of",
+    "invitation.create": "made a set-password link for",
+    "enrolment.import": "enrolled learners from a CSV file in",
+    "cohort.create": "created", "cohort.update": "changed the details of",
+    "cohort.archive": "archived", "cohort.unarchive": "brought back",
+    "cohort.enrol": "enrolled a learner in", "cohort.remove": "removed a learner from",
+    "cohort.move": "moved to another cohort", "cohort.assign": "assigned staff to",
+    "cohort.unassign": "took staff off", "cohort.deadlines": "changed the deadlines of",
+    "view.marking": "opened, to mark, an answer by", "view.iqa_review": "opened for IQA review",
+    "view.learner": "viewed the page of", "view.learner_record": "viewed the timeline of",
+    "view.portfolio": "viewed the portfolio of",
+    "view.portfolio_file": "opened or downloaded the portfolio file of",
+    "decision.save_draft": "saved a marking draft on", "decision.release": "released a decision on",
+    "iqa.sample": "sampled for IQA", "iqa.review": "reviewed as IQA",
+    "iqa.plan": "set the IQA plan of", "privacy.export": "downloaded everything held about",
+    "privacy.erase": "erased the personal data of",
+    "centre.create": "added the centre", "centre.rename": "renamed the centre",
+    "centre.archive": "archived the centre", "centre.unarchive": "brought back the centre",
+    "audit.export": "downloaded the audit log", "job.retry": "tried again a failed email:",
+    "quiz.start": "started a quiz attempt:", "quiz.submit": "submitted a quiz attempt:",
+    "quiz.regrade": "regraded quiz attempts:",
 }
 
 
@@ -231,6 +269,21 @@ class AuditRow:
     def action_label(self) -> str:
         return ACTION_LABELS.get(self.event.action, self.event.action)
 
+    @property
+    def sentence(self) -> str:
+        """The event as a sentence with names: "Sam Patel (assessor) released a decision:
+        Priya Shah (priya@example.org)." """
+        if self.actor is None:
+            who = "The system or the command line"
+        else:
+            roles = ", ".join(sorted(r.label.lower() for r in self.actor.role_set))
+            who = f"{self.actor.name} ({roles})" if roles else self.actor.name
+        verb = SENTENCE_VERBS.get(self.event.action)
+        if verb is None:  # an action without words of its own: its label, then the subject
+            return f"{who}: {self.action_label}" + (f" ({self.subject})" if self.subject
+                                                    else "") + "."
+        return f"{who} {verb}" + (f" {self.subject}" if self.subject else "") + "."
+
 
 def stored_actions() -> set[str]:
     """Every action in the audit log, read as a skip through the index on action (one seek
@@ -254,30 +307,65 @@ def _day_start(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
-def audit_page(action: str = "", actor_email: str = "", date_from: date | None = None,
-               date_to: date | None = None, page: int = 1,
-               zone: ZoneInfo | None = None) -> Page:
-    """Audit events newest first, filtered; dates are whole days in `zone`, both inclusive.
+@dataclass(frozen=True)
+class AuditFilters:
+    """The audit log's filters: an action, part of the email of who did it or of whom it is
+    about, and whole days in the display zone (both included)."""
 
-    A fixed number of statements: the page, a count, and one look-up each for the actors and
-    for the names of people and cohorts the events are about.
-    """
-    zone = zone or ZoneInfo(DEFAULT_ZONE)
+    action: str = ""
+    actor_email: str = ""
+    about_email: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def _people_matching(email: str):
+    return select(User.id).where(User.email.ilike(_like(email.lower()), escape="\\"))
+
+
+def _audit_query(filters: AuditFilters, zone: ZoneInfo):
     query = select(AuditEvent)
-    if action:
-        query = query.where(AuditEvent.action == action)
-    if email := actor_email.strip():
-        query = query.where(AuditEvent.actor_id.in_(select(User.id).where(
-            User.email.ilike(_like(email.lower()), escape="\\"))))
-    if date_from:
-        query = query.where(AuditEvent.at >= _day_start(date_from, zone))
-    if date_to:
-        query = query.where(AuditEvent.at < _day_start(date_to + timedelta(days=1), zone))
-    found = paginate(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()), page)
-    events = found.rows
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if email := filters.actor_email.strip():
+        query = query.where(AuditEvent.actor_id.in_(_people_matching(email)))
+    if email := filters.about_email.strip():
+        query = query.where(AuditEvent.subject_type == "User", AuditEvent.subject_id.in_(
+            select(cast(User.id, String)).where(User.id.in_(_people_matching(email)))))
+    if filters.date_from:
+        query = query.where(AuditEvent.at >= _day_start(filters.date_from, zone))
+    if filters.date_to:
+        query = query.where(AuditEvent.at < _day_start(filters.date_to + timedelta(days=1),
+                                                       zone))
+    return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+
+
+def _rows(events: list[AuditEvent]) -> list[AuditRow]:
     actors = _people({e.actor_id for e in events if e.actor_id is not None})
-    return found.with_rows([AuditRow(event, actors.get(event.actor_id), label) for event, label
-                            in zip(events, _subject_labels(events), strict=True)])
+    return [AuditRow(event, actors.get(event.actor_id) if event.actor_id else None, label)
+            for event, label in zip(events, _subject_labels(events), strict=True)]
+
+
+def audit_page(filters: AuditFilters, page: int = 1, zone: ZoneInfo | None = None) -> Page:
+    """Audit events newest first, filtered.
+
+    A fixed number of statements: the page, a count, and one look-up each for the actors
+    (with their roles) and for the names of people and cohorts the events are about.
+    """
+    found = paginate(_audit_query(filters, zone or ZoneInfo(DEFAULT_ZONE)), page)
+    return found.with_rows(_rows(found.rows))
+
+
+#: Events read at a time for the CSV file: flat memory however long the log.
+AUDIT_CHUNK = 500
+
+
+def audit_rows(filters: AuditFilters, zone: ZoneInfo) -> Iterator[AuditRow]:
+    """Every matching event, newest first, for the CSV file (a few statements a chunk)."""
+    result = db.session.execute(_audit_query(filters, zone).execution_options(
+        yield_per=AUDIT_CHUNK))
+    for chunk in result.scalars().partitions(AUDIT_CHUNK):
+        yield from _rows(list(chunk))
 
 
 def _people(ids: set[int]) -> dict[int, User]:

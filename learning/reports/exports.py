@@ -22,7 +22,8 @@ from sqlalchemy.orm import aliased
 from learning.assessment.models import CriterionDecision, Decision, Submission, SubmittedWork
 from learning.cohorts.items import Item
 from learning.content.catalog import Catalog
-from learning.core.dates import local, zone_name
+from learning.core.csvcells import BOM, safe_cell
+from learning.core.dates import zone_name
 from learning.core.extensions import db
 from learning.iqa.models import IqaReview, IqaSample
 from learning.people.models import Cohort, Enrolment, User
@@ -33,35 +34,12 @@ from learning.reports.matrix import Filters
 
 #: Rows fetched from the database at a time.
 CHUNK = 1000
-#: Excel reads a UTF-8 file correctly only when it starts with a byte order mark.
-BOM = "\ufeff"
-#: A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: The last row of a file whose making failed part-way (the rows above it are correct).
 INCOMPLETE = ("ERROR: this file is incomplete. Something went wrong on our side while it was "
               "being made, so rows are missing after this point. Download it again; if this "
               "row comes back, tell your administrator.")
 
 log = logging.getLogger(__name__)
-
-
-def safe_cell(value) -> str | int | float:
-    """A value as written to the CSV; text that a spreadsheet would run as a formula is
-    prefixed with a quote so it shows as text. Times are UK local time, to the minute."""
-    kind = type(value)
-    if kind is str:
-        return "'" + value if value.startswith(FORMULA_STARTS) else value
-    if value is None:
-        return ""
-    if kind is bool:
-        return "yes" if value else "no"
-    if kind is int or kind is float:
-        return value
-    if isinstance(value, datetime):
-        return local(value).strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    return safe_cell(str(value))
 
 
 def stamp(value: datetime | None, zone: tzinfo) -> str:

@@ -121,6 +121,8 @@ class AuditFilterForm(FlaskForm):
                          validators=[Optional()])
     actor = SearchField("Done by (email)", description="All or part of an email address.",
                         validators=[Optional(), Length(max=254)])
+    about = SearchField("About (email)", description="The person the event is about: all or "
+                        "part of their email address.", validators=[Optional(), Length(max=254)])
     date_from = UkDateField("From", validators=[Optional()])
     date_to = UkDateField("To", description="Both dates are included.",
                           validators=[Optional()])
