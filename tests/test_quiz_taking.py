@@ -522,3 +522,17 @@ def test_one_per_page_shows_a_description_with_the_question_after_it(app, client
     assert "Question 2 of 2" in second
     assert second.index("Read <strong>this</strong>") < second.index("Question 2</legend>")
     assert second.count("not answered</span>") == 2  # two pages, two questions
+
+
+def test_immediate_feedback_checks_a_page_with_a_description_and_then_hides_the_button(
+        app, client, learner, use_quiz):
+    """The description on the page has nothing to check: once its question is checked, the
+    Check button goes, as on a page without one."""
+    source = _with_description(app, where="between").replace("{layout}", "one_per_page")
+    use_quiz(text=source.replace("feedback: after_submit", "feedback: immediate"))
+    attempt_id = _start(client)
+    page = client.get(f"/attempts/{attempt_id}?page=2").get_data(as_text=True)
+    assert 'value="check"' in page and "Check answer<" in page  # one question: singular
+    _answer(client, attempt_id, action="check", page=2, nspcc="false")
+    page = client.get(f"/attempts/{attempt_id}?page=2").get_data(as_text=True)
+    assert "SECRET-TF-FALSE" in page and 'value="check"' not in page
