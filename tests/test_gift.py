@@ -430,3 +430,16 @@ def test_a_file_of_descriptions_only_is_refused():
                                             "n.gift")
     assert [str(p) for p in problems] == [
         "n.gift:0: the file has only descriptions; a quiz needs at least one question to answer"]
+
+
+def test_formatting_lost_from_html_is_named_too():
+    """x<sup>2</sup> becomes x2 and a styled span loses its italics: the import used to drop
+    these without a word. Now they are named with the line, like images and tables."""
+    text = ('::f::[html]Is x<sup>2</sup> <span style\\="font-style\\: italic;">always</span> '
+            '<u>positive</u>?<script>alert(1)</script>{T}\n')
+    questions, problems = parse_text(text)
+    assert questions[0].text == "Is x2 always positive?"
+    assert problems == [
+        "t.gift:1: warning: question 'f' had HTML that became plain text, leaving out <sup>, "
+        "styling (style=...), <u>, a <script> block; check the wording",
+    ]

@@ -434,7 +434,9 @@ class _HtmlToText(HTMLParser):
 
     _BLOCKS = {"p", "div", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
                "section", "pre"}
-    _HARMLESS = {"span", "u", "sub", "sup", "code", "small", "font", "html", "body"}
+    #: Tags whose loss changes nothing a learner needs (wrappers); others are named when
+    #: dropped, since x<sup>2</sup> read as x2 or a lost underline can change the meaning.
+    _HARMLESS = {"span", "small", "html", "body"}
     _MARKS = {"strong": "**", "b": "**", "em": "*", "i": "*"}
 
     def __init__(self) -> None:
@@ -449,8 +451,11 @@ class _HtmlToText(HTMLParser):
             self.dropped.append(what)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if dict(attrs).get("style"):  # Moodle's editor writes italics, colours... as styles
+            self.drop("styling (style=...)")
         if tag in ("script", "style"):
             self.skipping += 1
+            self.drop(f"a <{tag}> block")
         elif tag == "br":
             self.out.append("<br>\n")  # a hard line break (Markdown keeps the <br>)
         elif tag in self._BLOCKS:
