@@ -51,7 +51,9 @@ def content_check(strict: bool) -> None:
         r = page.readability
         click.echo(f"{page.path}: {page.slug}: {r.words:,} words, Flesch reading ease {r.flesch}")
     for quiz in sorted(quizzes.values(), key=lambda q: q.slug):
-        click.echo(f"{quiz.path}: {quiz.slug}: {len(quiz.questions)} questions")
+        descriptions = len(quiz.questions) - len(quiz.graded_questions)
+        click.echo(f"{quiz.path}: {quiz.slug}: {len(quiz.graded_questions)} questions"
+                   + (f", {descriptions} descriptions" if descriptions else ""))
     errors = sum(1 for p in problems if p.level == "error")
     warnings = len(problems) - errors
     click.echo(f"{len(catalog.modules)} modules, {len(catalog.glossary)} glossary terms, "

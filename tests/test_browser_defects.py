@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from learning.quizzes.loader import parse_quiz_text
-from tests.test_browser import _login
+from tests.test_browser import _axe_clean, _login
 
 pytestmark = pytest.mark.browser
 
@@ -199,3 +199,53 @@ def test_the_timer_stays_in_view_and_its_warnings_are_seen_as_well_as_heard(
     page.mouse.wheel(0, 2000)  # scroll down: the time left stays on screen
     box = page.locator("#timer").bounding_box()
     assert box is not None and 0 <= box["y"] < 480
+
+
+DESCRIPTION_QUIZ = """\
+quiz:
+  slug: notes-check
+  title: Notes check
+  modules: [{module}]
+  settings:
+    pass_mark: 50
+    feedback: after_submit
+    show_correct_answers: after_submit
+questions:
+  - id: read-first
+    type: description
+    text: "Read the **scenario**: a nursery worker notices a bruise."
+  - id: tell
+    type: truefalse
+    text: The worker should tell the designated safeguarding lead.
+    answer: true
+"""
+
+
+def test_a_description_reads_as_information_not_as_a_question(page, app, learner,
+                                                               monkeypatch):
+    """A GIFT description used to be dropped on import. Now it is shown before the question
+    it introduces, as information with no number and nothing to answer, and is not counted."""
+    module = app.extensions["catalog"].modules[0].slug
+    quiz, problems = parse_quiz_text(DESCRIPTION_QUIZ.format(module=module),
+                                     "notes-check.yaml", {module})
+    assert quiz is not None, problems
+    monkeypatch.setitem(app.extensions, "quizzes", {quiz.slug: quiz})
+    page.set_viewport_size({"width": 320, "height": 640})
+    _login(page, learner.email)
+    page.goto("/quizzes/notes-check")
+    expect(page.get_by_text("Questions: 1.")).to_be_visible()
+    page.get_by_role("button", name="Start attempt").click()
+    note = page.locator(".question-description")
+    expect(note).to_contain_text("Information")
+    expect(note.locator("strong")).to_have_text("scenario")
+    expect(page.get_by_role("group")).to_have_count(1)
+    expect(page.get_by_role("group", name="Question 1")).to_be_visible()
+    expect(page.get_by_text("0 of 1 answered")).to_be_visible()
+    _axe_clean(page)
+    page.get_by_role("group", name="Question 1").get_by_label("True").check()
+    page.get_by_role("button", name="Finish attempt…").click()
+    expect(page.get_by_text("You have answered every question.")).to_be_visible()
+    page.get_by_role("button", name="Submit all and finish").click()
+    expect(page.get_by_text("1 out of 1 marks (100%)")).to_be_visible()
+    expect(page.get_by_role("heading", name="Information")).to_be_visible()
+    _axe_clean(page)

@@ -320,3 +320,24 @@ def test_cli_fails_when_a_listed_criterion_is_not_taught(app, content, monkeypat
     assert result.exit_code == 1
     assert "criterion 'CYP33-2.4' is listed for unit CYP33 but no module teaches it" \
         in result.output
+
+
+def test_content_check_counts_descriptions_apart_and_checks_them(app, content, monkeypatch):
+    _write(content, "01-good.md", GOOD)
+    monkeypatch.setitem(app.config, "CONTENT_DIR", content)
+    quizzes = content / "quizzes"
+    quizzes.mkdir(exist_ok=True)
+    monkeypatch.setitem(app.config, "QUIZ_DIR", quizzes)
+    quiz = ("quiz:\n  slug: notes\n  title: Notes\n  modules: [good]\nquestions:\n"
+            "  - {id: intro, type: description, text: Read this.}\n"
+            "  - {id: q1, type: truefalse, text: A, answer: true}\n")
+    (quizzes / "notes.yaml").write_text(quiz)
+    result = app.test_cli_runner().invoke(args=["content", "check", "--strict"])
+    assert result.exit_code == 0, result.output
+    assert "quizzes/notes.yaml: notes: 1 questions, 1 descriptions" in result.output
+    (quizzes / "notes.yaml").write_text(quiz.replace("text: Read this.}",
+                                                     "text: Read this., marks: 1}"))
+    result = app.test_cli_runner().invoke(args=["content", "check"])
+    assert result.exit_code == 1
+    assert ("quizzes/notes.yaml:6: question 'intro' has marks, but a description is not "
+            "answered and has no marks; remove 'marks'") in result.output

@@ -150,13 +150,12 @@ def test_ordering_comes_back_from_its_matching_form(varied):
 
 def test_malformed_questions_are_reported_at_their_first_line_and_the_rest_imports():
     questions, problems = load(MALFORMED)
-    assert list(questions) == ["good-one", "two-right", "junk", "last-good"]
+    assert list(questions) == ["good-one", "description", "two-right", "junk", "last-good"]
     assert questions["junk"].type == "short"  # `{just text}` is a short answer, as in Moodle
+    assert questions["description"].type == "description"  # text with no {...}, as Moodle
     assert problems == [f"{MALFORMED}:{line}: {message}" for line, message in [
         (4, "warning: question 'Essay' is an essay question ({}); essays are not supported, "
             "so it is not imported"),
-        (6, "warning: question 'Description' has no answer block {...}; descriptions are "
-            "not imported"),
         (8, "question 'Unclosed' has a '{' that is never closed (write '\\{' for a brace "
             "in text)"),
         (10, "question 'Bad weight' has a weight in '%abc%a' that is not like %50% or %-25%"),
@@ -398,3 +397,49 @@ def test_unmarked_text_is_moodle_auto_format_shown_as_written(moodle_rules):
     assert str(render_text(q.text)) == (
         "<p>Unmarked text is Moodle's auto-format: *stars* stay stars,<br>\n"
         "and line breaks stay.</p>")
+
+
+def test_a_description_imports_as_an_information_item_and_exports_as_one():
+    """Text with no {...} is Moodle's description: kept (its format converted like any
+    question text), 0 marks, in its place; exported as a title and text with no braces."""
+    text = ("::Intro::[html]<p>Read <b>this</b> first.</p>\n\n"
+            "::Q1::Is the LADO told?{T}\n\n"
+            "Untitled \\{note\\}\nover two lines\n\n"
+            "$CATEGORY: $course$/top/Law\n\n"
+            "// [id:law-note]\n::Law::[markdown]The *law* section.\n")
+    questions, problems = parse_text(text)
+    assert problems == []
+    assert [(q.id, q.type, q.text, q.marks) for q in questions] == [
+        ("intro", "description", "Read **this** first.", 0),
+        ("q1", "truefalse", "Is the LADO told?", 1),
+        ("q3", "description", "Untitled {note}<br>\nover two lines", 0),
+        ("law-note", "description", "The *law* section.", 0),
+    ]
+    assert (questions[3].name, questions[3].category) == ("Law", "law")
+    quiz = Quiz(slug="notes", title="Notes", questions=tuple(questions))
+    exported = quiz_to_gift(quiz)
+    assert "::Intro::[markdown]Read **this** first.\n" in exported
+    assert "::q3::[markdown]Untitled \\{note\\}<br>\\nover two lines\n" in exported
+    again, problems = parse_text(exported)
+    assert problems == [] and again == questions
+    assert quiz_to_gift(Quiz(slug="notes", title="Notes", questions=tuple(again))) == exported
+
+
+def test_a_file_of_descriptions_only_is_refused():
+    quiz_yaml, problems = gift_to_quiz_yaml("Just text.\n\n::T::More text.\n", "notes", "Notes",
+                                            "n.gift")
+    assert [str(p) for p in problems] == [
+        "n.gift:0: the file has only descriptions; a quiz needs at least one question to answer"]
+
+
+def test_formatting_lost_from_html_is_named_too():
+    """x<sup>2</sup> becomes x2 and a styled span loses its italics: the import used to drop
+    these without a word. Now they are named with the line, like images and tables."""
+    text = ('::f::[html]Is x<sup>2</sup> <span style\\="font-style\\: italic;">always</span> '
+            '<u>positive</u>?<script>alert(1)</script>{T}\n')
+    questions, problems = parse_text(text)
+    assert questions[0].text == "Is x2 always positive?"
+    assert problems == [
+        "t.gift:1: warning: question 'f' had HTML that became plain text, leaving out <sup>, "
+        "styling (style=...), <u>, a <script> block; check the wording",
+    ]

@@ -629,3 +629,24 @@ def test_the_snapping_tolerance_is_strictly_a_billionth():
 def test_maximum_marks_are_rounded_like_marks():
     odd = replace(TF, marks=0.1234567)
     assert grade_attempt([odd], {"q": "false"}).max_marks == 0.123457
+
+
+def test_descriptions_are_never_drawn_or_shuffled_and_never_graded():
+    """A description stays at its place in the file (and is always shown); the questions
+    drawn and shuffled fill the other places. grade_attempt leaves it out."""
+    note = make(id="note", type="description", text="Read this.", marks=0)
+    base = _quiz(Draw(total=4), shuffle=True)
+    quiz = replace(base, questions=(note, *base.questions[:5], replace(note, id="half-way"),
+                                    *base.questions[5:]))
+    for seed in range(10):
+        chosen = [q.id for q in select_questions(quiz, random.Random(seed))]
+        assert len(chosen) == 6 and chosen[0] == "note" and "half-way" in chosen
+        # Same draw and order as the quiz without descriptions, for the same seed.
+        assert [c for c in chosen if c not in ("note", "half-way")] == [
+            q.id for q in select_questions(base, random.Random(seed))]
+    unshuffled = replace(quiz, settings=QuizSettings())
+    assert [q.id for q in select_questions(unshuffled, random.Random(1))] == [
+        q.id for q in quiz.questions]
+    result = grade_attempt([note, base.questions[0]], {"note": "x", base.questions[0].id: True})
+    assert (result.total_marks, result.max_marks, result.percent) == (1, 1, 100)
+    assert [g.question_id for g in result.grades] == [base.questions[0].id]

@@ -79,7 +79,7 @@ def test_bad_questions_are_each_reported_at_their_line():
         (44, "question 'q1' has the same id as the question at line 6; ids must be unique "
              "within a quiz"),
         (45, "question 'q1' has unknown type 'essay'; use one of: single, multiple, truefalse, "
-             "matching, ordering, short, numerical"),
+             "matching, ordering, short, numerical, description"),
         (49, "question 'q9' has an empty 'text'"),
         (51, "question 'q9' has key 'options', which type 'truefalse' does not use"),
     ]]
@@ -322,3 +322,40 @@ def test_quiz_to_yaml_reads_back_equal():
     again, problems = parse_quiz_text(quiz_to_yaml(quiz, comment="Made by a test"), quiz.path)
     assert problems == []
     assert again == quiz and again.version == quiz.version
+
+
+def test_a_description_loads_with_no_marks_and_is_left_out_of_draws():
+    text = ("quiz:\n  slug: t\n  title: T\n  modules: [m]\n  settings:\n"
+            "    draw: {per_category: {law: 1}}\nquestions:\n"
+            "  - {id: intro, type: description, text: Read **this** first.}\n"
+            "  - {id: q1, type: truefalse, category: law, text: A, answer: true}\n")
+    quiz, problems = parse_quiz_text(text, "quizzes/t.yaml")
+    assert problems == []  # the description has no category, yet no "never asked" warning
+    assert quiz is not None
+    assert [(q.type, q.marks) for q in quiz.questions] == [("description", 0), ("truefalse", 1)]
+    assert quiz.graded_questions == quiz.questions[1:]
+    again, problems = parse_quiz_text(quiz_to_yaml(quiz), "quizzes/t.yaml")
+    assert problems == [] and again == quiz
+    assert "marks" not in quiz_to_yaml(quiz)
+    total = text.replace("{per_category: {law: 1}}", "{total: 2}")
+    assert parse(total) == [
+        "quizzes/t.yaml:6: settings: draw has total 2, but the quiz has only 1 questions",
+    ]
+
+
+def test_a_description_has_no_marks_answers_or_feedback_and_a_quiz_needs_a_question():
+    assert parse(HEADER + "  - {id: d, type: description, text: A, marks: 2}\n"
+                 "  - {id: e, type: description, text: B, general_feedback: C}\n"
+                 "  - {id: f, type: description, text: C, options: [x, y]}\n"
+                 "  - {id: q1, type: truefalse, text: A, answer: true}\n") == [
+        "quizzes/t.yaml:6: question 'd' has marks, but a description is not answered and has "
+        "no marks; remove 'marks'",
+        "quizzes/t.yaml:7: question 'e' has general_feedback, but a description has no answer "
+        "to give feedback on; put the text in 'text'",
+        "quizzes/t.yaml:8: question 'f' has key 'options', which type 'description' does not "
+        "use",
+    ]
+    assert parse(HEADER + "  - {id: d, type: description, text: A}\n") == [
+        "quizzes/t.yaml:5: questions has only descriptions; a quiz needs at least one "
+        "question to answer",
+    ]

@@ -23,11 +23,14 @@ def test_import_with_partial_writes_the_good_questions_and_counts_the_failed_one
                                  "--partial"])
     text = result.output
     assert "Wrote" in text and "bank.yaml" in text
-    assert "with 4 questions; 5 questions could not be imported; 2 warnings." in text
+    # The description imports too, and is counted apart from the questions to answer.
+    assert ("with 4 questions and 1 descriptions; 5 questions could not be imported; "
+            "1 warnings.") in text
     assert "malformed.gift:" in text  # each bad question named with its file and line
     quiz, problems = load_quiz_file(quiz_dir / "bank.yaml", {module})
     assert quiz is not None and not [p for p in problems if p.level == "error"]
-    assert quiz.modules == (module,) and len(quiz.questions) == 4
+    assert quiz.modules == (module,) and len(quiz.graded_questions) == 4
+    assert [q.type for q in quiz.questions].count("description") == 1
 
 
 def test_import_is_all_or_nothing_and_counts_questions_not_messages(runner, quiz_dir, tmp_path):

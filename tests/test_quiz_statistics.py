@@ -153,3 +153,20 @@ def test_authors_see_a_question_by_its_name_when_it_has_one(app, make_user, lear
     with app.test_request_context():
         html = render_template("quiz/statistics.html", quiz=named, report=report)
     assert f'Partners (from Moodle) <span class="meta">({first.id})</span>' in html
+
+
+def test_a_description_is_left_out_of_the_statistics(app, make_user, learners):
+    """A description has no answer, no marks and no row: it is not in the report, and the
+    other questions' discrimination is computed as without it."""
+    from learning.quizzes.types import Question
+    quiz = app.extensions["quizzes"]["partnership-basics-check"]
+    note = Question(id="read-first", type="description", text="Read this first.", marks=0)
+    with_note = dataclasses.replace(quiz, questions=(note, *quiz.questions))
+    rng = random.Random(11)
+    for learner in learners[:8]:
+        _take(learner, with_note, rng)
+    report = statistics_for(with_note, make_user("admin"))
+    assert [q.question_id for q in report.stats.questions] == [q.id for q in quiz.questions]
+    assert report.stats == quiz_stats(_in_memory(with_note), [q.id for q in quiz.questions])
+    assert all(item["view"]["id"] != "read-first" or item["view"]["marks"] == 0
+               for a in db.session.scalars(select(QuizAttempt)) for item in a.questions)

@@ -462,3 +462,77 @@ def test_the_attempt_page_counts_answers_and_the_navigator_marks_them(client, le
                      r'answered</span>', nav)
     assert re.search(r'>2<span aria-hidden="true"></span><span class="visually-hidden">, not '
                      r'answered</span>', nav)
+
+
+DESCRIPTION = """\
+  - id: before-you-start
+    type: description
+    text: "Read **this** first: <script>alert(1)</script>the partners are named in law."
+"""
+
+
+def _with_description(app, where: str = "first") -> str:
+    """The web-check quiz with a description before the first question (or between them)."""
+    module = app.extensions["catalog"].modules[0].slug
+    source = QUIZ.format(module=module, pass_mark=50, attempts="unlimited", delay=0,
+                         feedback="after_submit", show="after_submit", layout="{layout}",
+                         extra="")
+    anchor = "questions:\n" if where == "first" else "  - id: nspcc\n"
+    return source.replace(anchor, anchor + DESCRIPTION if where == "first"
+                          else DESCRIPTION + anchor, 1)
+
+
+def test_a_description_is_shown_unnumbered_and_never_counted_or_graded(app, client, learner,
+                                                                       use_quiz):
+    """Moodle's description: its text is rendered among the questions, it has no number and
+    no marks, is not "unanswered" on the summary, and the attempt's result ignores it."""
+    use_quiz(text=_with_description(app).replace("{layout}", "all_on_one_page"))
+    attempt_id = _start(client)
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert ('<p class="question-number">Information</p>\n  <div class="question-text">'
+            '<p>Read <strong>this</strong> first: alert(1)the partners are named in law.</p>'
+            ) in page
+    assert "<script>alert" not in page
+    assert "Question 1" in page and "Question 2" in page and "Question 3" not in page
+    assert "0 of 2 answered" in page
+    # A tampered form cannot give the description an answer.
+    _answer(client, attempt_id, partners="right", **{"before-you-start": "x"})
+    summary = client.get(f"/attempts/{attempt_id}/summary").get_data(as_text=True)
+    assert "You have not answered 1 of 2 questions." in summary
+    assert "before-you-start" not in summary
+    _answer(client, attempt_id, nspcc="false")
+    response = _submit(client, attempt_id)
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    assert (attempt.max_marks, attempt.marks, attempt.percent) == (2, 2, 100)
+    assert sorted(a.question_id for a in attempt.answers) == ["nspcc", "partners"]
+    review = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2 out of 2 marks (100%)" in review
+    assert ('<h2 class="question-number">Information</h2>\n    <div class="question-text">'
+            '<p>Read <strong>this</strong> first') in review
+    assert "Question 2</h2>" in review and "Question 3</h2>" not in review
+
+
+def test_one_per_page_shows_a_description_with_the_question_after_it(app, client, learner,
+                                                                      use_quiz):
+    use_quiz(text=_with_description(app, where="between").replace("{layout}", "one_per_page"))
+    attempt_id = _start(client)
+    first = client.get(f"/attempts/{attempt_id}?page=1").get_data(as_text=True)
+    assert "Information" not in first and "Question 1 of 2" in first
+    second = client.get(f"/attempts/{attempt_id}?page=2").get_data(as_text=True)
+    assert "Question 2 of 2" in second
+    assert second.index("Read <strong>this</strong>") < second.index("Question 2</legend>")
+    assert second.count("not answered</span>") == 2  # two pages, two questions
+
+
+def test_immediate_feedback_checks_a_page_with_a_description_and_then_hides_the_button(
+        app, client, learner, use_quiz):
+    """The description on the page has nothing to check: once its question is checked, the
+    Check button goes, as on a page without one."""
+    source = _with_description(app, where="between").replace("{layout}", "one_per_page")
+    use_quiz(text=source.replace("feedback: after_submit", "feedback: immediate"))
+    attempt_id = _start(client)
+    page = client.get(f"/attempts/{attempt_id}?page=2").get_data(as_text=True)
+    assert 'value="check"' in page and "Check answer<" in page  # one question: singular
+    _answer(client, attempt_id, action="check", page=2, nspcc="false")
+    page = client.get(f"/attempts/{attempt_id}?page=2").get_data(as_text=True)
+    assert "SECRET-TF-FALSE" in page and 'value="check"' not in page

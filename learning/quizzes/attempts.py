@@ -203,7 +203,7 @@ def save_answers(attempt: QuizAttempt, raw: dict[str, Any], now: datetime,
     saved: set[str] = set()
     for qid, value in raw.items():
         question = by_id.get(qid)
-        if question is None:
+        if question is None or question.is_description:  # nothing to answer
             continue
         row = existing.get(qid)
         if row is not None and row.checked_at is not None:
@@ -280,6 +280,27 @@ class ReviewItem:
     correct: dict[str, Any] | None  # correct answer view, when it may be shown
     #: What to fix in the saved answer before submitting ("" if nothing), while it is open.
     problem: str = ""
+    #: "Question N" as the learner sees it; None for a description, which is not numbered.
+    number: int | None = None
+
+
+def is_description(view: dict[str, Any]) -> bool:
+    """Whether a question as shown is a description (nothing to answer, not numbered)."""
+    return view["type"] == "description"
+
+
+def question_numbers(attempt: QuizAttempt) -> list[int | None]:
+    """Each item's number in the attempt's order, counting only the questions to answer (as
+    Moodle numbers them): a description gets None."""
+    numbers: list[int | None] = []
+    n = 0
+    for item in attempt.questions:
+        if is_description(item["view"]):
+            numbers.append(None)
+        else:
+            n += 1
+            numbers.append(n)
+    return numbers
 
 
 def answered_ids(attempt: QuizAttempt) -> set[str]:
@@ -293,7 +314,12 @@ def review_items(attempt: QuizAttempt, attempts_left: bool) -> list[ReviewItem]:
     settings = attempt.settings
     answers = {a.question_id: a for a in attempt.answers}
     items = []
-    for item, question in zip(attempt.questions, questions_of(attempt), strict=True):
+    numbers = question_numbers(attempt)
+    for n, (item, question) in enumerate(zip(attempt.questions, questions_of(attempt),
+                                             strict=True)):
+        if question.is_description:
+            items.append(ReviewItem(item["view"], None, None, False, None))
+            continue
         row = answers.get(question.id)
         checked = row is not None and row.checked_at is not None
         reveal = dict(answered=checked, submitted=submitted, passed=bool(attempt.passed),
@@ -305,7 +331,7 @@ def review_items(attempt: QuizAttempt, attempts_left: bool) -> list[ReviewItem]:
         problem = "" if submitted or checked else grading.validation_error(question, answer)
         items.append(ReviewItem(item["view"], answer, grade, show_feedback,
                                 grading.correct_answer_view(question) if show_correct else None,
-                                problem))
+                                problem, numbers[n]))
     return items
 
 

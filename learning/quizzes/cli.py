@@ -51,7 +51,9 @@ def import_gift(gift_file: Path, slug: str | None, title: str | None, modules: t
     data, unreadable = load_text(quiz_yaml, str(target))
     if unreadable:  # the YAML we wrote does not read back: a bug of ours, not the file's
         raise click.ClickException("; ".join(str(p) for p in unreadable))
-    count = len((data or {}).get("questions") or [])
+    items = (data or {}).get("questions") or []
+    descriptions = sum(1 for q in items if q.get("type") == "description")
+    count = len(items) - descriptions
     failed = failed_questions(problems)
     if not count:
         raise click.ClickException("No questions could be imported; nothing was written.")
@@ -61,8 +63,9 @@ def import_gift(gift_file: Path, slug: str | None, title: str | None, modules: t
             f"--partial to import the other {count} questions.")
     target.write_text(quiz_yaml, encoding="utf-8")
     warnings = sum(1 for p in problems if p.level == "warning")
-    click.echo(f"Wrote {target} with {count} questions; {failed} questions could not be "
-               f"imported; {warnings} warnings.")
+    shown = f" and {descriptions} descriptions" if descriptions else ""
+    click.echo(f"Wrote {target} with {count} questions{shown}; {failed} questions could not "
+               f"be imported; {warnings} warnings.")
     if failed:
         raise SystemExit(1)
 

@@ -486,9 +486,31 @@ class Numerical(QuestionType):
                 "answers": [a.to_snapshot() for a in question.numeric_answers]}
 
 
+class Description(QuestionType):
+    """Text shown among the questions (Moodle's "description"): nothing to answer, 0 marks.
+
+    Never graded: grade_attempt leaves it out, so it has no answer row, adds nothing to the
+    attempt's marks and is not in the statistics.
+    """
+
+    name, label = "description", "Information"
+
+    def normalise_answer(self, question: Question, raw: Any) -> None:
+        return None
+
+    def score(self, question: Question, answer: Any) -> tuple[float, list[str], Parts]:
+        return 0.0, [], []  # pragma: no cover - a description's answer is always blank
+
+    def public_view(self, question: Question, rng: random.Random | None = None) -> dict[str, Any]:
+        return {"id": question.id, "type": question.type, "text": question.text, "marks": 0}
+
+    def answer_parts(self, question: Question) -> dict[str, Any]:
+        return {}
+
+
 QUESTION_TYPES: dict[str, QuestionType] = {
     t.name: t for t in (SingleChoice(), MultipleResponse(), TrueFalse(), Matching(), Ordering(),
-                        ShortAnswer(), Numerical())
+                        ShortAnswer(), Numerical(), Description())
 }
 
 
@@ -533,6 +555,7 @@ def grade_attempt(questions: Sequence[Question], answers: Mapping[str, Any]) -> 
     never goes below 0, as Moodle's gradebook item for a quiz has grademin 0
     (quiz_grade_item_update), so a learner never sees a negative result.
     """
+    questions = [q for q in questions if not q.is_description]  # nothing to grade
     grades = tuple(grade(q, answers.get(q.id)) for q in questions)
     total = max(0.0, round(sum(g.marks for g in grades), 6))
     maximum = round(sum(q.marks for q in questions), 6)
@@ -544,9 +567,24 @@ def select_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
     """The questions for a new attempt: drawn and shuffled as the settings say.
 
     Deterministic for a given rng seed. Without shuffle_questions, drawn questions keep
-    the order of the file.
+    the order of the file. Descriptions are never drawn (as Moodle's random questions never
+    pick one) and never shuffled: every description is shown, at its place in the file,
+    and the questions asked fill the other places.
     """
-    pool = list(quiz.questions)
+    pool = list(quiz.graded_questions)
+    chosen = _drawn(quiz, pool, rng)
+    descriptions = [q for q in quiz.questions if q.is_description]
+    if not descriptions:
+        return chosen
+    place = {q.id: n for n, q in enumerate(quiz.questions)}
+    slots = sorted([place[q.id] for q in chosen])
+    fixed = {place[q.id]: q for q in descriptions}
+    filled = dict(zip(slots, chosen, strict=True)) | fixed
+    return [filled[n] for n in sorted(filled)]
+
+
+def _drawn(quiz: Quiz, pool: list[Question], rng: random.Random) -> list[Question]:
+    """The questions to answer, drawn and shuffled from `pool` as the settings say."""
     draw = quiz.settings.draw
     if draw is None:
         chosen = list(pool)

@@ -277,6 +277,8 @@ def _check_draw(
     draw: Draw, node: Located, questions: list[tuple[Question, int]], ck: Checker
 ) -> None:
     """A draw may not ask for more questions than there are (in total or in a category)."""
+    # Descriptions are never drawn: they stay with the quiz (grading.select_questions).
+    questions = [(q, line) for q, line in questions if not q.is_description]
     if draw.total is not None:
         total = node.get("total")
         if draw.total > len(questions):
@@ -327,6 +329,9 @@ def _questions(node: Located | None, ck: Checker) -> list[tuple[Question, int]] 
         question = build_question(entry, ck, index)
         if question is not None:
             built.append((question, entry.line))
+    if built and all(q.is_description for q, _ in built) and ck.error_count() == 0:
+        ck.error(node.line, "questions has only descriptions; a quiz needs at least one "
+                            "question to answer")
     return built
 
 

@@ -509,6 +509,7 @@ def _numeric_answer(f: Fields, node: Located, n: int) -> NumericAnswer | None:
 _TYPE_BUILDERS = {
     "single": _options, "multiple": _options, "truefalse": _truefalse, "matching": _matching,
     "ordering": _ordering, "short": _answers, "numerical": _answers,
+    "description": lambda f, qtype: {},
 }
 
 
@@ -544,14 +545,29 @@ def build_question(node: Located, ck: Checker, index: int) -> Question | None:
     if category and not ID_RE.match(category):
         f.error("category", f"has category '{category}'; categories must use only a-z, 0-9 "
                             f"and '-' (for example '{slugify(category) or 'roles'}')")
-    marks = f.number("marks", 1.0, 0.01, None, "marks must be more than 0") or 1.0
-    general_feedback = f.text("general_feedback")
+    if qtype == "description":
+        marks, general_feedback = _description_extras(f)
+    else:
+        marks = f.number("marks", 1.0, 0.01, None, "marks must be more than 0") or 1.0
+        general_feedback = f.text("general_feedback")
     specific = _TYPE_BUILDERS[qtype](f, qtype)
     if ck.error_count() > before:
         return None
     return Question(id=qid, type=qtype, text=text, marks=marks, category=category,
                     name=f.text("name"), category_path=f.text("category_path"),
                     general_feedback=general_feedback, **specific)
+
+
+def _description_extras(f: Fields) -> tuple[float, str]:
+    """A description has no marks (0, as Moodle's) and no general feedback: there is no
+    answer for feedback to follow, and GIFT could not carry it. Snapshots write `marks: 0`."""
+    if f.number("marks", 0.0) not in (0, None):
+        f.error("marks", "has marks, but a description is not answered and has no marks; "
+                         "remove 'marks'")
+    if f.text("general_feedback"):
+        f.error("general_feedback", "has general_feedback, but a description has no answer "
+                                    "to give feedback on; put the text in 'text'")
+    return 0.0, ""
 
 
 def question_from_snapshot(data: dict[str, Any]) -> Question:

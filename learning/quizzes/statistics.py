@@ -115,7 +115,8 @@ def statistics_for(quiz: Quiz, viewer: User) -> QuizReport:
     texts: dict[str, str] = {q.id: q.text for q in quiz.questions}
     labels: dict[str, dict[str, str]] = {q.id: {o.id: o.text for o in q.options}
                                         for q in quiz.questions if q.options}
-    order = [q.id for q in quiz.questions]
+    # Descriptions are never graded, so they have no answers and no statistics.
+    order = [q.id for q in quiz.graded_questions]
     # Questions no longer in the file come after, in the order they were first asked.
     gone = sorted(((first, s.question_id) for s, first, _ in sums if s.question_id not in texts))
     order += [qid for _, qid in gone]

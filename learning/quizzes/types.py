@@ -13,6 +13,7 @@ from typing import Any
 #: Every question type, in the order the docs list them (the grading registry uses the same names).
 QUESTION_TYPE_NAMES = (
     "single", "multiple", "truefalse", "matching", "ordering", "short", "numerical",
+    "description",
 )
 #: Same rule as module slugs in content/: lowercase words joined by single hyphens.
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -120,6 +121,8 @@ TYPE_FIELDS: dict[str, tuple[str, ...]] = {
     "ordering": ("items",),
     "short": ("answers", "lenient", "case_sensitive"),
     "numerical": ("answers",),
+    # Moodle's "description": text shown among the questions, with no answer and no marks.
+    "description": (),
 }
 COMMON_FIELDS = ("id", "type", "name", "text", "category", "category_path", "marks",
                  "general_feedback")
@@ -153,6 +156,11 @@ class Question:
     #: Moodle's full category path ($course$/top/A/B) from a GIFT import, written back on
     #: export; `category` is the slug the quiz's draw uses.
     category_path: str = ""
+
+    @property
+    def is_description(self) -> bool:
+        """Text shown among the questions with nothing to answer: never graded or counted."""
+        return self.type == "description"
 
     def gap(self) -> tuple[str, str] | None:
         """Text before and after the missing-word blank, or None if the text has no blank."""
@@ -273,6 +281,11 @@ class Quiz:
     questions: tuple[Question, ...] = ()
     path: str = field(default="", compare=False)
 
+    @property
+    def graded_questions(self) -> tuple[Question, ...]:
+        """The questions to answer (descriptions left out): what draws and counts use."""
+        return tuple(q for q in self.questions if not q.is_description)
+
     def question(self, question_id: str) -> Question | None:
         """The question with this id, or None."""
         return next((q for q in self.questions if q.id == question_id), None)
@@ -308,7 +321,7 @@ def question_to_yaml_data(question: Question) -> dict[str, Any]:
     q = question
     out: dict[str, Any] = {"id": q.id, "type": q.type, **_non_empty(
         name=q.name, category=q.category, category_path=q.category_path)}
-    if q.marks != 1:
+    if q.marks != 1 and not q.is_description:
         out["marks"] = plain_number(q.marks)
     out["text"] = q.text
     if q.type in ("single", "multiple"):

@@ -63,11 +63,24 @@ def answers_from_form(views: list[dict], form: MultiDict) -> dict:
 
 
 def _pages(attempt: QuizAttempt) -> list[list[int]]:
-    """Question indexes per page, as the quiz's layout says."""
+    """Question indexes per page, as the quiz's layout says.
+
+    One per page puts a description on the page of the question after it (it introduces
+    that question), or of the last question when none follows, so every page has a question.
+    """
     count = len(attempt.questions)
-    if attempt.settings.get("layout") == "one_per_page":
-        return [[i] for i in range(count)]
-    return [list(range(count))]
+    if attempt.settings.get("layout") != "one_per_page":
+        return [list(range(count))]
+    pages: list[list[int]] = []
+    waiting: list[int] = []
+    for i, item in enumerate(attempt.questions):
+        waiting.append(i)
+        if not svc.is_description(item["view"]):
+            pages.append(waiting)
+            waiting = []
+    if waiting and pages:
+        pages[-1] += waiting
+    return pages or [waiting]
 
 
 @bp.get("/quizzes/<slug>")
@@ -120,13 +133,15 @@ def attempt(attempt_id: int):
     # Whether attempts are left matters only once an attempt is submitted (grading.may_reveal),
     # so an open one needs no look at the learner's other attempts.
     items = svc.review_items(attempt, attempts_left=True)
-    shown = [(i + 1, items[i]) for i in pages[page - 1]]
+    shown = [(items[i].number, items[i]) for i in pages[page - 1]]
     answered = svc.answered_ids(attempt)
-    # Per page of the navigator: are all its questions answered?
-    done = [all(attempt.questions[i]["view"]["id"] in answered for i in p) for p in pages]
+    # Per page of the navigator: are all its questions answered? (Descriptions need nothing.)
+    done = [all(v["id"] in answered for v in (attempt.questions[i]["view"] for i in p)
+                if not svc.is_description(v)) for p in pages]
+    total = sum(1 for item in items if item.number is not None)
     return render_template("quiz/attempt.html", attempt=attempt, shown=shown, page=page,
                            pages=len(pages), seconds_left=svc.seconds_left(attempt, now),
-                           answered=len(answered), total=len(items), page_done=done,
+                           answered=len(answered), total=total, page_done=done,
                            immediate=attempt.settings.get("feedback") == "immediate")
 
 
@@ -182,9 +197,10 @@ def summary(attempt_id: int):
         return redirect(url_for("quiz.review", attempt_id=attempt.id))
     answered = svc.answered_ids(attempt)
     pages = _pages(attempt)
-    rows = [(n + 1, view, view["id"] in answered,
+    numbers = svc.question_numbers(attempt)
+    rows = [(numbers[n], view, view["id"] in answered,
              next(p for p, idx in enumerate(pages, 1) if n in idx))
-            for n, view in enumerate(svc.views_of(attempt))]
+            for n, view in enumerate(svc.views_of(attempt)) if numbers[n] is not None]
     return render_template("quiz/summary.html", attempt=attempt, rows=rows,
                            problems=svc.answer_problems(attempt),
                            form=SubmitAttemptForm(),

@@ -35,6 +35,9 @@ def gift_to_quiz_yaml(
                                                "and single '-' between words"))
     if not questions:
         problems.append(Problem(path_label, 0, "no questions could be imported"))
+    elif all(q.is_description for q in questions):
+        problems.append(Problem(path_label, 0, "the file has only descriptions; a quiz needs "
+                                               "at least one question to answer"))
     quiz = Quiz(slug=slug, title=title, modules=tuple(modules), questions=tuple(questions))
     comment = (f"Imported from {path_label}.\n"
                "Add the module slugs under 'modules' and check the settings.")

@@ -76,6 +76,8 @@ def _feedback(text: str) -> str:
 
 def _question(q: Question) -> list[str]:
     lines = _our_comments(q)
+    if q.is_description:  # as Moodle writes one: a title and the text, no answer block
+        return [*lines, f"::{_escape_chars(q.name or q.id)}::[markdown]{_escape_chars(q.text)}"]
     gap = q.gap()
     # A blank at the very end can't be a GIFT missing word (nothing follows the braces),
     # so the marker stays in the text as written.
@@ -110,7 +112,7 @@ def _our_comments(q: Question) -> list[str]:
         lines.append("// joinedup:ordering")
     if ids and ids != derived:
         lines.append("// joinedup:ids " + " ".join(ids))
-    if q.marks != 1:
+    if q.marks != 1 and not q.is_description:
         lines.append(f"// joinedup:marks {_num(q.marks)}")
     # GIFT short answers are compared as Moodle does; ours may be lenient or case-sensitive.
     if q.type == "short" and q.lenient:

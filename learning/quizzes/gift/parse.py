@@ -31,8 +31,9 @@ _MOODLE_ID = re.compile(r"\[id:([^\]]+)\]")
 def parse_gift(text: str, path_label: str) -> tuple[list[Question], list[Problem]]:
     """Every question GIFT `text` holds that we support, and a Problem for each one we skip.
 
-    Problems carry the line where the question starts. Skipped: essays (`{}`),
-    descriptions (no answer block) - as warnings - and anything malformed, as errors.
+    Problems carry the line where the question starts. Text with no answer block is a
+    description (shown, not answered). Skipped: essays (`{}`) as warnings, and anything
+    malformed, as errors.
     """
     ck = Checker(path_label)
     questions: list[Question] = []
@@ -162,10 +163,12 @@ class _QuestionReader:
             self.error("has a '}' with no '{' before it; a blank line inside an answer block "
                        "ends the question there (write '\\}' for a brace in text)")
             return None
-        if opening < 0:
-            self.ck.warn(self.line, f"{self.label} has no answer block {{...}}; descriptions "
-                                    "are not imported")
-            return None
+        if opening < 0:  # Moodle's "description": text shown among the questions, 0 marks
+            format_match = _FORMAT.match(text)
+            if format_match:
+                self.format = format_match.group(1).lower()
+                text = text[format_match.end() :]
+            return {"type": "description", "text": self.text(text, own_marker=False)}
         closing = text.find("}", opening)
         if closing < 0:
             self.error("has a '{' that is never closed (write '\\{' for a brace in text)")
@@ -431,7 +434,9 @@ class _HtmlToText(HTMLParser):
 
     _BLOCKS = {"p", "div", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
                "section", "pre"}
-    _HARMLESS = {"span", "u", "sub", "sup", "code", "small", "font", "html", "body"}
+    #: Tags whose loss changes nothing a learner needs (wrappers); others are named when
+    #: dropped, since x<sup>2</sup> read as x2 or a lost underline can change the meaning.
+    _HARMLESS = {"span", "small", "html", "body"}
     _MARKS = {"strong": "**", "b": "**", "em": "*", "i": "*"}
 
     def __init__(self) -> None:
@@ -446,8 +451,11 @@ class _HtmlToText(HTMLParser):
             self.dropped.append(what)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if dict(attrs).get("style"):  # Moodle's editor writes italics, colours... as styles
+            self.drop("styling (style=...)")
         if tag in ("script", "style"):
             self.skipping += 1
+            self.drop(f"a <{tag}> block")
         elif tag == "br":
             self.out.append("<br>\n")  # a hard line break (Markdown keeps the <br>)
         elif tag in self._BLOCKS:
