@@ -515,3 +515,25 @@ def test_a_long_enough_answer_asks_no_confirmation(client, auth, people, task):
         as_text=True)
     done = post_form(client, f"/tasks/{task.slug}/submit", data={"declaration": "y"})
     assert done.status_code == 302
+
+
+def test_a_task_has_the_same_status_on_the_list_the_dashboard_and_its_page(
+        client, auth, people, task):
+    """Opening the writing page used to make it "Draft" on the task page while the list said
+    "Not started"; after opening it, both said "Draft" though nothing was written."""
+    auth.login(people["learner"])
+
+    def shown(url, where=None):
+        html = client.get(url).get_data(as_text=True)
+        part = html.split(where)[1] if where else html
+        return re.search(r'class="tag tag-[a-z_]+">([^<]+)</span>', part).group(1)
+
+    page = f"/tasks/{task.slug}"
+    assert shown(page) == "Not started"  # the first visit makes the record, starts nothing
+    assert shown("/tasks/", task.title) == shown("/dashboard", task.title) == "Not started"
+    _save(client, task, "A first go at an answer.")
+    assert shown(page) == shown("/tasks/", task.title) == shown("/dashboard", task.title) \
+        == "Draft"
+    _submit(client, task)
+    assert shown(page) == shown("/tasks/", task.title) == shown("/dashboard", task.title) \
+        == "Submitted"

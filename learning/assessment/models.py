@@ -71,6 +71,20 @@ class Submission(Model):
     def status_enum(self) -> SubmissionStatus:
         return SubmissionStatus(self.status)
 
+    #: Whether any text was ever saved, when read with the learner's list of submissions
+    #: (submissions.submissions_by_task); None when not read that way.
+    has_text = None  # type: bool | None
+
+    @property
+    def learner_label(self) -> str:
+        """The status as every learner page names it: "Not started" until text is saved
+        (opening the writing page makes the record, but starts nothing)."""
+        if self.status == SubmissionStatus.DRAFT.value:
+            has_text = self.has_text if self.has_text is not None else bool(self.drafts)
+            if not has_text:
+                return "Not started"
+        return self.status_enum.label
+
 
 class DraftVersion(Model):
     """Every save of a learner's text is kept; nothing is overwritten or deleted."""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, delete, func, select, update
+from sqlalchemy import CursorResult, bindparam, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from learning.assessment.models import DraftVersion, Submission, SubmissionStatus, SubmittedWork
@@ -64,12 +64,19 @@ def tasks_for(learner: User, catalog, units: set[str] | None = None) -> list[Tas
 
 @cache  # the dashboard runs it on every view: built once per process
 def _learners_submissions():
-    return select(Submission).where(Submission.learner_id == bindparam("learner_id"))
+    has_text = exists().where(DraftVersion.submission_id == Submission.id)
+    return select(Submission, has_text).where(Submission.learner_id == bindparam("learner_id"))
 
 
 def submissions_by_task(learner: User) -> dict[str, Submission]:
-    return {s.task_slug: s for s in db.session.scalars(_learners_submissions(),
-                                                       {"learner_id": learner.id})}
+    """The learner's submissions by task, each knowing whether text was ever saved (one
+    statement)."""
+    found = {}
+    for sub, has_text in db.session.execute(_learners_submissions(),
+                                            {"learner_id": learner.id}):
+        sub.has_text = bool(has_text)
+        found[sub.task_slug] = sub
+    return found
 
 
 def count_words(text: str) -> int:

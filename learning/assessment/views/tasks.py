@@ -45,7 +45,6 @@ def _task_or_404(slug: str):
     return task
 
 
-
 def _marking_days() -> int:
     return current_app.config.get("MARKING_TARGET_WORKING_DAYS",
                                   marking_target.MARKING_TARGET_DAYS)
@@ -56,6 +55,7 @@ def _marking_by(sub):
     if sub.status not in marking_target.AWAITING_MARKING or sub.submitted_at is None:
         return None
     return marking_target.marking_due_by(local(sub.submitted_at).date(), _marking_days())
+
 
 @bp.get("/")
 @role_required(Role.LEARNER)
