@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from html import unescape
 
 import pytest
 
@@ -234,3 +235,20 @@ def test_small_chunks_still_give_every_row(app, make_user, centre_with_work):
                                    today_uk(), chunk=1))
     assert sorted(r.summary.name for r in rows) == sorted([
         "=HYPERLINK(\"http://x.test\",\"click\")", "Ada Ames", "Olu Outsider"])
+
+
+def test_the_downloads_page_explains_every_column_of_every_file(client, auth, make_user,
+                                                                make_cohort, app):
+    from learning.reports import export_columns
+
+    coordinator = make_user("admin")
+    auth.login(coordinator)
+    html = unescape(client.get("/reports/").get_data(as_text=True))
+    assert "docs/reports.md" not in html
+    for explained, columns in ((export_columns.MATRIX, exports.MATRIX_COLUMNS),
+                               (export_columns.QUIZZES, exports.QUIZ_COLUMNS),
+                               (export_columns.DECISIONS,
+                                (*exports.DECISION_COLUMNS, *exports.DECISION_TAIL))):
+        assert [name for name, _ in explained.columns] == list(columns)
+        for name, meaning in explained.columns:
+            assert f"<code>{name}</code></th><td>{meaning}</td>" in html

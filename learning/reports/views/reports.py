@@ -33,6 +33,7 @@ from learning.quizzes.access import get_quizzes
 from learning.reports import (
     charts,
     conflicts,
+    export_columns,
     export_jobs,
     exports,
     matrix,
@@ -83,7 +84,10 @@ def index():
     return render_template("reports/index.html", cohorts=matrix.cohort_options(current_user),
                            cohort_id=request.args.get("cohort", type=db_int),
                            prepared=export_jobs.kept_for(current_user),
-                           names=export_jobs.NAMES)
+                           names=export_jobs.NAMES, explained={
+                               "matrix": export_columns.MATRIX,
+                               "quizzes": export_columns.QUIZZES,
+                               "decisions": export_columns.DECISIONS})
 
 
 @bp.get("/conflicts")
