@@ -682,3 +682,20 @@ def _course(modules, quizzes, tasks=()):
     return catalog, quizzes
 
 
+
+
+def test_one_cohort_shows_only_its_units_columns_and_the_page_is_wide(client, auth, make_user,
+                                                                      make_cohort, app):
+    tasks = {t.slug: t for t in app.extensions["catalog"].tasks}
+    cyp, eye = tasks["cyp33-explain-partnership"], tasks["eye22-analyse-benefits"]
+    admin = make_user("admin")
+    cohort = make_cohort("Level 3", learners=[make_user("learner", name="Una Unit")])
+    cohort.unit_id = "CYP33"
+    db.session.commit()
+    auth.login(admin)
+    everyone = client.get("/reports/matrix").get_data(as_text=True)
+    assert f"Written task: {cyp.title}" in everyone and f"Written task: {eye.title}" in everyone
+    one = client.get(f"/reports/matrix?cohort={cohort.id}").get_data(as_text=True)
+    assert f"Written task: {cyp.title}" in one and f"Written task: {eye.title}" not in one
+    assert matrix_row(one, "Una Unit").count('class="cell ') == one.count('class="item-head"')
+    assert '<main id="main" class="wrap wrap-wide"' in one

@@ -11,7 +11,7 @@ the RAG rule live in matrix_rules; the per-learner totals in learning.reports.to
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -332,6 +332,16 @@ class MatrixPage:
     pages: int
     total: int
     counts: dict[str, int]
+
+
+def for_one_unit(page: MatrixPage, unit_id: str | None) -> MatrixPage:
+    """The page with only the columns of one unit's items (when one cohort is chosen): the
+    summary behind it is still built for every item, so nothing is rebuilt."""
+    if unit_id is None:
+        return page
+    keep = [n for n, item in enumerate(page.items) if item.applies_to(unit_id)]
+    return replace(page, items=tuple(page.items[n] for n in keep),
+                   rows=[MatrixRow(r.summary, [r.cells[n] for n in keep]) for r in page.rows])
 
 
 def matrix_page(viewer: User, items: tuple[Item, ...], filters: Filters, today: date,

@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from learning.cohorts.items import Item, items_for
 from learning.content.access import get_catalog
@@ -27,7 +28,7 @@ from learning.core.extensions import db
 from learning.core.incoming import db_int
 from learning.core.permissions import require, role_required
 from learning.core.types import utcnow
-from learning.people.models import Role, User
+from learning.people.models import Cohort, Role, User
 from learning.people.permissions import STAFF_ROLES
 from learning.quizzes.access import get_quizzes
 from learning.reports import (
@@ -105,6 +106,9 @@ def completion_matrix():
     today = _today()
     page = matrix.matrix_page(current_user, _items(), filters, today,
                               request.args.get("page", 1, type=db_int))
+    if filters.cohort_id is not None:  # one cohort: only its unit's columns
+        page = matrix.for_one_unit(page, db.session.scalar(
+            select(Cohort.unit_id).where(Cohort.id == filters.cohort_id)))
     return render_template("reports/matrix.html", page=page, filters=filters, today=today,
                            args=_filter_args(filters),
                            cohorts=matrix.cohort_options(current_user),
