@@ -536,3 +536,40 @@ def test_immediate_feedback_checks_a_page_with_a_description_and_then_hides_the_
     _answer(client, attempt_id, action="check", page=2, nspcc="false")
     page = client.get(f"/attempts/{attempt_id}?page=2").get_data(as_text=True)
     assert "SECRET-TF-FALSE" in page and 'value="check"' not in page
+
+
+def test_extra_time_set_by_the_coordinator_is_given_by_the_server(
+        client, auth, make_user, make_cohort, make_centre, use_quiz):
+    """UK access arrangements: a learner with 25% extra time gets 25 minutes for a 20-minute
+    quiz, counted by the server like the limit itself."""
+    from learning.core.types import utcnow
+    from learning.quizzes.models import QuizAttempt
+    from tests.conftest import post_form as post
+
+    coordinator = make_user("coordinator")
+    learner, other = make_user("learner", name="Lee Learner"), make_user("learner")
+    make_cohort(learners=[learner], centre=make_centre(coordinators=[coordinator]))
+    outsider = make_cohort(learners=[other], centre=make_centre("Elsewhere"))
+    assert outsider
+    use_quiz(extra="    time_limit_minutes: 20")
+    auth.login(coordinator)
+    person = f"/admin/people/{learner.id}"
+    assert post(client, person, f"{person}/extra-time",
+                data={"extra_time_percent": "25"}).status_code == 302
+    assert post(client, person, f"{person}/extra-time",
+                data={"extra_time_percent": "33"}).status_code == 302  # not offered: refused
+    db.session.refresh(learner)
+    assert learner.extra_time_percent == 25
+    refused = post(client, person, f"/admin/people/{other.id}/extra-time",
+                   data={"extra_time_percent": "50"})
+    assert refused.status_code in (403, 404)  # another centre's learner
+    auth.logout()
+
+    auth.login(learner)
+    assert "you have 25% extra time, so 25 minutes in all" in client.get(
+        "/quizzes/web-check").get_data(as_text=True)
+    before = utcnow()
+    attempt_id = _start(client)
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    allowed = (attempt.deadline_at - before).total_seconds()
+    assert 25 * 60 - 5 <= allowed <= 25 * 60 + 5

@@ -124,6 +124,26 @@ def create_user(email: str, name: str, password: str | None, roles: Sequence[Rol
     return user
 
 
+#: Extra time a coordinator may give in timed quizzes (percent of the limit): the usual
+#: access arrangements (25% is the most common).
+EXTRA_TIME_CHOICES = (0, 10, 25, 50, 100)
+
+
+def set_extra_time(learner: User, percent: int, actor: User) -> bool:
+    """Give a learner extra time in timed quizzes (from their next attempt); False when it
+    is unchanged. The caller commits."""
+    if percent not in EXTRA_TIME_CHOICES:
+        raise AccountError("Choose one of the amounts of extra time offered.")
+    if not learner.has_role(Role.LEARNER):
+        raise AccountError("Extra time is for learners.")
+    if learner.extra_time_percent == percent:
+        return False
+    audit.record("user.extra_time", actor=actor, subject=learner,
+                 before=learner.extra_time_percent, after=percent)
+    learner.extra_time_percent = percent
+    return True
+
+
 def grant_role(user: User, role: Role | str, actor: User | None = None) -> bool:
     """Give a role if the user lacks it; True if something changed. The caller commits."""
     role = Role(role)

@@ -56,6 +56,9 @@ class User(UserMixin, Model):
     #: When this person's personal data was erased (learning/privacy): the name and email are
     #: placeholders and the account can never be used again.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Extra time in timed quizzes, as a percentage of the limit (UK access arrangements,
+    #: e.g. 25), set by the learner's coordinator and enforced by the server.
+    extra_time_percent: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

@@ -251,6 +251,7 @@ def erase(person: User, actor: User | None, reason: str, now: datetime, **detail
     ended = sessions.end_all(person, "erased")
     person.name, person.email = placeholder, placeholder_email(person.id)
     person.learner_ref = person.password_hash = person.last_login_at = None
+    person.extra_time_percent = 0
     person.active, person.erased_at = False, now
     audit.record("privacy.erase", actor=actor, subject=person, reason=reason,
                  sessions_ended=ended, **asdict(changes), **detail)

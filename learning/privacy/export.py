@@ -176,6 +176,7 @@ def _account(person: User) -> dict[str, Any]:
             "password_set": person.password_hash is not None,
             "created_at": _when(person.created_at),
             "last_login_at": _when(person.last_login_at),
+            "extra_time_percent_in_timed_quizzes": person.extra_time_percent,
             "erased_at": _when(person.erased_at),
             "roles": [{"role": r.role, "granted_at": _when(r.granted_at)}
                       for r in person.roles]}

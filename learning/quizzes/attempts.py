@@ -55,6 +55,13 @@ def attempts_for(user: User, quiz_slug: str) -> list[QuizAttempt]:
         .order_by(QuizAttempt.number)))
 
 
+def time_allowed(limit_minutes: int | None, extra_percent: int) -> timedelta | None:
+    """A timed quiz's time for one learner: its limit plus their extra time, if any."""
+    if not limit_minutes:
+        return None
+    return timedelta(minutes=limit_minutes) * (100 + max(extra_percent, 0)) / 100
+
+
 def eligibility(user: User, quiz: Quiz, now: datetime,
                 attempts: list[QuizAttempt] | None = None) -> Eligibility:
     """Whether the learner may start an attempt now, and if not, why."""
@@ -100,11 +107,11 @@ def start_attempt(user: User, quiz: Quiz, now: datetime) -> QuizAttempt:
         raise QuizError(state.reason or "You cannot start this quiz now.")
     seed = secrets.randbits(31)
     questions = _snapshot(quiz, seed)
-    limit = quiz.settings.time_limit_minutes
+    limit = time_allowed(quiz.settings.time_limit_minutes, user.extra_time_percent)
     attempt = QuizAttempt(
         user_id=user.id, quiz_slug=quiz.slug, quiz_version=quiz.version,
         number=state.attempts_used + 1, state=AttemptState.IN_PROGRESS.value, started_at=now,
-        deadline_at=now + timedelta(minutes=limit) if limit else None,
+        deadline_at=now + limit if limit else None,
         settings=quiz.settings.to_snapshot() | {"title": quiz.title,
                                                 "modules": list(quiz.modules)},
         questions=questions,

@@ -175,6 +175,7 @@ def _person_page(person: User, roles_form: RolesForm | None = None, status: int 
     return render_template(
         "admin/person.html", person=person, info=people.detail(person, current_user),
         links=invitations.links_for(person), link_status=invitations.link_status,
+        extra_time_choices=accounts.EXTRA_TIME_CHOICES,
         roles_form=roles_form, centres_form=centres_form), status
 
 

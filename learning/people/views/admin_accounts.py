@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from learning.core.extensions import db
-from learning.core.permissions import role_required
+from learning.core.permissions import require, role_required
 from learning.people import accounts, centres, invitations
 from learning.people import admin as people
 from learning.people.forms.accounts_admin import CentreForm, NewPersonForm, RenameCentreForm
 from learning.people.forms.admin import ActionForm
-from learning.people.models import Centre, Role
+from learning.people.models import Centre, Role, User
 
 bp = Blueprint("accounts_admin", __name__, url_prefix="/admin")
 
@@ -109,3 +118,27 @@ def archive_centre(centre_id: int, action: str):
     flash(f"{centre.name} is archived: new cohorts cannot be put in it. Its cohorts and "
           "people carry on." if action == "archive" else f"{centre.name} is back.", "success")
     return redirect(url_for("accounts_admin.centre_list"))
+
+
+@bp.post("/people/<int:user_id>/extra-time")
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def extra_time(user_id: int):
+    """Set a learner's extra time in timed quizzes (their coordinator or an admin)."""
+    learner = db.session.get(User, user_id)
+    if learner is None:
+        abort(404)
+    require(people.can_manage(current_user, learner))
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        percent = int(request.form.get("extra_time_percent", ""))
+        changed = accounts.set_extra_time(learner, percent, current_user)
+    except (ValueError, accounts.AccountError) as exc:
+        flash(str(exc) if isinstance(exc, accounts.AccountError)
+              else "Choose one of the amounts of extra time offered.", "error")
+        return redirect(url_for("admin.person", user_id=learner.id))
+    db.session.commit()
+    if changed:
+        flash(f"{learner.name} now has " + (f"{percent}% extra time" if percent else
+              "no extra time") + " in timed quizzes, from their next attempt.", "success")
+    return redirect(url_for("admin.person", user_id=learner.id))
