@@ -295,7 +295,6 @@ def test_admin_pages_have_one_h1(client, auth, centres):
 @needs_checker
 def test_admin_and_invitation_pages_are_valid_html(app, client, auth, centres, tmp_path,
                                                    monkeypatch):
-    monkeypatch.setitem(app.config, "CSV_UPLOAD_DIR", str(tmp_path / "uploads"))
     pages: dict[str, str] = {}
     auth.login(centres["admin"])
     person = f"/admin/people/{centres['mine'].id}"
