@@ -367,3 +367,36 @@ def test_a_worker_that_dies_halfway_is_taken_over_with_the_same_outcome(
     record = db.session.scalar(select(EnrolmentImport))
     assert (record.created, record.enrolled_existing, record.unchanged, record.emailed) == (
         5, 1, 0, 5)
+
+
+def test_an_import_the_worker_gives_up_on_says_it_stopped(app, client, auth, world, large,
+                                                          monkeypatch):
+    monkeypatch.setitem(app.config, "JOB_MAX_ATTEMPTS", 2)
+    before = counts()
+    page_url = _start_large(client, auth, world)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(csv_import, "write_batch", broken)
+    assert _run_worker(app).retry == 1
+    assert "The server hit a problem and will try again shortly." in client.get(
+        page_url).get_data(as_text=True)
+    assert _run_worker(app, now=utcnow() + timedelta(hours=1)).failed == 1
+    html = client.get(page_url).get_data(as_text=True)
+    assert "Import stopped" in html
+    assert ("Stopped: nothing was imported. The server could not finish the import, even "
+            "after trying again.") in html
+    assert "disk is full" not in html  # the technical reason is for admins (the outbox)
+    assert client.get(page_url + "/status").get_json()["status"] == "failed"
+    assert counts() == before
+    assert db.session.scalar(select(EnrolmentImport.text)) == ""
+
+
+def test_a_queued_import_that_never_starts_suggests_telling_an_administrator(world):
+    record = EnrolmentImport(upload_token="t", actor_id=world["coordinator"].id,
+                             filename="big.csv", status=import_jobs.WAITING, rows_total=900,
+                             created_at=utcnow() - timedelta(minutes=20))
+    assert "tell your administrator" in import_jobs.summary(record)
+    record.created_at = utcnow()
+    assert "administrator" not in import_jobs.summary(record)

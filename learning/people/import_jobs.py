@@ -27,6 +27,7 @@ from sqlalchemy import CursorResult, delete, select, update
 
 from learning.core import audit, jobs
 from learning.core.extensions import db
+from learning.core.jobs import Job, JobStatus
 from learning.core.types import utcnow
 from learning.people import enrolment_csv as csv_import
 from learning.people import invitations
@@ -60,8 +61,9 @@ def queue(upload: Claimed, actor: User, now: datetime | None = None) -> Enrolmen
                              link_salt=secrets.token_urlsafe(24), problems=[], created_at=now)
     db.session.add(record)
     db.session.flush()
-    record.job_id = jobs.enqueue(KIND, {"import_id": record.id}, now).id
+    job = jobs.enqueue(KIND, {"import_id": record.id}, now)
     db.session.flush()
+    record.job_id = job.id
     audit.record("enrolment.import.queue", actor=actor, subject=record,
                  filename=upload.filename, rows=upload.rows)
     return record
@@ -88,22 +90,46 @@ def remove_old(now: datetime) -> None:
                        .execution_options(synchronize_session=False))
 
 
+def settle(record: EnrolmentImport, now: datetime | None = None) -> Job | None:
+    """The import's job; an import whose job the worker gave up on (or that is gone) is
+    marked stopped, keeping what was written. The caller commits."""
+    job = db.session.get(Job, record.job_id) if record.job_id is not None else None
+    given_up = job is None or job.status == JobStatus.FAILED.value
+    if record.status in (WAITING, RUNNING) and given_up:
+        _stop(record, [], now or utcnow())
+    return job
+
+
 # ---- what the progress page says (pure) ----
 
-def summary(record: EnrolmentImport) -> str:
+#: A queued import that has not started after this long suggests no worker is running.
+SLOW_START = timedelta(minutes=5)
+
+
+def summary(record: EnrolmentImport, job: Job | None = None,
+            now: datetime | None = None) -> str:
     """One sentence for the status region: waiting, N of M, done or stopped."""
-    if record.status == WAITING:
-        return (f"Waiting to start: {record.rows_total:,} learners from {record.filename}. "
-                "This page updates itself.")
-    if record.status == RUNNING:
-        return (f"Importing: {record.rows_done:,} of {record.rows_total:,} learners done. "
-                "This page updates itself.")
+    if record.status in (WAITING, RUNNING):
+        if record.status == WAITING:
+            words = (f"Waiting to start: {record.rows_total:,} learners from "
+                     f"{record.filename}.")
+            if (now or utcnow()) - record.created_at > SLOW_START:
+                words += (" It has waited several minutes: the server’s background worker may "
+                          "not be running, so tell your administrator.")
+        else:
+            words = (f"Importing: {record.rows_done:,} of {record.rows_total:,} learners "
+                     "done.")
+        if job is not None and job.last_error:
+            words += " The server hit a problem and will try again shortly."
+        return words + " This page updates itself."
     if record.status == DONE:
         return f"Finished: all {record.rows_total:,} learners in {record.filename} are enrolled."
+    why = ("" if record.problems else
+           " The server could not finish the import, even after trying again.")
     if record.rows_done:
         return (f"Stopped after {record.rows_done:,} of {record.rows_total:,} learners: "
-                "those are enrolled, the rest are not.")
-    return "Stopped: nothing was imported."
+                f"those are enrolled, the rest are not.{why}")
+    return f"Stopped: nothing was imported.{why}"
 
 
 @dataclass(frozen=True)
@@ -154,11 +180,17 @@ def take_links(record: EnrolmentImport) -> list[ShownLink] | None:
 
 # ---- the job ----
 
-def _fail(record: EnrolmentImport, problems: list[str], now: datetime) -> None:
+def _stop(record: EnrolmentImport, problems: list[str], now: datetime) -> None:
+    """Mark the import stopped: the file is forgotten; links of accounts made so far stay
+    for their one showing."""
     record.status, record.problems, record.text = FAILED, problems, ""
     record.finished_at = now
     if not record.new_user_ids:
         record.link_salt = None
+
+
+def _fail(record: EnrolmentImport, problems: list[str], now: datetime) -> None:
+    _stop(record, problems, now)
     db.session.commit()
 
 

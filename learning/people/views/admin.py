@@ -146,11 +146,12 @@ def enrol_progress(import_id: int):
     record = import_jobs.find(import_id, current_user)
     if record is None:
         abort(404)
+    job = import_jobs.settle(record)
     links = import_jobs.take_links(record)
     db.session.commit()
     return _no_store(render_template(
         "admin/enrol_import.html", record=record, links=links,
-        summary=import_jobs.summary(record), limit=PREVIEW_LIMIT,
+        summary=import_jobs.summary(record, job), limit=PREVIEW_LIMIT,
         finished=record.status in (import_jobs.DONE, import_jobs.FAILED)))
 
 
@@ -161,9 +162,11 @@ def enrol_progress_status(import_id: int):
     record = import_jobs.find(import_id, current_user)
     if record is None:
         abort(404)
+    job = import_jobs.settle(record)
+    db.session.commit()
     response = make_response({"status": record.status, "done": record.rows_done,
                               "total": record.rows_total,
-                              "summary": import_jobs.summary(record)})
+                              "summary": import_jobs.summary(record, job)})
     response.headers["Cache-Control"] = "no-store"
     return response
 
