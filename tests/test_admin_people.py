@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from learning.core import audit
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
+from learning.core.worker import run_pending
 from learning.people.models import Enrolment, Role, User
 from tests.conftest import csrf_from
 from tests.htmlcheck import html_errors, needs_checker
@@ -297,7 +298,6 @@ def test_admin_pages_have_one_h1(client, auth, centres):
 @needs_checker
 def test_admin_and_invitation_pages_are_valid_html(app, client, auth, centres, tmp_path,
                                                    monkeypatch):
-    monkeypatch.setitem(app.config, "CSV_UPLOAD_DIR", str(tmp_path / "uploads"))
     pages: dict[str, str] = {}
     auth.login(centres["admin"])
     person = f"/admin/people/{centres['mine'].id}"
@@ -320,6 +320,18 @@ def test_admin_and_invitation_pages_are_valid_html(app, client, auth, centres, t
     upload_id = re.search(r'name="upload_id"[^>]*value="([^"]+)"', preview).group(1)
     pages["enrol-done"] = client.post("/admin/enrol/confirm", data={
         "csrf_token": token, "upload_id": upload_id}).get_data(as_text=True)
+    # A large import: its progress page while it waits, then its outcome with the links.
+    monkeypatch.setitem(app.config, "CSV_IMPORT_INLINE_ROWS", 1)
+    preview = upload("name,email,cohort\nJo,jo@example.com,North 2026\n"
+                     "Kit,kit@example.com,North 2026\n").get_data(as_text=True)
+    upload_id = re.search(r'name="upload_id"[^>]*value="([^"]+)"', preview).group(1)
+    progress = client.post("/admin/enrol/confirm", data={
+        "csrf_token": token, "upload_id": upload_id}).headers["Location"]
+    pages["enrol-import-waiting"] = client.get(progress).get_data(as_text=True)
+    db.session.commit()
+    run_pending(app)
+    pages["enrol-import-done"] = client.get(progress).get_data(as_text=True)
+    assert "set-password/" in pages["enrol-import-done"]
     link = _post(client, person, f"{person}/reset-link").get_data(as_text=True)
     pages["reset-link"] = link
     pages["person-with-links"] = client.get(person).get_data(as_text=True)

@@ -320,3 +320,46 @@ def test_a_login_turned_away_as_busy(browser, base_url, app, learner, monkeypatc
                                                                    timeout=10_000)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_large_import_shows_its_progress_then_its_outcome(browser, base_url, app, make_user,
+                                                            make_cohort, make_centre,
+                                                            monkeypatch, javascript):
+    """The progress page is accessible, fits 320px and updates itself (with JavaScript) or
+    with its "Check progress now" link (without), ending with the links."""
+    from learning.core.worker import run_pending
+
+    monkeypatch.setitem(app.config, "CSV_IMPORT_INLINE_ROWS", 2)
+    coordinator = make_user("coordinator", email="cora@example.org")
+    make_cohort("North 2026", centre=make_centre("North", coordinators=[coordinator]))
+    context = browser.new_context(base_url=base_url, java_script_enabled=javascript)
+    page = context.new_page()
+    try:
+        _login(page, coordinator.email)
+        page.goto("/admin/enrol")
+        page.get_by_label("CSV file").set_input_files(files=[{
+            "name": "learners.csv", "mimeType": "text/csv",
+            "buffer": ("name,email,cohort\n" + "".join(
+                f"Learner {n},learner{n}@example.org,North 2026\n" for n in range(3))).encode()}])
+        page.get_by_role("button", name="Check the file").click()
+        page.get_by_role("button", name="Enrol 3 learners").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Importing learners")
+        expect(page.get_by_role("status")).to_contain_text("Waiting to start: 3 learners")
+        if javascript:  # axe and measuring run scripts in the page
+            _axe_clean(page)
+            page.set_viewport_size({"width": 320, "height": 640})
+            assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        db.session.commit()
+        run_pending(app)
+        if not javascript:
+            page.get_by_role("link", name="Check progress now").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Learners enrolled",
+                                                                  timeout=10_000)
+        expect(page.get_by_role("status")).to_contain_text("Everyone in learners.csv is "
+                                                           "enrolled: 3 new accounts")
+        expect(page.locator("code.link-text")).to_have_count(3)
+        if javascript:
+            _axe_clean(page)
+    finally:
+        context.close()

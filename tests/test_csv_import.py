@@ -19,11 +19,6 @@ from tests.conftest import csrf_from
 DATA = Path(__file__).parent / "data" / "csv"
 
 
-@pytest.fixture(autouse=True)
-def _upload_dir(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "CSV_UPLOAD_DIR", str(tmp_path / "uploads"))
-
-
 @pytest.fixture
 def world(make_user, make_centre, make_cohort):
     coordinator, other = make_user("coordinator"), make_user("coordinator")
@@ -226,7 +221,7 @@ def test_import_is_one_transaction(world, monkeypatch):
     """A failure after some rows were written leaves nothing behind."""
     text = (DATA / "good.csv").read_text()
     calls = []
-    real = csv_import._import_batch
+    real = csv_import.write_batch
 
     def fail_on_third(batch, actor, now):
         calls.append(batch)
@@ -236,7 +231,7 @@ def test_import_is_one_transaction(world, monkeypatch):
 
     before = counts()
     monkeypatch.setattr(csv_import, "_BATCH", 1)
-    monkeypatch.setattr(csv_import, "_import_batch", fail_on_third)
+    monkeypatch.setattr(csv_import, "write_batch", fail_on_third)
     with pytest.raises(RuntimeError):
         csv_import.import_text(text, world["coordinator"])
     assert len(calls) == 3

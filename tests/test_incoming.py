@@ -192,7 +192,6 @@ def test_adding_a_learner_by_an_email_with_a_nul_byte(client, auth, world):
 
 def test_a_csv_file_with_a_nul_byte_is_refused_with_a_message(client, auth, world, tmp_path,
                                                              app, monkeypatch):
-    monkeypatch.setitem(app.config, "CSV_UPLOAD_DIR", str(tmp_path))
     auth.login(world["coordinator"])
     token = csrf_from(client.get("/admin/enrol").get_data(as_text=True))
     response = client.post("/admin/enrol", content_type="multipart/form-data", data={

@@ -78,7 +78,6 @@ def test_create_user_command_and_service(runner):
 
 @pytest.fixture
 def coordinator(make_user, make_centre, make_cohort, app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "CSV_UPLOAD_DIR", str(tmp_path))
     person = make_user("coordinator")
     make_cohort("North 2026", centre=make_centre("North College", coordinators=[person]))
     return person

@@ -28,7 +28,7 @@ from learning.core.extensions import db
 from learning.core.types import utcnow
 from learning.iqa import reviews
 from learning.iqa.models import IqaSample
-from learning.people import invitations, membership, notifications
+from learning.people import csv_uploads, import_jobs, invitations, membership, notifications
 from learning.people.models import Centre, CentreMember, Cohort, LoginSession, Role, User, UserRole
 from learning.quizzes import attempts
 from learning.reports import export_jobs
@@ -221,6 +221,11 @@ def _build(app) -> World:
     export, _ = export_jobs.request_export(people["coordinator"], export_jobs.MATRIX,
                                            Filters(), now.date())
     db.session.commit()
+    # A large CSV import waiting for the worker, for its progress page.
+    enrolling = import_jobs.queue(csv_uploads.Claimed(
+        "hostile-upload", "learners.csv", "name,email,cohort\nA,a@example.test,Hostile cohort\n",
+        1), people["coordinator"])
+    db.session.commit()
 
     world = World()
     world.user_ids = [u.id for u in people.values()]
@@ -233,7 +238,9 @@ def _build(app) -> World:
         "attempt_id": [str(attempt.id)], "decision_id": [str(decision.id)],
         "sample_id": [str(sample.id)], "number": ["1", "2"], "role": ["assessor", "iqa"],
         "token": [link.token], "filename": ["css/site.css", "js/site.js"],
-        "job_id": [str(job.id)], "export_id": [str(export.id)]}
+        "job_id": [str(job.id)], "export_id": [str(export.id)],
+        "import_id": [str(enrolling.id)], "centre_id": [str(cohort.centre_id or 1)],
+        "action": ["archive", "unarchive"]}
     world.fields = sorted({*FORM,
                            *(f"{k}-{c}" for t in catalog.tasks for c in t.criteria
                              for k in ("met", "comment")),

@@ -112,7 +112,6 @@ def test_a_csv_import_shows_its_links_whatever_the_mail_server_does(
         monkeypatch):
     """Once the links were committed, then the page waited on the mail server and never
     came: the only place the links are shown was lost."""
-    monkeypatch.setitem(app.config, "CSV_UPLOAD_DIR", str(tmp_path))
     coordinator = make_user("coordinator")
     make_cohort("North 2026", centre=make_centre(coordinators=[coordinator]))
     auth.login(coordinator)

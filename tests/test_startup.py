@@ -185,7 +185,8 @@ def test_the_worker_names_the_kinds_of_job_it_runs(run):
     assert run(_flask("db", "upgrade")).returncode == 0
     done = run(_flask("worker", "--once"))
     assert done.returncode == 0, done.stderr
-    assert "worker: runs jobs of kinds email, originality-reindex, report-export" in done.stderr
+    assert ("worker: runs jobs of kinds email, enrolment-import, originality-reindex, "
+            "report-export") in done.stderr
 
 
 # ---- the decisions, without a subprocess ----

@@ -80,6 +80,8 @@ JOB_MAX_ATTEMPTS = 8
 JOB_BACKOFF_SECONDS = 30
 JOB_LEASE_SECONDS = 300
 JOB_KEEP_DAYS = 30
+#: An enrolment CSV with more learners than this is imported by the worker, not the request.
+CSV_IMPORT_INLINE_ROWS = 200
 
 
 def _jobs() -> dict:
@@ -229,12 +231,13 @@ def from_environment(instance_path: Path, serving: bool = True) -> dict:
         **_jobs(),
         **_operations(),
         "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
-        # Where uploaded CSV files wait (an hour at most) between preview and confirm.
-        "CSV_UPLOAD_DIR": os.environ.get("CSV_UPLOAD_DIR") or str(instance_path / "csv-uploads"),
         # The completion matrix CSV above this many rows is prepared by the worker, and kept
         # for its requester this many days (learning/reports/export_jobs.py).
         "EXPORT_INLINE_ROWS": int(os.environ.get("EXPORT_INLINE_ROWS") or 2000),
         "EXPORT_KEEP_DAYS": float(os.environ.get("EXPORT_KEEP_DAYS") or 7),
+        # CSV imports of more learners than this run in the worker, with a progress page.
+        "CSV_IMPORT_INLINE_ROWS": int(_number("CSV_IMPORT_INLINE_ROWS", CSV_IMPORT_INLINE_ROWS,
+                                              1)),
         # Working days an answer may wait for a first decision before it shows as overdue.
         "MARKING_TARGET_WORKING_DAYS": int(os.environ.get("MARKING_TARGET_WORKING_DAYS") or 10),
         # Per-address login limits are counted in Redis when REDIS_URL is set, so every app
@@ -280,6 +283,7 @@ def settings_for_tests(database_url: str, **overrides) -> dict:
         "JOB_BACKOFF_SECONDS": JOB_BACKOFF_SECONDS,
         "JOB_LEASE_SECONDS": JOB_LEASE_SECONDS,
         "JOB_KEEP_DAYS": JOB_KEEP_DAYS,
+        "CSV_IMPORT_INLINE_ROWS": CSV_IMPORT_INLINE_ROWS,
     }
     settings.update(overrides)
     return settings

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import insert, select
@@ -451,7 +448,7 @@ def import_text(text: str, actor: User, filename: str = "",
         with db.session.no_autoflush:
             for start in range(0, len(preview.rows), _BATCH):
                 batch = preview.rows[start:start + _BATCH]
-                links += _import_batch(batch, actor, now)
+                links += write_batch(batch, actor, now)
                 if progress is not None:
                     progress(len(batch))
         # Queued with the accounts, so the emails exist exactly when the accounts do; the
@@ -483,10 +480,11 @@ def import_text(text: str, actor: User, filename: str = "",
 _BATCH = 500
 
 
-def _import_batch(batch: list[PlannedRow], actor: User,
-                  now: datetime) -> list[invitations.IssuedLink]:
+def write_batch(batch: list[PlannedRow], actor: User, now: datetime,
+                token_for: Callable[[User], str] | None = None) -> list[invitations.IssuedLink]:
     """The records accounts.create_user, invitations.issue and cohorts.enrol make, with the
     same audit events, written a batch at a time (row by row, 5,000 rows took minutes).
+    `token_for` makes each new account's link token (random when not given).
 
     `check` has just looked up every account and enrolment, so nothing is looked up row by
     row; the unique email index still stops a duplicate account made meanwhile.
@@ -509,7 +507,7 @@ def _import_batch(batch: list[PlannedRow], actor: User,
         for r in fresh:
             user = users[r.email]
             audits.append(_audit("user.create", actor, user, roles=[str(Role.LEARNER)]))
-            links.append(_new_link(user, actor, now, audits))
+            links.append(_new_link(user, actor, now, audits, token_for))
         db.session.execute(insert(Invitation), [
             {"user_id": link.user.id, "token_hash": link.invitation.token_hash,
              "purpose": link.invitation.purpose, "created_at": now,
@@ -532,10 +530,10 @@ def _import_batch(batch: list[PlannedRow], actor: User,
     return links
 
 
-def _new_link(user: User, actor: User, now: datetime,
-              audits: list[dict]) -> invitations.IssuedLink:
+def _new_link(user: User, actor: User, now: datetime, audits: list[dict],
+              token_for: Callable[[User], str] | None = None) -> invitations.IssuedLink:
     """An invitation link as invitations.issue makes it, for inserting with the batch."""
-    token = secrets.token_urlsafe(32)
+    token = token_for(user) if token_for is not None else secrets.token_urlsafe(32)
     expires_at = now + invitations.LIFETIMES[invitations.INVITE]
     invitation = Invitation(user_id=user.id, token_hash=invitations.token_hash(token),
                             purpose=invitations.INVITE, created_at=now, expires_at=expires_at,
@@ -550,58 +548,3 @@ def _audit(action: str, actor: User, subject, **detail) -> dict:
     return {"at": utcnow(), "actor_id": actor.id, "action": action,
             "subject_type": type(subject).__name__, "subject_id": str(subject.id),
             "detail": detail}
-
-
-# ---- keeping an upload between the preview and the confirmation ----
-
-UPLOAD_LIFETIME_SECONDS = 60 * 60
-_UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
-
-
-@dataclass(frozen=True)
-class Upload:
-    filename: str
-    text: str
-
-
-def store_upload(folder: Path, actor: User, filename: str, text: str) -> str:
-    """Keep the checked text in a private server-side file; returns its random id."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _remove_old(folder)
-    upload_id = secrets.token_urlsafe(24)
-    path = folder / f"{upload_id}.json"
-    path.touch(mode=0o600)
-    path.write_text(json.dumps({"actor_id": actor.id, "filename": filename, "text": text}),
-                    encoding="utf-8")
-    return upload_id
-
-
-def load_upload(folder: Path, upload_id: str, actor: User) -> Upload | None:
-    """The upload with this id, if it exists, is recent and belongs to `actor`."""
-    if not _UPLOAD_ID.match(upload_id or ""):
-        return None
-    path = folder / f"{upload_id}.json"
-    try:
-        if time.time() - path.stat().st_mtime > UPLOAD_LIFETIME_SECONDS:
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if data.get("actor_id") != actor.id:
-        return None
-    return Upload(data.get("filename", ""), data.get("text", ""))
-
-
-def discard_upload(folder: Path, upload_id: str) -> None:
-    if _UPLOAD_ID.match(upload_id or ""):
-        (folder / f"{upload_id}.json").unlink(missing_ok=True)
-
-
-def _remove_old(folder: Path) -> None:
-    cutoff = time.time() - UPLOAD_LIFETIME_SECONDS
-    for path in folder.glob("*.json"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-        except OSError:
-            pass  # another worker removed it first

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -286,3 +286,65 @@ class LoginThrottle(Model):
     last_try_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     #: No try is claimed before this time; null while the first MAX_FAILURES are free.
     wait_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CsvUpload(Model):
+    """An enrolment CSV waiting between its preview and the coordinator's "Import" (an hour at
+    most): in the database, so the confirmation may reach any app server (csv_uploads.py)."""
+
+    __tablename__ = "csv_upload"
+    __table_args__ = (CheckConstraint("expires_at > created_at", name="expires_after_created"),
+                      CheckConstraint("rows >= 0", name="rows_not_negative"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The random id the preview page's form carries; unguessable, but only its uploader
+    #: may use it anyway.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    #: The checked file as text (at most enrolment_csv.MAX_BYTES).
+    text: Mapped[str] = mapped_column(Text)
+    #: Learners in the file, counted at the preview: decides inline or the worker.
+    rows: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: Set by the one "Import" that claimed it; a second press finds it set.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EnrolmentImport(Model):
+    """A large CSV import handed to the worker, with its progress and outcome
+    (import_jobs.py). Written a batch at a time, so a retried job carries on where the
+    last attempt's last committed batch ended."""
+
+    __tablename__ = "enrolment_import"
+    __table_args__ = (
+        CheckConstraint("status IN ('waiting', 'running', 'done', 'failed')",
+                        name="known_status"),
+        CheckConstraint("rows_done >= 0 AND rows_done <= rows_total", name="done_within_total"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The upload it came from (csv_upload.token), so a second "Import" finds it.
+    upload_token: Mapped[str] = mapped_column(String(64), unique=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    #: The file, until the import ends (then emptied: the records hold what it said).
+    text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    rows_total: Mapped[int] = mapped_column(default=0)
+    rows_done: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    enrolled_existing: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    emailed: Mapped[int] = mapped_column(default=0)
+    #: Ids of the accounts made, in file order, for the set-password links page.
+    new_user_ids: Mapped[list] = mapped_column(JSON, default=list)
+    #: Random salt from which (with SECRET_KEY) each new account's link is worked out again
+    #: for its one showing; null once shown or too old, and then no one can see them again.
+    link_salt: Mapped[str | None] = mapped_column(String(64))
+    #: Why it failed: the problems found, one line each.
+    problems: Mapped[list] = mapped_column(JSON, default=list)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

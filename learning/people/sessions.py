@@ -107,6 +107,8 @@ def load(token: str, limits: Limits, now: datetime | None = None) -> User | None
     if parsed is None:
         return None
     here = request.path if has_request_context() else ""
+    if "\x00" in here:  # PostgreSQL refuses NUL in text: no notification links there anyway
+        here = ""
     found = db.session.execute(_session_and_user(), {
         "session_id": parsed[0], "here": here, "here_like": like_literal(here) + "#%",
     }).unique().first()

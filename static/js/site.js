@@ -195,10 +195,34 @@ function draftEditor() {
   showCount();
 }
 
+function importProgress() {
+  // A large CSV import's page: ask for its status every few seconds and update the status
+  // region and the progress bar in place; once it has ended, load the page again for the
+  // outcome. Without this, the page's "Check progress now" link does the same by hand.
+  var region = document.querySelector("[data-poll]");
+  if (!region || !window.fetch) { return; }
+  var text = region.querySelector("[data-poll-summary]");
+  var bar = document.getElementById("import-progress");
+  function poll() {
+    fetch(region.getAttribute("data-poll"), { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (s) {
+        if (!s) { setTimeout(poll, 10000); return; }
+        if (s.status === "done" || s.status === "failed") { window.location.reload(); return; }
+        if (text.textContent !== s.summary) { text.textContent = s.summary; }
+        if (bar) { bar.max = s.total || 1; bar.value = s.done; bar.textContent = s.done + " of " + s.total; }
+        setTimeout(poll, 2000);
+      })
+      .catch(function () { setTimeout(poll, 10000); });
+  }
+  setTimeout(poll, 2000);
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   focusErrorSummary();
   loginRetry();
   quizAutosave();
   quizTimer();
   draftEditor();
+  importProgress();
 });

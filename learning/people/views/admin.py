@@ -6,14 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -32,7 +30,7 @@ from learning.core.extensions import db
 from learning.core.incoming import db_int
 from learning.core.pagination import Page
 from learning.core.permissions import require, role_required
-from learning.people import accounts, invitations
+from learning.people import accounts, csv_uploads, import_jobs, invitations
 from learning.people import admin as people
 from learning.people import enrolment_csv as csv_import
 from learning.people.forms.admin import (
@@ -52,11 +50,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 _MANAGERS = (Role.COORDINATOR, Role.ADMIN)
 #: Rows shown in a preview table; every problem is listed, up to this many too.
 PREVIEW_LIMIT = 500
-
-
-def _upload_folder() -> Path:
-    return Path(current_app.config.get("CSV_UPLOAD_DIR")
-                or Path(current_app.instance_path) / "csv-uploads")
 
 
 def _no_store(response) -> Response:
@@ -89,8 +82,10 @@ def enrol():
         else:
             preview = csv_import.check(text, current_user)
             filename = upload.filename or "upload.csv"
-            upload_id = (csv_import.store_upload(_upload_folder(), current_user, filename,
-                                                 text) if preview.ok else "")
+            upload_id = ""
+            if preview.ok:
+                upload_id = csv_uploads.store(current_user, filename, text, len(preview.rows))
+                db.session.commit()
             return _preview(preview, filename, upload_id)
     return render_template("admin/enrol.html", form=form, limit=csv_import.MAX_ROWS,
                            cohort_names=csv_import.cohort_names(current_user),
@@ -112,20 +107,73 @@ def enrol_confirm():
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         abort(400)
-    folder = _upload_folder()
-    upload = csv_import.load_upload(folder, form.upload_id.data, current_user)
-    if upload is None:
-        flash("That file is no longer waiting to be imported (files wait for one hour). "
-              "Nothing was imported: upload it again.", "error")
-        return redirect(url_for("admin.enrol"))
+    upload = csv_uploads.claim(form.upload_id.data, current_user)
+    if not isinstance(upload, csv_uploads.Claimed):
+        return _not_waiting(upload, form.upload_id.data)
+    if upload.rows > import_jobs.inline_limit():
+        record = import_jobs.queue(upload, current_user)
+        db.session.commit()
+        return redirect(url_for("admin.enrol_progress", import_id=record.id), 303)
     try:
         result = csv_import.import_text(upload.text, current_user, upload.filename)
     except csv_import.ImportRefused as refused:
-        csv_import.discard_upload(folder, form.upload_id.data)
+        csv_uploads.discard(upload.token, current_user)
+        db.session.commit()
         return _preview(refused.preview, upload.filename, "")
-    csv_import.discard_upload(folder, form.upload_id.data)
     return _no_store(render_template("admin/enrol_done.html", result=result,
                                      filename=upload.filename))
+
+
+def _not_waiting(why: csv_uploads.Missing, upload_id: str):
+    """A file that cannot be imported now: say why, and nothing is imported."""
+    if why is csv_uploads.Missing.CLAIMED:
+        record = import_jobs.for_upload(upload_id, current_user)
+        if record is not None:  # a second press: the first is under way on the worker
+            return redirect(url_for("admin.enrol_progress", import_id=record.id), 303)
+        flash("That file has been imported already: Import was pressed more than once, and "
+              "the first press imported it. If you did not see the set-password links, make "
+              "a new link from each person’s page.", "error")
+        return redirect(url_for("admin.people_list"))
+    if why is csv_uploads.Missing.EXPIRED:
+        flash("That file waited more than an hour after its preview, so it is no longer "
+              "waiting to be imported. Nothing was imported: upload it again.", "error")
+    else:
+        flash("That file is no longer waiting to be imported (files wait for one hour). "
+              "Nothing was imported: upload it again.", "error")
+    return redirect(url_for("admin.enrol"))
+
+
+@bp.get("/enrol/imports/<int:import_id>")
+@role_required(*_MANAGERS)
+def enrol_progress(import_id: int):
+    """A large import's progress, then its outcome and (once) its set-password links; only
+    for the person who started it."""
+    record = import_jobs.find(import_id, current_user)
+    if record is None:
+        abort(404)
+    job = import_jobs.settle(record)
+    links = import_jobs.take_links(record)
+    db.session.commit()
+    return _no_store(render_template(
+        "admin/enrol_import.html", record=record, links=links,
+        summary=import_jobs.summary(record, job), limit=PREVIEW_LIMIT,
+        finished=record.status in (import_jobs.DONE, import_jobs.FAILED)))
+
+
+@bp.get("/enrol/imports/<int:import_id>/status")
+@role_required(*_MANAGERS)
+def enrol_progress_status(import_id: int):
+    """The progress page's status as JSON, for its script to poll (no links here)."""
+    record = import_jobs.find(import_id, current_user)
+    if record is None:
+        abort(404)
+    job = import_jobs.settle(record)
+    db.session.commit()
+    response = make_response({"status": record.status, "done": record.rows_done,
+                              "total": record.rows_total,
+                              "summary": import_jobs.summary(record, job)})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/enrol/template.csv")
