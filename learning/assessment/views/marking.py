@@ -80,18 +80,24 @@ def mark(submission_id: int):
     if request.method == "POST":
         criteria, feedback, actions = _read_form(task)
         values = {"criteria": criteria, "feedback": feedback, "actions": actions}
-        release = request.form.get("action") == "release"
+        # "Release decision…" saves the marking and shows a summary to confirm: nothing
+        # reaches the learner until the assessor confirms it (release below).
+        check = request.form.get("action") == "release"
+        undecided, achieved = marking.outcome_of(task.criteria, criteria)
+        refusal = marking.release_refusal(undecided, achieved, feedback, actions) if check else ""
         try:
+            if refusal:
+                raise marking.MarkingError(refusal)
             marking.save_decision(work, task, current_user, criteria, feedback, actions,
-                                  utcnow(), release=release)
+                                  utcnow(), release=False)
         except marking.MarkingError as exc:
             errors.append(str(exc))
         else:
-            flash("Decision released to the learner." if release else
-                  "Marking saved as a draft. The learner cannot see it until you release it.",
+            if check:
+                return redirect(url_for("marking.release", submission_id=sub.id))
+            flash("Marking saved as a draft. The learner cannot see it until you release it.",
                   "success")
-            return redirect(url_for("marking.queue") if release
-                            else url_for("marking.mark", submission_id=sub.id))
+            return redirect(url_for("marking.mark", submission_id=sub.id))
     if values is None and draft is not None:
         values = {"criteria": {c.criterion_id: (c.met, c.comment) for c in draft.criteria},
                   "feedback": draft.feedback, "actions": draft.actions}
@@ -100,6 +106,8 @@ def mark(submission_id: int):
         "marking/mark.html", sub=sub, task=task, work=work, catalog=get_catalog(),
         values=values or {"criteria": {}, "feedback": "", "actions": ""}, errors=errors,
         earlier=marking.released_decisions(sub), previous=previous,
+        history=marking.learner_history(sub.learner_id),
+        task_titles={t.slug: t.title for t in get_catalog().tasks},
         diff=marking.diff_words(previous.text, work.text) if previous else None,
         resubmissions_left=resubmissions_left(sub, task),
         highlighted=highlight(work.text, [tuple(s) for s in
@@ -110,3 +118,44 @@ def mark(submission_id: int):
         audit.record_view("view.marking", current_user, sub.learner_id, submission_id=sub.id,
                           round=work.number, task=sub.task_slug)
     return page, 422 if errors else 200
+
+
+@bp.route("/<int:submission_id>/release", methods=["GET", "POST"])
+@role_required(Role.ASSESSOR)
+def release(submission_id: int):
+    """A summary of the saved marking to confirm; confirming releases it to the learner."""
+    sub = db.session.get(Submission, submission_id)
+    if sub is None:
+        abort(404)
+    require(marking.can_mark(current_user, sub))
+    task = _task(sub.task_slug)
+    work = marking.current_round(sub)
+    if task is None or work is None:
+        abort(404)
+    back = url_for("marking.mark", submission_id=sub.id)
+    error = ""
+    if request.method == "POST":
+        try:
+            marking.release_draft(work, task, current_user, request.form.get("digest", ""),
+                                  utcnow())
+        except marking.MarkingError as exc:
+            error = str(exc)
+        else:
+            flash(f"Decision released to {sub.learner.name}.", "success")
+            return redirect(url_for("marking.queue"))
+    draft = marking.draft_decision(work, current_user)
+    decided = sub.status not in marking.WAITING and not sub.reassess
+    if draft is None or decided:
+        flash(error or ("This work has already been decided." if decided else
+                        "There is no saved marking to release: mark the work first."), "error")
+        return redirect(back)
+    criteria = {c.criterion_id: (c.met, c.comment) for c in draft.criteria}
+    undecided, achieved = marking.outcome_of(task.criteria, criteria)
+    if refusal := marking.release_refusal(undecided, achieved, draft.feedback, draft.actions):
+        flash(refusal, "error")
+        return redirect(back)
+    return render_template("marking/release.html", sub=sub, task=task, work=work,
+                           decision=draft, criteria=criteria, catalog=get_catalog(),
+                           digest=marking.decision_digest(draft), error=error,
+                           resubmissions_left=resubmissions_left(sub, task)), \
+        422 if error else 200

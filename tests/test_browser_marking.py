@@ -1,0 +1,69 @@
+"""In a real browser: the assessor's marking page, the release summary, at 1280 and 320 px."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from learning.assessment import submissions as svc
+from learning.core.types import utcnow
+from tests.test_browser import _axe_clean, _login
+
+pytestmark = pytest.mark.browser
+
+ANSWER = ("Partnership working means the people around a child share what they know and "
+          "agree what to do. ") * 12
+
+
+@pytest.fixture
+def marking(app, make_user, make_cohort):
+    task = app.extensions["catalog"].tasks[0]
+    learner = make_user("learner", email="kofi@example.org", name="Kofi Mensah")
+    assessor = make_user("assessor", email="ruth@example.org", name="Ruth Assessor")
+    make_cohort("Thursday group", learners=[learner], assessors=[assessor])
+    sub = svc.get_or_create(learner, task)
+    svc.save_draft(sub, ANSWER, None, utcnow())
+    svc.submit(sub, task, learner, True, "", utcnow())
+    return {"task": task, "sub": sub, "assessor": assessor}
+
+
+def _fits(page, width):
+    page.set_viewport_size({"width": width, "height": 800})
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{page.url} is {scroll}px wide at a {width}px viewport"
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_release_asks_for_confirmation_with_a_summary(browser, base_url, marking, javascript):
+    context = browser.new_context(base_url=base_url, java_script_enabled=javascript)
+    page = context.new_page()
+    try:
+        _login(page, marking["assessor"].email)
+        page.goto(f"/marking/{marking['sub'].id}")
+        for group in page.locator("fieldset.criterion").all():
+            group.get_by_label("Not yet met", exact=True).check()
+        page.get_by_label("Overall feedback for the learner").fill("A good start.")
+        page.get_by_label("If referred", exact=False).fill("Add a reason for each point.")
+        page.get_by_role("button", name="Release decision…").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Check your decision before you release it")
+        expect(page.get_by_role("heading", name=re.compile("Outcome"))).to_contain_text(
+            "Referred")
+        expect(page.get_by_text("Add a reason for each point.")).to_be_visible()
+        if javascript:
+            for width in (1280, 320):
+                _fits(page, width)
+                _axe_clean(page)
+        page.get_by_role("link", name="Go back and change it").click()
+        expect(page.get_by_label("Overall feedback for the learner")).to_have_value(
+            "A good start.")
+        page.get_by_role("button", name="Release decision…").click()
+        page.get_by_role("button", name="Release to the learner").click()
+        expect(page.get_by_text("Decision released to Kofi Mensah.")).to_be_visible()
+        page.get_by_label("Status").select_option("released")
+        page.get_by_role("button", name="Filter").click()
+        expect(page.get_by_role("link", name="Kofi Mensah")).to_be_visible()
+        if javascript:
+            _axe_clean(page)
+    finally:
+        context.close()
