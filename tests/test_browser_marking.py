@@ -67,3 +67,18 @@ def test_release_asks_for_confirmation_with_a_summary(browser, base_url, marking
             _axe_clean(page)
     finally:
         context.close()
+
+
+def test_marking_errors_link_to_their_fields(page, marking):
+    _login(page, marking["assessor"].email)
+    page.goto(f"/marking/{marking['sub'].id}")
+    page.get_by_role("button", name="Release decision…").click()
+    summary = page.get_by_role("alert")
+    expect(summary).to_be_focused()
+    _axe_clean(page)
+    summary.get_by_role("link", name=re.compile("Decide met or not yet met")).first.click()
+    expect(page.locator("fieldset.criterion").first.get_by_label("Met", exact=True)) \
+        .to_be_focused()
+    expect(page.locator("fieldset.criterion").first.locator(".error-message")).to_be_visible()
+    summary.get_by_role("link", name="Write overall feedback for the learner.").click()
+    expect(page.get_by_label("Overall feedback for the learner")).to_be_focused()

@@ -211,3 +211,41 @@ def test_the_released_filter_runs_a_fixed_number_of_statements(app, client, auth
         page = client.get("/marking/?status=released").get_data(as_text=True)
     assert "6 answers with a released decision" in page
     assert many.count == few.count
+
+
+def test_each_error_links_to_its_field_with_the_message_beside_it(client, auth, people, tasks):
+    task = tasks[1]
+    sub = submitted(people["learner"], task)
+    auth.login(people["assessor"])
+    page = client.get(f"/marking/{sub.id}").get_data(as_text=True)
+    refused = client.post(f"/marking/{sub.id}", data={
+        "csrf_token": csrf_from(page), "feedback": " ", "actions": "", "action": "release"})
+    assert refused.status_code == 422
+    html = unescape(refused.get_data(as_text=True))
+    start = html.index('class="error-summary"')
+    summary = html[start:html.index("</ul>", start)]
+    criterion = task.criteria[0]
+    number = client.application.extensions["catalog"].criterion(criterion).number
+    assert (f'<a href="#met-1-yes">{number}: Decide met or not yet met for this criterion.</a>'
+            in summary)
+    assert '<a href="#feedback">Write overall feedback for the learner.</a>' in summary
+    assert "#actions" not in summary  # the outcome is not known yet
+    # Each link's target exists, and its message is beside it, tied to it for screen readers.
+    assert 'id="met-1-yes"' in html and 'id="feedback"' in html
+    assert 'aria-describedby="guide-1 met-1-error"' in html
+    assert 'id="met-1-error"><span class="visually-hidden">Error: </span>Decide met' in html
+    assert 'aria-describedby="feedback-error" aria-invalid="true"' in html
+    assert db.session.scalar(select(Decision)) is None
+
+
+def test_a_referral_without_actions_links_to_the_actions_box(client, auth, people, tasks):
+    task = tasks[0]
+    sub = submitted(people["learner"], task)
+    auth.login(people["assessor"])
+    refused = marking_form(client, sub, task, met=False, actions=" ")
+    html = unescape(refused.get_data(as_text=True))
+    assert ('<a href="#actions">Say what the learner must do before resubmitting.</a>'
+            in html)
+    assert 'aria-describedby="actions-hint actions-error" aria-invalid="true"' in html
+    # What was typed is kept.
+    assert f"Comment on {task.criteria[0]}</textarea>" in html

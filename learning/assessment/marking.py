@@ -150,6 +150,22 @@ def release_refusal(undecided: list[str], achieved: bool, feedback: str, actions
     return ""
 
 
+def release_problems(task_criteria: tuple[str, ...],
+                     criteria: dict[str, tuple[bool | None, str]], feedback: str,
+                     actions: str) -> list[tuple[str, str]]:
+    """What stops a release, field by field, for the form to show beside each field:
+    ("criterion:<id>", ...) per undecided criterion, then "actions", then "feedback"."""
+    undecided, achieved = outcome_of(task_criteria, criteria)
+    problems = [(f"criterion:{cid}", "Decide met or not yet met for this criterion.")
+                for cid in undecided]
+    # While a criterion is undecided the outcome is unknown, so actions are not asked for yet.
+    if not undecided and not achieved and not actions.strip():
+        problems.append(("actions", "Say what the learner must do before resubmitting."))
+    if not feedback.strip():
+        problems.append(("feedback", "Write overall feedback for the learner."))
+    return problems
+
+
 def save_decision(work: SubmittedWork, task: Task, assessor: User,
                   criteria: dict[str, tuple[bool | None, str]], feedback: str, actions: str,
                   now: datetime, release: bool) -> Decision:

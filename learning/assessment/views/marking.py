@@ -62,6 +62,20 @@ def _read_form(task) -> tuple[dict, str, str]:
     return criteria, request.form.get("feedback", ""), request.form.get("actions", "")
 
 
+def _summary_links(task, field_errors: dict[str, str]) -> list[tuple[str, str]]:
+    """The error summary's entries, each linking to its field (a criterion: its first choice)."""
+    catalog = get_catalog()
+    links = []
+    for i, cid in enumerate(task.criteria, 1):
+        if message := field_errors.get(f"criterion:{cid}"):
+            crit = catalog.criterion(cid)
+            links.append((f"#met-{i}-yes", f"{crit.number if crit else cid}: {message}"))
+    for name in ("actions", "feedback"):
+        if message := field_errors.get(name):
+            links.append((f"#{name}", message))
+    return links
+
+
 @bp.route("/<int:submission_id>", methods=["GET", "POST"])
 @role_required(Role.ASSESSOR)
 def mark(submission_id: int):
@@ -75,7 +89,9 @@ def mark(submission_id: int):
     if task is None or work is None:
         abort(404)
     draft = marking.draft_decision(work, current_user)
-    errors: list[str] = []
+    #: (link, message) for the error summary; field_errors: the message beside each field.
+    errors: list[tuple[str, str]] = []
+    field_errors: dict[str, str] = {}
     values = None
     if request.method == "POST":
         criteria, feedback, actions = _read_form(task)
@@ -83,28 +99,30 @@ def mark(submission_id: int):
         # "Release decision…" saves the marking and shows a summary to confirm: nothing
         # reaches the learner until the assessor confirms it (release below).
         check = request.form.get("action") == "release"
-        undecided, achieved = marking.outcome_of(task.criteria, criteria)
-        refusal = marking.release_refusal(undecided, achieved, feedback, actions) if check else ""
-        try:
-            if refusal:
-                raise marking.MarkingError(refusal)
-            marking.save_decision(work, task, current_user, criteria, feedback, actions,
-                                  utcnow(), release=False)
-        except marking.MarkingError as exc:
-            errors.append(str(exc))
-        else:
-            if check:
-                return redirect(url_for("marking.release", submission_id=sub.id))
-            flash("Marking saved as a draft. The learner cannot see it until you release it.",
-                  "success")
-            return redirect(url_for("marking.mark", submission_id=sub.id))
+        if check:
+            field_errors = dict(marking.release_problems(task.criteria, criteria, feedback,
+                                                         actions))
+        if not field_errors:
+            try:
+                marking.save_decision(work, task, current_user, criteria, feedback, actions,
+                                      utcnow(), release=False)
+            except marking.MarkingError as exc:
+                errors.append(("#decision-heading", str(exc)))
+            else:
+                if check:
+                    return redirect(url_for("marking.release", submission_id=sub.id))
+                flash("Marking saved as a draft. The learner cannot see it until you release "
+                      "it.", "success")
+                return redirect(url_for("marking.mark", submission_id=sub.id))
     if values is None and draft is not None:
         values = {"criteria": {c.criterion_id: (c.met, c.comment) for c in draft.criteria},
                   "feedback": draft.feedback, "actions": draft.actions}
+    errors += _summary_links(task, field_errors)
     previous = sub.rounds[-2] if len(sub.rounds) > 1 else None
     page = render_template(
         "marking/mark.html", sub=sub, task=task, work=work, catalog=get_catalog(),
         values=values or {"criteria": {}, "feedback": "", "actions": ""}, errors=errors,
+        field_errors=field_errors,
         earlier=marking.released_decisions(sub), previous=previous,
         history=marking.learner_history(sub.learner_id),
         task_titles={t.slug: t.title for t in get_catalog().tasks},
