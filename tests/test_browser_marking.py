@@ -82,3 +82,33 @@ def test_marking_errors_link_to_their_fields(page, marking):
     expect(page.locator("fieldset.criterion").first.locator(".error-message")).to_be_visible()
     summary.get_by_role("link", name="Write overall feedback for the learner.").click()
     expect(page.get_by_label("Overall feedback for the learner")).to_be_focused()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_reason_to_refer_is_inserted_at_the_cursor(browser, base_url, marking, javascript):
+    reason = marking["task"].marking_guide[0].refer_when[0]
+    context = browser.new_context(base_url=base_url, java_script_enabled=javascript)
+    page = context.new_page()
+    try:
+        _login(page, marking["assessor"].email)
+        page.goto(f"/marking/{marking['sub'].id}")
+        group = page.locator("fieldset.criterion").first
+        group.locator("summary").click()  # open the marking guide
+        insert = group.get_by_role("button", name=re.compile(r"^Insert: "))
+        if not javascript:  # the reasons are there to copy; no button that would do nothing
+            expect(group.get_by_text(reason)).to_be_visible()
+            expect(insert).to_have_count(0)
+            return
+        comment = group.get_by_role("textbox")
+        comment.fill("Good start. More needed.")
+        comment.evaluate("box => box.setSelectionRange(11, 11)")  # after "Good start."
+        comment.click(position={"x": 1, "y": 1})
+        comment.evaluate("box => box.setSelectionRange(11, 11)")
+        expect(insert.first).to_have_accessible_name(re.compile(
+            r"^Insert: .+ \(into the comment on [\d.]+\)$"))
+        insert.first.click()
+        expect(comment).to_have_value(f"Good start. {reason} More needed.")
+        expect(comment).to_be_focused()
+        _axe_clean(page)
+    finally:
+        context.close()

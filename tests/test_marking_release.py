@@ -249,3 +249,22 @@ def test_a_referral_without_actions_links_to_the_actions_box(client, auth, peopl
     assert 'aria-describedby="actions-hint actions-error" aria-invalid="true"' in html
     # What was typed is kept.
     assert f"Comment on {task.criteria[0]}</textarea>" in html
+
+
+def test_the_reasons_to_refer_can_be_inserted_into_the_criterions_comment(client, auth,
+                                                                          people, tasks):
+    task = tasks[1]
+    sub = submitted(people["learner"], task)
+    auth.login(people["assessor"])
+    page = client.get(f"/marking/{sub.id}").get_data(as_text=True)
+    number = client.application.extensions["catalog"].criterion(task.criteria[0]).number
+    guide = task.marking_guide[0]
+    assert len(guide.refer_when) == 2
+    for reason in guide.refer_when:
+        shown = reason.replace("'", "&#39;").replace('"', "&#34;")
+        # Listed as text to copy; the button (shown by site.js) names the reason and the box.
+        assert (f'<li>{shown} <button type="button" class="button button-secondary '
+                f'insert-reason" data-insert-into="comment-1" data-text="{shown}" '
+                f'aria-label="Insert: {shown} (into the comment on {number})" hidden>'
+                f'Insert</button></li>') in page
+    assert 'id="comment-1"' in page
