@@ -12,7 +12,7 @@ from tests.test_browser import _axe_clean, _login
 pytestmark = pytest.mark.browser
 
 ANSWER = ("Partnership working means the people around a child share what they know and "
-          "agree what to do. ") * 12
+          "agree what to do.\n\n") * 40  # longer than the screen, so the decision has to stick
 
 
 @pytest.fixture
@@ -112,3 +112,30 @@ def test_a_reason_to_refer_is_inserted_at_the_cursor(browser, base_url, marking,
         _axe_clean(page)
     finally:
         context.close()
+
+
+def test_the_marking_page_is_side_by_side_on_a_wide_screen_and_stacked_on_a_phone(
+        page, marking):
+    _login(page, marking["assessor"].email)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"/marking/{marking['sub'].id}")
+    answer = page.locator(".marking-answer .answer-text")
+    panel = page.locator(".marking-panel")
+    a, p = answer.bounding_box(), panel.bounding_box()
+    assert a["x"] + a["width"] <= p["x"], (a, p)  # the answer left, the decision right
+    assert abs(a["y"] - p["y"]) < 200, (a, p)  # side by side, not one under the other
+    expect(panel.get_by_role("radio", name="Met", exact=True)).to_be_visible()
+    # The decision stays in view while the answer scrolls.
+    page.mouse.wheel(0, 900)
+    page.wait_for_function("window.scrollY > 0")
+    assert abs(panel.bounding_box()["y"]) < 5
+    expect(panel.get_by_label("Overall feedback for the learner")).to_be_in_viewport()
+    _fits(page, 1280)
+    _axe_clean(page)
+
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.reload()
+    a, p = answer.bounding_box(), panel.bounding_box()
+    assert p["y"] >= a["y"] + a["height"], (a, p)  # stacked: the decision under the answer
+    _fits(page, 320)
+    _axe_clean(page)

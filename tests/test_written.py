@@ -293,7 +293,8 @@ def test_copied_answer_is_flagged_to_the_assessor_only(client, auth, people, tas
     auth.login(people["assessor"])
     sub = db.session.scalar(select(Submission))
     page = client.get(f"/marking/{sub.id}").get_data(as_text=True)
-    assert "Originality check" in page
+    assert re.search(r"<summary>Originality: \d+% of this answer matches other work "
+                     r"\(1 source\)</summary>", page)
     assert "matches the reference essay" in page
     work = db.session.scalar(select(SubmittedWork))
     assert work.originality_share >= 0.5

@@ -17,6 +17,7 @@ from flask_login import current_user
 from learning.assessment import marking, marking_target
 from learning.assessment.models import Submission
 from learning.assessment.originality.fingerprints import highlight
+from learning.assessment.originality.grouping import group_matches
 from learning.assessment.submissions import resubmissions_left
 from learning.content.access import get_catalog
 from learning.core import audit, dates
@@ -130,6 +131,7 @@ def mark(submission_id: int):
         resubmissions_left=resubmissions_left(sub, task),
         highlighted=highlight(work.text, [tuple(s) for s in
                                           (work.originality_report or {}).get("spans", [])]),
+        sources=group_matches(work.originality_report),
         decided=sub.status not in marking.WAITING and not sub.reassess,
     )
     if request.method == "GET":  # who opened this learner's work (after rendering: see audit)
