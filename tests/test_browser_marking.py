@@ -4,9 +4,12 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from learning.assessment import submissions as svc
+from learning.core.extensions import db
 from learning.core.types import utcnow
+from learning.iqa.models import IqaSample
 from tests.test_browser import _axe_clean, _login
 
 pytestmark = pytest.mark.browser
@@ -126,8 +129,8 @@ def test_the_marking_page_is_side_by_side_on_a_wide_screen_and_stacked_on_a_phon
     assert abs(a["y"] - p["y"]) < 200, (a, p)  # side by side, not one under the other
     expect(panel.get_by_role("radio", name="Met", exact=True)).to_be_visible()
     # The decision stays in view while the answer scrolls.
-    page.mouse.wheel(0, 900)
-    page.wait_for_function("window.scrollY > 0")
+    page.evaluate("window.scrollTo(0, 900)")
+    page.wait_for_function("window.scrollY >= 900")
     assert abs(panel.bounding_box()["y"]) < 5
     expect(panel.get_by_label("Overall feedback for the learner")).to_be_in_viewport()
     _fits(page, 1280)
@@ -138,4 +141,41 @@ def test_the_marking_page_is_side_by_side_on_a_wide_screen_and_stacked_on_a_phon
     a, p = answer.bounding_box(), panel.bounding_box()
     assert p["y"] >= a["y"] + a["height"], (a, p)  # stacked: the decision under the answer
     _fits(page, 320)
+    _axe_clean(page)
+
+
+def test_iqa_review_and_correction_pages_pass_axe(page, app, make_user, make_cohort):
+    from learning.assessment import marking as marking_rules
+    from learning.iqa import sampling
+
+    task = app.extensions["catalog"].tasks[0]
+    learner = make_user("learner", name="Kofi Mensah")
+    assessor = make_user("assessor", name="Ruth Assessor")
+    iqa = make_user("iqa", email="ivy@example.org", name="Ivy Iqa")
+    make_cohort("Thursday group", learners=[learner], assessors=[assessor], iqas=[iqa])
+    sampling.save_plan(assessor, 100, False, iqa, utcnow())
+    sub = svc.get_or_create(learner, task)
+    svc.save_draft(sub, ANSWER, None, utcnow())
+    work = svc.submit(sub, task, learner, True, "", utcnow())
+    decision = marking_rules.save_decision(work, task, assessor, {
+        c: (True, "Fine.") for c in task.criteria}, "Well done.", "", utcnow(), release=True)
+    sample = db.session.scalar(select(IqaSample).where(IqaSample.decision_id == decision.id))
+    _login(page, iqa.email)
+    page.goto("/notifications/")
+    expect(page.get_by_text(f"Kofi Mensah's answer to '{task.title}', achieved by Ruth "
+                            "Assessor, is in your IQA sample.")).to_be_visible()
+    page.goto(f"/iqa/samples/{sample.id}")
+    expect(page.get_by_text(re.compile(r"^Originality: "))).to_be_visible()
+    page.get_by_label("Agree with the decision", exact=True).check()
+    page.get_by_role("button", name="Save review").click()
+    page.get_by_role("link", name=re.compile("Correct this review")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Correct your IQA review")
+    for width in (1280, 320):
+        _fits(page, width)
+        _axe_clean(page)
+    page.get_by_label("Disagree with the decision").check()
+    page.get_by_label("Action for the assessor").fill("Look again at Part B.")
+    page.get_by_role("button", name="Save the corrected review").click()
+    expect(page.get_by_text("Your review is corrected.")).to_be_visible()
+    expect(page.get_by_text("Look again at Part B.")).to_be_visible()
     _axe_clean(page)
