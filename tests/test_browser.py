@@ -209,8 +209,11 @@ def test_written_task_autosaves_and_is_marked(page, app, make_user, make_cohort)
     for group in page.locator("fieldset.criterion").all():
         group.get_by_label("Met", exact=True).check()
     page.get_by_label("Overall feedback for the learner").fill("Clear and accurate.")
-    page.get_by_role("button", name="Release decision to learner").click()
-    expect(page.get_by_text("Decision released to the learner.")).to_be_visible()
+    page.get_by_role("button", name="Release decision…").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Check your decision before you release it")
+    page.get_by_role("button", name="Release to the learner").click()
+    expect(page.get_by_text("Decision released to Kofi Mensah.")).to_be_visible()
 
 
 def test_staff_and_admin_pages_pass_axe_and_fit_320px(page, app, make_user, make_cohort,

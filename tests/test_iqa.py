@@ -222,7 +222,8 @@ def test_a_sampled_decision_is_recorded_audited_and_its_iqas_told(team, task, ma
     # Each IQA of the learner's cohorts once (Ivy is IQA of both), never the assessor.
     assert sorted(n.user_id for n in notes) == sorted([team["iqa"].id, second_iqa.id])
     assert {(n.message, n.link) for n in notes} == {
-        ("A new assessment decision is in your sample.", f"/iqa/samples/{sample.id}")}
+        (f"{learner.name}'s answer to '{task.title}', referred by {cohort_assessor.name}, "
+         "is in your IQA sample.", f"/iqa/samples/{sample.id}")}
 
 
 def test_iqas_of_a_cohort_the_learner_left_are_not_told(team, task, make_user, make_cohort,
@@ -480,7 +481,9 @@ def test_disagreement_reopens_for_the_assessor_until_a_new_decision(
     assert sub.status == "achieved"  # the learner's outcome stands
     note = db.session.scalar(select(Notification).where(
         Notification.user_id == team["assessor"].id, Notification.kind == "iqa-action"))
-    assert f"IQA action on '{task.title}'" in note.message
+    assert note.message == (
+        f"IQA action on {sub.learner.name}'s answer to '{task.title}': "
+        f"{team['iqa'].name} disagreed with your decision. Make a new decision.")
     assert note.link == f"/marking/{sub.id}"
     assert db.session.scalar(select(AuditEvent).where(
         AuditEvent.action == "iqa.review", AuditEvent.actor_id == team["iqa"].id)

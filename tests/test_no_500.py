@@ -94,7 +94,7 @@ QUERY = ["page", "cohort", "assessor", "q", "status", "sort", "overdue", "quiz",
          "reviewed", "conflict", "next", "download", "archived", "action", "actor",
          "date_from", "date_to", "role", "active", "show"]
 FORM = [*QUERY, "email", "password", "remember", "name", "confirm", "current", "new", "text",
-        "based_on", "preview", "save", "declaration", "sources", "feedback", "actions",
+        "based_on", "preview", "save", "declaration", "sources", "feedback", "actions", "digest",
         "starts_on", "ends_on", "unit_id", "centre_id", "target", "assessor-user_id",
         "iqa-user_id", "upload_id", "roles", "centres", "verdict", "comments", "rate",
         "new_assessor", "submit", "file"]
@@ -208,6 +208,7 @@ def _build(app) -> World:
     sample = db.session.scalar(select(IqaSample).where(
         IqaSample.decision_id == decision.id)) or reviews.add_to_sample(
         decision, people["iqa"], now)
+    review = reviews.record_review(sample, people["iqa"], "agree", "Sound.", "", task.title, now)
     for other in more:
         submissions.save_draft(submissions.get_or_create(people["learner"], other), "Draft.",
                                None, now)
@@ -236,7 +237,8 @@ def _build(app) -> World:
         "tasks": [t.slug for t in catalog.tasks], "user_id": [learner, *others],
         "cohort_id": [str(cohort.id)], "submission_id": [str(sub.id)],
         "attempt_id": [str(attempt.id)], "decision_id": [str(decision.id)],
-        "sample_id": [str(sample.id)], "number": ["1", "2"], "role": ["assessor", "iqa"],
+        "sample_id": [str(sample.id)], "review_id": [str(review.id)], "number": ["1", "2"],
+        "role": ["assessor", "iqa"],
         "token": [link.token], "filename": ["css/site.css", "js/site.js"],
         "job_id": [str(job.id)], "export_id": [str(export.id)],
         "import_id": [str(enrolling.id)], "centre_id": [str(cohort.centre_id or 1)],

@@ -281,3 +281,53 @@ def test_an_iqa_disagreeing_while_the_assessor_releases_never_strands_an_action(
     open_actions = list(db.session.scalars(select(IqaReview).where(
         IqaReview.verdict == "disagree", IqaReview.action_closed_at.is_(None))))
     assert not (open_actions and not sub.reassess), (results, sub.reassess, open_actions)
+
+
+def test_an_iqa_correcting_a_review_while_the_assessor_releases_gives_one_outcome(
+        app, make_user, make_cohort, task, monkeypatch):
+    """The IQA withdraws their action (corrects disagree to agree) while the assessor releases
+    the new decision it asked for: one of them wins, the other is refused, and the review
+    never changes after the assessor acted on it."""
+    from learning.assessment import marking as marking_module
+    from learning.iqa import reviews as iqa
+    from learning.iqa.models import IqaReview
+
+    learner, assessor, iqa_user = (make_user("learner"), make_user("assessor"),
+                                   make_user("iqa"))
+    make_cohort(learners=[learner], assessors=[assessor], iqas=[iqa_user])
+    sub = submissions.get_or_create(learner, task)
+    submissions.save_draft(sub, "An answer about agencies working together.", None, utcnow())
+    work = submissions.submit(sub, task, learner, True, "", utcnow())
+    criteria = {c: (True, "") for c in task.criteria}
+    first = marking.save_decision(work, task, assessor, criteria, "Good.", "", utcnow(),
+                                  release=True)
+    sample = iqa.add_to_sample(first, iqa_user, utcnow())
+    review = iqa.record_review(sample, iqa_user, "disagree", "", "Check 2.3 again.",
+                               task.title, utcnow())
+    work_id, review_id = work.id, review.id
+    _hold_inside(monkeypatch, marking_module, "notify")
+
+    def release():
+        work = db.session.get(SubmittedWork, work_id)
+        return marking.save_decision(work, task, db.session.get(type(assessor), assessor.id),
+                                     criteria, "Still good.", "", utcnow(), release=True)
+
+    def withdraw():
+        review = db.session.get(IqaReview, review_id)
+        return iqa.correct_review(review, db.session.get(type(iqa_user), iqa_user.id),
+                                  "agree", "", "", task.title, utcnow())
+
+    released, corrected = _together(app, [release, withdraw])
+    assert isinstance(released, marking.MarkingError) != isinstance(corrected,
+                                                                    iqa.ReviewError), (
+        released, corrected)
+    db.session.expire_all()
+    review = db.session.get(IqaReview, review_id)
+    decisions = db.session.scalar(select(func.count(Decision.id)).where(
+        Decision.released_at.is_not(None)))
+    if isinstance(corrected, iqa.ReviewError):  # the release came first and answered it
+        assert (review.verdict, decisions) == ("disagree", 2)
+        assert review.action_closed_at is not None
+    else:  # the action was withdrawn first: nothing left for the assessor to release
+        assert (review.verdict, decisions) == ("agree", 1)
+        assert db.session.get(Submission, sub.id).reassess is False

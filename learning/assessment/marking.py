@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from learning.assessment.models import (
     CriterionDecision,
@@ -44,31 +46,48 @@ def can_mark(user: User, sub: Submission) -> bool:
         .exists())))
 
 
+#: Statuses of work whose decision has been released (and no IQA action reopened it).
+DECIDED = (SubmissionStatus.ACHIEVED.value, SubmissionStatus.REFERRED.value)
+
+
 @dataclass(frozen=True)
 class QueueRow:
     submission: Submission
     cohort: Cohort
     work: SubmittedWork
     days_waiting: int
+    #: The latest released decision (the "released" filter only).
+    released: Decision | None = None
 
 
 def queue(assessor: User, now: datetime, cohort_id: int | None = None,
           task_slug: str | None = None, status: str | None = None) -> list[QueueRow]:
-    """Work waiting for this assessor's cohorts, oldest first (a fixed number of queries)."""
+    """Work waiting for this assessor's cohorts, oldest first (a fixed number of queries).
+
+    status "released": work whose decision has been released, newest submission first, each
+    row with its latest released decision.
+    """
+    released = status == "released"
+    rounds = selectinload(Submission.rounds)
     query = (
         select(Submission, Cohort)
         .join(Enrolment, (Enrolment.user_id == Submission.learner_id)
               & Enrolment.left_at.is_(None))
         .join(Cohort, Cohort.id == Enrolment.cohort_id)
-        .options(selectinload(Submission.learner), selectinload(Submission.rounds))
-        .order_by(Submission.submitted_at, Submission.id)
+        .options(selectinload(Submission.learner),
+                 rounds.selectinload(SubmittedWork.decisions).selectinload(Decision.assessor)
+                 if released else rounds)
+        .order_by(*((Submission.submitted_at.desc(), Submission.id.desc()) if released
+                    else (Submission.submitted_at, Submission.id)))
     )
     # Only the cohorts this person assesses, whatever other roles they hold; never their own
     # answers (an assessor who is also a learner does not mark themselves).
     query = query.where(Submission.learner_id != assessor.id, Enrolment.cohort_id.in_(
         select(CohortStaff.cohort_id).where(CohortStaff.user_id == assessor.id,
                                             CohortStaff.role == Role.ASSESSOR.value)))
-    if status == "reassess":
+    if released:
+        query = query.where(Submission.status.in_(DECIDED), Submission.reassess.is_(False))
+    elif status == "reassess":
         query = query.where(Submission.reassess.is_(True))
     elif status in WAITING:
         query = query.where(Submission.status == status)
@@ -81,8 +100,22 @@ def queue(assessor: User, now: datetime, cohort_id: int | None = None,
     rows = []
     for sub, cohort in db.session.execute(query).unique():
         work = sub.rounds[-1]
-        rows.append(QueueRow(sub, cohort, work, max(0, (now - work.submitted_at).days)))
+        history = released_decisions(sub) if released else []
+        latest = history[-1] if history else None
+        rows.append(QueueRow(sub, cohort, work, max(0, (now - work.submitted_at).days),
+                             latest))
     return rows
+
+
+def learner_history(learner_id: int) -> list[Decision]:
+    """Every decision released on the learner's work, any task, newest first (one query)."""
+    return list(db.session.scalars(
+        select(Decision).join(SubmittedWork, Decision.work_id == SubmittedWork.id)
+        .join(Submission, SubmittedWork.submission_id == Submission.id)
+        .where(Submission.learner_id == learner_id, Decision.released_at.is_not(None))
+        .options(contains_eager(Decision.work).contains_eager(SubmittedWork.submission),
+                 joinedload(Decision.assessor))
+        .order_by(Decision.released_at.desc(), Decision.id.desc())))
 
 
 def current_round(sub: Submission) -> SubmittedWork | None:
@@ -115,6 +148,22 @@ def release_refusal(undecided: list[str], achieved: bool, feedback: str, actions
     if not feedback.strip():
         return "Write overall feedback for the learner."
     return ""
+
+
+def release_problems(task_criteria: tuple[str, ...],
+                     criteria: dict[str, tuple[bool | None, str]], feedback: str,
+                     actions: str) -> list[tuple[str, str]]:
+    """What stops a release, field by field, for the form to show beside each field:
+    ("criterion:<id>", ...) per undecided criterion, then "actions", then "feedback"."""
+    undecided, achieved = outcome_of(task_criteria, criteria)
+    problems = [(f"criterion:{cid}", "Decide met or not yet met for this criterion.")
+                for cid in undecided]
+    # While a criterion is undecided the outcome is unknown, so actions are not asked for yet.
+    if not undecided and not achieved and not actions.strip():
+        problems.append(("actions", "Say what the learner must do before resubmitting."))
+    if not feedback.strip():
+        problems.append(("feedback", "Write overall feedback for the learner."))
+    return problems
 
 
 def save_decision(work: SubmittedWork, task: Task, assessor: User,
@@ -150,6 +199,42 @@ def save_decision(work: SubmittedWork, task: Task, assessor: User,
         if sub.status == SubmissionStatus.SUBMITTED.value:
             sub.status = SubmissionStatus.BEING_MARKED.value
         audit.record("decision.save_draft", actor=assessor, subject=sub, round=work.number)
+    db.session.commit()
+    return decision
+
+
+def decision_digest(decision: Decision) -> str:
+    """A fingerprint of what a draft says: the release confirms exactly what was checked."""
+    content = [decision.outcome, decision.feedback, decision.actions,
+               sorted((c.criterion_id, c.met, c.comment) for c in decision.criteria)]
+    return hashlib.sha256(json.dumps(content).encode()).hexdigest()
+
+
+def release_draft(work: SubmittedWork, task: Task, assessor: User, digest: str,
+                  now: datetime) -> Decision:
+    """Release the assessor's saved draft, as they confirmed it on the summary page.
+
+    `digest` is the draft's fingerprint when the summary was shown: if the draft has changed
+    since (another tab), nothing is released and the assessor checks it again. The release
+    itself is the same claimed state change as save_decision's.
+    """
+    sub = work.submission
+    if work is not current_round(sub):
+        raise MarkingError("A newer submission has arrived: mark that one instead.")
+    if sub.status not in WAITING and not sub.reassess:
+        raise MarkingError("This work has already been decided.")
+    decision = draft_decision(work, assessor)
+    if decision is None:
+        raise MarkingError("There is no saved marking to release: mark the work first.")
+    if digest != decision_digest(decision):
+        raise MarkingError("Your marking changed after you checked it (perhaps in another "
+                           "tab). Check the summary again before you release it.")
+    criteria: dict[str, tuple[bool | None, str]] = {
+        c.criterion_id: (c.met, c.comment) for c in decision.criteria}
+    undecided, achieved = outcome_of(task.criteria, criteria)
+    if refusal := release_refusal(undecided, achieved, decision.feedback, decision.actions):
+        raise MarkingError(refusal)
+    _release(decision, task, assessor, now)
     db.session.commit()
     return decision
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Select, case, exists, false, func, select, union, update
+from sqlalchemy import CursorResult, Select, case, exists, false, func, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
@@ -215,6 +216,23 @@ def later_decisions(sample: IqaSample) -> list[Decision]:
             if d.is_released and d.id > sample.decision_id]
 
 
+def _checked(verdict: str, comments: str, action: str) -> tuple[str, str]:
+    """The comments and action, trimmed, once the verdict and action make sense together."""
+    comments, action = (comments or "").strip(), (action or "").strip()
+    if verdict not in ("agree", "disagree"):
+        raise ReviewError("Choose whether you agree or disagree with the assessor's decision.")
+    if verdict == "disagree" and not action:
+        raise ReviewError("Say what the assessor must do, because you disagree with the "
+                          "decision.")
+    return comments, action
+
+
+def action_message(sub: Submission, task_title: str, iqa: User) -> str:
+    """What the assessor is told: whose answer, to which task, and which IQA disagreed."""
+    return (f"IQA action on {sub.learner.name}'s answer to '{task_title}': {iqa.name} "
+            "disagreed with your decision. Make a new decision.")
+
+
 def record_review(sample: IqaSample, iqa: User, verdict: str, comments: str, action: str,
                   task_title: str, now: datetime) -> IqaReview:
     """Add the IQA's verdict (reviews are never edited: a second review is a new row).
@@ -222,12 +240,7 @@ def record_review(sample: IqaSample, iqa: User, verdict: str, comments: str, act
     Disagreeing reopens the work for its assessor: the learner's outcome stands until the
     assessor releases a new decision, which closes the action.
     """
-    comments, action = (comments or "").strip(), (action or "").strip()
-    if verdict not in ("agree", "disagree"):
-        raise ReviewError("Choose whether you agree or disagree with the assessor's decision.")
-    if verdict == "disagree" and not action:
-        raise ReviewError("Say what the assessor must do, because you disagree with the "
-                          "decision.")
+    comments, action = _checked(verdict, comments, action)
     decision = sample.decision
     if decision.assessor_id == iqa.id:
         raise ReviewError("You made this decision, so another IQA must review it.")
@@ -252,11 +265,83 @@ def record_review(sample: IqaSample, iqa: User, verdict: str, comments: str, act
     db.session.flush()
     if verdict == "disagree":
         sub.reassess = True
-        notify(decision.assessor, "iqa-action", f"IQA action on '{task_title}'.",
+        notify(decision.assessor, "iqa-action", action_message(sub, task_title, iqa),
                f"/marking/{sub.id}")
     audit.record("iqa.review", actor=iqa, subject=review, verdict=verdict,
                  sample_id=sample.id, decision_id=decision.id, submission_id=sub.id,
                  reopened=verdict == "disagree")
+    db.session.commit()
+    return review
+
+
+# ---- correcting a review ----
+
+def _followed(review: IqaReview):
+    """SQL: the assessor has released a decision on the work after the sampled one, or a later
+    review of the sample followed this one (either way this review has been acted on)."""
+    sample = review.sample
+    later_release = exists().where(
+        Decision.work_id == SubmittedWork.id,
+        SubmittedWork.submission_id == sample.decision.work.submission_id,
+        Decision.released_at.is_not(None), Decision.id > sample.decision_id)
+    newer = aliased(IqaReview)
+    later_review = exists().where(newer.sample_id == review.sample_id, newer.id > review.id)
+    return later_release | later_review
+
+
+def can_correct(user: User, review: IqaReview) -> bool:
+    """Only the IQA who wrote a review corrects it, and only until the assessor acts on it."""
+    if review.iqa_id != user.id or review.action_closed_at is not None:
+        return False
+    return can_review(user, review.sample) and not db.session.scalar(
+        select(_followed(review)))
+
+
+def correct_review(review: IqaReview, iqa: User, verdict: str, comments: str, action: str,
+                   task_title: str, now: datetime) -> IqaReview:
+    """Change a saved review (the caller has checked can_correct). Refused, changing nothing,
+    once the assessor has acted on it: checked in the same UPDATE that changes it."""
+    comments, action = _checked(verdict, comments, action)
+    sample = review.sample
+    sub = sample.decision.work.submission
+    before = {"verdict": review.verdict, "comments": review.comments, "action": review.action}
+    # Hold the submission as record_review does: the assessor's release holds the same row,
+    # so the release and this correction never interleave.
+    db.session.execute(update(Submission).where(Submission.id == sub.id)
+                       .values(reassess=Submission.reassess)
+                       .execution_options(synchronize_session=False))
+    changed = cast(CursorResult[Any], db.session.execute(
+        update(IqaReview)
+        .where(IqaReview.id == review.id, IqaReview.iqa_id == iqa.id,
+               IqaReview.action_closed_at.is_(None), ~_followed(review))
+        .values(verdict=verdict, comments=comments, action=action)
+        .execution_options(synchronize_session=False)))
+    if changed.rowcount != 1:
+        db.session.rollback()
+        raise ReviewError("The assessor has acted on this review (or another review followed "
+                          "it), so it can no longer be corrected. Add a new review instead.")
+    db.session.refresh(review)
+    other_open = db.session.scalar(select(exists().where(
+        IqaReview.id != review.id, IqaReview.verdict == "disagree",
+        IqaReview.action_closed_at.is_(None), IqaReview.sample_id == IqaSample.id,
+        IqaSample.decision_id == Decision.id, Decision.work_id == SubmittedWork.id,
+        SubmittedWork.submission_id == sub.id)))
+    db.session.execute(update(Submission).where(Submission.id == sub.id)
+                       .values(reassess=verdict == "disagree" or bool(other_open))
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(sub)
+    assessor = sample.decision.assessor
+    if verdict == "disagree" and (before["verdict"] != "disagree" or before["action"] != action):
+        notify(assessor, "iqa-action", action_message(sub, task_title, iqa)
+               if before["verdict"] != "disagree" else
+               f"IQA action on {sub.learner.name}'s answer to '{task_title}' was corrected by "
+               f"{iqa.name}: read it again before you make a new decision.", f"/marking/{sub.id}")
+    elif verdict == "agree" and before["verdict"] == "disagree":
+        notify(assessor, "iqa-action", f"IQA action on {sub.learner.name}'s answer to "
+               f"'{task_title}' withdrawn: {iqa.name} now agrees with your decision.",
+               f"/marking/{sub.id}")
+    audit.record("iqa.review_correct", actor=iqa, subject=review, previous=before,
+                 verdict=verdict, sample_id=sample.id, submission_id=sub.id)
     db.session.commit()
     return review
 

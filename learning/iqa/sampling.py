@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from learning.assessment.models import Decision, SubmittedWork
+from learning.content.access import get_catalog
 from learning.core import audit
 from learning.core.extensions import db
 from learning.iqa.models import IqaSample, SamplingPlan
@@ -97,6 +98,18 @@ def iqas_for(learner_id: int) -> list[User]:
                CohortStaff.role == Role.IQA.value).distinct()))
 
 
+def task_title(slug: str) -> str:
+    return next((t.title for t in get_catalog().tasks if t.slug == slug), slug)
+
+
+def sample_message(decision: Decision, work: SubmittedWork) -> str:
+    """What the IQA is told: whose answer, to which task, decided how and by whom."""
+    sub = work.submission
+    assessor = db.session.get_one(User, decision.assessor_id)
+    return (f"{sub.learner.name}'s answer to '{task_title(sub.task_slug)}', "
+            f"{decision.outcome} by {assessor.name}, is in your IQA sample.")
+
+
 def _add(decision: Decision, reason: str, by_id: int | None, now: datetime) -> IqaSample:
     sample = IqaSample(decision_id=decision.id, reason=reason, sampled_at=now,
                        sampled_by_id=by_id)
@@ -107,7 +120,7 @@ def _add(decision: Decision, reason: str, by_id: int | None, now: datetime) -> I
     audit.record("iqa.sample", actor=actor, subject=sample, decision_id=decision.id,
                  reason=reason, submission_id=work.submission_id)
     if reason == "plan":
+        message = sample_message(decision, work)
         for iqa in iqas_for(work.submission.learner_id):
-            notify(iqa, "iqa-sample", "A new assessment decision is in your sample.",
-                   f"/iqa/samples/{sample.id}")
+            notify(iqa, "iqa-sample", message, f"/iqa/samples/{sample.id}")
     return sample

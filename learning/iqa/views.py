@@ -3,6 +3,8 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from learning.assessment.originality.fingerprints import highlight
+from learning.assessment.originality.grouping import group_matches
 from learning.content.access import get_catalog
 from learning.core import audit
 from learning.core.extensions import db
@@ -12,6 +14,7 @@ from learning.core.types import utcnow
 from learning.iqa import reviews as iqa
 from learning.iqa import sampling
 from learning.iqa.forms import AddToSampleForm, PlanForm, ReviewForm
+from learning.iqa.models import IqaReview
 from learning.people.models import Role, User
 
 bp = Blueprint("iqa", __name__, url_prefix="/iqa")
@@ -86,14 +89,56 @@ def review(sample_id: int):
                   "Your review is saved. The assessor has been asked to make a new decision.",
                   "success")
             return redirect(url_for("iqa.review", sample_id=sample.id))
+    work = sample.decision.work
+    report = work.originality_report or {}
     page = render_template("iqa/review.html", sample=sample, sub=sub, task=task,
-                           work=sample.decision.work, decision=sample.decision,
+                           work=work, decision=sample.decision,
+                           sources=group_matches(report),
+                           highlighted=highlight(work.text, [tuple(s) for s in
+                                                             report.get("spans", [])]),
                            catalog=get_catalog(), form=form, own_decision=own_decision,
-                           status=iqa.review_status(sample), later=iqa.later_decisions(sample))
+                           status=iqa.review_status(sample), later=iqa.later_decisions(sample),
+                           correctable={r.id for r in sample.reviews
+                                        if r.iqa_id == current_user.id
+                                        and iqa.can_correct(current_user, r)})
     if request.method == "GET":  # who opened this learner's work (after rendering: see audit)
         audit.record_view("view.iqa_review", current_user, sub.learner_id, sample_id=sample.id,
                           submission_id=sub.id, decision_id=sample.decision_id)
     return page
+
+
+@bp.route("/reviews/<int:review_id>/correct", methods=["GET", "POST"])
+@role_required(Role.IQA)
+def correct(review_id: int):
+    """The IQA who wrote a review corrects it, until the assessor acts on it."""
+    review = db.session.get(IqaReview, review_id)
+    if review is None:
+        abort(404)
+    sample = iqa.get_sample(review.sample_id)
+    if sample is None:
+        abort(404)
+    require(review.iqa_id == current_user.id and iqa.can_review(current_user, sample))
+    back = url_for("iqa.review", sample_id=sample.id)
+    if not iqa.can_correct(current_user, review):
+        flash("The assessor has acted on this review (or another review followed it), so it "
+              "can no longer be corrected. Add a new review instead.", "error")
+        return redirect(back)
+    sub = sample.decision.work.submission
+    task = next((t for t in get_catalog().tasks if t.slug == sub.task_slug), None)
+    form = ReviewForm(data={"verdict": review.verdict, "comments": review.comments,
+                            "action": review.action})
+    if form.validate_on_submit():
+        try:
+            iqa.correct_review(review, current_user, form.verdict.data, form.comments.data,
+                               form.action.data, task.title if task else sub.task_slug,
+                               utcnow())
+        except iqa.ReviewError as exc:
+            flash(str(exc), "error")
+            return redirect(back)
+        flash("Your review is corrected.", "success")
+        return redirect(back)
+    return render_template("iqa/correct.html", form=form, sample=sample, sub=sub, task=task,
+                           review=review)
 
 
 @bp.route("/plans", methods=["GET", "POST"])

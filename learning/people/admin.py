@@ -79,6 +79,7 @@ SENTENCE_VERBS = {
     "view.portfolio_file": "opened or downloaded the portfolio file of",
     "decision.save_draft": "saved a marking draft on", "decision.release": "released a decision on",
     "iqa.sample": "sampled for IQA", "iqa.review": "reviewed as IQA",
+    "iqa.review_correct": "corrected an IQA review of",
     "iqa.plan": "set the IQA plan of", "privacy.export": "downloaded everything held about",
     "privacy.erase": "erased the personal data of",
     "centre.create": "added the centre", "centre.rename": "renamed the centre",

@@ -218,6 +218,35 @@ function importProgress() {
   setTimeout(poll, 2000);
 }
 
+function referralReasons() {
+  // The marking guide's reasons to refer each get an "Insert" button that puts the reason into
+  // that criterion's comment box at the cursor. Without this script they are text to copy.
+  document.querySelectorAll("button[data-insert-into]").forEach(function (button) {
+    var box = document.getElementById(button.getAttribute("data-insert-into"));
+    if (!box || !box.setRangeText) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      // Where the assessor last left the cursor in the box; at the end if they never did.
+      var placed = box.getAttribute("data-cursor-placed") === "1";
+      var start = placed ? box.selectionStart : box.value.length;
+      var end = placed ? box.selectionEnd : box.value.length;
+      var text = button.getAttribute("data-text");
+      if (start > 0 && !/\s/.test(box.value.charAt(start - 1))) { text = " " + text; }
+      if (end < box.value.length && !/\s/.test(box.value.charAt(end))) { text += " "; }
+      box.setRangeText(text, start, end, "end");
+      box.setAttribute("data-cursor-placed", "1");
+      box.focus();
+      box.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    // A click, a key or typing in the box places the cursor (not tabbing into it).
+    ["click", "select", "input", "keyup"].forEach(function (name) {
+      box.addEventListener(name, function (event) {
+        if (event.key !== "Tab") { box.setAttribute("data-cursor-placed", "1"); }
+      });
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   focusErrorSummary();
   loginRetry();
@@ -225,4 +254,5 @@ document.addEventListener("DOMContentLoaded", function () {
   quizTimer();
   draftEditor();
   importProgress();
+  referralReasons();
 });

@@ -17,6 +17,7 @@ from flask_login import current_user
 from learning.assessment import marking, marking_target
 from learning.assessment.models import Submission
 from learning.assessment.originality.fingerprints import highlight
+from learning.assessment.originality.grouping import group_matches
 from learning.assessment.submissions import resubmissions_left
 from learning.content.access import get_catalog
 from learning.core import audit, dates
@@ -62,6 +63,20 @@ def _read_form(task) -> tuple[dict, str, str]:
     return criteria, request.form.get("feedback", ""), request.form.get("actions", "")
 
 
+def _summary_links(task, field_errors: dict[str, str]) -> list[tuple[str, str]]:
+    """The error summary's entries, each linking to its field (a criterion: its first choice)."""
+    catalog = get_catalog()
+    links = []
+    for i, cid in enumerate(task.criteria, 1):
+        if message := field_errors.get(f"criterion:{cid}"):
+            crit = catalog.criterion(cid)
+            links.append((f"#met-{i}-yes", f"{crit.number if crit else cid}: {message}"))
+    for name in ("actions", "feedback"):
+        if message := field_errors.get(name):
+            links.append((f"#{name}", message))
+    return links
+
+
 @bp.route("/<int:submission_id>", methods=["GET", "POST"])
 @role_required(Role.ASSESSOR)
 def mark(submission_id: int):
@@ -75,38 +90,92 @@ def mark(submission_id: int):
     if task is None or work is None:
         abort(404)
     draft = marking.draft_decision(work, current_user)
-    errors: list[str] = []
+    #: (link, message) for the error summary; field_errors: the message beside each field.
+    errors: list[tuple[str, str]] = []
+    field_errors: dict[str, str] = {}
     values = None
     if request.method == "POST":
         criteria, feedback, actions = _read_form(task)
         values = {"criteria": criteria, "feedback": feedback, "actions": actions}
-        release = request.form.get("action") == "release"
-        try:
-            marking.save_decision(work, task, current_user, criteria, feedback, actions,
-                                  utcnow(), release=release)
-        except marking.MarkingError as exc:
-            errors.append(str(exc))
-        else:
-            flash("Decision released to the learner." if release else
-                  "Marking saved as a draft. The learner cannot see it until you release it.",
-                  "success")
-            return redirect(url_for("marking.queue") if release
-                            else url_for("marking.mark", submission_id=sub.id))
+        # "Release decision…" saves the marking and shows a summary to confirm: nothing
+        # reaches the learner until the assessor confirms it (release below).
+        check = request.form.get("action") == "release"
+        if check:
+            field_errors = dict(marking.release_problems(task.criteria, criteria, feedback,
+                                                         actions))
+        if not field_errors:
+            try:
+                marking.save_decision(work, task, current_user, criteria, feedback, actions,
+                                      utcnow(), release=False)
+            except marking.MarkingError as exc:
+                errors.append(("#decision-heading", str(exc)))
+            else:
+                if check:
+                    return redirect(url_for("marking.release", submission_id=sub.id))
+                flash("Marking saved as a draft. The learner cannot see it until you release "
+                      "it.", "success")
+                return redirect(url_for("marking.mark", submission_id=sub.id))
     if values is None and draft is not None:
         values = {"criteria": {c.criterion_id: (c.met, c.comment) for c in draft.criteria},
                   "feedback": draft.feedback, "actions": draft.actions}
+    errors += _summary_links(task, field_errors)
     previous = sub.rounds[-2] if len(sub.rounds) > 1 else None
     page = render_template(
         "marking/mark.html", sub=sub, task=task, work=work, catalog=get_catalog(),
         values=values or {"criteria": {}, "feedback": "", "actions": ""}, errors=errors,
+        field_errors=field_errors,
         earlier=marking.released_decisions(sub), previous=previous,
+        history=marking.learner_history(sub.learner_id),
+        task_titles={t.slug: t.title for t in get_catalog().tasks},
         diff=marking.diff_words(previous.text, work.text) if previous else None,
         resubmissions_left=resubmissions_left(sub, task),
         highlighted=highlight(work.text, [tuple(s) for s in
                                           (work.originality_report or {}).get("spans", [])]),
+        sources=group_matches(work.originality_report),
         decided=sub.status not in marking.WAITING and not sub.reassess,
     )
     if request.method == "GET":  # who opened this learner's work (after rendering: see audit)
         audit.record_view("view.marking", current_user, sub.learner_id, submission_id=sub.id,
                           round=work.number, task=sub.task_slug)
     return page, 422 if errors else 200
+
+
+@bp.route("/<int:submission_id>/release", methods=["GET", "POST"])
+@role_required(Role.ASSESSOR)
+def release(submission_id: int):
+    """A summary of the saved marking to confirm; confirming releases it to the learner."""
+    sub = db.session.get(Submission, submission_id)
+    if sub is None:
+        abort(404)
+    require(marking.can_mark(current_user, sub))
+    task = _task(sub.task_slug)
+    work = marking.current_round(sub)
+    if task is None or work is None:
+        abort(404)
+    back = url_for("marking.mark", submission_id=sub.id)
+    error = ""
+    if request.method == "POST":
+        try:
+            marking.release_draft(work, task, current_user, request.form.get("digest", ""),
+                                  utcnow())
+        except marking.MarkingError as exc:
+            error = str(exc)
+        else:
+            flash(f"Decision released to {sub.learner.name}.", "success")
+            return redirect(url_for("marking.queue"))
+    draft = marking.draft_decision(work, current_user)
+    decided = sub.status not in marking.WAITING and not sub.reassess
+    if draft is None or decided:
+        flash(error or ("This work has already been decided." if decided else
+                        "There is no saved marking to release: mark the work first."), "error")
+        return redirect(back)
+    criteria = {c.criterion_id: (c.met, c.comment) for c in draft.criteria}
+    undecided, achieved = marking.outcome_of(task.criteria, criteria)
+    if refusal := marking.release_refusal(undecided, achieved, draft.feedback, draft.actions):
+        flash(refusal, "error")
+        return redirect(back)
+    return render_template("marking/release.html", sub=sub, task=task, work=work,
+                           decision=draft, criteria=criteria, catalog=get_catalog(),
+                           digest=marking.decision_digest(draft), error=error,
+                           resubmissions_left=resubmissions_left(sub, task)), \
+        422 if error else 200
