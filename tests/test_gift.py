@@ -360,7 +360,9 @@ def test_names_and_full_category_paths_are_kept_and_written_back(varied):
     partners, lado_again = varied["safeguarding-partners"], varied["lado-2"]
     assert (partners.name, partners.category, partners.category_path) == (
         "Safeguarding partners", "roles-and-duties", "$course$/top/Roles and duties")
-    assert (lado_again.name, varied["q15"].name) == ("LADO", "")  # untitled: no name
+    # Untitled: named after its text, as Moodle's create_default_question_name does.
+    assert (lado_again.name, varied["q15"].name) == (
+        "LADO", "Who does not need\na title, and spans\nthree lines?")
     exported = quiz_to_gift(Quiz(slug="v", title="V", questions=tuple(varied.values())))
     assert "$CATEGORY: $course$/top/Roles and duties\n" in exported
     assert "::Safeguarding partners::" in exported
@@ -419,7 +421,8 @@ def test_a_description_imports_as_an_information_item_and_exports_as_one():
     quiz = Quiz(slug="notes", title="Notes", questions=tuple(questions))
     exported = quiz_to_gift(quiz)
     assert "::Intro::[markdown]Read **this** first.\n" in exported
-    assert "::q3::[markdown]Untitled \\{note\\}<br>\\nover two lines\n" in exported
+    assert ("// joinedup:id q3\n::Untitled \\{note\\}\\nover two lines::[markdown]Untitled "
+            "\\{note\\}<br>\\nover two lines\n") in exported  # Moodle's default name
     again, problems = parse_text(exported)
     assert problems == [] and again == questions
     assert quiz_to_gift(Quiz(slug="notes", title="Notes", questions=tuple(again))) == exported
@@ -443,3 +446,22 @@ def test_formatting_lost_from_html_is_named_too():
         "t.gift:1: warning: question 'f' had HTML that became plain text, leaving out <sup>, "
         "styling (style=...), <u>, a <script> block; check the wording",
     ]
+
+
+def test_untitled_questions_are_named_as_moodle_names_them():
+    """qformat_default::create_default_question_name: shorten_text(text, 80) (tags not
+    counted, cut after the last space so that text and "..." make 80), then tags stripped."""
+    long = ("[html]<p>Which <b>statutory</b> guidance sets out what the three safeguarding "
+            "partners must do together in every local area?</p>{=Working Together ~KCSIE}")
+    questions, problems = parse_text(
+        f"{long}\n\n[html]<p>Short &amp; <i>sweet</i></p>{{T}}\n\n"
+        "A missing {=word} here.\n\n" + "x" * 90 + "{T}")
+    assert problems == []
+    assert [q.name for q in questions] == [
+        "Which statutory guidance sets out what the three safeguarding partners must ...",
+        "Short & sweet", "A missing _____ here.", "x" * 77 + "..."]
+    assert [q.id for q in questions] == ["q1", "q2", "q3", "q4"]  # ids as before
+    exported = quiz_to_gift(Quiz(slug="n", title="N", questions=tuple(questions)))
+    assert "::Short & sweet::" in exported
+    again, problems = parse_text(exported)
+    assert problems == [] and again == questions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 from typing import Any
@@ -59,6 +60,8 @@ def parse_gift(text: str, path_label: str) -> tuple[list[Question], list[Problem
         # our own exports (which write the id as the title) come back unchanged.
         if reader.title and reader.title != data["id"]:
             data["name"] = reader.title
+        elif not reader.title:  # Moodle names an untitled question after its text
+            data["name"] = moodle_default_name(reader.moodle_text)
         if category:
             data["category"] = category
         if category_path and category_path != category:
@@ -137,6 +140,9 @@ class _QuestionReader:
     def __init__(self, ck: Checker, line: int, comments: list[str]) -> None:
         self.ck, self.line = ck, line
         self.title, self.format = "", ""
+        #: The question text as Moodle stores it (format marker gone, escapes restored,
+        #: `_____` for a missing word), which Moodle names an untitled question after.
+        self.moodle_text = ""
         #: What HTML import left out (images, tables, links that aren't http(s) or mailto).
         self.dropped: list[str] = []
         self.ours: dict[str, str] = {}
@@ -168,6 +174,7 @@ class _QuestionReader:
             if format_match:
                 self.format = format_match.group(1).lower()
                 text = text[format_match.end() :]
+            self.moodle_text = text.translate(_RESTORE).strip()
             return {"type": "description", "text": self.text(text, own_marker=False)}
         closing = text.find("}", opening)
         if closing < 0:
@@ -184,6 +191,10 @@ class _QuestionReader:
         if format_match:
             self.format = format_match.group(1).lower()
             before = before[format_match.end() :]
+        # qformat_gift::readquestion: the text before the braces, and "_____" and the text
+        # after them when there is any, trimmed.
+        self.moodle_text = (before + ("_____" + after if after.strip() else "")
+                            ).translate(_RESTORE).strip()
         # Each side of a missing word is converted on its own, so the gap's "___" is never
         # taken for text to escape.
         if after.strip():
@@ -407,6 +418,57 @@ class _QuestionReader:
         if len(ids) == len(entries) and ids:
             for entry, given in zip(entries, ids, strict=True):
                 entry["id"] = given
+
+
+_TAG = re.compile(r"<.*?>")  # PHP's '/<.*?>/' without /s: a tag does not span lines
+_PIECE = re.compile(r"(<.+?>)?([^<>]*)", re.DOTALL)
+_ENTITY = re.compile(r"&[0-9a-z]{2,8};|&#[0-9]{1,7};|&#x[0-9a-f]{1,6};", re.IGNORECASE)
+
+
+def moodle_default_name(text: str, ideal: int = 80) -> str:
+    """The name Moodle gives a question without a title: qformat_default::
+    create_default_question_name, i.e. clean_question_name(shorten_text($questiontext, 80)).
+
+    shorten_text (lib/moodlelib.php) keeps text whose tag-free length is at most 80; longer
+    text is cut so that it and "..." make 80 characters (tags uncounted, an entity counted as
+    one), back to just after the last space or "." before the cut when there is one, and
+    "..." added. clean_param(PARAM_TEXT) then strips the tags, and the result is trimmed.
+    Entities are decoded here, since our names are shown as plain text.
+    """
+    if len(_TAG.sub("", text)) > ideal:
+        text = _shorten(text, ideal)
+    return html.unescape(re.sub(r"<[^>]*>", "", text)).strip()
+
+
+def _shorten(text: str, ideal: int, ending: str = "...") -> str:
+    total, out = len(ending), []
+    for match in _PIECE.finditer(text):
+        tag, piece = match.group(1) or "", match.group(2)
+        out.append(tag)
+        length = len(_ENTITY.sub(" ", piece))
+        if total + length > ideal:
+            left, entities = ideal - total, 0
+            for entity in _ENTITY.finditer(piece):
+                if entity.start() + 1 - entities > left:
+                    break
+                left -= 1
+                entities += len(entity.group())
+            limit = breakpos = left + entities
+            while breakpos > 0:
+                char = piece[breakpos : breakpos + 1]
+                if char in (".", " ") or len(char.encode()) > 2:
+                    breakpos += 1
+                    break
+                breakpos -= 1
+            if breakpos == 0 or breakpos > limit:
+                breakpos = limit
+            out.append(piece[:breakpos])
+            break
+        out.append(piece)
+        total += length
+        if total >= ideal:
+            break
+    return "".join(out) + ending
 
 
 _MD_INLINE = str.maketrans({"\\": "\\\\", "*": "\\*", "_": "\\_", "`": "\\`", "[": "\\[",
