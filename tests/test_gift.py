@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from learning.core.rendering import render_text
+from learning.core.rendering import render_inline, render_text
 from learning.quizzes.gift.convert import gift_to_quiz_yaml, parse_gift, quiz_to_gift
 from learning.quizzes.grading import grade
 from learning.quizzes.loader import load_quiz_file, parse_quiz_text
@@ -122,23 +122,30 @@ def test_numerical_forms(varied):
 
 def test_escapes(varied):
     q = varied["escapes"]
-    # Unmarked text is Moodle's default format ([moodle]): line breaks kept, and shown as
-    # written (the backslash escaped for Markdown).
-    assert q.text == ("A tilde ~, equals =, hash #, braces { }, colon : and backslash \\\\ "
-                      "need escaping.<br>\nSecond line.")
-    assert str(render_text(q.text)) == (
-        "<p>A tilde ~, equals =, hash #, braces { }, colon : and backslash \\ need escaping."
-        "<br>\nSecond line.</p>")
+    # Unmarked text is Moodle's default format ([moodle]), kept as written: shown with its
+    # line breaks.
+    assert q.text_format == "moodle"
+    assert q.text == ("A tilde ~, equals =, hash #, braces { }, colon : and backslash \\ "
+                      "need escaping.\nSecond line.")
+    assert str(render_text(q.text, q.text_format)) == (
+        '<div class="text_to_html">A tilde ~, equals =, hash #, braces { }, colon : and '
+        "backslash \\ need escaping.<br>\nSecond line.</div>")
     assert (q.options[0].text, q.options[0].feedback) == (
         "Yes: with a backslash", "Right, {really}.")
 
 
 def test_untitled_multi_line_question(varied):
-    assert varied["q15"].text == "Who does not need<br>\na title, and spans<br>\nthree lines?"
+    q = varied["q15"]
+    assert (q.text, q.text_format) == ("Who does not need\na title, and spans\nthree lines?",
+                                       "moodle")
+    assert str(render_text(q.text, q.text_format)) == (
+        '<div class="text_to_html">Who does not need<br>\na title, and spans<br>\n'
+        "three lines?</div>")
 
 
-def test_html_becomes_plain_markdown(varied):
-    assert varied["html"].text == "Who is the **DSL**?\n\nPick one<br>\noption."
+def test_html_is_kept_as_html_and_shown_sanitised(varied):
+    q = varied["html"]
+    assert q.text_format == "html" and q.text.startswith("<p>Who is the <b>DSL</b>?</p>")
 
 
 def test_ordering_comes_back_from_its_matching_form(varied):
@@ -184,10 +191,12 @@ def test_other_answer_feedback_imports_and_dropped_html_is_named():
     assert [q.id for q in questions] == ["n", "img"]
     assert questions[0].numeric_answers[-1] == NumericAnswer(
         any=True, fraction=0, feedback="Any other number is wrong")
-    assert questions[1].text == "Look [here](https://gov.uk)1"
+    assert str(render_text(questions[1].text, questions[1].text_format)) == (
+        '<p>Look  <a href="https://gov.uk">here</a></p><table><tbody><tr><td>1</td></tr>'
+        '</tbody></table><p></p>')
     assert problems == [
-        "t.gift:3: warning: question 'img' had HTML that became plain text, leaving out an "
-        "image ('x.png'), a table; check the wording",
+        "t.gift:3: warning: question 'img' has HTML that will not be shown: an image "
+        "('x.png'); check the wording",
     ]
 
 
@@ -261,7 +270,9 @@ def test_plain_marker_keeps_text_as_written():
                                      "list{T}\n")
     assert problems == []
     # Moodle shows [plain] text exactly as typed, line breaks kept: so do we.
-    assert str(render_text(questions[0].text)) == (
+    assert (questions[0].text, questions[0].text_format) == (
+        "Plain *text* & <b>tags</b>\n1. not a list", "plain")
+    assert str(render_text(questions[0].text, "plain")) == (
         "<p>Plain *text* &amp; &lt;b&gt;tags&lt;/b&gt;<br>\n1. not a list</p>")
 
 
@@ -281,10 +292,20 @@ def test_moodle_style_export_with_html_answers_and_category_comments():
     assert problems == []
     (question,) = questions
     assert (question.id, question.category) == ("who-leads", "partnership")
-    assert question.text == "Who leads a section 47 enquiry?"
+    assert question.text == "<p>Who leads a section&nbsp;47 enquiry?</p>"
     assert [(o.text, o.feedback) for o in question.options] == [
-        ("Children's social care", ""), ("The school", "No, the *local authority*."),
+        ("<p>Children's social care</p>", ""),
+        ("<p>The school</p>", "<p>No, the <em>local authority</em>.</p>"),
     ]
+    # Kept as HTML, shown as HTML: a label inline (no paragraph inside a <label>).
+    assert str(render_inline(question.options[0].text, "html")) == "Children's social care"
+    assert str(render_text(question.options[1].feedback, "html")) == (
+        "<p>No, the <em>local authority</em>.</p>")
+    # And written back with the [html] marker, which its answers and feedback inherit.
+    exported = quiz_to_gift(Quiz(slug="w", title="W", questions=tuple(questions)))
+    assert "::Who leads::[html]<p>Who leads a section&nbsp;47 enquiry?</p> {\n" in exported
+    assert "~<p>The school</p>#<p>No, the <em>local authority</em>.</p>\n" in exported
+    assert parse_text(exported) == (questions, [])
 
 
 MOODLE_RULES = DATA / "gift" / "moodle-rules.gift"
@@ -293,12 +314,17 @@ MOODLE_RULES = DATA / "gift" / "moodle-rules.gift"
 @pytest.fixture(scope="module")
 def moodle_rules() -> dict[str, Question]:
     questions, problems = load(MOODLE_RULES)
-    assert problems == []
+    assert problems == [  # one format per question: the others are converted to it
+        f"{MOODLE_RULES}:23: warning: question 'formats-per-field' has [plain] and [markdown] "
+        "text in a [html] question; it was converted to [html] (we keep one format per "
+        "question)"]
     return questions
 
 
 def test_escapes_are_restored_before_html_so_links_keep_their_url(moodle_rules):
-    assert moodle_rules["link"].text == "Read [the guidance](https://www.gov.uk/guidance)."
+    q = moodle_rules["link"]
+    assert str(render_text(q.text, q.text_format)).endswith(
+        'Read <a href="https://www.gov.uk/guidance">the guidance</a>.</p>')
 
 
 def test_numerical_feedback_for_any_other_answer_is_a_zero_star_answer(moodle_rules):
@@ -360,7 +386,9 @@ def test_names_and_full_category_paths_are_kept_and_written_back(varied):
     partners, lado_again = varied["safeguarding-partners"], varied["lado-2"]
     assert (partners.name, partners.category, partners.category_path) == (
         "Safeguarding partners", "roles-and-duties", "$course$/top/Roles and duties")
-    assert (lado_again.name, varied["q15"].name) == ("LADO", "")  # untitled: no name
+    # Untitled: named after its text, as Moodle's create_default_question_name does.
+    assert (lado_again.name, varied["q15"].name) == (
+        "LADO", "Who does not need\na title, and spans\nthree lines?")
     exported = quiz_to_gift(Quiz(slug="v", title="V", questions=tuple(varied.values())))
     assert "$CATEGORY: $course$/top/Roles and duties\n" in exported
     assert "::Safeguarding partners::" in exported
@@ -386,22 +414,27 @@ def test_a_catch_all_short_answer_comes_last_because_the_first_match_wins(moodle
 
 def test_each_field_may_carry_its_own_format_marker(moodle_rules):
     q = moodle_rules["formats-per-field"]
-    assert q.text == "Match each **agency** to its role."
-    assert [p.prompt for p in q.pairs] == ["*Police*", "Health visitor", "**Ofsted**"]
+    # We keep one format per question: the [plain] and [markdown] prompts became [html]
+    # (with a warning, see the fixture), so they show as Moodle shows them.
+    assert (q.text, q.text_format) == ("Match each <b>agency</b> to its role.", "html")
+    assert [p.prompt for p in q.pairs] == [
+        "<i>Police</i>", "Health visitor", "<p><strong>Ofsted</strong></p>"]
+    assert [str(render_inline(p.prompt, "html")) for p in q.pairs] == [
+        "<i>Police</i>", "Health visitor", "<strong>Ofsted</strong>"]
 
 
 def test_unmarked_text_is_moodle_auto_format_shown_as_written(moodle_rules):
     """Moodle's default format for GIFT text is [moodle]: no Markdown, line breaks kept,
     and (as Moodle trims the text) no break where the title's line ends."""
     q = moodle_rules["auto-format"]
-    assert str(render_text(q.text)) == (
-        "<p>Unmarked text is Moodle's auto-format: *stars* stay stars,<br>\n"
-        "and line breaks stay.</p>")
+    assert str(render_text(q.text, q.text_format)) == (
+        '<div class="text_to_html">Unmarked text is Moodle\'s auto-format: *stars* stay '
+        "stars,<br>\nand line breaks stay.</div>")
 
 
 def test_a_description_imports_as_an_information_item_and_exports_as_one():
-    """Text with no {...} is Moodle's description: kept (its format converted like any
-    question text), 0 marks, in its place; exported as a title and text with no braces."""
+    """Text with no {...} is Moodle's description: kept (in its format, like any question
+    text), 0 marks, in its place; exported as a title and text with no braces."""
     text = ("::Intro::[html]<p>Read <b>this</b> first.</p>\n\n"
             "::Q1::Is the LADO told?{T}\n\n"
             "Untitled \\{note\\}\nover two lines\n\n"
@@ -409,17 +442,18 @@ def test_a_description_imports_as_an_information_item_and_exports_as_one():
             "// [id:law-note]\n::Law::[markdown]The *law* section.\n")
     questions, problems = parse_text(text)
     assert problems == []
-    assert [(q.id, q.type, q.text, q.marks) for q in questions] == [
-        ("intro", "description", "Read **this** first.", 0),
-        ("q1", "truefalse", "Is the LADO told?", 1),
-        ("q3", "description", "Untitled {note}<br>\nover two lines", 0),
-        ("law-note", "description", "The *law* section.", 0),
+    assert [(q.id, q.type, q.text, q.text_format, q.marks) for q in questions] == [
+        ("intro", "description", "<p>Read <b>this</b> first.</p>", "html", 0),
+        ("q1", "truefalse", "Is the LADO told?", "moodle", 1),
+        ("q3", "description", "Untitled {note}\nover two lines", "moodle", 0),
+        ("law-note", "description", "The *law* section.", "markdown", 0),
     ]
     assert (questions[3].name, questions[3].category) == ("Law", "law")
     quiz = Quiz(slug="notes", title="Notes", questions=tuple(questions))
     exported = quiz_to_gift(quiz)
-    assert "::Intro::[markdown]Read **this** first.\n" in exported
-    assert "::q3::[markdown]Untitled \\{note\\}<br>\\nover two lines\n" in exported
+    assert "::Intro::[html]<p>Read <b>this</b> first.</p>\n" in exported
+    assert ("// joinedup:id q3\n::Untitled \\{note\\}\\nover two lines::[moodle]Untitled "
+            "\\{note\\}\\nover two lines\n") in exported  # Moodle's default name
     again, problems = parse_text(exported)
     assert problems == [] and again == questions
     assert quiz_to_gift(Quiz(slug="notes", title="Notes", questions=tuple(again))) == exported
@@ -438,8 +472,28 @@ def test_formatting_lost_from_html_is_named_too():
     text = ('::f::[html]Is x<sup>2</sup> <span style\\="font-style\\: italic;">always</span> '
             '<u>positive</u>?<script>alert(1)</script>{T}\n')
     questions, problems = parse_text(text)
-    assert questions[0].text == "Is x2 always positive?"
+    assert str(render_text(questions[0].text, "html")) == (
+        "Is x<sup>2</sup> always positive?alert(1)")  # the script's text is inert
     assert problems == [
-        "t.gift:1: warning: question 'f' had HTML that became plain text, leaving out <sup>, "
-        "styling (style=...), <u>, a <script> block; check the wording",
+        "t.gift:1: warning: question 'f' has HTML that will not be shown: styling (style=...), "
+        "<u>, a <script> block; check the wording",
     ]
+
+
+def test_untitled_questions_are_named_as_moodle_names_them():
+    """qformat_default::create_default_question_name: shorten_text(text, 80) (tags not
+    counted, cut after the last space so that text and "..." make 80), then tags stripped."""
+    long = ("[html]<p>Which <b>statutory</b> guidance sets out what the three safeguarding "
+            "partners must do together in every local area?</p>{=Working Together ~KCSIE}")
+    questions, problems = parse_text(
+        f"{long}\n\n[html]<p>Short &amp; <i>sweet</i></p>{{T}}\n\n"
+        "A missing {=word} here.\n\n" + "x" * 90 + "{T}")
+    assert problems == []
+    assert [q.name for q in questions] == [
+        "Which statutory guidance sets out what the three safeguarding partners must ...",
+        "Short & sweet", "A missing _____ here.", "x" * 77 + "..."]
+    assert [q.id for q in questions] == ["q1", "q2", "q3", "q4"]  # ids as before
+    exported = quiz_to_gift(Quiz(slug="n", title="N", questions=tuple(questions)))
+    assert "::Short & sweet::" in exported
+    again, problems = parse_text(exported)
+    assert problems == [] and again == questions

@@ -573,3 +573,95 @@ def test_extra_time_set_by_the_coordinator_is_given_by_the_server(
     attempt = db.session.get(QuizAttempt, attempt_id)
     allowed = (attempt.deadline_at - before).total_seconds()
     assert 25 * 60 - 5 <= allowed <= 25 * 60 + 5
+
+
+FORMATS_QUIZ = """\
+quiz:
+  slug: web-check
+  title: Web check
+  modules: [{module}]
+  settings: {{pass_mark: 50, feedback: immediate, show_correct_answers: immediate}}
+questions:
+  - id: partners
+    type: single
+    text_format: html
+    text: '<p>Who are the <b>partners</b>?<script>alert(1)</script></p>'
+    options:
+      - {{id: right, text: '<i>Police</i> <img src=x onerror=alert(2)>', correct: true,
+         feedback: '<a href="javascript:alert(3)">why</a> <em>Yes</em>'}}
+      - {{id: wrong, text: '<p>Ofsted</p>'}}
+  - id: nspcc
+    type: truefalse
+    text_format: plain
+    text: "Is <b>this</b> *literal*?\\nYes"
+    answer: true
+  - id: note
+    type: description
+    text_format: moodle
+    text: "Line one\\n<i>line</i> two"
+"""
+
+
+def test_each_text_format_is_rendered_by_its_own_rule_and_sanitised(
+        app, client, learner, use_quiz):
+    module = app.extensions["catalog"].modules[0].slug
+    use_quiz(text=FORMATS_QUIZ.format(module=module))
+    attempt_id = _start(client)
+    html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "<p>Who are the <b>partners</b>?alert(1)</p>" in html  # html, script dropped
+    assert '<label for="q-partners-right"><i>Police</i></label>' in html
+    assert '<label for="q-partners-wrong">Ofsted</label>' in html  # no block in a label
+    assert "<p>Is &lt;b&gt;this&lt;/b&gt; *literal*?<br>\nYes</p>" in html  # plain
+    assert '<div class="text_to_html">Line one<br>\n<i>line</i> two</div>' in html  # moodle
+    _answer(client, attempt_id, action="check", partners="right")
+    html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "<a>why</a> <em>Yes</em>" in html  # feedback rendered as HTML, link made inert
+    main = html.split("<main")[1]  # the page's own <script> is in <head>
+    for bad in ("<script", "onerror", "javascript:", "<img"):
+        assert bad not in main
+
+
+def test_attempts_stored_without_a_text_format_render_as_markdown(app, client, learner,
+                                                                   use_quiz):
+    """Snapshots and views from before formats have no text_format: they are Markdown,
+    and a Markdown quiz still writes none, so its version is unchanged."""
+    use_quiz()
+    attempt_id = _start(client)
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    assert all("text_format" not in item["question"] and "text_format" not in item["view"]
+               for item in attempt.questions)
+    questions = [dict(item, view=dict(item["view"], text="Who are the *partners*?"))
+                 for item in attempt.questions]
+    attempt.questions = questions
+    db.session.commit()
+    html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "Who are the <em>partners</em>?" in html
+
+
+def test_an_unknown_text_format_is_reported_with_file_and_line(app):
+    module = app.extensions["catalog"].modules[0].slug
+    source = FORMATS_QUIZ.format(module=module).replace("text_format: plain",
+                                                        "text_format: rtf")
+    quiz, problems = parse_quiz_text(source, "formats.yaml", {module})
+    assert quiz is None
+    assert [str(p) for p in problems if p.level == "error"] == [
+        "formats.yaml:17: question 'nspcc' has text_format 'rtf'; use one of: "
+        "markdown, html, moodle, plain (markdown if left out)"]
+
+
+def test_statistics_show_each_question_in_its_own_format(app, client, auth, learner, use_quiz,
+                                                          make_user, make_centre, make_cohort):
+    module = app.extensions["catalog"].modules[0].slug
+    use_quiz(text=FORMATS_QUIZ.format(module=module))
+    coordinator = make_user("coordinator")
+    make_cohort("Quiz group", learners=[learner],
+                centre=make_centre("Quiz College", coordinators=[coordinator]))
+    attempt_id = _start(client)
+    _answer(client, attempt_id, partners="right", nspcc="true")
+    _submit(client, attempt_id)
+    auth.logout()
+    auth.login(coordinator)
+    html = client.get("/quizzes/web-check/statistics").get_data(as_text=True)
+    assert "<p>Who are the <b>partners</b>?alert(1)</p>" in html
+    assert "<td><i>Police</i></td>" in html
+    assert "<p>Is &lt;b&gt;this&lt;/b&gt; *literal*?<br>\nYes</p>" in html

@@ -11,6 +11,7 @@ from learning.core.rendering import (
     render_content,
     render_inline,
     render_text,
+    sanitiser_losses,
 )
 
 
@@ -134,3 +135,54 @@ def test_a_heading_in_an_answer_never_becomes_a_page_heading():
 ])
 def test_labels_render_inline_markdown_only(label, html):
     assert str(render_inline(label)) == html
+
+
+# ---- Moodle's text formats (quiz questions imported from GIFT keep theirs) ----
+
+HOSTILE = ('<p onclick="x()">Hi <script>alert(1)</script><img src=x onerror=alert(2)>'
+           '<a href="javascript:alert(3)">a</a> <a href="https://gov.uk" onmouseover=y>b</a>'
+           '<iframe src="https://evil.example"></iframe><b style="color:red">c</b></p>')
+
+
+@pytest.mark.parametrize("fmt", ["html", "moodle"])
+def test_html_formats_are_sanitised_with_the_same_allow_list(fmt):
+    for html in (str(render_text(HOSTILE, fmt)), str(render_inline(HOSTILE, fmt))):
+        for bad in ("<script", "onerror", "onclick", "onmouseover", "javascript:", "<img",
+                    "<iframe", "style="):
+            assert bad not in html, (bad, html)
+        assert '<a href="https://gov.uk">b</a>' in html and "<b>c</b>" in html
+
+
+def test_html_is_shown_as_html_and_moodle_keeps_its_line_breaks():
+    text = "<p>Who is the <b>DSL</b>?</p>\nSee *notes*"
+    assert str(render_text(text, "html")) == "<p>Who is the <b>DSL</b>?</p>\nSee *notes*"
+    assert str(render_text(text, "moodle")) == (
+        '<div class="text_to_html"><p>Who is the <b>DSL</b>?</p><br>\nSee *notes*</div>')
+    # Markdown is not applied to either, as Moodle applies none.
+    assert "<em>" not in str(render_text(text, "html") + render_text(text, "moodle"))
+
+
+def test_plain_text_is_shown_exactly_as_typed():
+    text = '<b>bold?</b> *no* & "quotes"\n# not a heading'
+    assert str(render_text(text, "plain")) == (
+        "<p>&lt;b&gt;bold?&lt;/b&gt; *no* &amp; &#34;quotes&#34;<br>\n# not a heading</p>")
+    assert str(render_inline("<i>x</i>\ny", "plain")) == "&lt;i&gt;x&lt;/i&gt;<br>\ny"
+
+
+def test_a_missing_format_is_markdown():
+    """Views stored before formats existed have none: they render as before."""
+    assert render_text("*a*", None) == render_text("*a*") == render_text("*a*", "markdown")
+    assert str(render_inline("*a*", None)) == "<em>a</em>"
+
+
+def test_html_labels_keep_only_inline_tags():
+    assert str(render_inline("<p>The <i>school</i></p><h2>x</h2>", "html")) == (
+        "The <i>school</i>\nx")
+
+
+def test_what_the_sanitiser_drops_is_named():
+    assert sanitiser_losses(HOSTILE) == [
+        "a script (onclick=...)", "a <script> block", "an image ('x')",
+        "a link to 'javascript:alert(3)'", "a script (onmouseover=...)", "<iframe>",
+        "styling (style=...)"]
+    assert sanitiser_losses("<p>Fine <b>text</b> <span>here</span></p>") == []

@@ -1,4 +1,5 @@
-"""The only module that calls Markdown and bleach: Markdown in, sanitised HTML out."""
+"""The only module that calls Markdown and bleach: Markdown (or HTML, or plain text) in,
+sanitised HTML out."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 from functools import lru_cache
+from html.parser import HTMLParser
 
 import bleach
 import markdown
@@ -24,9 +26,10 @@ CALLOUT_TYPES = {
     "note": "Note",
 }
 
+# <b> and <i>: Moodle's HTML (GIFT [html] and [moodle] text) uses them for bold and italics.
 _TAGS = [
-    "a", "abbr", "blockquote", "br", "code", "dd", "div", "dl", "dt", "em", "h2", "h3",
-    "h4", "h5", "h6", "hr", "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody",
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "div", "dl", "dt", "em", "h2", "h3",
+    "h4", "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody",
     "td", "tfoot", "th", "thead", "tr", "ul",
 ]
 _ATTRS = {
@@ -196,14 +199,24 @@ def render_content(text: str, glossary: dict[str, tuple[str, str]] | None = None
     return Rendered(_sanitised_markup(raw), toc, tuple(_flatten(toc)))
 
 
-def render_text(text: str | None) -> Markup:
-    """Render short Markdown (quiz text, answers, feedback), sanitised.
+#: Moodle's text formats (FORMAT_MARKDOWN, FORMAT_HTML, FORMAT_MOODLE, FORMAT_PLAIN): how
+#: a quiz question's text is written. Our own quizzes are Markdown; GIFT imports keep theirs.
+TEXT_FORMATS = ("markdown", "html", "moodle", "plain")
 
-    Cached by the text itself: the same question or feedback is rendered once per process,
-    however many learners see it.
+
+def render_text(text: str | None, text_format: str | None = "markdown") -> Markup:
+    """Render short quiz text (question text, answers, feedback) by its format, sanitised.
+
+    Markdown as Markdown; "html" as an HTML fragment; "moodle" as HTML with its line breaks
+    kept; "plain" escaped, line breaks kept (see the render_* functions below). A missing
+    format (a view stored before formats existed) is Markdown. Cached by the text itself:
+    the same question or feedback is rendered once per process, however many learners see it.
     """
     if not text:
         return Markup("")
+    fmt = text_format or "markdown"
+    if fmt != "markdown":
+        return _RENDERERS[fmt](text)
     if len(text) > _CACHE_TEXT_UP_TO:  # long answers are rendered each time, not kept
         return _render_text_cached.__wrapped__(text)
     return _render_text_cached(text)
@@ -218,22 +231,62 @@ def _render_text_cached(text: str) -> Markup:
                                                output_format="html"))
 
 
+def render_html_fragment(text: str) -> Markup:
+    """Moodle's FORMAT_HTML: the HTML as written, through the same allow-list as Markdown's
+    output, so scripts, handlers, styles and javascript: links are gone."""
+    return _sanitised_markup(text)
+
+
+def render_moodle(text: str) -> Markup:
+    """Moodle's FORMAT_MOODLE (text_to_html): HTML allowed and each line break kept as <br>,
+    in a <div> as Moodle's (the text may hold paragraphs of its own)."""
+    return _sanitised_markup('<div class="text_to_html">' + _line_breaks(text) + "</div>")
+
+
+def render_plain(text: str) -> Markup:
+    """Moodle's FORMAT_PLAIN: the text exactly as typed (every character escaped), line
+    breaks kept, in one paragraph."""
+    # bandit B704: safe, every character is escaped and only <p> and <br> are added.
+    return Markup("<p>" + _line_breaks(str(escape(text))) + "</p>")  # nosec B704
+
+
+def _line_breaks(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>\n")
+
+
+_RENDERERS = {"html": render_html_fragment, "moodle": render_moodle, "plain": render_plain}
+
+
 #: What a choice label, a matching prompt or an ordering item may hold: it sits inside a
 #: <label>, where only phrasing content is allowed.
 _INLINE_TAGS = ["strong", "em", "b", "i", "code", "a", "sub", "sup", "br"]
 _ONE_PARAGRAPH = re.compile(r"\A<p>(.*)</p>\Z", re.DOTALL)
 
 
-def render_inline(text: str | None) -> Markup:
-    """Render a short label (a choice, a prompt, an item) as inline Markdown, sanitised.
+def render_inline(text: str | None, text_format: str | None = "markdown") -> Markup:
+    """Render a short label (a choice, a prompt, an item) inline, by its format, sanitised.
 
-    Labels come from the same authors as question text (and from GIFT imports, whose HTML
-    became Markdown), so `*red*` shows as emphasis, not stars. A label Markdown would make
-    a list or heading of ("1. Listen") is shown as typed, since a <label> cannot hold blocks.
+    Labels come from the same authors as question text (and from GIFT imports), so `*red*`
+    in Markdown or `<i>red</i>` in HTML shows as emphasis, not as typed. A label Markdown
+    would make a list or heading of ("1. Listen") is shown as typed, since a <label> cannot
+    hold blocks; HTML block tags in a label are dropped, keeping their text.
     """
     if not text:
         return Markup("")
+    fmt = text_format or "markdown"
+    if fmt == "plain":
+        # bandit B704: safe, every character is escaped and only <br> is added.
+        return Markup(_line_breaks(str(escape(text))))  # nosec B704
+    if fmt in ("html", "moodle"):
+        return _clean_inline(_line_breaks(text) if fmt == "moodle" else text)
     return _render_inline_cached(text)
+
+
+def _clean_inline(html: str) -> Markup:
+    clean = bleach.clean(html, tags=_INLINE_TAGS, attributes=_allowed_attribute,
+                         protocols=_PROTOCOLS, strip=True)
+    # bandit B704: safe, bleach has just removed every tag and attribute not allowed above.
+    return Markup(clean.strip())  # nosec B704
 
 
 @lru_cache(maxsize=8192)
@@ -242,10 +295,7 @@ def _render_inline_cached(text: str) -> Markup:
     match = _ONE_PARAGRAPH.match(html.strip())
     if match is None or "<p>" in match.group(1):
         return escape(text)
-    clean = bleach.clean(match.group(1), tags=_INLINE_TAGS, attributes=_allowed_attribute,
-                         protocols=_PROTOCOLS, strip=True)
-    # bandit B704: safe, bleach has just removed every tag and attribute not allowed above.
-    return Markup(clean)  # nosec B704
+    return _clean_inline(match.group(1))
 
 
 # ---- what learners and assessors write ----
@@ -323,6 +373,51 @@ def stored_or_rendered(html: str | None, text: str) -> Markup:
 def strip_tags(html: str) -> str:
     """Plain text from HTML, for word counts and readability figures."""
     return bleach.clean(html, tags=[], strip=True)
+
+
+class _Losses(HTMLParser):
+    """What sanitise() will leave out of an HTML fragment, named for an import's warning."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lost: list[str] = []
+
+    def lose(self, what: str) -> None:
+        if what not in self.lost:
+            self.lost.append(what)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self.lose(f"a <{tag}> block")
+            return
+        if tag == "img":
+            src = dict(attrs).get("src") or ""
+            self.lose(f"an image ('{src[:60]}')" if src else "an image")
+            return
+        if tag not in _TAGS and tag not in ("span", "html", "body"):
+            self.lose(f"<{tag}>")
+        for name, value in attrs:
+            if name == "style" and value:
+                self.lose("styling (style=...)")
+            elif name.startswith("on"):
+                self.lose(f"a script ({name}=...)")
+            elif tag == "a" and name == "href" and value:
+                scheme = value.split(":", 1)[0].strip().lower() if ":" in value else ""
+                if scheme and scheme not in _PROTOCOLS:
+                    self.lose(f"a link to '{value[:60]}'")
+
+
+def sanitiser_losses(html: str) -> list[str]:
+    """The tags, attributes and links that rendering this HTML will drop (images, scripts,
+    styles, tags off the allow-list, links that are not http(s), mailto or tel), in order.
+
+    <span> (without a style) is not named: it carries nothing a learner needs. The text
+    inside a dropped tag is kept, so only the tag is named.
+    """
+    parser = _Losses()
+    parser.feed(html)
+    parser.close()
+    return parser.lost
 
 
 def init_app(app) -> None:

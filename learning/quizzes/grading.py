@@ -209,7 +209,7 @@ class QuestionType(ABC):
         """
         view: dict[str, Any] = {
             "id": question.id, "type": question.type, "text": question.text,
-            "marks": plain_number(question.marks),
+            "marks": plain_number(question.marks), **_format_view(question),
         }
         return view | self.public_parts(question, rng)
 
@@ -220,11 +220,19 @@ class QuestionType(ABC):
     def correct_answer_view(self, question: Question) -> dict[str, Any]:
         """For review pages: the right answer (canonical form, under "answer") and all feedback."""
         return {"id": question.id, "type": question.type, "text": question.text,
-                "general_feedback": question.general_feedback} | self.answer_parts(question)
+                "general_feedback": question.general_feedback,
+                **_format_view(question)} | self.answer_parts(question)
 
     @abstractmethod
     def answer_parts(self, question: Question) -> dict[str, Any]:
         """The type-specific part of correct_answer_view."""
+
+
+def _format_view(question: Question) -> dict[str, str]:
+    """The text format, only when not Markdown: views stored before formats existed have
+    none, and templates render a missing format as Markdown."""
+    fmt = question.text_format
+    return {} if fmt == "markdown" else {"text_format": fmt}
 
 
 def _gap_view(question: Question) -> dict[str, Any]:
@@ -502,7 +510,8 @@ class Description(QuestionType):
         return 0.0, [], []  # pragma: no cover - a description's answer is always blank
 
     def public_view(self, question: Question, rng: random.Random | None = None) -> dict[str, Any]:
-        return {"id": question.id, "type": question.type, "text": question.text, "marks": 0}
+        return {"id": question.id, "type": question.type, "text": question.text, "marks": 0,
+                **_format_view(question)}
 
     def answer_parts(self, question: Question) -> dict[str, Any]:
         return {}

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from learning.core.problems import Problem
+from learning.core.rendering import TEXT_FORMATS
 from learning.core.yamlfile import Located
 from learning.quizzes.types import (
     COMMON_FIELDS,
@@ -550,12 +551,16 @@ def build_question(node: Located, ck: Checker, index: int) -> Question | None:
     else:
         marks = f.number("marks", 1.0, 0.01, None, "marks must be more than 0") or 1.0
         general_feedback = f.text("general_feedback")
+    text_format = f.text("text_format") or "markdown"
+    if text_format not in TEXT_FORMATS:
+        f.error("text_format", f"has text_format '{text_format}'; use one of: "
+                               f"{', '.join(TEXT_FORMATS)} (markdown if left out)")
     specific = _TYPE_BUILDERS[qtype](f, qtype)
     if ck.error_count() > before:
         return None
     return Question(id=qid, type=qtype, text=text, marks=marks, category=category,
                     name=f.text("name"), category_path=f.text("category_path"),
-                    general_feedback=general_feedback, **specific)
+                    general_feedback=general_feedback, text_format=text_format, **specific)
 
 
 def _description_extras(f: Fields) -> tuple[float, str]:

@@ -38,6 +38,8 @@ class QuizReport:
     option_labels: dict[str, dict[str, str]]
     #: question id -> the author's name for it (GIFT's title), for questions that have one
     names: dict[str, str] = field(default_factory=dict)
+    #: question id -> its text format, for questions not in Markdown (see Question.text_format)
+    formats: dict[str, str] = field(default_factory=dict)
 
 
 def _attempts(quiz: Quiz, viewer: User):
@@ -125,18 +127,19 @@ def statistics_for(quiz: Quiz, viewer: User) -> QuizReport:
                   and any(k and k not in labels[qid] for k in counts)}
     newest = {s.question_id: last for s, _, last in sums
               if s.question_id not in texts or s.question_id in unlabelled}
-    if newest:
-        _from_snapshots(newest, texts, labels)
     by_id = {s.question_id: s for s, _, _ in sums}
     questions = [question_stats(by_id.get(qid, QuestionSums(qid, 0)),
                                 responses.get(qid, Counter())) for qid in order]
     names = {q.id: q.name for q in quiz.questions if q.name}
+    formats = {q.id: q.text_format for q in quiz.questions if q.text_format != "markdown"}
+    if newest:
+        _from_snapshots(newest, texts, labels, formats)
     return QuizReport(overall(count, float(sum_percent), int(passes), questions), texts, labels,
-                      names)
+                      names, formats)
 
 
 def _from_snapshots(newest: dict[str, int], texts: dict[str, str],
-                    labels: dict[str, dict[str, str]]) -> None:
+                    labels: dict[str, dict[str, str]], formats: dict[str, str]) -> None:
     """Texts of questions since removed, and labels of options since removed, from the
     newest attempt that asked each (one query)."""
     for (snapshot,) in db.session.execute(select(QuizAttempt.questions).where(
@@ -145,6 +148,9 @@ def _from_snapshots(newest: dict[str, int], texts: dict[str, str],
             view = item["view"]
             if view["id"] not in newest:
                 continue
-            texts.setdefault(view["id"], view["text"])
+            if view["id"] not in texts:
+                texts[view["id"]] = view["text"]
+                if view.get("text_format"):
+                    formats[view["id"]] = view["text_format"]
             for option in view.get("options", []):
                 labels.setdefault(view["id"], {}).setdefault(option["id"], option["text"])

@@ -124,8 +124,8 @@ TYPE_FIELDS: dict[str, tuple[str, ...]] = {
     # Moodle's "description": text shown among the questions, with no answer and no marks.
     "description": (),
 }
-COMMON_FIELDS = ("id", "type", "name", "text", "category", "category_path", "marks",
-                 "general_feedback")
+COMMON_FIELDS = ("id", "type", "name", "text", "text_format", "category", "category_path",
+                 "marks", "general_feedback")
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,10 @@ class Question:
     #: Moodle's full category path ($course$/top/A/B) from a GIFT import, written back on
     #: export; `category` is the slug the quiz's draw uses.
     category_path: str = ""
+    #: How every text of the question is written (text, feedback, option texts, prompts,
+    #: items): Moodle's "markdown", "html", "moodle" (HTML, line breaks kept) or "plain"
+    #: (shown exactly as typed); see learning.core.rendering.render_text.
+    text_format: str = "markdown"
 
     @property
     def is_description(self) -> bool:
@@ -191,6 +195,8 @@ class Question:
         # Only when set, so that quizzes without them keep the version they had.
         out.update({k: v for k, v in (("name", self.name),
                                       ("category_path", self.category_path)) if v})
+        if self.text_format != "markdown":  # so that quizzes without it keep their version
+            out["text_format"] = self.text_format
         if self.type in ("single", "multiple"):
             out["options"] = [
                 {"id": o.id, "text": o.text, "weight": plain_number(o.weight),
@@ -323,6 +329,8 @@ def question_to_yaml_data(question: Question) -> dict[str, Any]:
         name=q.name, category=q.category, category_path=q.category_path)}
     if q.marks != 1 and not q.is_description:
         out["marks"] = plain_number(q.marks)
+    if q.text_format != "markdown":
+        out["text_format"] = q.text_format
     out["text"] = q.text
     if q.type in ("single", "multiple"):
         out["options"] = [_option_data(q.type, o) for o in q.options]

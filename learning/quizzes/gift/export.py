@@ -38,13 +38,13 @@ def questions_to_gift(questions: Iterable[Question], header: Iterable[str] = ())
     return "\n".join(out)
 
 
-def escape(text: str) -> str:
+def escape(text: str, text_format: str = "markdown") -> str:
     """GIFT-escape text: backslash first, then the special characters, then line breaks.
 
-    Text that itself starts like a format marker (`[html]...`) gets `[markdown]` in front,
-    since GIFT can't escape `[`; readers drop the first marker only.
+    Text that itself starts like a format marker (`[html]...`) gets its own format's marker
+    (the question's) in front, since GIFT can't escape `[`; readers drop the first marker only.
     """
-    return ("[markdown]" if _FORMAT.match(text) else "") + _escape_chars(text)
+    return (f"[{text_format}]" if _FORMAT.match(text) else "") + _escape_chars(text)
 
 
 def _escape_chars(text: str) -> str:
@@ -59,37 +59,39 @@ def _num(x: float) -> str:
     return repr(plain_number(x))
 
 
-def _answer(marker: str, weight: float, default: float, text: str) -> str:
+def _answer(marker: str, weight: float, default: float, text: str, fmt: str) -> str:
     """`=text`, `~text`, or `~%50%text` with the weight to 5 places (Moodle's 33.33333).
 
     The weight is also written when the text itself starts with `%`, which GIFT can't
     escape, so that `%` isn't read as a weight.
     """
     if weight == default and not text.startswith("%"):
-        return marker + escape(text)
-    return f"{marker}%{_num(round(weight, 5))}%{escape(text)}"
+        return marker + escape(text, fmt)
+    return f"{marker}%{_num(round(weight, 5))}%{escape(text, fmt)}"
 
 
-def _feedback(text: str) -> str:
-    return f"#{escape(text)}" if text else ""
+def _feedback(text: str, fmt: str) -> str:
+    return f"#{escape(text, fmt)}" if text else ""
 
 
 def _question(q: Question) -> list[str]:
     lines = _our_comments(q)
     if q.is_description:  # as Moodle writes one: a title and the text, no answer block
-        return [*lines, f"::{_escape_chars(q.name or q.id)}::[markdown]{_escape_chars(q.text)}"]
+        return [*lines, f"::{_escape_chars(q.name or q.id)}::[{q.text_format}]"
+                        f"{_escape_chars(q.text)}"]
     gap = q.gap()
     # A blank at the very end can't be a GIFT missing word (nothing follows the braces),
     # so the marker stays in the text as written.
     before, after = gap if gap and gap[1].strip() else (q.text + " ", "")
     answers = _answers(q)
-    general = f"####{escape(q.general_feedback)}" if q.general_feedback else ""
+    fmt = q.text_format
+    general = f"####{escape(q.general_feedback, fmt)}" if q.general_feedback else ""
     if len(answers) == 1:  # short forms: {T}, {#14}
         block = "{" + answers[0] + general + "}"
     else:
         block = "{\n" + "\n".join(answers + ([general] if general else [])) + "\n}"
-    # The question text already starts with its own [markdown] marker.
-    head = f"::{_escape_chars(q.name or q.id)}::[markdown]{_escape_chars(before)}"
+    # The question text already starts with its format's marker, which the rest inherit.
+    head = f"::{_escape_chars(q.name or q.id)}::[{fmt}]{_escape_chars(before)}"
     lines += (head + block + _escape_chars(after)).split("\n")
     return lines
 
@@ -135,33 +137,36 @@ def _derived_item_ids(q: Question) -> list[str]:
 
 
 def _answers(q: Question) -> list[str]:
+    fmt = q.text_format
     if q.type == "single":
         return [
-            (_answer("=", o.weight, 100, o.text) if o.weight == 100
-             else _answer("~", o.weight, 0, o.text)) + _feedback(o.feedback)
+            (_answer("=", o.weight, 100, o.text, fmt) if o.weight == 100
+             else _answer("~", o.weight, 0, o.text, fmt)) + _feedback(o.feedback, fmt)
             for o in q.options
         ]
     if q.type == "multiple":
-        return [_answer("~", o.weight, 0, o.text) + _feedback(o.feedback) for o in q.options]
+        return [_answer("~", o.weight, 0, o.text, fmt) + _feedback(o.feedback, fmt)
+                for o in q.options]
     if q.type == "truefalse":
         # GIFT puts the feedback for a wrong answer first: {T#said false#said true}.
         right, wrong = ((q.feedback_true, q.feedback_false) if q.answer
                         else (q.feedback_false, q.feedback_true))
-        tail = (f"#{escape(wrong)}#{escape(right)}" if right
-                else f"#{escape(wrong)}" if wrong else "")
+        tail = (f"#{escape(wrong, fmt)}#{escape(right, fmt)}" if right
+                else f"#{escape(wrong, fmt)}" if wrong else "")
         return [("T" if q.answer else "F") + tail]
     if q.type == "matching":
-        return ([f"={escape(p.prompt)} -> {escape(p.answer)}" for p in q.pairs]
-                + [f"= -> {escape(d)}" for d in q.distractors])
+        return ([f"={escape(p.prompt, fmt)} -> {escape(p.answer, fmt)}" for p in q.pairs]
+                + [f"= -> {escape(d, fmt)}" for d in q.distractors])
     if q.type == "ordering":  # as matching: positions 1, 2, 3... to the items
-        return [f"={n} -> {escape(i.text)}" for n, i in enumerate(q.items, 1)]
+        return [f"={n} -> {escape(i.text, fmt)}" for n, i in enumerate(q.items, 1)]
     if q.type == "short":
-        return [_answer("=", a.fraction * 100, 100, a.text) + _feedback(a.feedback)
+        return [_answer("=", a.fraction * 100, 100, a.text, fmt) + _feedback(a.feedback, fmt)
                 for a in q.text_answers]
     return _numerical(q)
 
 
 def _numerical(q: Question) -> list[str]:
+    fmt = q.text_format
     specs = []
     # Moodle writes its `*` answer as `~#feedback` (at 0%); one with credit as `=%w%*`.
     others = [a for a in q.numeric_answers if a.any and a.fraction == 0]
@@ -175,10 +180,10 @@ def _numerical(q: Question) -> list[str]:
         else:
             spec = _num(a.value) + (f":{_num(a.tolerance)}" if a.tolerance else "")
         specs.append((a, spec))
-    other = [f"~#{escape(a.feedback)}" for a in others[:1]]  # GIFT has room for one
+    other = [f"~#{escape(a.feedback, fmt)}" for a in others[:1]]  # GIFT has room for one
     if len(specs) == 1 and specs[0][0].fraction == 1 and not other:
         answer, spec = specs[0]
-        return [f"#{spec}{_feedback(answer.feedback)}"]
+        return [f"#{spec}{_feedback(answer.feedback, fmt)}"]
     # Not _answer(): the spec's ":" is syntax here, so it must not be escaped.
     return ["#"] + [("=" if a.fraction == 1 else f"=%{_num(round(a.fraction * 100, 5))}%")
-                    + spec + _feedback(a.feedback) for a, spec in specs] + other
+                    + spec + _feedback(a.feedback, fmt) for a, spec in specs] + other

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 from typing import Any
 
 from learning.core.problems import Problem
+from learning.core.rendering import render_text, sanitiser_losses, strip_tags
 from learning.quizzes.questions import Checker, build_question, letter_id, locate, slugify
 from learning.quizzes.types import Question
 
@@ -59,6 +61,8 @@ def parse_gift(text: str, path_label: str) -> tuple[list[Question], list[Problem
         # our own exports (which write the id as the title) come back unchanged.
         if reader.title and reader.title != data["id"]:
             data["name"] = reader.title
+        elif not reader.title:  # Moodle names an untitled question after its text
+            data["name"] = moodle_default_name(reader.moodle_text)
         if category:
             data["category"] = category
         if category_path and category_path != category:
@@ -70,9 +74,14 @@ def parse_gift(text: str, path_label: str) -> tuple[list[Question], list[Problem
             if tags:
                 ck.warn(start, f"question '{question.id}' has Moodle tags "
                                f"({', '.join(tags)}), which are not imported")
+            if reader.converted:
+                ck.warn(start, f"question '{question.id}' has "
+                               f"{' and '.join(f'[{c}]' for c in reader.converted)} text in a "
+                               f"[{reader.question_format}] question; it was converted to "
+                               f"[{reader.question_format}] (we keep one format per question)")
             if reader.dropped:
-                ck.warn(start, f"question '{question.id}' had HTML that became plain text, "
-                               f"leaving out {', '.join(reader.dropped)}; check the wording")
+                ck.warn(start, f"question '{question.id}' has HTML that will not be shown: "
+                               f"{', '.join(reader.dropped)}; check the wording")
     return questions, ck.problems
 
 
@@ -137,8 +146,13 @@ class _QuestionReader:
     def __init__(self, ck: Checker, line: int, comments: list[str]) -> None:
         self.ck, self.line = ck, line
         self.title, self.format = "", ""
-        #: What HTML import left out (images, tables, links that aren't http(s) or mailto).
+        #: The question text as Moodle stores it (format marker gone, escapes restored,
+        #: `_____` for a missing word), which Moodle names an untitled question after.
+        self.moodle_text = ""
+        #: What showing the HTML will leave out (images, scripts, styles, other links...).
         self.dropped: list[str] = []
+        #: Formats of pieces marked differently from the question text, converted to it.
+        self.converted: list[str] = []
         self.ours: dict[str, str] = {}
         for comment in comments:
             match = _OURS.match(comment)
@@ -168,7 +182,9 @@ class _QuestionReader:
             if format_match:
                 self.format = format_match.group(1).lower()
                 text = text[format_match.end() :]
-            return {"type": "description", "text": self.text(text, own_marker=False)}
+            self.moodle_text = text.translate(_RESTORE).strip()
+            return {"type": "description", "text": self.text(text, own_marker=False),
+                    "text_format": self.question_format}
         closing = text.find("}", opening)
         if closing < 0:
             self.error("has a '{' that is never closed (write '\\{' for a brace in text)")
@@ -184,6 +200,10 @@ class _QuestionReader:
         if format_match:
             self.format = format_match.group(1).lower()
             before = before[format_match.end() :]
+        # qformat_gift::readquestion: the text before the braces, and "_____" and the text
+        # after them when there is any, trimmed.
+        self.moodle_text = (before + ("_____" + after if after.strip() else "")
+                            ).translate(_RESTORE).strip()
         # Each side of a missing word is converted on its own, so the gap's "___" is never
         # taken for text to escape.
         if after.strip():
@@ -191,7 +211,7 @@ class _QuestionReader:
                     + self.text(after.rstrip(), own_marker=False, strip=False))
         else:  # Moodle trims the text around the answers (no line break before them)
             body = self.text(before, own_marker=False)
-        data: dict[str, Any] = {"text": body.strip()}
+        data: dict[str, Any] = {"text": body.strip(), "text_format": self.question_format}
         split = inner.rfind("####")
         if split >= 0:
             data["general_feedback"] = self.text(inner[split + 4 :])
@@ -204,27 +224,58 @@ class _QuestionReader:
             data["marks"] = float(marks)
         return data | answers
 
-    def text(self, raw: str, own_marker: bool = True, strip: bool = True) -> str:
-        """A piece of text to show, as Markdown: its own [format] marker, else the question's,
-        else Moodle's default, [moodle] (qformat_gift::parse_text_with_format).
+    @property
+    def question_format(self) -> str:
+        """The question text's [format] marker, else Moodle's default for GIFT, [moodle]
+        (qformat_gift::parse_text_with_format's $defaultformat)."""
+        return self.format or "moodle"
 
-        [markdown] is kept as written. [html] and [moodle] (HTML with line breaks kept) become
-        Markdown; [plain] is escaped so that it shows exactly as written.
+    def text(self, raw: str, own_marker: bool = True, strip: bool = True) -> str:
+        """A piece of text to show, kept as written in the question's format.
+
+        Moodle gives each piece its own [format] marker, else the question text's
+        (parse_text_with_format with the question's format as default). We keep one format
+        per question, so a piece marked with another one is converted to the question's,
+        with a warning. What the sanitiser will leave out of HTML is named in a warning too.
         """
-        fmt = self.format or "moodle"
+        fmt = own = self.question_format
         match = _FORMAT.match(raw) if own_marker else None
         if match:
-            fmt, raw = match.group(1).lower(), raw[match.end() :]
+            own, raw = match.group(1).lower(), raw[match.end() :]
         # Escapes are restored first, as Moodle's parse_text_with_format does, so that an
         # exported `href="http\://..."` is a URL again before the HTML is read.
         raw = raw.translate(_RESTORE)
         if strip:
             raw = raw.strip()
+        if own != fmt:
+            raw = self.convert(raw, own, fmt, strip)
+        if fmt in ("html", "moodle"):
+            self.dropped += [d for d in sanitiser_losses(raw) if d not in self.dropped]
+        return raw
+
+    def convert(self, raw: str, own: str, fmt: str, strip: bool) -> str:
+        """Text written in format `own`, rewritten in format `fmt` (the question's)."""
+        if own not in self.converted:
+            self.converted.append(own)
         if fmt == "markdown":
-            return raw
-        if fmt == "plain":
+            return self.to_markdown(raw, own, strip)
+        if own == "plain":  # every character shown as typed: escaped for HTML
+            text = html.escape(raw, quote=False)
+            return text.replace("\n", "<br>\n") if fmt == "html" else text
+        as_html = (str(render_text(raw)) if own == "markdown"
+                   else raw.replace("\n", "<br>\n") if own == "moodle" else raw)
+        if fmt == "html":
+            return as_html
+        if fmt == "moodle":  # HTML whose line breaks would otherwise become <br>
+            return as_html.replace("\n", " ")
+        # Plain: the words without tags; Markdown is left as typed, which is how it reads.
+        return raw if own == "markdown" else html.unescape(strip_tags(as_html))
+
+    def to_markdown(self, raw: str, own: str, strip: bool) -> str:
+        """[html], [moodle] or [plain] text as Markdown that shows the same."""
+        if own == "plain":
             return "<br>\n".join(markdown_literal(line) for line in raw.split("\n"))
-        if fmt == "moodle":
+        if own == "moodle":
             raw = raw.replace("\n", "<br>")
         converter = _HtmlToText()
         converter.feed(raw)
@@ -407,6 +458,57 @@ class _QuestionReader:
         if len(ids) == len(entries) and ids:
             for entry, given in zip(entries, ids, strict=True):
                 entry["id"] = given
+
+
+_TAG = re.compile(r"<.*?>")  # PHP's '/<.*?>/' without /s: a tag does not span lines
+_PIECE = re.compile(r"(<.+?>)?([^<>]*)", re.DOTALL)
+_ENTITY = re.compile(r"&[0-9a-z]{2,8};|&#[0-9]{1,7};|&#x[0-9a-f]{1,6};", re.IGNORECASE)
+
+
+def moodle_default_name(text: str, ideal: int = 80) -> str:
+    """The name Moodle gives a question without a title: qformat_default::
+    create_default_question_name, i.e. clean_question_name(shorten_text($questiontext, 80)).
+
+    shorten_text (lib/moodlelib.php) keeps text whose tag-free length is at most 80; longer
+    text is cut so that it and "..." make 80 characters (tags uncounted, an entity counted as
+    one), back to just after the last space or "." before the cut when there is one, and
+    "..." added. clean_param(PARAM_TEXT) then strips the tags, and the result is trimmed.
+    Entities are decoded here, since our names are shown as plain text.
+    """
+    if len(_TAG.sub("", text)) > ideal:
+        text = _shorten(text, ideal)
+    return html.unescape(re.sub(r"<[^>]*>", "", text)).strip()
+
+
+def _shorten(text: str, ideal: int, ending: str = "...") -> str:
+    total, out = len(ending), []
+    for match in _PIECE.finditer(text):
+        tag, piece = match.group(1) or "", match.group(2)
+        out.append(tag)
+        length = len(_ENTITY.sub(" ", piece))
+        if total + length > ideal:
+            left, entities = ideal - total, 0
+            for entity in _ENTITY.finditer(piece):
+                if entity.start() + 1 - entities > left:
+                    break
+                left -= 1
+                entities += len(entity.group())
+            limit = breakpos = left + entities
+            while breakpos > 0:
+                char = piece[breakpos : breakpos + 1]
+                if char in (".", " ") or len(char.encode()) > 2:
+                    breakpos += 1
+                    break
+                breakpos -= 1
+            if breakpos == 0 or breakpos > limit:
+                breakpos = limit
+            out.append(piece[:breakpos])
+            break
+        out.append(piece)
+        total += length
+        if total >= ideal:
+            break
+    return "".join(out) + ending
 
 
 _MD_INLINE = str.maketrans({"\\": "\\\\", "*": "\\*", "_": "\\_", "`": "\\`", "[": "\\[",
