@@ -14,8 +14,10 @@ sync workers; gthread: `--worker-class gthread --threads 4`), one after the othe
    marking queue, open a piece of work and release a decision), starting the people over
    --ramp seconds and stopping --duration seconds after the first;
 4. prints, per request type: count, failures, p50, p95 and max in ms (locust's figures, for the
-   whole run including the ramp), the load average before and after, and each gunicorn
-   worker's resident memory after the load.
+   whole run including the ramp; locust rounds percentiles above 100 ms to two significant
+   figures, so a p95 can read a little above the max), the load average before and after,
+   the gunicorn workers' CPU time per request, and each worker's resident memory after the
+   load.
 
 Locust runs on the same 2-core machine as the server, so the figures include its share of
 the CPU. Nothing is asserted.
@@ -112,6 +114,17 @@ def worker_memory(master: int) -> list[int]:
     return [int(kb) // 1024 for kb in out]
 
 
+def worker_cpu_seconds(master: int) -> float:
+    """CPU time (user + system) the gunicorn workers have used so far."""
+    total = 0
+    for pid in subprocess.run(["ps", "-o", "pid=", "--ppid", str(master)],
+                              capture_output=True, text=True).stdout.split():
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def serve(args, database_url: str, tmp: Path, kind: str) -> subprocess.Popen:
     env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": "bench-secret-key-" + "x" * 32,
            "DATABASE_URL": database_url, "SESSION_COOKIE_SECURE": "0",
@@ -143,6 +156,7 @@ def run(args, users: int, kind: str, database_url: str, tmp: Path) -> dict:
            "BENCH_QUIZ": slugs["quiz"], "BENCH_TASK": slugs["task"], "BENCH_WAIT": args.wait}
     locust = Path(sys.executable).parent / "locust"
     load_before = Path("/proc/loadavg").read_text().split()[:3]
+    cpu = worker_cpu_seconds(server.pid)
     try:
         subprocess.run(
             [str(locust), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
@@ -152,6 +166,7 @@ def run(args, users: int, kind: str, database_url: str, tmp: Path) -> dict:
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=args.duration + 120)
         load_after = Path("/proc/loadavg").read_text().split()[:3]
         memory = worker_memory(server.pid)
+        cpu = worker_cpu_seconds(server.pid) - cpu
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
@@ -165,7 +180,7 @@ def run(args, users: int, kind: str, database_url: str, tmp: Path) -> dict:
         with failures_csv.open(newline="") as f:
             failures = [(r["Name"], r["Occurrences"], r["Error"][:160]) for r in csv.DictReader(f)]
     return {"rows": rows, "failures": failures, "memory": memory, "load": (load_before,
-            load_after), "assessors": assessors, "slugs": slugs}
+            load_after), "assessors": assessors, "slugs": slugs, "cpu": cpu}
 
 
 def report(users: int, kind: str, result: dict, args) -> None:
@@ -183,6 +198,10 @@ def report(users: int, kind: str, result: dict, args) -> None:
             continue
         print(f"  {name:<26}{row['Request Count']:>7}{row['Failure Count']:>7}"
               f"{row['50%']:>8}{row['95%']:>8}{float(row['Max Response Time']):>8.0f}")
+    total = int(rows["Aggregated"]["Request Count"]) if "Aggregated" in rows else 0
+    print(f"  gunicorn workers' CPU: {result['cpu']:.1f} s in all, "
+          f"{1000 * result['cpu'] / max(total, 1):.1f} ms per request (steadier than the "
+          "timings on a busy machine)")
     print(f"  worker memory after the load: {', '.join(f'{m} MB' for m in result['memory'])}")
     for name, times, error in result["failures"][:5]:
         print(f"  failure x{times} {name}: {error}")
