@@ -136,7 +136,8 @@ def serve(args, database_url: str, tmp: Path, kind: str) -> subprocess.Popen:
         [str(gunicorn if gunicorn.exists() else "gunicorn"), "-w", str(args.workers), *worker,
          "-b", f"127.0.0.1:{args.port}", "--no-control-socket", "--access-logfile", "/dev/null",
          "--error-logfile", str(tmp / "gunicorn.err"), "app:app"],
-        cwd=ROOT, env=env, start_new_session=True)
+        cwd=ROOT, env=env, start_new_session=True,
+        stderr=(tmp / "app.err").open("w"))  # the app's own error log, counted after the run
     for _ in range(150):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=1).read()
@@ -170,6 +171,8 @@ def run(args, users: int, kind: str, database_url: str, tmp: Path) -> dict:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
+    log = (tmp / "app.err").read_text(errors="replace")
+    locked = log.count("database is locked") // 2  # the driver's error and SQLAlchemy's
     rows = {}
     with open(f"{prefix}_stats.csv", newline="") as f:
         for row in csv.DictReader(f):
@@ -180,7 +183,8 @@ def run(args, users: int, kind: str, database_url: str, tmp: Path) -> dict:
         with failures_csv.open(newline="") as f:
             failures = [(r["Name"], r["Occurrences"], r["Error"][:160]) for r in csv.DictReader(f)]
     return {"rows": rows, "failures": failures, "memory": memory, "load": (load_before,
-            load_after), "assessors": assessors, "slugs": slugs, "cpu": cpu}
+            load_after), "assessors": assessors, "slugs": slugs, "cpu": cpu,
+            "locked": locked}
 
 
 def report(users: int, kind: str, result: dict, args) -> None:
@@ -203,6 +207,9 @@ def report(users: int, kind: str, result: dict, args) -> None:
           f"{1000 * result['cpu'] / max(total, 1):.1f} ms per request (steadier than the "
           "timings on a busy machine)")
     print(f"  worker memory after the load: {', '.join(f'{m} MB' for m in result['memory'])}")
+    if result["locked"]:
+        print(f"  the app logged {result['locked']} 'database is locked' errors (SQLite's "
+              "busy timeout ran out: a 503 for the request)")
     for name, times, error in result["failures"][:5]:
         print(f"  failure x{times} {name}: {error}")
 
