@@ -148,6 +148,16 @@ def serve(args, database_url: str, tmp: Path, kind: str) -> subprocess.Popen:
     raise SystemExit(f"gunicorn did not start: see {tmp / 'gunicorn.err'}")
 
 
+def stop(server: subprocess.Popen) -> None:
+    """Stop gunicorn; threaded workers finish their requests first (up to its 30 s grace)."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(40)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(10)
+
+
 def run(args, users: int, kind: str, database_url: str, tmp: Path) -> dict:
     assessors = max(2, users // 20 + 1)
     slugs = seed(database_url, users + 10, assessors)
@@ -169,8 +179,7 @@ def run(args, users: int, kind: str, database_url: str, tmp: Path) -> dict:
         memory = worker_memory(server.pid)
         cpu = worker_cpu_seconds(server.pid) - cpu
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(10)
+        stop(server)
     log = (tmp / "app.err").read_text(errors="replace")
     locked = log.count("database is locked") // 2  # the driver's error and SQLAlchemy's
     rows = {}
