@@ -141,9 +141,11 @@ class Assessor(HttpUser):
                                     "actions": "", **data},
                               name="mark and release", allow_redirects=False,
                               catch_response=True) as r:
-            # Two assessors may pick the same work: the second is told it is decided (422),
-            # which is the app doing its job, not a failure of the server.
-            if r.status_code == 422 and "already been decided" in r.text:
+            # Two assessors may pick the same work: the second is told it is decided, or that
+            # another decision was released a moment ago (422), which is the app doing its
+            # job, not a failure of the server.
+            if r.status_code == 422 and ("already been decided" in r.text
+                                         or "released a moment ago" in r.text):
                 r.success()
             elif r.status_code != 302:
                 r.failure(f"{r.status_code}: {r.text[:200]}")
