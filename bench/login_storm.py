@@ -56,6 +56,7 @@ def seed(database_url: str, learners: int) -> None:
     """Schema and learners, all with one real scrypt hash of the same password."""
     from werkzeug.security import generate_password_hash
 
+    from bench.schema import fresh_schema
     from learning import create_app
     from learning.core.config import settings_for_tests
     from learning.core.extensions import db
@@ -64,8 +65,7 @@ def seed(database_url: str, learners: int) -> None:
     app = create_app(settings_for_tests(database_url))
     real = generate_password_hash(PASSWORD)  # the production method and cost
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        fresh_schema(db)
         for i in range(learners):
             user = User(email=f"learner{i}@bench.example.org", name=f"Learner {i}",
                         password_hash=real)

@@ -71,6 +71,7 @@ def seed(database_url: str, learners: int) -> list[str]:
     """Schema and learners (cheap password hashes: we time pages, not login); their emails."""
     from werkzeug.security import generate_password_hash
 
+    from bench.schema import fresh_schema
     from learning import create_app
     from learning.assessment import submissions
     from learning.cohorts.models import Deadline
@@ -84,8 +85,7 @@ def seed(database_url: str, learners: int) -> list[str]:
     app = create_app(settings_for_tests(database_url))
     fast = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        fresh_schema(db)
         catalog = app.extensions["catalog"]
         unit = catalog.units[0].id if catalog.units else None
         cohort = Cohort(name="Bench cohort", unit_id=unit)

@@ -45,6 +45,7 @@ def seed(database_url: str, learners: int) -> None:
     """Create the schema and the learners (cheap password hashes: we time the quiz, not login)."""
     from werkzeug.security import generate_password_hash
 
+    from bench.schema import fresh_schema
     from learning import create_app
     from learning.core.config import settings_for_tests
     from learning.core.extensions import db
@@ -53,8 +54,7 @@ def seed(database_url: str, learners: int) -> None:
     app = create_app(settings_for_tests(database_url))
     fast = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        fresh_schema(db)
         for i in range(learners):
             user = User(email=f"learner{i}@bench.example.org", name=f"Learner {i}",
                         password_hash=fast)
