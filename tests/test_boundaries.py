@@ -89,7 +89,11 @@ def test_a_new_account_with_no_ties_can_be_enrolled(client, auth, centres, make_
 
 def test_an_admin_may_enrol_anyone(client, auth, centres):
     auth.login(centres["admin"])
-    _add_learner(client, centres["mine"], "sam@example.com")
+    asked = _add_learner(client, centres["mine"], "sam@example.com").get_data(as_text=True)
+    assert "Choose whether to move them here or add them" in asked  # in a South cohort now
+    url = f"/cohorts/{centres['mine'].id}"
+    post_form(client, url, f"{url}/learners", data={"email": "sam@example.com",
+                                                    "choice": "add"})
     assert _enrolled(centres["south_learner"], centres["mine"])
 
 
