@@ -52,19 +52,21 @@ def rename(name: str, new_name: str) -> None:
     click.echo(f"The centre is now called {centre.name}.")
 
 
+def _set_archived(name: str, archived: bool) -> None:
+    centre = _named(name)
+    _done(lambda: centres.set_archived(centre, archived, None))
+    click.echo(f"{centre.name} is archived." if archived else f"{centre.name} is back.")
+
+
 @centres_cli.command("archive")
 @click.argument("name")
 def archive(name: str) -> None:
     """Leave the centre NAME out of the centres new cohorts are put in (nothing is deleted)."""
-    centre = _named(name)
-    _done(lambda: centres.set_archived(centre, True, None))
-    click.echo(f"{centre.name} is archived.")
+    _set_archived(name, True)
 
 
 @centres_cli.command("unarchive")
 @click.argument("name")
 def unarchive(name: str) -> None:
     """Bring the centre NAME back."""
-    centre = _named(name)
-    _done(lambda: centres.set_archived(centre, False, None))
-    click.echo(f"{centre.name} is back.")
+    _set_archived(name, False)

@@ -77,10 +77,9 @@ def _summary_links(task, field_errors: dict[str, str]) -> list[tuple[str, str]]:
     return links
 
 
-@bp.route("/<int:submission_id>", methods=["GET", "POST"])
-@role_required(Role.ASSESSOR)
-def mark(submission_id: int):
-    """The answer, the marking guide, and a met / not yet met decision per criterion."""
+def _markable(submission_id: int):
+    """The submission, its task and the round to mark, for an assessor who may mark it
+    (404 for work that is not there, 403 for another cohort's)."""
     sub = db.session.get(Submission, submission_id)
     if sub is None:
         abort(404)
@@ -89,6 +88,14 @@ def mark(submission_id: int):
     work = marking.current_round(sub)
     if task is None or work is None:
         abort(404)
+    return sub, task, work
+
+
+@bp.route("/<int:submission_id>", methods=["GET", "POST"])
+@role_required(Role.ASSESSOR)
+def mark(submission_id: int):
+    """The answer, the marking guide, and a met / not yet met decision per criterion."""
+    sub, task, work = _markable(submission_id)
     draft = marking.draft_decision(work, current_user)
     #: (link, message) for the error summary; field_errors: the message beside each field.
     errors: list[tuple[str, str]] = []
@@ -144,14 +151,7 @@ def mark(submission_id: int):
 @role_required(Role.ASSESSOR)
 def release(submission_id: int):
     """A summary of the saved marking to confirm; confirming releases it to the learner."""
-    sub = db.session.get(Submission, submission_id)
-    if sub is None:
-        abort(404)
-    require(marking.can_mark(current_user, sub))
-    task = _task(sub.task_slug)
-    work = marking.current_round(sub)
-    if task is None or work is None:
-        abort(404)
+    sub, task, work = _markable(submission_id)
     back = url_for("marking.mark", submission_id=sub.id)
     error = ""
     if request.method == "POST":
