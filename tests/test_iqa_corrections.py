@@ -31,7 +31,8 @@ def reviewed(team, task):
 
 def _notes(user):
     return [n.message for n in db.session.scalars(select(Notification).where(
-        Notification.user_id == user.id, Notification.kind == "iqa-action"))]
+        Notification.user_id == user.id, Notification.kind == "iqa-action")
+        .order_by(Notification.id))]  # PostgreSQL returns rows in no set order without it
 
 
 def test_the_iqa_corrects_agree_to_disagree_and_back(client, auth, team, task, reviewed):
