@@ -366,3 +366,25 @@ def test_a_large_import_shows_its_progress_then_its_outcome(browser, base_url, a
             _axe_clean(page)
     finally:
         context.close()
+
+
+def test_charts_stay_legible_at_320px(page, app, make_user, make_cohort):
+    """At 320 px a chart keeps labels of 12 px or more and scrolls in its own region; the
+    page itself never scrolls sideways."""
+    from learning.course import progress
+
+    learners = [make_user("learner") for _ in range(3)]
+    make_cohort("Monday group", learners=learners)
+    progress.mark_complete(learners[0], app.extensions["catalog"].modules[0])
+    db.session.commit()
+    _login(page, make_user("admin", email="ada.admin@example.org").email)
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto("/reports/charts")
+    charts = page.locator("svg.chart")
+    assert charts.count() >= 1
+    for i in range(charts.count()):
+        scale = charts.nth(i).evaluate(
+            "svg => svg.getBoundingClientRect().width / svg.viewBox.baseVal.width")
+        assert 13 * scale >= 12, f"chart {i} labels are {13 * scale:.1f} px"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    _axe_clean(page)

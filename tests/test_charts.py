@@ -74,6 +74,11 @@ def test_ticks_and_label_spreading():
     assert charts._ticks(8) == [0, 2, 4, 6, 8]
     assert charts._ticks(0) == [0, 1]
     assert charts._ticks(13)[-1] >= 13
+    # Counts: whole numbers, however few (bars of 1, 2 and 3 attempts).
+    for top in (1, 2, 3, 4, 7, 13, 99):
+        ticks = charts._ticks(top, whole=True)
+        assert ticks[-1] >= top and all(t == int(t) for t in ticks), (top, ticks)
+    assert 7.5 in charts._ticks(12) and 7.5 not in charts._ticks(12, whole=True)
     placed = charts._spread([100, 101, 102, 300], 15, 10, 400)
     assert sorted(placed) == placed
     assert all(b - a >= 15 for a, b in zip(placed, placed[1:], strict=False))

@@ -77,13 +77,16 @@ def _label(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
 
 
-def _ticks(top: float, steps: int = 5) -> list[float]:
-    """Round tick values from 0 to at least `top`."""
+def _ticks(top: float, steps: int = 5, whole: bool = False) -> list[float]:
+    """Round tick values from 0 to at least `top`; `whole`: counts, so whole numbers only
+    (never "2.5 attempts")."""
     if top <= 0:
         return [0, 1]
     raw = top / steps
     magnitude = 10 ** (len(str(int(raw))) - 1) if raw >= 1 else 0.1
-    for m in (1, 2, 2.5, 5, 10):
+    if whole:
+        magnitude = max(magnitude, 1)
+    for m in ((1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)):
         step = m * magnitude
         if step >= raw:
             break
@@ -206,7 +209,7 @@ def bar_chart(chart_id: str, title: str, desc: str, labels: Sequence[str],
               values: Sequence[int], y_label: str, x_label: str) -> Markup:
     """Vertical bars, each with its number written above it."""
     left, top, right, bottom = 56.0, 24.0, WIDTH - 16.0, HEIGHT - 56.0
-    ticks = _ticks(max(values, default=0))
+    ticks = _ticks(max(values, default=0), whole=True)
     scale = (bottom - top) / (ticks[-1] or 1)
     slot = (right - left) / max(1, len(values))
     parts = [_open(chart_id, title, desc), *_axes(left, top, right, bottom, ticks, y_label,
