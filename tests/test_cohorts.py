@@ -539,3 +539,10 @@ def test_enrolling_a_learner_from_another_cohort_asks_to_move_or_add(
     assert post_form(client, url, f"{url}/learners",
                      data={"email": twice.email, "choice": "add"}).status_code == 302
     assert cohorts_of(twice) == sorted([third.id, mine.id, second.id])
+
+
+def test_enrolling_from_a_csv_file_is_reachable_from_the_cohort_page(client, auth, world):
+    auth.login(world["coordinator"])
+    page = client.get(f"/cohorts/{world['mine'].id}").get_data(as_text=True)
+    assert 'href="/admin/enrol">enrol from a CSV file</a>' in page
+    assert client.get("/admin/enrol").status_code == 200
