@@ -4,7 +4,7 @@ with `flask centres`."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
@@ -110,3 +110,26 @@ def test_flask_centres_commands(runner, app):
     assert listed.exit_code == 0 and "West Training  (archived)" in listed.output
     missing = run("archive", "Nowhere")
     assert missing.exit_code != 0 and "There is no centre called 'Nowhere'" in missing.output
+
+
+def test_two_admins_adding_the_same_centre_or_person_at_once_get_a_message(
+        client, auth, make_user, monkeypatch):
+    """The check before the insert cannot see a row another request is adding at that moment:
+    the database's unique name and email decide, and the loser is told, never a 500."""
+    from learning.people import accounts, centres
+
+    auth.login(make_user("admin"))
+    make_user("learner", email="taken@example.org")
+    db.session.add(Centre(name="North College"))
+    db.session.commit()
+    monkeypatch.setattr(centres, "_taken", lambda name, other_than=None: False)
+    monkeypatch.setattr(accounts, "find_by_email", lambda email: None)
+    late = post_form(client, "/admin/centres", "/admin/centres", data={"name": "North College"})
+    assert late.status_code == 422
+    assert "There is already a centre called North College." in late.get_data(as_text=True)
+    late = post_form(client, "/admin/people/new", data={
+        "name": "Sam Patel", "email": "taken@example.org", "roles": ["learner"]})
+    assert late.status_code == 422
+    assert "An account with the email taken@example.org already exists." in late.get_data(
+        as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Centre)) == 1

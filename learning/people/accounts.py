@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from learning.core import audit
@@ -118,8 +119,11 @@ def create_user(email: str, name: str, password: str | None, roles: Sequence[Rol
         user.set_password(password)
     for role in roles:
         user.roles.append(UserRole(role=str(Role(role))))
-    db.session.add(user)
-    db.session.flush()
+    try:  # the same address added twice at once: the unique email decides, no 500
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError as exc:
+        raise AccountError(f"An account with the email {email} already exists.") from exc
     audit.record("user.create", actor=actor, subject=user, roles=[str(r) for r in roles])
     return user
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from learning.core import audit
 from learning.core.extensions import db
@@ -39,8 +40,11 @@ def create(name: str, actor: User | None) -> Centre:
     if _taken(name):
         raise CentreError(f"There is already a centre called {name}.")
     centre = Centre(name=name)
-    db.session.add(centre)
-    db.session.flush()
+    try:  # two admins adding the same name at once: the unique name decides, no 500
+        with db.session.begin_nested():
+            db.session.add(centre)
+    except IntegrityError as exc:
+        raise CentreError(f"There is already a centre called {name}.") from exc
     audit.record("centre.create", actor=actor, subject=centre, name=name)
     return centre
 
