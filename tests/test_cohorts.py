@@ -546,3 +546,56 @@ def test_enrolling_from_a_csv_file_is_reachable_from_the_cohort_page(client, aut
     page = client.get(f"/cohorts/{world['mine'].id}").get_data(as_text=True)
     assert 'href="/admin/enrol">enrol from a CSV file</a>' in page
     assert client.get("/admin/enrol").status_code == 200
+
+
+def test_dates_are_entered_in_day_month_and_year_boxes(client, auth, world, unit_id):
+    """The GOV.UK date input: three labelled boxes in a fieldset, a month as a number or a
+    word, and a message naming the part that is missing, linked to that box."""
+    auth.login(world["coordinator"])
+    page = client.get("/cohorts/new").get_data(as_text=True)
+    assert '<legend class="label">Start date</legend>' in page
+    for box, label in (("starts_on", "Day"), ("starts_on-month", "Month"),
+                       ("starts_on-year", "Year")):
+        assert f'<label class="label" for="{box}">{label}</label>' in page
+
+    def boxes(prefix, day, month, year):
+        return {f"{prefix}-day": day, f"{prefix}-month": month, f"{prefix}-year": year}
+
+    data = {"name": "Boxes group", "unit_id": unit_id, "centre_id": str(world["north"].id),
+            **boxes("starts_on", "1", "9", "2026"), **boxes("ends_on", "31", "July", "2027")}
+    made = post_form(client, "/cohorts/new", data=data)
+    assert made.status_code == 302
+    cohort = db.session.scalar(select(Cohort).where(Cohort.name == "Boxes group"))
+    assert (cohort.starts_on, cohort.ends_on) == (date(2026, 9, 1), date(2027, 7, 31))
+    edit = client.get(f"/cohorts/{cohort.id}/edit").get_data(as_text=True)
+    assert 'id="ends_on-month" name="ends_on-month" type="text" inputmode="text" value="7"' in edit
+
+    no_month = post_form(client, "/cohorts/new", data={
+        **data, "name": "Another", **boxes("starts_on", "1", "", "2026")})
+    text = no_month.get_data(as_text=True)
+    assert '<a href="#starts_on-month">The start date must include a month.</a>' in text
+    for day, month, year, message in (
+            ("31", "2", "2027", "The end date must be a real date: that day does not exist"),
+            ("31", "Juliet", "2027", "write the month as a number or a word"),
+            ("31", "7", "27", "the year must include 4 numbers")):
+        wrong = post_form(client, "/cohorts/new", data={
+            **data, "name": "Another", **boxes("ends_on", day, month, year)})
+        assert message in wrong.get_data(as_text=True)
+        # What was typed stays in the boxes to be corrected.
+        assert f'name="ends_on-month" type="text" inputmode="text" value="{month}"' in \
+            wrong.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Cohort.id))) == 3
+
+
+@pytest.mark.parametrize("day, month, year", [
+    ("9" * 40, "1", "2026"), ("1", "9" * 40, "2026"), ("²", "1", "2026"), ("1", "1", "２０２６"),
+    ("0", "0", "0000"), ("-1", "1", "2026")])
+def test_hostile_date_boxes_get_a_message_not_an_error_page(client, auth, world, unit_id,
+                                                            day, month, year):
+    auth.login(world["coordinator"])
+    page = post_form(client, "/cohorts/new", data={
+        "name": "Odd", "unit_id": unit_id, "centre_id": str(world["north"].id),
+        "starts_on-day": day, "starts_on-month": month, "starts_on-year": year,
+        "ends_on": "31/7/2027"})
+    assert page.status_code == 200
+    assert "The start date" in page.get_data(as_text=True)

@@ -123,8 +123,13 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
                       "statistics": f"/quizzes/{quiz.slug}/statistics",
                       "criteria": "/staff/criteria",
                       "person": f"/admin/people/{learner.id}",
-                      "erase": f"/admin/people/{learner.id}/erase"}.items():
+                      "erase": f"/admin/people/{learner.id}/erase",
+                      "cohort-new": "/cohorts/new"}.items():
         (tmp_path / f"{name}.html").write_text(_page(client, url))
+    new_cohort = client.get("/cohorts/new").get_data(as_text=True)
+    (tmp_path / "cohort-new-error.html").write_text(client.post("/cohorts/new", data={
+        "csrf_token": csrf_from(new_cohort), "starts_on-day": "31", "starts_on-month": "2",
+        "starts_on-year": "2027"}).get_data(as_text=True))
     erase = client.get(f"/admin/people/{learner.id}/erase").get_data(as_text=True)
     (tmp_path / "erase-error.html").write_text(client.post(
         f"/admin/people/{learner.id}/erase", data={"csrf_token": csrf_from(erase),

@@ -8,6 +8,7 @@ import re
 from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -87,6 +88,90 @@ class UKDateField(Field):
             raise StopValidation()
 
 
+#: ASCII digits only: str.isdigit() also admits "²", which int() refuses.
+_DIGITS = re.compile(r"[0-9]{1,9}")
+#: The three boxes' names and labels, in the order they are shown (day, month, year: the UK way).
+DATE_PARTS = (("day", "Day"), ("month", "Month"), ("year", "Year"))
+
+
+def parts_to_date(day: str, month: str, year: str, what: str) -> tuple[dt.date | None, str, str]:
+    """A date from the GOV.UK day / month / year boxes: (date, error, the box to point at).
+
+    All blank is (None, "", "") so a required-field validator can say "Enter the ...". The
+    messages follow the GOV.UK date input pattern; a month may be written as a word ("July").
+    """
+    given = {"day": day.strip(), "month": month.strip().lower().rstrip("."),
+             "year": year.strip()}
+    if not any(given.values()):
+        return None, "", ""
+    missing = [name for name, _ in DATE_PARTS if not given[name]]
+    if missing:
+        words = " and a ".join(missing)
+        return None, f"{what} must include a {words}.", missing[0]
+    month = given["month"]
+    month_number = _MONTHS.get(month) or (int(month) if _DIGITS.fullmatch(month) else 0)
+    if not _DIGITS.fullmatch(given["day"]):
+        return None, f"{what} must be a real date: the day should be a number.", "day"
+    if not month_number:
+        return None, f"{what} must be a real date: write the month as a number or a word, " \
+                     f"for example 7 or July.", "month"
+    if not _DIGITS.fullmatch(given["year"]) or len(given["year"]) != 4:
+        return None, f"{what}: the year must include 4 numbers, for example 2027.", "year"
+    try:
+        value = dt.date(int(given["year"]), month_number, int(given["day"]))
+    except (ValueError, OverflowError):  # 31 February; a 40-digit day
+        return None, f"{what} must be a real date: that day does not exist in that month.", "day"
+    if not _YEARS[0] <= value.year <= _YEARS[1]:
+        return None, f"{what}: the year must be between {_YEARS[0]} and {_YEARS[1]}.", "year"
+    return value, "", ""
+
+
+class DateInputField(UKDateField):
+    """The GOV.UK date input: three boxes (day, month, year), rendered by the `date_input`
+    macro. A date posted as one typed value under the field's own name ("31 July 2027", as
+    from a script or an older form) is read the way UKDateField reads it."""
+
+    def __init__(self, label=None, validators=None, what: str = "", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.what = what or str(label)
+        #: The box the error summary links to (GOV.UK: the first box with the problem).
+        self.error_part = "day"
+        self.date_parts = DATE_PARTS
+        self.parts: dict[str, str] = {}
+
+    def part_id(self, part: str) -> str:
+        # The day box carries the field's own id, so "#starts_on" lands on a box.
+        return self.id if part == "day" else f"{self.id}-{part}"
+
+    @property
+    def error_anchor(self) -> str:
+        return self.part_id(self.error_part)
+
+    def part_value(self, part: str) -> str:
+        if self.parts:
+            return self.parts.get(part, "")
+        if isinstance(self.data, dt.date):
+            return str({"day": self.data.day, "month": self.data.month,
+                        "year": self.data.year}[part])
+        return ""
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        names = [f"{self.name}-{part}" for part, _ in DATE_PARTS]
+        if formdata is not None and any(name in formdata for name in names):
+            self.parts = {part: formdata.get(f"{self.name}-{part}", "")[:40]
+                          for part, _ in DATE_PARTS}
+            self.process_errors = []
+            self.raw_data = [" ".join(self.parts.values())]
+            self.data, error, part = parts_to_date(self.parts["day"], self.parts["month"],
+                                                   self.parts["year"], self.what)
+            if error:
+                self.error_part = part
+                self.process_errors.append(error)
+            self.object_data = data
+            return
+        super().process(formdata, data=data, extra_filters=extra_filters)
+
+
 class CohortForm(FlaskForm):
     """Create or edit a cohort; `unit_id` and `centre_id` choices are set by the view."""
 
@@ -95,16 +180,16 @@ class CohortForm(FlaskForm):
                        validators=[InputRequired("Enter a name for the cohort."),
                                    Length(max=120, message="Keep the name to 120 characters "
                                           "or fewer."), PlainName()])
-    starts_on = UKDateField("Start date", description="For example, 1/9/2026 or 1 September "
-                            "2026.",
-                            validators=[DataRequired("Enter the start date.")],
-                            invalid="Enter the start date as a real date, for example "
-                                    "1/9/2026.")
-    ends_on = UKDateField("End date", description="For example, 31/7/2027 or 31 July 2027. The "
-                          "same as or "
-                          "after the start date.",
-                          validators=[DataRequired("Enter the end date.")],
-                          invalid="Enter the end date as a real date, for example 31/7/2027.")
+    starts_on = DateInputField("Start date", description="For example, 1 9 2026.",
+                               what="The start date",
+                               validators=[DataRequired("Enter the start date.")],
+                               invalid="Enter the start date as a real date, for example "
+                                       "1/9/2026.")
+    ends_on = DateInputField("End date", description="For example, 31 7 2027. The same as or "
+                             "after the start date.", what="The end date",
+                             validators=[DataRequired("Enter the end date.")],
+                             invalid="Enter the end date as a real date, for example "
+                                     "31/7/2027.")
     unit_id = SelectField("Qualification unit", description="Learners see this unit's "
                           "assessment criteria.", validate_choice=False,
                           validators=[InputRequired("Choose the qualification unit the cohort "
