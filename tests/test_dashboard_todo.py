@@ -17,6 +17,7 @@ from learning.core.extensions import db
 from learning.core.types import utcnow
 from learning.iqa.models import IqaReview, IqaSample
 from learning.people.models import Cohort, User
+from tests.htmlcheck import html_errors, needs_checker
 from tests.test_matrix import today_uk, written_work
 
 #: Long enough ago to be past any marking target of 10 working days.
@@ -294,3 +295,19 @@ def test_empty_lists_say_nothing_waiting(client, auth, make_user):
         page = client.get("/dashboard").get_data(as_text=True)
         assert "Nothing waiting." in _section(page, f"todo-{role}-heading")
         auth.logout()
+
+
+@needs_checker
+def test_every_to_do_list_is_valid_html(staff, tasks, make_user, make_cohort, client, auth,
+                                        tmp_path):
+    busy_cohort("Cohort 1", staff, tasks, make_user, make_cohort, staff["centre"])
+    learner = db.session.scalar(select(User).where(User.name == "Red Cohort 1"))
+    both = make_user(roles=["assessor", "iqa", "coordinator", "learner"])
+    for name, user in [("learner", learner), ("both", both),
+                       *((role, staff[role]) for role in ("assessor", "iqa", "coordinator"))]:
+        auth.login(user)
+        (tmp_path / f"dashboard-{name}.html").write_text(
+            client.get("/dashboard").get_data(as_text=True))
+        auth.logout()
+    errors = html_errors(sorted(tmp_path.glob("*.html")))
+    assert not errors, "\n".join(errors)
