@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, exists, func, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from learning.assessment.models import (
@@ -50,6 +50,22 @@ def can_mark(user: User, sub: Submission) -> bool:
 DECIDED = (SubmissionStatus.ACHIEVED.value, SubmissionStatus.REFERRED.value)
 
 
+def assessed_cohorts(assessor: User):
+    """The cohorts this person assesses, as a subquery: the queue's scope, whatever other
+    roles they hold."""
+    return select(CohortStaff.cohort_id).where(CohortStaff.user_id == assessor.id,
+                                               CohortStaff.role == Role.ASSESSOR.value)
+
+
+def in_queue_scope(assessor: User):
+    """SQL condition on Submission: the learner is now in a cohort this person assesses, and
+    is not the assessor (an assessor who is also a learner does not mark themselves)."""
+    return Submission.learner_id.in_(
+        select(Enrolment.user_id).where(Enrolment.left_at.is_(None),
+                                        Enrolment.cohort_id.in_(assessed_cohorts(assessor)))
+    ) & (Submission.learner_id != assessor.id)
+
+
 @dataclass(frozen=True)
 class QueueRow:
     submission: Submission
@@ -64,8 +80,9 @@ def queue(assessor: User, now: datetime, cohort_id: int | None = None,
           task_slug: str | None = None, status: str | None = None) -> list[QueueRow]:
     """Work waiting for this assessor's cohorts, oldest first (a fixed number of queries).
 
-    status "released": work whose decision has been released, newest submission first, each
-    row with its latest released decision.
+    status "resubmitted": waiting work that is a resubmission. status "released": work whose
+    decision has been released, newest submission first, each row with its latest released
+    decision.
     """
     released = status == "released"
     rounds = selectinload(Submission.rounds)
@@ -80,17 +97,17 @@ def queue(assessor: User, now: datetime, cohort_id: int | None = None,
         .order_by(*((Submission.submitted_at.desc(), Submission.id.desc()) if released
                     else (Submission.submitted_at, Submission.id)))
     )
-    # Only the cohorts this person assesses, whatever other roles they hold; never their own
-    # answers (an assessor who is also a learner does not mark themselves).
-    query = query.where(Submission.learner_id != assessor.id, Enrolment.cohort_id.in_(
-        select(CohortStaff.cohort_id).where(CohortStaff.user_id == assessor.id,
-                                            CohortStaff.role == Role.ASSESSOR.value)))
+    query = query.where(Submission.learner_id != assessor.id,
+                        Enrolment.cohort_id.in_(assessed_cohorts(assessor)))
     if released:
         query = query.where(Submission.status.in_(DECIDED), Submission.reassess.is_(False))
     elif status == "reassess":
         query = query.where(Submission.reassess.is_(True))
     elif status in WAITING:
         query = query.where(Submission.status == status)
+    elif status == "resubmitted":
+        query = query.where(Submission.status.in_(WAITING), exists().where(
+            SubmittedWork.submission_id == Submission.id, SubmittedWork.number > 1))
     else:
         query = query.where((Submission.status.in_(WAITING)) | Submission.reassess.is_(True))
     if cohort_id:
@@ -130,6 +147,21 @@ def draft_decision(work: SubmittedWork, assessor: User) -> Decision | None:
 def released_decisions(sub: Submission) -> list[Decision]:
     """Every released decision on every round, oldest first: the learner's feedback history."""
     return [d for w in sub.rounds for d in w.decisions if d.is_released]
+
+
+def mark_feedback_read(sub: Submission, learner: User, now: datetime) -> int:
+    """The learner has opened the feedback page: their released decisions not read before
+    are read now (one UPDATE, only when one was unread; the caller commits)."""
+    if learner.id != sub.learner_id or not any(
+            d.learner_read_at is None for d in released_decisions(sub)):
+        return 0
+    done = cast(CursorResult[Any], db.session.execute(
+        update(Decision).where(Decision.work_id.in_(
+            select(SubmittedWork.id).where(SubmittedWork.submission_id == sub.id)),
+            Decision.released_at.is_not(None), Decision.learner_read_at.is_(None))
+        .values(learner_read_at=now).execution_options(synchronize_session="fetch")))
+    audit.record("decision.read", actor=learner, subject=sub, decisions=done.rowcount)
+    return done.rowcount or 0
 
 
 def outcome_of(task_criteria: tuple[str, ...],

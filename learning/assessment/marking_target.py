@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, case, exists, func, select
+from sqlalchemy.orm import joinedload, selectinload
 
-from learning.assessment.models import Submission, SubmissionStatus
+from learning.assessment.marking import in_queue_scope
+from learning.assessment.models import Submission, SubmissionStatus, SubmittedWork
 from learning.core.dates import local_today, start_of_day_utc
 from learning.core.extensions import db
 from learning.people.models import Cohort, CohortStaff, Enrolment, Role, User
@@ -66,6 +67,13 @@ def marking_cutoff(today: date, days: int = MARKING_TARGET_DAYS) -> date:
         day -= timedelta(days=1)
 
 
+def overdue_before(today: date, days: int = MARKING_TARGET_DAYS,
+                   zone: str | None = None) -> datetime:
+    """Work submitted before this moment (UTC) is past the marking target today: the start of
+    the day after marking_cutoff, in the display zone, for comparing in SQL."""
+    return start_of_day_utc(marking_cutoff(today, days) + timedelta(days=1), zone)
+
+
 def marking_overdue(submitted_at: datetime, today: date, days: int = MARKING_TARGET_DAYS,
                     zone: str | None = None) -> bool:
     """True when work submitted at `submitted_at` has waited more than `days` working days."""
@@ -95,7 +103,7 @@ def overdue_marking(assessor: User, today: date, days: int = MARKING_TARGET_DAYS
                     zone: str | None = None) -> list[OverdueWork]:
     """Work in the assessor's cohorts waiting for a decision for more than `days` working
     days, oldest first (one query, plus one for the learners)."""
-    before = start_of_day_utc(marking_cutoff(today, days) + timedelta(days=1), zone)
+    before = overdue_before(today, days, zone)
     query = (
         select(Submission, Cohort)
         .join(Enrolment, (Enrolment.user_id == Submission.learner_id)
@@ -119,3 +127,62 @@ def overdue_marking(assessor: User, today: date, days: int = MARKING_TARGET_DAYS
         result.append(OverdueWork(sub, cohort, submitted_on,
                                   working_days_between(submitted_on, today)))
     return result
+
+
+# ---- figures for the dashboards (a fixed number of statements) ----
+
+@dataclass(frozen=True)
+class QueueFigures:
+    """What waits in an assessor's queue: answers waiting for a decision (and of those,
+    resubmissions and those past the marking target), the oldest waiting, IQA reopenings."""
+
+    waiting: int = 0
+    overdue: int = 0
+    resubmissions: int = 0
+    oldest_submitted_at: datetime | None = None
+    reassess: int = 0
+
+
+def _figures(waiting, before: datetime) -> tuple:
+    """The queue's figures as SQL aggregates, for rows where `waiting` holds."""
+    resubmitted = exists().where(SubmittedWork.submission_id == Submission.id,
+                                 SubmittedWork.number > 1)
+    return (func.count(case((waiting, 1))),
+            func.count(case((waiting & (Submission.submitted_at < before), 1))),
+            func.count(case((waiting & resubmitted, 1))),
+            func.min(case((waiting, Submission.submitted_at))),
+            func.count(case((Submission.reassess.is_(True), 1))))
+
+
+def queue_figures(assessor: User, today: date, days: int = MARKING_TARGET_DAYS,
+                  zone: str | None = None) -> QueueFigures:
+    """The assessor's marking queue in figures (one statement): the queue's own scope
+    (marking.in_queue_scope) and the marking target's own cut-off (overdue_before)."""
+    waiting = Submission.status.in_(AWAITING_MARKING)
+    row = db.session.execute(
+        select(*_figures(waiting, overdue_before(today, days, zone)))
+        .where(in_queue_scope(assessor), waiting | Submission.reassess.is_(True))).one()
+    return QueueFigures(row[0], row[1], row[2], row[3], row[4])
+
+
+def figures_by_cohort(cohort_ids: Select, today: date, days: int = MARKING_TARGET_DAYS,
+                      zone: str | None = None) -> dict[int, QueueFigures]:
+    """The same figures per cohort, for learners now in these cohorts (one statement); a
+    cohort with nothing waiting is left out."""
+    waiting = Submission.status.in_(AWAITING_MARKING)
+    rows = db.session.execute(
+        select(Enrolment.cohort_id, *_figures(waiting, overdue_before(today, days, zone)))
+        .join(Enrolment, (Enrolment.user_id == Submission.learner_id)
+              & Enrolment.left_at.is_(None))
+        .where(Enrolment.cohort_id.in_(cohort_ids), waiting | Submission.reassess.is_(True))
+        .group_by(Enrolment.cohort_id))
+    return {r[0]: QueueFigures(r[1], r[2], r[3], r[4], r[5]) for r in rows}
+
+
+def reopened(assessor: User) -> list[Submission]:
+    """Work an IQA has sent back to this assessor's queue for a new decision, oldest first,
+    with its learner (one statement)."""
+    return list(db.session.scalars(
+        select(Submission).where(in_queue_scope(assessor), Submission.reassess.is_(True))
+        .options(joinedload(Submission.learner))
+        .order_by(Submission.submitted_at, Submission.id)))

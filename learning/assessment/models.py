@@ -74,6 +74,9 @@ class Submission(Model):
     #: Whether any text was ever saved, when read with the learner's list of submissions
     #: (submissions.submissions_by_task); None when not read that way.
     has_text = None  # type: bool | None
+    #: Whether a released decision is waiting for the learner to read it, when read the same
+    #: way; None when not.
+    unread_feedback = None  # type: bool | None
 
     @property
     def learner_label(self) -> str:
@@ -183,6 +186,9 @@ class Decision(Model):
     release_number: Mapped[int | None]
     #: Null while a marking draft; set once, on release to the learner.
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the learner first opened the feedback page after the release: until then the
+    #: dashboard lists it as feedback to read.
+    learner_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     work: Mapped[SubmittedWork] = relationship(back_populates="decisions")
     assessor: Mapped[User] = relationship()

@@ -11,7 +11,13 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, bindparam, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from learning.assessment.models import DraftVersion, Submission, SubmissionStatus, SubmittedWork
+from learning.assessment.models import (
+    Decision,
+    DraftVersion,
+    Submission,
+    SubmissionStatus,
+    SubmittedWork,
+)
 from learning.assessment.originality import index as originality
 from learning.content.tasks import Task
 from learning.core import audit
@@ -65,16 +71,20 @@ def tasks_for(learner: User, catalog, units: set[str] | None = None) -> list[Tas
 @cache  # the dashboard runs it on every view: built once per process
 def _learners_submissions():
     has_text = exists().where(DraftVersion.submission_id == Submission.id)
-    return select(Submission, has_text).where(Submission.learner_id == bindparam("learner_id"))
+    unread = exists().where(SubmittedWork.submission_id == Submission.id,
+                            Decision.work_id == SubmittedWork.id,
+                            Decision.released_at.is_not(None), Decision.learner_read_at.is_(None))
+    return select(Submission, has_text, unread).where(
+        Submission.learner_id == bindparam("learner_id"))
 
 
 def submissions_by_task(learner: User) -> dict[str, Submission]:
-    """The learner's submissions by task, each knowing whether text was ever saved (one
-    statement)."""
+    """The learner's submissions by task, each knowing whether text was ever saved and
+    whether released feedback waits to be read (one statement)."""
     found = {}
-    for sub, has_text in db.session.execute(_learners_submissions(),
-                                            {"learner_id": learner.id}):
-        sub.has_text = bool(has_text)
+    for sub, has_text, unread in db.session.execute(_learners_submissions(),
+                                                    {"learner_id": learner.id}):
+        sub.has_text, sub.unread_feedback = bool(has_text), bool(unread)
         found[sub.task_slug] = sub
     return found
 

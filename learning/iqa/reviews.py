@@ -140,6 +140,40 @@ def sample_rows(user: User, assessor_id: int | None = None,
             for sample, decision, sub, learner, assessor in db.session.execute(query)]
 
 
+def waiting_for_review(user: User) -> int:
+    """How many sampled decisions in the IQA's cohorts have no review yet and are theirs to
+    review (not their own decision, not their own work): one statement."""
+    has_review = exists().where(IqaReview.sample_id == IqaSample.id)
+    query = _in_scope(select(func.count(IqaSample.id))
+                      .join(Decision, IqaSample.decision_id == Decision.id)
+                      .join(SubmittedWork, Decision.work_id == SubmittedWork.id)
+                      .join(Submission, SubmittedWork.submission_id == Submission.id)
+                      .where(~has_review, Decision.assessor_id != user.id,
+                             Submission.learner_id != user.id), _iqa_cohorts(user))
+    return db.session.scalar(query) or 0
+
+
+@dataclass(frozen=True)
+class OpenAction:
+    review: IqaReview
+    submission: Submission
+    learner: User
+    assessor: User
+
+
+def open_actions(user: User) -> list[OpenAction]:
+    """Disagreements in the IQA's cohorts whose assessor has not yet made a new decision
+    (the report's "open actions"), oldest first: one statement."""
+    query = _in_scope(
+        _with_people(select(IqaReview, Decision.id)
+                     .join(IqaSample, IqaReview.sample_id == IqaSample.id)
+                     .join(Decision, IqaSample.decision_id == Decision.id))
+        .where(IqaReview.verdict == "disagree", IqaReview.action_closed_at.is_(None))
+        .order_by(IqaReview.created_at, IqaReview.id), _iqa_cohorts(user))
+    return [OpenAction(review, sub, learner, assessor)
+            for review, _, sub, learner, assessor in db.session.execute(query)]
+
+
 @dataclass(frozen=True)
 class DecisionRow:
     decision: Decision

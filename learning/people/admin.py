@@ -78,6 +78,7 @@ SENTENCE_VERBS = {
     "view.portfolio": "viewed the portfolio of",
     "view.portfolio_file": "opened or downloaded the portfolio file of",
     "decision.save_draft": "saved a marking draft on", "decision.release": "released a decision on",
+    "decision.read": "read the feedback on",
     "iqa.sample": "sampled for IQA", "iqa.review": "reviewed as IQA",
     "iqa.review_correct": "corrected an IQA review of",
     "iqa.plan": "set the IQA plan of", "privacy.export": "downloaded everything held about",

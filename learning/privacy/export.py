@@ -267,6 +267,7 @@ def _round(sub: Submission, work: SubmittedWork,
         "sources": work.sources, "file": round_path(sub.task_slug, work.number, work.submitted_at),
         "decisions": [{
             "outcome": d.outcome, "released_at": _when(d.released_at),
+            "you_opened_it_at": _when(d.learner_read_at),
             "assessor": d.assessor.name, "feedback": d.feedback, "actions": d.actions,
             "criteria": [{"criterion": c.criterion_id, "met": c.met, "comment": c.comment}
                          for c in d.criteria],

@@ -265,5 +265,9 @@ def feedback(slug: str):
     """Released decisions only: marking drafts are never shown to the learner."""
     task = _task_or_404(slug)
     sub = svc.get_or_create(current_user, task)
-    return render_template("tasks/feedback.html", task=task, sub=sub, catalog=get_catalog(),
+    page = render_template("tasks/feedback.html", task=task, sub=sub, catalog=get_catalog(),
                            decisions=marking.released_decisions(sub))
+    # Shown, so read: the dashboard stops listing it as feedback to read.
+    if marking.mark_feedback_read(sub, current_user, utcnow()):
+        db.session.commit()
+    return page
