@@ -185,3 +185,18 @@ def test_the_pages_offering_the_download_are_valid_html(client, auth, world, tmp
         client.get(f"/admin/enrol/imports/{import_id}").get_data(as_text=True))
     errors = html_errors(sorted(tmp_path.glob("*.html")))
     assert not errors, "\n".join(errors)
+
+
+def test_a_small_import_forgets_the_links_of_imports_past_their_week(client, auth, world):
+    _import(client, auth, world)
+    db.session.execute(update(EnrolmentImport).values(
+        finished_at=utcnow() - import_jobs.LINKS_KEEP - import_jobs.LINKS_KEEP / 7))
+    db.session.commit()
+    data = b"name,email,cohort\nCara Dunn,cara@example.com,North 2026\n"
+    assert confirm(client, upload_id(upload(client, data).get_data(as_text=True))
+                   ).status_code == 200
+    db.session.expire_all()
+    # The first import's week is over: its record is gone and only the new one is kept.
+    kept = db.session.scalars(select(EnrolmentImport)).all()
+    assert [(r.created, r.link_salt is not None) for r in kept] == [(1, True)]
+    assert kept[0].finished_at > utcnow() - import_jobs.LINKS_KEEP / 7

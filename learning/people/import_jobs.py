@@ -79,6 +79,7 @@ def import_inline(upload: Claimed, actor: User) -> tuple[EnrolmentImport,
 
     Raises ImportRefused with nothing written or kept, as csv_import.import_text does.
     """
+    remove_old(utcnow())
     record = EnrolmentImport(upload_token=upload.token, actor_id=actor.id,
                              filename=upload.filename, text="", status=RUNNING,
                              rows_total=upload.rows, rows_done=0, created=0,
