@@ -374,7 +374,9 @@ def test_charts_stay_legible_at_320px(page, app, make_user, make_cohort):
     from learning.course import progress
 
     learners = [make_user("learner") for _ in range(3)]
+    long_name = "Level 3 Early Years Educator, Tuesday evening group (2026 to 2027)"
     make_cohort("Monday group", learners=learners)
+    make_cohort(long_name, learners=[make_user("learner")])
     progress.mark_complete(learners[0], app.extensions["catalog"].modules[0])
     db.session.commit()
     _login(page, make_user("admin", email="ada.admin@example.org").email)
@@ -386,5 +388,12 @@ def test_charts_stay_legible_at_320px(page, app, make_user, make_cohort):
         scale = charts.nth(i).evaluate(
             "svg => svg.getBoundingClientRect().width / svg.viewBox.baseVal.width")
         assert 13 * scale >= 12, f"chart {i} labels are {13 * scale:.1f} px"
+    # The key names each line in full, wrapping within the screen at a readable size.
+    entry = page.locator(".chart-legend li", has_text=long_name)
+    expect(entry).to_be_visible()
+    box = entry.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 320
+    assert box["height"] > 30  # it wrapped onto more lines rather than being cut
+    assert entry.evaluate("li => parseFloat(getComputedStyle(li).fontSize)") >= 12
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     _axe_clean(page)

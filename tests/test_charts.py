@@ -13,6 +13,7 @@ from learning.core.extensions import db
 from learning.people.models import Cohort
 from learning.reports import charts, matrix
 from learning.reports.charts import Series, bar_chart, line_chart
+from tests.htmlcheck import html_errors, needs_checker
 from tests.test_matrix import module_progress, quiz_attempt, today_uk, written_work
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -42,10 +43,10 @@ def test_line_chart_is_valid_and_labels_each_line():
     root = parse(svg)
     lines = list(root.iter(f"{SVG}polyline"))
     assert len(lines) == 2
-    # Not colour alone: different dash patterns, and the names written at the line ends.
+    # Not colour alone: different dash patterns, and the key's numbers at the line ends.
     assert lines[0].get("stroke-dasharray") != lines[1].get("stroke-dasharray")
     assert lines[0].get("stroke") != lines[1].get("stroke")
-    assert {"Monday", "Tuesday"} <= set(texts(root))
+    assert {"1", "2"} <= set(texts(root))
     assert "8" in texts(root)  # the axis reaches the number of modules
 
 
@@ -54,8 +55,22 @@ def test_text_is_escaped():
                      ["a&b"], [Series("</text><script>x</script>", (1.0,))], "y", "x")
     root = parse(svg)
     assert root.find(f"{SVG}title").text == "<b>Title</b> & co"
-    assert "</text><script>x</scr…" in texts(root)  # kept as text, cut to 22 characters
+    assert "a&b" in texts(root)
     assert not list(root.iter(f"{SVG}script"))
+
+
+def test_the_key_names_each_line_in_full_beside_a_small_drawing_of_it():
+    names = ["Level 3 Early Years Educator, Tuesday evening group (2026 to 2027)", "Mon"]
+    items = charts.key([Series(n, (1.0,)) for n in names])
+    assert [(i.number, i.name) for i in items] == [(1, names[0]), (2, names[1])]
+    assert items[1].words == "long dashes line, square markers"
+    for i, item in enumerate(items):
+        swatch = ET.fromstring(str(item.swatch))
+        assert swatch.get("aria-hidden") == "true"  # the words say it; the drawing shows it
+        line = swatch.find(f"{SVG}line")
+        assert line.get("stroke") == charts.PALETTE[i]
+        assert (line.get("stroke-dasharray") or "") == charts.DASHES[i]
+        assert texts(swatch) == [str(i + 1)]
 
 
 def test_bar_chart_writes_each_number_on_its_bar():
@@ -180,7 +195,7 @@ def test_charts_page_has_svg_summary_and_tables_in_scope(client, auth, make_user
     quiz_attempt(theirs, quiz.slug, 95)
     auth.login(coordinator)
     html = client.get("/reports/charts").get_data(as_text=True)
-    svgs = re.findall(r"<svg.*?</svg>", html, re.S)
+    svgs = re.findall(r'<svg[^>]* class="chart".*?</svg>', html, re.S)
     assert len(svgs) == 2  # completion and scores; turnaround has nothing to draw yet
     for svg in svgs:
         parse(svg)
@@ -188,3 +203,26 @@ def test_charts_page_has_svg_summary_and_tables_in_scope(client, auth, make_user
     assert "<details" in html and "the figures as a table" in html
     assert "Theirs" not in html
     assert "No decisions have been released yet." in html
+
+
+def test_the_charts_page_names_each_cohort_in_full_in_the_key(client, auth, make_user,
+                                                               make_cohort, tmp_path):
+    long_name = "Level 3 Early Years Educator, Tuesday evening group (2026 to 2027)"
+    make_cohort(long_name, learners=[make_user("learner")])
+    make_cohort("Monday group", learners=[make_user("learner")])
+    auth.login(make_user("admin"))
+    html = client.get("/reports/charts").get_data(as_text=True)
+    key = re.search(r'<ol class="chart-legend">(.*?)</ol>', html, re.S).group(1)
+    items = [" ".join(re.sub(r"<svg.*?</svg>|<[^>]+>", "", li, flags=re.S).split())
+             for li in re.findall(r"<li>(.*?)</li>", key, re.S)]
+    # Numbered in order, each with its whole name and how its line looks.
+    assert [re.sub(r" \(.*\)$", "", i).split(": ", 1)[0] for i in items] == ["1", "2"]
+    assert {re.sub(r"^\d: | \((solid|long dashes) line, (circle|square) markers\)$", "", i)
+            for i in items} == {long_name, "Monday group"}
+    drawn = texts(parse(re.search(r'<svg[^>]* class="chart".*?</svg>', html, re.S).group(0)))
+    assert {"1", "2"} <= set(drawn)  # the lines are numbered at their ends ...
+    assert not [t for t in drawn if "…" in t or "group" in t]  # ... no name cut short there
+    if not needs_checker.args[0]:  # the page with its key is valid HTML, where Java runs
+        (tmp_path / "charts.html").write_text(html)
+        errors = html_errors([tmp_path / "charts.html"])
+        assert not errors, "\n".join(errors)

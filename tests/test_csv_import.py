@@ -223,11 +223,11 @@ def test_import_is_one_transaction(world, monkeypatch):
     calls = []
     real = csv_import.write_batch
 
-    def fail_on_third(batch, actor, now):
+    def fail_on_third(batch, actor, now, token_for=None):
         calls.append(batch)
         if len(calls) == 3:
             raise RuntimeError("disk full")
-        return real(batch, actor, now)
+        return real(batch, actor, now, token_for)
 
     before = counts()
     monkeypatch.setattr(csv_import, "_BATCH", 1)

@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "user.set_password": "Password set with a link",
     "invitation.create": "Set-password link created",
     "enrolment.import": "Learners enrolled from a CSV file",
+    "enrolment.links_download": "Set-password links of a CSV import downloaded",
     "cohort.enrol": "Learner enrolled in a cohort",
     "cohort.assign": "Staff assigned to a cohort",
     # Who has seen a learner's work (one event per page opened; not the learner themselves).
@@ -68,6 +69,7 @@ SENTENCE_VERBS = {
     "user.centres": "changed the centres of",
     "invitation.create": "made a set-password link for",
     "enrolment.import": "enrolled learners from a CSV file in",
+    "enrolment.links_download": "downloaded the set-password links of",
     "cohort.create": "created", "cohort.update": "changed the details of",
     "cohort.archive": "archived", "cohort.unarchive": "brought back",
     "cohort.enrol": "enrolled a learner in", "cohort.remove": "removed a learner from",

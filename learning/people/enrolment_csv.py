@@ -433,11 +433,15 @@ def _current_enrolments(user_ids: list[int]) -> set[tuple[int, int]]:
 # ---- importing ----
 
 def import_text(text: str, actor: User, filename: str = "",
-                progress: Callable[[int], None] | None = None) -> ImportResult:
+                progress: Callable[[int], None] | None = None,
+                token_for: Callable[[User], str] | None = None,
+                before_commit: Callable[[ImportResult], None] | None = None) -> ImportResult:
     """Check again, then create, invite and enrol every row in one transaction; commits.
 
     Raises ImportRefused (having changed nothing) if any row has a problem now. Only the
-    actor's cohorts can be named, and the actor is recorded in the audit log.
+    actor's cohorts can be named, and the actor is recorded in the audit log. `token_for`
+    makes each link's token (as write_batch); `before_commit` sees the outcome in the same
+    transaction (the import's record is written with it).
     """
     preview = check(text, actor)
     if not preview.ok:
@@ -448,7 +452,7 @@ def import_text(text: str, actor: User, filename: str = "",
         with db.session.no_autoflush:
             for start in range(0, len(preview.rows), _BATCH):
                 batch = preview.rows[start:start + _BATCH]
-                links += write_batch(batch, actor, now)
+                links += write_batch(batch, actor, now, token_for)
                 if progress is not None:
                     progress(len(batch))
         # Queued with the accounts, so the emails exist exactly when the accounts do; the
@@ -458,6 +462,9 @@ def import_text(text: str, actor: User, filename: str = "",
                      rows=len(preview.rows), created=preview.new_accounts,
                      enrolled_existing=preview.existing_accounts, unchanged=preview.unchanged)
         new_ids = [link.user.id for link in links]
+        result = ImportResult(links, preview.existing_accounts, preview.unchanged, emailed)
+        if before_commit is not None:
+            before_commit(result)
         db.session.commit()
     except IntegrityError:
         # Someone made one of these accounts between our check and our writes: check again.
@@ -473,7 +480,7 @@ def import_text(text: str, actor: User, filename: str = "",
     # The commit expired every account; load the new ones back in a few queries, not one each.
     for start in range(0, len(new_ids), _BATCH):
         db.session.scalars(select(User).where(User.id.in_(new_ids[start:start + _BATCH]))).all()
-    return ImportResult(links, preview.existing_accounts, preview.unchanged, emailed)
+    return result
 
 
 #: Rows written per statement: one multi-row INSERT per table per batch, not one per row.

@@ -8,8 +8,10 @@ halfway leaves its last batch rolled back and the earlier ones recorded, so the 
 carries on from there: no account or enrolment is made twice.
 
 Set-password links are never stored: each new account's token is worked out from SECRET_KEY
-and a random salt kept on the import, so the progress page can show the links once to the
-uploader; the salt is then forgotten (or after LINKS_KEEP), and the links with it.
+and a random salt kept on the import, so the page can show the links once to the uploader, and
+the uploader alone may download them as a CSV file while they work; the salt is forgotten when
+they expire (LINKS_KEEP), and the links with it. Small imports, done in the request, keep the
+same record (import_inline), so their links can be downloaded the same way.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import hashlib
 import hmac
 import secrets
 from base64 import urlsafe_b64encode
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, delete, inspect, select, update
 
 from learning.core import audit, jobs
 from learning.core.extensions import db
@@ -32,15 +35,15 @@ from learning.core.types import utcnow
 from learning.people import enrolment_csv as csv_import
 from learning.people import invitations
 from learning.people.csv_uploads import Claimed
-from learning.people.models import EnrolmentImport, Invitation, Role, User
+from learning.people.models import Cohort, Enrolment, EnrolmentImport, Invitation, Role, User
 
 KIND = "enrolment-import"
 WAITING, RUNNING, DONE, FAILED = "waiting", "running", "done", "failed"
 #: Rows written and committed together; progress moves on once per batch.
 BATCH = 250
-#: Links not yet seen are forgotten this long after the import ends (the accounts stay; a
-#: coordinator makes a new link from the person's page).
-LINKS_KEEP = timedelta(days=1)
+#: Links can be shown or downloaded until this long after the import ends, when they expire
+#: and are forgotten (the accounts stay; a coordinator makes a new link from the person's page).
+LINKS_KEEP = invitations.LIFETIMES[invitations.INVITE]
 #: A finished import's record (counts, problems) is kept this long for its page.
 KEEP = timedelta(days=7)
 
@@ -67,6 +70,46 @@ def queue(upload: Claimed, actor: User, now: datetime | None = None) -> Enrolmen
     audit.record("enrolment.import.queue", actor=actor, subject=record,
                  filename=upload.filename, rows=upload.rows)
     return record
+
+
+def import_inline(upload: Claimed, actor: User) -> tuple[EnrolmentImport,
+                                                          csv_import.ImportResult]:
+    """Import a small file in this request (commits), kept on a record as the worker's
+    imports are, so its links can be downloaded later; the page shows them now, once.
+
+    Raises ImportRefused with nothing written or kept, as csv_import.import_text does.
+    """
+    remove_old(utcnow())
+    record = EnrolmentImport(upload_token=upload.token, actor_id=actor.id,
+                             filename=upload.filename, text="", status=RUNNING,
+                             rows_total=upload.rows, rows_done=0, created=0,
+                             enrolled_existing=0, unchanged=0, emailed=0, new_user_ids=[],
+                             link_salt=secrets.token_urlsafe(24), problems=[],
+                             created_at=utcnow())
+    db.session.add(record)
+    db.session.flush()
+    salt, import_id = record.link_salt or "", record.id
+
+    def written(result: csv_import.ImportResult) -> None:
+        now = utcnow()
+        record.status, record.finished_at, record.links_shown_at = DONE, now, now
+        record.rows_done = record.rows_total
+        record.created, record.emailed = result.created, result.emailed
+        record.enrolled_existing, record.unchanged = result.enrolled_existing, result.unchanged
+        record.new_user_ids = [link.user.id for link in result.links]
+        if not record.new_user_ids:
+            record.link_salt = None
+
+    try:
+        result = csv_import.import_text(
+            upload.text, actor, upload.filename,
+            token_for=lambda user: _token(salt, import_id, user.id), before_commit=written)
+    except csv_import.ImportRefused:
+        if inspect(record).persistent:  # refused before writing: the record goes too
+            db.session.delete(record)
+            db.session.flush()
+        raise
+    return record, result
 
 
 def find(import_id: int, actor: User) -> EnrolmentImport | None:
@@ -151,38 +194,103 @@ def _token(salt: str, import_id: int, user_id: int) -> str:
     return urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def take_links(record: EnrolmentImport) -> list[ShownLink] | None:
-    """The set-password links, for their one showing; None if they were shown (or forgotten).
+def take_links(record: EnrolmentImport, now: datetime | None = None) -> list[ShownLink] | None:
+    """The set-password links, for the page's one showing; None if they were shown (or
+    forgotten). After that, only the uploader's CSV download (`download`) gives them.
 
     Claimed by a conditional UPDATE, so two tabs opening the page at once show them once. The
-    caller commits. A link whose account has since been changed (a new link made, the key
-    changed) is left out rather than shown wrong.
+    caller commits.
     """
-    salt = record.link_salt
-    if salt is None or record.status not in (DONE, FAILED):
+    now = now or utcnow()
+    if (record.link_salt is None or record.links_shown_at is not None
+            or record.status not in (DONE, FAILED)):
         return None
     taken = cast(CursorResult[Any], db.session.execute(
         update(EnrolmentImport).where(EnrolmentImport.id == record.id,
-                                      EnrolmentImport.link_salt == salt)
-        .values(link_salt=None).execution_options(synchronize_session=False))).rowcount
-    record.link_salt = None
+                                      EnrolmentImport.links_shown_at.is_(None))
+        .values(links_shown_at=now).execution_options(synchronize_session=False))).rowcount
+    record.links_shown_at = now
     if taken != 1:
         return None
+    return working_links(record, now)
+
+
+def working_links(record: EnrolmentImport, now: datetime | None = None) -> list[ShownLink]:
+    """The import's links that still work (not used, replaced or expired), in file order.
+
+    A link whose account has since been changed (a new link made, the key changed) is left
+    out rather than shown wrong.
+    """
+    salt = record.link_salt
+    if salt is None or record.status not in (DONE, FAILED):
+        return []
+    now = now or utcnow()
     ids = [int(i) for i in record.new_user_ids]
     tokens = {user_id: _token(salt, record.id, user_id) for user_id in ids}
     hashes = {invitations.token_hash(t): user_id for user_id, t in tokens.items()}
-    found = dict(db.session.execute(select(Invitation.token_hash, Invitation.expires_at).where(
-        Invitation.token_hash.in_(list(hashes)), Invitation.used_at.is_(None))).all())
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    found: dict[str, datetime] = {}
+    for start in range(0, len(hashes), 500):
+        found.update(db.session.execute(
+            select(Invitation.token_hash, Invitation.expires_at).where(
+                Invitation.token_hash.in_(list(hashes)[start:start + 500]),
+                Invitation.used_at.is_(None), Invitation.expires_at > now)).all())
+    users = {u.id: u for start in range(0, len(ids), 500) for u in db.session.scalars(
+        select(User).where(User.id.in_(ids[start:start + 500])))}
     return [ShownLink(users[user_id], tokens[user_id], found[h])
             for h, user_id in hashes.items() if h in found and user_id in users]
+
+
+def downloadable_until(record: EnrolmentImport, now: datetime | None = None) -> datetime | None:
+    """Until when the uploader may download the links (None: there are none to download)."""
+    if record.link_salt is None or record.finished_at is None or not record.new_user_ids:
+        return None
+    until = record.finished_at + LINKS_KEEP
+    return until if until > (now or utcnow()) else None
+
+
+@dataclass(frozen=True)
+class DownloadRow:
+    """One line of the links file."""
+
+    name: str
+    email: str
+    cohort: str
+    link: str
+    expires_at: datetime
+
+
+def download(record: EnrolmentImport, actor: User,
+             url_for_token: Callable[[str], str]) -> list[DownloadRow]:
+    """The links that still work, as the uploader downloads them; audited (the caller
+    commits). An empty list means none works any more: nothing is recorded."""
+    links = working_links(record)
+    if not links:
+        return []
+    cohorts = _cohorts_of([link.user.id for link in links])
+    audit.record("enrolment.links_download", actor=actor, subject=record,
+                 filename=record.filename[:200], links=len(links))
+    return [DownloadRow(link.user.name, link.user.email, cohorts.get(link.user.id, ""),
+                        url_for_token(link.token), link.expires_at) for link in links]
+
+
+def _cohorts_of(user_ids: list[int]) -> dict[int, str]:
+    """The cohorts each learner is now in, by name ("; " between two)."""
+    names: dict[int, list[str]] = {}
+    for start in range(0, len(user_ids), 500):
+        for user_id, name in db.session.execute(
+                select(Enrolment.user_id, Cohort.name)
+                .join(Cohort, Cohort.id == Enrolment.cohort_id)
+                .where(Enrolment.user_id.in_(user_ids[start:start + 500]),
+                       Enrolment.left_at.is_(None)).order_by(Cohort.name)):
+            names.setdefault(user_id, []).append(name)
+    return {user_id: "; ".join(n) for user_id, n in names.items()}
 
 
 # ---- the job ----
 
 def _stop(record: EnrolmentImport, problems: list[str], now: datetime) -> None:
     """Mark the import stopped: the file is forgotten; links of accounts made so far stay
-    for their one showing."""
+    for their one showing and the download."""
     record.status, record.problems, record.text = FAILED, problems, ""
     record.finished_at = now
     if not record.new_user_ids:

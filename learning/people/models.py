@@ -340,9 +340,12 @@ class EnrolmentImport(Model):
     emailed: Mapped[int] = mapped_column(default=0)
     #: Ids of the accounts made, in file order, for the set-password links page.
     new_user_ids: Mapped[list] = mapped_column(JSON, default=list)
-    #: Random salt from which (with SECRET_KEY) each new account's link is worked out again
-    #: for its one showing; null once shown or too old, and then no one can see them again.
+    #: Random salt from which (with SECRET_KEY) each new account's link is worked out again,
+    #: for the page's one showing and the uploader's CSV download; null once the links have
+    #: expired (or there are none), and then no one can see them again.
     link_salt: Mapped[str | None] = mapped_column(String(64))
+    #: When the page showed the links (once); after that only the CSV download gives them.
+    links_shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Why it failed: the problems found, one line each.
     problems: Mapped[list] = mapped_column(JSON, default=list)
     job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))

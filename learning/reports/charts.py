@@ -2,9 +2,11 @@
 
 `line_chart` and `bar_chart` are pure: numbers in, an SVG string out, every piece of text
 escaped by markupsafe. Colour never carries meaning alone: lines also differ by dash pattern
-and marker shape and are labelled at their ends; bars carry their numbers. The `*_chart`
-functions read the figures (a fixed number of grouped queries) and return a `Chart` holding
-both the picture and the table that screen-reader users read instead.
+and marker shape and are numbered at their ends, the numbers of a key written in HTML beside
+the picture (so long names wrap on a narrow screen, never cut short); bars carry their
+numbers. The `*_chart` functions read the figures (a fixed number of grouped queries) and
+return a `Chart` holding both the picture and the table that screen-reader users read
+instead.
 """
 
 from __future__ import annotations
@@ -52,6 +54,17 @@ class Table:
 
 
 @dataclass(frozen=True)
+class KeyItem:
+    """One line of a line chart's key: a small drawing of the line, its number, its name."""
+
+    number: int
+    name: str
+    #: How the line looks, in words ("long dashes line, square markers").
+    words: str
+    swatch: Markup
+
+
+@dataclass(frozen=True)
 class Chart:
     id: str
     title: str
@@ -60,6 +73,8 @@ class Chart:
     svg: Markup
     table: Table
     note: str = ""
+    #: A line chart's key, shown as an HTML list under the picture.
+    key: tuple[KeyItem, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -166,8 +181,8 @@ def _spread(positions: list[float], gap: float, low: float, high: float) -> list
 def line_chart(chart_id: str, title: str, desc: str, x_labels: Sequence[str],
                series: Sequence[Series], y_label: str, x_label: str,
                y_max: float | None = None) -> Markup:
-    """Lines with markers, each labelled at its end; up to six series."""
-    left, top, right, bottom = 56.0, 16.0, WIDTH - 176.0, HEIGHT - 56.0
+    """Lines with markers, each numbered at its end as in its `key`; up to six series."""
+    left, top, right, bottom = 56.0, 16.0, WIDTH - 40.0, HEIGHT - 56.0
     peak = max((v for s in series for v in s.values), default=0)
     ticks = _ticks(max(y_max or 0, peak))
     scale = (bottom - top) / (ticks[-1] or 1)
@@ -195,11 +210,10 @@ def line_chart(chart_id: str, title: str, desc: str, x_labels: Sequence[str],
         parts.extend(_marker(shape, x, y, colour) for x, y in points)
         parts.append(Markup("</g>"))
         if points:
-            ends.append((points[-1][1], s.name, colour))
+            ends.append((points[-1][1], str(k + 1), colour))
     placed = _spread([y for y, _, _ in ends], 15, top + 4, bottom)
-    for (_, name, colour), ly in zip(ends, placed, strict=True):
-        short = name if len(name) <= 22 else name[:21] + "…"
-        parts.append(_text(right + 10, ly + 4, short, "start", colour,
+    for (_, number, colour), ly in zip(ends, placed, strict=True):
+        parts.append(_text(right + 10, ly + 4, number, "start", colour,
                            Markup(' font-weight="700"')))
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)
@@ -229,6 +243,23 @@ def bar_chart(chart_id: str, title: str, desc: str, labels: Sequence[str],
 def key_words(index: int) -> str:
     """How series `index` looks, in words, for the table and the key."""
     return f"{DASH_WORDS[index]} line, {MARKERS[index]} markers"
+
+
+def key(series: Sequence[Series]) -> tuple[KeyItem, ...]:
+    """The key of a line chart: each line drawn small with its number, and its full name."""
+    items = []
+    for k, s in enumerate(series[:len(PALETTE)]):
+        colour, dash = PALETTE[k], DASHES[k]
+        swatch = Markup(
+            '<svg xmlns="http://www.w3.org/2000/svg" class="chart-key" viewBox="0 0 56 16" '
+            'width="56" height="16" aria-hidden="true" focusable="false" font-family="{f}" '
+            'font-size="13"><line x1="2" y1="8" x2="34" y2="8" stroke="{c}" '
+            'stroke-width="2.5"{d}/>{m}{n}</svg>').format(
+            f=FONT, c=colour, d=Markup(' stroke-dasharray="{}"').format(dash) if dash else "",
+            m=_marker(MARKERS[k], 18, 8, colour),
+            n=_text(42, 13, str(k + 1), "start", colour, Markup(' font-weight="700"')))
+        items.append(KeyItem(k + 1, s.name, key_words(k), swatch))
+    return tuple(items)
 
 
 # ---- figures from the database ----
@@ -311,7 +342,7 @@ def completion_chart(cohorts: Select, module_slugs: Sequence[str], today: date,
     note = (f"Showing the {len(chosen)} largest of {total} cohorts: choose a cohort to see "
             "another." if total > len(chosen) else "")
     table = Table("Average modules completed per learner, cumulative, by week", headers, rows)
-    return Chart("chart-completion", title, summary, svg, table, note)
+    return Chart("chart-completion", title, summary, svg, table, note, key(series))
 
 
 BANDS = tuple(f"{10 * i}–{10 * i + 9}%" for i in range(9)) + ("90–100%",)

@@ -115,13 +115,14 @@ def enrol_confirm():
         db.session.commit()
         return redirect(url_for("admin.enrol_progress", import_id=record.id), 303)
     try:
-        result = csv_import.import_text(upload.text, current_user, upload.filename)
+        record, result = import_jobs.import_inline(upload, current_user)
     except csv_import.ImportRefused as refused:
         csv_uploads.discard(upload.token, current_user)
         db.session.commit()
         return _preview(refused.preview, upload.filename, "")
-    return _no_store(render_template("admin/enrol_done.html", result=result,
-                                     filename=upload.filename))
+    return _no_store(render_template("admin/enrol_done.html", result=result, record=record,
+                                     filename=upload.filename,
+                                     until=import_jobs.downloadable_until(record)))
 
 
 def _not_waiting(why: csv_uploads.Missing, upload_id: str):
@@ -157,7 +158,42 @@ def enrol_progress(import_id: int):
     return _no_store(render_template(
         "admin/enrol_import.html", record=record, links=links,
         summary=import_jobs.summary(record, job), limit=PREVIEW_LIMIT,
+        until=import_jobs.downloadable_until(record),
         finished=record.status in (import_jobs.DONE, import_jobs.FAILED)))
+
+
+@bp.post("/enrol/imports/<int:import_id>/links.csv")
+@role_required(*_MANAGERS)
+def enrol_links_csv(import_id: int):
+    """The import's set-password links that still work, as a CSV file: for the person who
+    uploaded it only, while the links work; every download is audited."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    record = import_jobs.find(import_id, current_user)
+    if record is None:
+        abort(404)
+    rows = import_jobs.download(record, current_user, lambda token: url_for(
+        "invitations.set_password", token=token, _external=True))
+    if not rows:
+        flash("There are no set-password links to download: each link from this import has "
+              "expired or been used. If a learner still needs one, make a new link from the "
+              "person’s page.", "error")
+        return redirect(url_for("admin.enrol_progress", import_id=record.id), 303)
+    db.session.commit()
+
+    def lines():
+        buffer = io.StringIO()
+        out = csv.writer(buffer)
+        out.writerow(["name", "email", "cohort", "set-password link", "works until (UK time)"])
+        for row in rows:
+            out.writerow([safe_cell(v) for v in (row.name, row.email, row.cohort, row.link,
+                                                  row.expires_at)])
+        yield BOM + buffer.getvalue()
+
+    response = Response(stream_with_context(lines()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="set-password-links.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/enrol/imports/<int:import_id>/status")
