@@ -2,7 +2,7 @@
 once, and the uploader may download them as a CSV while they work (import_jobs.py)
 
 Revision ID: 7c3d9e1f4a52
-Revises: 5b7e2c9d1a40
+Revises: 7c3d9e1f2b64
 Create Date: 2026-12-03 19:50:00.000000
 
 """
@@ -14,7 +14,7 @@ import learning.core.types
 
 # revision identifiers, used by Alembic.
 revision = '7c3d9e1f4a52'
-down_revision = '5b7e2c9d1a40'
+down_revision = '7c3d9e1f2b64'
 branch_labels = None
 depends_on = None
 
