@@ -77,3 +77,23 @@ def test_the_audit_log_shows_who_viewed_whom(client, auth, people, make_user):  
     html = unescape(client.get("/admin/audit?action=view.learner").get_data(as_text=True))
     assert "Viewed a learner's page" in html
     assert "Ada Ames" in html and "Asha Assessor" in html
+
+
+def test_every_action_the_code_records_reads_as_words_in_the_audit_log():
+    """The audit log once showed a bare code ("user.centres") under a sentence: every action
+    written anywhere in learning/ has a label for the filter and a verb for its sentence."""
+    import re
+    from pathlib import Path
+
+    from learning.people.admin import SENTENCE_VERBS
+
+    source = Path(__file__).parent.parent / "learning"
+    pattern = re.compile(r"""audit\.record(?:_view)?\(\s*["']([a-z_.]+)["']"""
+                         r"""|action = ["']([a-z_.]+)["'] if .* else ["']([a-z_.]+)["']""")
+    actions = set()
+    for path in source.rglob("*.py"):
+        for match in pattern.finditer(path.read_text()):
+            actions.update(a for a in match.groups() if a)
+    assert {"user.centres", "submission.resubmit", "decision.release"} <= actions
+    assert sorted(a for a in actions if a not in ACTION_LABELS) == []
+    assert sorted(a for a in actions if a not in SENTENCE_VERBS) == []
