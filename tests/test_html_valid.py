@@ -54,6 +54,8 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
     (tmp_path / "quiz-attempt.html").write_text(page)
     client.post(attempt, data={"csrf_token": csrf_from(page), "page": 1, "action": "check",
                                "q-lado": "lado", "q-section-47": "true"})
+    # A question flagged for review: the mark in its legend and the list on the summary.
+    client.post(attempt, data={"csrf_token": csrf_from(page), "page": 1, "action": "flag:lado"})
     (tmp_path / "quiz-checked.html").write_text(client.get(attempt).get_data(as_text=True))
     (tmp_path / "quiz-summary.html").write_text(
         client.get(attempt + "/summary").get_data(as_text=True))
