@@ -14,7 +14,7 @@ from learning.core.permissions import require, role_required
 from learning.core.types import utcnow
 from learning.people.models import Role
 from learning.quizzes import attempts as svc
-from learning.quizzes import display
+from learning.quizzes import display, reading
 from learning.quizzes import statistics as quiz_reports
 from learning.quizzes.access import get_quizzes
 from learning.quizzes.forms import StartForm, SubmitAttemptForm
@@ -249,9 +249,11 @@ def review(attempt_id: int):
     state = svc.eligibility(current_user, quiz, utcnow()) if quiz else None
     items = svc.review_items(attempt, attempts_left=state is not None
                              and state.attempts_left != 0)
-    module = get_catalog().module(quiz.modules[0]) if quiz and quiz.modules else None
+    catalog = get_catalog()
+    module = catalog.module(quiz.modules[0]) if quiz and quiz.modules else None
     return render_template("quiz/review.html", attempt=attempt, items=items, quiz=quiz,
-                           state=state, module=module, form=StartForm())
+                           state=state, module=module, form=StartForm(),
+                           read_again=reading.read_again(items, quiz, catalog))
 
 
 @bp.get("/quizzes/<slug>/statistics")
