@@ -1,6 +1,10 @@
 """Flagging a question for review (Moodle's flag): stored with the answer, shown in the
 navigator and on the summary page, only by the attempt's owner and only while it is open."""
 
+import io
+import json
+import zipfile
+
 import pytest
 from sqlalchemy import select
 
@@ -126,3 +130,16 @@ def test_the_review_after_submit_shows_no_flag_buttons(client, learner, use_quiz
     _answer(client, attempt_id, action="flag:partners", partners="right")
     review = client.get(_submit(client, attempt_id).headers["Location"]).get_data(as_text=True)
     assert "Flag question" not in review and "Remove the flag" not in review
+
+
+def test_a_flag_is_in_the_learners_data_export(client, learner, use_quiz):
+    use_quiz()
+    attempt_id = _start(client)
+    _answer(client, attempt_id, action="flag:nspcc", partners="right")
+    data = json.loads(zipfile.ZipFile(io.BytesIO(client.get("/account/data.zip").data))
+                      .read("data.json"))
+    [quiz] = data["quiz_attempts"]
+    by_question = {a["question"]: a for a in quiz["answers"]}
+    assert "flagged_for_review_at" in by_question[
+        "The NSPCC can remove a child from home by itself."]
+    assert "flagged_for_review_at" not in by_question["Who are the safeguarding partners?"]
