@@ -75,7 +75,8 @@ def create_app(config: dict | None = None, serving: bool = True) -> Flask:
         log.warning("content: %s", problem)
     app.extensions["catalog"] = catalog
     quizzes, quiz_problems = load_quizzes(Path(app.config["QUIZ_DIR"]),
-                                          {m.slug for m in catalog.modules})
+                                          {m.slug for m in catalog.modules},
+                                          catalog.sections())
     for problem in quiz_problems:
         log.warning("quizzes: %s", problem)
     app.extensions["quizzes"] = quizzes

@@ -39,7 +39,8 @@ def content_check(strict: bool) -> None:
     """Validate every content file; print problems as file:line: message and figures."""
     catalog = load_catalog(Path(current_app.config["CONTENT_DIR"]))
     quizzes, quiz_problems = load_quizzes(Path(current_app.config["QUIZ_DIR"]),
-                                          {m.slug for m in catalog.modules})
+                                          {m.slug for m in catalog.modules},
+                                          catalog.sections())
     problems = [*catalog.problems, *quiz_problems]
     for problem in problems:
         click.echo(str(problem), err=True)

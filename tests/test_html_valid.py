@@ -45,8 +45,12 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
 
     quiz, _ = load_quiz_file(Path(__file__).parent / "data" / "quiz-files"
                              / "partnership-working-check.yaml")
+    # Its first question linked to a section, so a miss shows "Read about this again".
+    first_section = next(iter(app.extensions["catalog"].modules[0].sections))
     quiz = replace(quiz, modules=(slugs[0],), settings=replace(
-        quiz.settings, feedback="immediate", draw=None, layout="all_on_one_page"))
+        quiz.settings, feedback="immediate", draw=None, layout="all_on_one_page"),
+        questions=(replace(quiz.questions[0], teaches=f"{slugs[0]}#{first_section}"),
+                   *quiz.questions[1:]))
     monkeypatch.setitem(app.extensions, "quizzes", {quiz.slug: quiz})
     start = post_form(client, f"/quizzes/{quiz.slug}", f"/quizzes/{quiz.slug}/start")
     attempt = start.headers["Location"]
@@ -54,12 +58,15 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
     (tmp_path / "quiz-attempt.html").write_text(page)
     client.post(attempt, data={"csrf_token": csrf_from(page), "page": 1, "action": "check",
                                "q-lado": "lado", "q-section-47": "true"})
+    # A question flagged for review: the mark in its legend and the list on the summary.
+    client.post(attempt, data={"csrf_token": csrf_from(page), "page": 1, "action": "flag:lado"})
     (tmp_path / "quiz-checked.html").write_text(client.get(attempt).get_data(as_text=True))
     (tmp_path / "quiz-summary.html").write_text(
         client.get(attempt + "/summary").get_data(as_text=True))
     review = post_form(client, attempt + "/summary", attempt + "/submit")
-    (tmp_path / "quiz-review.html").write_text(
-        client.get(review.headers["Location"]).get_data(as_text=True))
+    review_page = client.get(review.headers["Location"]).get_data(as_text=True)
+    assert "Read about this again:" in review_page
+    (tmp_path / "quiz-review.html").write_text(review_page)
     (tmp_path / "quiz-intro.html").write_text(
         _page(client, f"/quizzes/{quiz.slug}"))
     # A written task: writing page, preview, versions, submit page, then locked.

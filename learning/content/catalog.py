@@ -87,6 +87,13 @@ class Module:
         return [by_title[h] for h in headings if h in by_title]
 
 
+    @property
+    def sections(self) -> dict[str, str]:
+        """Each section heading's text by its anchor (the heading's id on the module page):
+        what a quiz question's `teaches:` may point at."""
+        return {e.id: html.unescape(e.title) for e in _walk(self.rendered.toc)}
+
+
 def _walk(entries: tuple[TocEntry, ...]):
     for e in entries:
         yield e
@@ -106,6 +113,10 @@ class Catalog:
 
     def module(self, slug: str) -> Module | None:
         return self._by_slug.get(slug)
+
+    def sections(self) -> dict[str, dict[str, str]]:
+        """Every module's sections (anchor: heading) by module slug, for checking quizzes."""
+        return {m.slug: m.sections for m in self.modules}
 
     def page(self, slug: str) -> Page | None:
         return next((p for p in self.pages if p.slug == slug), None)

@@ -114,6 +114,7 @@ SENTENCE_VERBS = {
     "centre.archive": "archived the centre", "centre.unarchive": "brought back the centre",
     "audit.export": "downloaded the audit log", "job.retry": "tried again a failed email:",
     "quiz.start": "started a quiz attempt:", "quiz.submit": "submitted a quiz attempt:",
+    "quiz.flag": "flagged or unflagged a question of a quiz attempt:",
     "quiz.regrade": "regraded quiz attempts:",
     "user.extra_time": "changed the extra time for timed quizzes of",
     "enrolment.import.queue": "queued a large CSV enrolment:",

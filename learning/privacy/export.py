@@ -225,7 +225,10 @@ def _attempt(attempt: QuizAttempt) -> dict[str, Any]:
         "percent": attempt.percent, "passed": attempt.passed,
         "answers": [{"question": views.get(a.question_id, {}).get("text", a.question_id),
                      "your_answer": answer_in_words(views.get(a.question_id, {}), a.answer),
-                     "saved_at": _when(a.saved_at)} for a in attempt.answers],
+                     "saved_at": _when(a.saved_at),
+                     # a flag for review the learner set while taking the quiz
+                     **({"flagged_for_review_at": _when(a.flagged_at)} if a.flagged_at else {})}
+                    for a in attempt.answers],
     }
 
 

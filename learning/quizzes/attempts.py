@@ -181,11 +181,13 @@ def is_overdue(attempt: QuizAttempt, now: datetime) -> bool:
 
 
 def save_answers(attempt: QuizAttempt, raw: dict[str, Any], now: datetime,
-                 check: set[str] | None = None) -> set[str]:
+                 check: set[str] | None = None, flag: str | None = None) -> set[str]:
     """Store the answers given for some questions; returns the ids actually saved.
 
     Questions already checked (immediate feedback) keep their answer. An attempt past its
-    deadline is submitted with what was saved before, and QuizError says so.
+    deadline is submitted with what was saved before, and QuizError says so. `flag` names a
+    question whose review flag to turn on or off, in the same write as the answers, so that
+    flagging never loses what was typed on the page.
     """
     if not attempt.is_open:
         raise QuizError("This attempt has already been submitted.")
@@ -226,6 +228,16 @@ def save_answers(attempt: QuizAttempt, raw: dict[str, Any], now: datetime,
             row.checked_at = now
             row.score = grading.grade(question, answer).score
         saved.add(qid)
+    question = by_id.get(flag) if flag else None
+    if question is not None and not question.is_description:
+        row = existing.get(question.id)
+        if row is None:  # flagged before it is answered: a row with no answer yet
+            row = QuizAnswer(attempt=attempt, question_id=question.id, answer=None,
+                             saved_at=now)
+            db.session.add(row)
+        row.flagged_at = None if row.flagged_at else now
+        audit.record("quiz.flag", subject=attempt, quiz=attempt.quiz_slug,
+                     question=question.id, flagged=row.flagged_at is not None)
     db.session.commit()
     return saved
 
@@ -289,6 +301,8 @@ class ReviewItem:
     problem: str = ""
     #: "Question N" as the learner sees it; None for a description, which is not numbered.
     number: int | None = None
+    #: Flagged for review by the learner (only shown while the attempt is open).
+    flagged: bool = False
 
 
 def is_description(view: dict[str, Any]) -> bool:
@@ -315,6 +329,11 @@ def answered_ids(attempt: QuizAttempt) -> set[str]:
     return {a.question_id for a in attempt.answers if a.answer not in (None, "", [], {})}
 
 
+def flagged_ids(attempt: QuizAttempt) -> set[str]:
+    """The questions the learner flagged for review (the navigator and the summary)."""
+    return {a.question_id for a in attempt.answers if a.flagged_at is not None}
+
+
 def review_items(attempt: QuizAttempt, attempts_left: bool) -> list[ReviewItem]:
     """Each question with the learner's answer and what the quiz settings allow us to show."""
     submitted = not attempt.is_open
@@ -338,7 +357,8 @@ def review_items(attempt: QuizAttempt, attempts_left: bool) -> list[ReviewItem]:
         problem = "" if submitted or checked else grading.validation_error(question, answer)
         items.append(ReviewItem(item["view"], answer, grade, show_feedback,
                                 grading.correct_answer_view(question) if show_correct else None,
-                                problem, numbers[n]))
+                                problem, numbers[n],
+                                row is not None and row.flagged_at is not None))
     return items
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from learning.quizzes.types import (
     FEEDBACK_TIMINGS,
     ID_RE,
     LAYOUTS,
+    TEACHES_RE,
     Draw,
     Question,
     Quiz,
@@ -40,9 +43,13 @@ _SETTINGS_KEYS = (
     "counts_toward_completion",
 )
 
+#: Each module's sections by anchor (the id of its heading) with the heading's text: what a
+#: question's `teaches:` may point at. None: not known, so anchors are not checked.
+Sections = Mapping[str, Mapping[str, str]] | None
+
 
 def load_quizzes(
-    directory: Path, known_modules: set[str] | None = None
+    directory: Path, known_modules: set[str] | None = None, sections: Sections = None
 ) -> tuple[dict[str, Quiz], list[Problem]]:
     """Every quizzes/*.yaml (and *.yml) by slug, plus every problem found; never raises.
 
@@ -56,7 +63,7 @@ def load_quizzes(
     problems: list[Problem] = []
     paths = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")], key=lambda p: p.name)
     for path in paths:
-        quiz, found, slug_line = _load_path(path, known_modules)
+        quiz, found, slug_line = _load_path(path, known_modules, sections)
         problems.extend(found)
         if quiz is None:
             continue
@@ -72,23 +79,23 @@ def load_quizzes(
 
 
 def load_quiz_file(
-    path: Path, known_modules: set[str] | None = None
+    path: Path, known_modules: set[str] | None = None, sections: Sections = None
 ) -> tuple[Quiz | None, list[Problem]]:
     """One quiz file: the Quiz (None if it has errors) and its problems; never raises."""
-    quiz, problems, _ = _load_path(Path(path), known_modules)
+    quiz, problems, _ = _load_path(Path(path), known_modules, sections)
     return quiz, problems
 
 
 def parse_quiz_text(
-    text: str, path_label: str, known_modules: set[str] | None = None
+    text: str, path_label: str, known_modules: set[str] | None = None, sections: Sections = None
 ) -> tuple[Quiz | None, list[Problem]]:
     """Like load_quiz_file, for YAML text already in hand; problems name `path_label`."""
-    quiz, problems, _ = _parse(text, path_label, known_modules)
+    quiz, problems, _ = _parse(text, path_label, known_modules, sections)
     return quiz, problems
 
 
 def _load_path(
-    path: Path, known_modules: set[str] | None
+    path: Path, known_modules: set[str] | None, sections: Sections
 ) -> tuple[Quiz | None, list[Problem], int]:
     # Name files as an author sees them: quizzes/x.yaml, not the full path on the server.
     label = f"{path.parent.name}/{path.name}"
@@ -96,15 +103,15 @@ def _load_path(
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(label, 0, f"cannot read the file: {exc}")], 0
-    return _parse(text, label, known_modules)
+    return _parse(text, label, known_modules, sections)
 
 
 def _parse(
-    text: str, path_label: str, known_modules: set[str] | None
+    text: str, path_label: str, known_modules: set[str] | None, sections: Sections
 ) -> tuple[Quiz | None, list[Problem], int]:
     ck = Checker(path_label)
     root = _read_yaml(text, ck)
-    quiz = None if root is None else _build_quiz(root, ck, known_modules)
+    quiz = None if root is None else _build_quiz(root, ck, known_modules, sections)
     if root is not None and quiz is not None and ck.error_count() == 0:
         stem = Path(path_label).stem
         if Path(path_label).suffix in (".yaml", ".yml") and stem != quiz.slug:
@@ -134,7 +141,8 @@ def _read_yaml(text: str, ck: Checker) -> Located | None:
 # --- the quiz header and settings ----------------------------------------------------------
 
 
-def _build_quiz(root: Located, ck: Checker, known_modules: set[str] | None) -> Quiz | None:
+def _build_quiz(root: Located, ck: Checker, known_modules: set[str] | None,
+                sections: Sections) -> Quiz | None:
     if not isinstance(root.value, dict):
         ck.error(root.line, "the file must be a mapping with the keys 'quiz' and 'questions'")
         return None
@@ -154,7 +162,7 @@ def _build_quiz(root: Located, ck: Checker, known_modules: set[str] | None) -> Q
                         "between words")
     modules = _modules(h, known_modules)
     settings, draw_node = _settings(header.get("settings"), ck)
-    questions = _questions(root.get("questions"), ck)
+    questions = _questions(root.get("questions"), ck, modules, sections)
     if questions is not None and settings.draw is not None and draw_node is not None:
         _check_draw(settings.draw, draw_node, questions, ck)
     quiz = Quiz(
@@ -305,8 +313,10 @@ def _check_draw(
                           "use, so it is never asked")
 
 
-def _questions(node: Located | None, ck: Checker) -> list[tuple[Question, int]] | None:
-    """Each good question with its line; duplicate ids are errors."""
+def _questions(node: Located | None, ck: Checker, modules: tuple[str, ...] = (),
+               sections: Sections = None) -> list[tuple[Question, int]] | None:
+    """Each good question with its line; duplicate ids and `teaches:` pointing at no section
+    are errors."""
     if node is None or node.value is None:
         return None
     if not isinstance(node.value, list):
@@ -327,12 +337,62 @@ def _questions(node: Located | None, ck: Checker) -> list[tuple[Question, int]] 
         elif qid:
             first_line[qid] = id_line
         question = build_question(entry, ck, index)
+        if question is not None and question.teaches:
+            teaches_node = entry.get("teaches")
+            line = teaches_node.line if teaches_node is not None else entry.line
+            question = dataclasses.replace(
+                question, teaches=_resolve_teaches(question, line, ck, modules, sections))
         if question is not None:
             built.append((question, entry.line))
     if built and all(q.is_description for q, _ in built) and ck.error_count() == 0:
         ck.error(node.line, "questions has only descriptions; a quiz needs at least one "
                             "question to answer")
+    _warn_untaught(built, ck)
     return built
+
+
+def _resolve_teaches(question: Question, line: int, ck: Checker, modules: tuple[str, ...],
+                     sections: Sections) -> str:
+    """`teaches:` as `module#anchor` (a bare `#anchor` takes the quiz's one module), checked
+    against the modules' headings when they are known; as written (with an error, which
+    leaves the quiz out) when it is wrong."""
+    match = TEACHES_RE.match(question.teaches)
+    assert match is not None  # build_question checked the form
+    module, anchor = match["module"], match["anchor"]
+    where = f"question '{question.id}' has teaches '{question.teaches}'"
+    if module is None:
+        if len(modules) != 1:
+            ck.error(line, f"{where}; this quiz has {len(modules) or 'no'} modules, so name the "
+                           "module too: 'module-slug#section'")
+            return question.teaches  # the error drops the quiz
+        module = modules[0]
+    if sections is not None:
+        if module not in sections:
+            hint = difflib.get_close_matches(module, sorted(sections), n=1)
+            ck.error(line, f"{where}, but there is no module '{module}'"
+                           + (f"; did you mean '{hint[0]}'?" if hint else ""))
+            return question.teaches  # the error drops the quiz
+        if anchor not in sections[module]:
+            hint = difflib.get_close_matches(anchor, sorted(sections[module]), n=1)
+            ck.error(line, f"{where}, but module '{module}' has no heading with the anchor "
+                           f"'{anchor}'" + (f"; did you mean '{hint[0]}'?" if hint else "")
+                           + " (a heading's anchor is its text in lower case, with '-' for "
+                             "spaces; see the contents list of the module's page)")
+            return question.teaches  # the error drops the quiz
+    return f"{module}#{anchor}"
+
+
+def _warn_untaught(built: list[tuple[Question, int]], ck: Checker) -> None:
+    """A quiz that links some questions to their sections should link them all: a learner
+    who misses one without `teaches:` is given nothing to read again."""
+    graded = [(q, line) for q, line in built if not q.is_description]
+    if not any(q.teaches for q, _ in graded):
+        return
+    for question, line in graded:
+        if not question.teaches:
+            ck.warn(line, f"question '{question.id}' has no teaches, but other questions of "
+                          "this quiz have; add 'teaches: module-slug#section' so that a "
+                          "learner who misses it is shown where to read about it again")
 
 
 # --- writing YAML (used by the GIFT importer) -----------------------------------------------

@@ -95,5 +95,8 @@ class QuizAnswer(Model):
     #: The question's marks as this attempt showed it (its snapshot), set when graded: the
     #: statistics add up marks in SQL without reading every snapshot.
     marks: Mapped[float | None]
+    #: When the learner flagged the question for review (Moodle's flag); null when not flagged.
+    #: A flag on a question not answered yet gives it a row with a null answer.
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     attempt: Mapped[QuizAttempt] = relationship(back_populates="answers")

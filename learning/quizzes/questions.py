@@ -16,6 +16,7 @@ from learning.quizzes.types import (
     COMMON_FIELDS,
     ID_RE,
     QUESTION_TYPE_NAMES,
+    TEACHES_RE,
     TYPE_FIELDS,
     MatchPair,
     NumericAnswer,
@@ -555,12 +556,35 @@ def build_question(node: Located, ck: Checker, index: int) -> Question | None:
     if text_format not in TEXT_FORMATS:
         f.error("text_format", f"has text_format '{text_format}'; use one of: "
                                f"{', '.join(TEXT_FORMATS)} (markdown if left out)")
+    teaches = _teaches(f)
     specific = _TYPE_BUILDERS[qtype](f, qtype)
     if ck.error_count() > before:
         return None
     return Question(id=qid, type=qtype, text=text, marks=marks, category=category,
                     name=f.text("name"), category_path=f.text("category_path"),
-                    general_feedback=general_feedback, text_format=text_format, **specific)
+                    general_feedback=general_feedback, text_format=text_format,
+                    teaches=teaches, **specific)
+
+
+def _teaches(f: Fields) -> str:
+    """`teaches:` as written, if its form is right (whether the section exists is the
+    loader's check: it knows the modules)."""
+    node = f.data.get("teaches")
+    if node is None:
+        return ""
+    if node.value is None:
+        # `teaches: #anchor` unquoted: YAML reads everything from '#' as a comment.
+        f.error("teaches", "has an empty 'teaches'; write 'teaches: module-slug#section' (in "
+                           "YAML a '#' after a space starts a comment, so quote a bare "
+                           "section: teaches: \"#section\")")
+        return ""
+    value = f.text("teaches")
+    if value and not TEACHES_RE.match(value):
+        f.error("teaches", f"has teaches '{value}'; write 'module-slug#section', where "
+                           "section is the anchor of a heading in the module (or "
+                           "\"#section\" when the quiz has one module)")
+        return ""
+    return value
 
 
 def _description_extras(f: Fields) -> tuple[float, str]:

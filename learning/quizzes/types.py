@@ -125,7 +125,9 @@ TYPE_FIELDS: dict[str, tuple[str, ...]] = {
     "description": (),
 }
 COMMON_FIELDS = ("id", "type", "name", "text", "text_format", "category", "category_path",
-                 "marks", "general_feedback")
+                 "marks", "general_feedback", "teaches")
+#: `teaches:` of a question: `module-slug#anchor`, or `"#anchor"` in a quiz of one module.
+TEACHES_RE = re.compile(r"^(?P<module>[a-z0-9]+(?:-[a-z0-9]+)*)?#(?P<anchor>[A-Za-z0-9_-]+)$")
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,11 @@ class Question:
     #: items): Moodle's "markdown", "html", "moodle" (HTML, line breaks kept) or "plain"
     #: (shown exactly as typed); see learning.core.rendering.render_text.
     text_format: str = "markdown"
+    #: The module section that teaches it, as `module-slug#anchor` (the loader fills in the
+    #: module of a one-module quiz). A pointer into the course, not what the learner saw: it
+    #: is left out of snapshots (and so of the version), and a review links with the quiz
+    #: file's current value, which `flask content check` has checked against the modules.
+    teaches: str = field(default="", compare=False)
 
     @property
     def is_description(self) -> bool:
@@ -361,7 +368,7 @@ def question_to_yaml_data(question: Question) -> dict[str, Any]:
             del data["fraction"], data["feedback"]
             data.update(_fraction_data(a.fraction))
             out["answers"].append({**data, **_non_empty(feedback=a.feedback)})
-    out.update(_non_empty(general_feedback=q.general_feedback))
+    out.update(_non_empty(general_feedback=q.general_feedback, teaches=q.teaches))
     return out
 
 

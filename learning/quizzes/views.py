@@ -14,7 +14,7 @@ from learning.core.permissions import require, role_required
 from learning.core.types import utcnow
 from learning.people.models import Role
 from learning.quizzes import attempts as svc
-from learning.quizzes import display
+from learning.quizzes import display, reading
 from learning.quizzes import statistics as quiz_reports
 from learning.quizzes.access import get_quizzes
 from learning.quizzes.forms import StartForm, SubmitAttemptForm
@@ -138,10 +138,14 @@ def attempt(attempt_id: int):
     # Per page of the navigator: are all its questions answered? (Descriptions need nothing.)
     done = [all(v["id"] in answered for v in (attempt.questions[i]["view"] for i in p)
                 if not svc.is_description(v)) for p in pages]
+    flagged = svc.flagged_ids(attempt)
+    page_flagged = [any(attempt.questions[i]["view"]["id"] in flagged for i in p)
+                    for p in pages]
     total = sum(1 for item in items if item.number is not None)
     return render_template("quiz/attempt.html", attempt=attempt, shown=shown, page=page,
                            pages=len(pages), seconds_left=svc.seconds_left(attempt, now),
                            answered=len(answered), total=total, page_done=done,
+                           page_flagged=page_flagged,
                            immediate=attempt.settings.get("feedback") == "immediate")
 
 
@@ -154,13 +158,26 @@ def save(attempt_id: int):
     page = min(max(request.form.get("page", 1, type=db_int), 1), len(pages))
     views = [attempt.questions[i]["view"] for i in pages[page - 1]]
     action = request.form.get("action", "save")
+    # "flag:<id>" flags or unflags a question on this page; the page's answers are saved too.
+    flag = action.removeprefix("flag:") if action.startswith("flag:") else None
+    if flag is not None and flag not in {v["id"] for v in views}:
+        flag = None
     raw = answers_from_form(views, request.form)
     try:
         svc.save_answers(attempt, raw, utcnow(),
-                         check={v["id"] for v in views} if action == "check" else None)
+                         check={v["id"] for v in views} if action == "check" else None,
+                         flag=flag)
     except svc.QuizError as exc:
         flash(str(exc), "info")
         return redirect(url_for("quiz.review", attempt_id=attempt.id))
+    if flag is not None:
+        n = svc.question_numbers(attempt)[[i["view"]["id"] for i in attempt.questions]
+                                          .index(flag)]
+        now_flagged = flag in svc.flagged_ids(attempt)
+        flash(f"Question {n} is flagged for review. Your answers are saved." if now_flagged
+              else f"Question {n} is no longer flagged. Your answers are saved.", "success")
+        return redirect(url_for("quiz.attempt", attempt_id=attempt.id, page=page,
+                                _anchor=f"q-{flag}"))
     if action == "next" and page < len(pages):
         page += 1
     elif action == "prev" and page > 1:
@@ -196,10 +213,11 @@ def summary(attempt_id: int):
     if svc.close_if_overdue(attempt, utcnow(), get_catalog()) or not attempt.is_open:
         return redirect(url_for("quiz.review", attempt_id=attempt.id))
     answered = svc.answered_ids(attempt)
+    flagged = svc.flagged_ids(attempt)
     pages = _pages(attempt)
     numbers = svc.question_numbers(attempt)
     rows = [(numbers[n], view, view["id"] in answered,
-             next(p for p, idx in enumerate(pages, 1) if n in idx))
+             next(p for p, idx in enumerate(pages, 1) if n in idx), view["id"] in flagged)
             for n, view in enumerate(svc.views_of(attempt)) if numbers[n] is not None]
     return render_template("quiz/summary.html", attempt=attempt, rows=rows,
                            problems=svc.answer_problems(attempt),
@@ -231,9 +249,11 @@ def review(attempt_id: int):
     state = svc.eligibility(current_user, quiz, utcnow()) if quiz else None
     items = svc.review_items(attempt, attempts_left=state is not None
                              and state.attempts_left != 0)
-    module = get_catalog().module(quiz.modules[0]) if quiz and quiz.modules else None
+    catalog = get_catalog()
+    module = catalog.module(quiz.modules[0]) if quiz and quiz.modules else None
     return render_template("quiz/review.html", attempt=attempt, items=items, quiz=quiz,
-                           state=state, module=module, form=StartForm())
+                           state=state, module=module, form=StartForm(),
+                           read_again=reading.read_again(items, quiz, catalog))
 
 
 @bp.get("/quizzes/<slug>/statistics")
