@@ -78,6 +78,7 @@ ACTION_LABELS = {
     "quiz.start": "Quiz attempt started",
     "quiz.submit": "Quiz attempt submitted",
     "quiz.regrade": "Quiz attempts regraded",
+    "quiz.flag": "Quiz question flagged or unflagged",
     "originality.add_reference": "Reference texts added to the originality index",
     "database.restore": "Database restored from a backup",
 }

@@ -2,7 +2,7 @@
 "Flag this question"), shown in the navigator and on the summary page before submitting
 
 Revision ID: 7c3d9e1f2a64
-Revises: 5b7e2c9d1a40
+Revises: 7c3d9e1f4a52
 Create Date: 2026-12-03 19:50:00.000000
 
 """
@@ -15,7 +15,7 @@ from learning.core.downgrades import keep_column, restore_column
 
 # revision identifiers, used by Alembic.
 revision = '7c3d9e1f2a64'
-down_revision = '5b7e2c9d1a40'
+down_revision = '7c3d9e1f4a52'
 branch_labels = None
 depends_on = None
 
