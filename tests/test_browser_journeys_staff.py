@@ -74,8 +74,12 @@ def test_a_coordinator_runs_a_new_cohort_from_start_to_reports(page, coordinator
     page.get_by_role("link", name="Create a cohort").click()
     _checked(page, "Create a cohort")
     page.get_by_label("Cohort name").fill("Tuesday group 2027")
-    page.get_by_label("Start date").fill("1 September 2026")
-    page.get_by_label("End date").fill("31 July 2027")
+    for group, (day, month, year) in (("Start date", ("1", "September", "2026")),
+                                      ("End date", ("31", "7", "2027"))):
+        boxes = page.get_by_role("group", name=group)
+        boxes.get_by_label("Day").fill(day)
+        boxes.get_by_label("Month").fill(month)
+        boxes.get_by_label("Year").fill(year)
     page.get_by_label("Qualification unit").select_option("CYP33")
     expect(page.get_by_label("Centre")).to_have_value(re.compile(r"\d+"))
     page.get_by_role("button", name="Create cohort").click()
