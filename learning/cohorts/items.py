@@ -32,8 +32,9 @@ from datetime import date
 from sqlalchemy import ColumnElement, literal, select, union_all
 
 from learning.assessment.models import Submission, SubmissionStatus
-from learning.content.catalog import Catalog
+from learning.content.catalog import Catalog, ModuleCompletion
 from learning.core.extensions import db
+from learning.course.completion import counting_quizzes, unit_rules
 from learning.course.models import ModuleProgress
 from learning.quizzes.models import AttemptState, QuizAttempt
 from learning.quizzes.types import Quiz
@@ -61,6 +62,10 @@ class Item:
     units: frozenset[str] = frozenset()
     #: Modules: the module's number in the course.
     number: int | None = None
+    #: Modules: the quizzes the stricter completion rule asks for (learning.course.completion)
+    #: and each unit whose rule is not the default, as (unit id, rule) pairs.
+    quizzes: tuple[str, ...] = ()
+    rules: tuple[tuple[str, ModuleCompletion], ...] = ()
 
     @property
     def key(self) -> ItemKey:
@@ -87,7 +92,10 @@ def items_for(catalog: Catalog, quizzes: Mapping[str, Quiz]) -> tuple[Item, ...]
     placed by the last module it covers, then by title.
     """
     order = {m.slug: m.order for m in catalog.modules}
-    modules = [Item("module", m.slug, m.title, f"M{i}", number=m.order)
+    rules = unit_rules(catalog)
+    modules = [Item("module", m.slug, m.title, f"M{i}", number=m.order,
+                    quizzes=tuple(q.slug for q in counting_quizzes(m.slug, quizzes.values())),
+                    rules=rules)
                for i, m in enumerate(sorted(catalog.modules, key=lambda m: m.order), 1)]
 
     def quiz_key(q: Quiz):
