@@ -199,3 +199,29 @@ def test_the_dashboard_reads_a_fixed_number_of_statements_under_the_stricter_rul
         progress.mark_complete(busy, module)
     _pass_quiz(app, busy)
     assert measure(busy) == few <= DASHBOARD
+
+
+def test_the_criteria_report_counts_prepared_learners_by_the_units_rule(
+        app, auth, client, learner, make_user):
+    catalog = app.extensions["catalog"]
+    mapped = [m for m in catalog.modules if "CYP33-2.3" in m.criteria]
+    assert MODULE in {m.slug for m in mapped}  # one of them has its own quiz
+    for module in mapped:
+        progress.mark_complete(learner, module)
+    auth.login(make_user("admin"))
+
+    def prepared():
+        html = client.get("/staff/criteria").get_data(as_text=True)
+        row = html.split(catalog.criterion("CYP33-2.3").text)[1].split("</tr>")[0]
+        return [c.split("</td>")[0].strip() for c in row.split("<td>")[1:3]]
+
+    assert prepared() == ["1", "1"]  # learners, prepared: read is enough by default
+    app.extensions["catalog"] = _with_rule(catalog, "CYP33", STRICT)
+    try:
+        assert prepared() == ["1", "0"]  # its quiz is not passed yet
+        _pass_quiz(app, learner)
+        others = [q for m in mapped if m.slug != MODULE
+                  for q in app.extensions["quizzes"].values() if q.modules == (m.slug,)]
+        assert prepared() == (["1", "1"] if not others else ["1", "0"])
+    finally:
+        app.extensions["catalog"] = catalog

@@ -68,6 +68,15 @@ def module_complete(read: bool, quizzes_passed: Iterable[bool], rule: ModuleComp
     return all(quizzes_passed)
 
 
+def complete_of(read: Iterable[str], passed: set[str], rule: ModuleCompletion,
+                quizzes: Iterable[Quiz]) -> set[str]:
+    """Of the modules a learner has read (slugs), those complete by the rule, given the quiz
+    slugs they have passed: for reports that count many learners."""
+    quizzes = list(quizzes)
+    return {slug for slug in read
+            if module_complete(True, passed_each(counting_quizzes(slug, quizzes), passed), rule)}
+
+
 def passed_each(quizzes: Iterable[Quiz], passed: Mapping[str, object] | set[str]) -> list[bool]:
     """For each quiz, whether the learner passed it: `passed` is a set of passed quiz slugs,
     or each quiz's best attempt (with `.passed`) by slug."""
