@@ -4,16 +4,20 @@ itself, what the learner's pages say, and the completion matrix counting the sam
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
-from learning.cohorts.items import items_for
+from learning.cohorts import deadlines
+from learning.cohorts.items import DeadlineStatus, items_for
+from learning.cohorts.models import Deadline
 from learning.content.catalog import ModuleCompletion
+from learning.core.dates import today as uk_today
 from learning.core.extensions import db
 from learning.core.types import utcnow
 from learning.course import progress
 from learning.course.completion import module_complete, rule_for_units, rule_words
+from learning.people.models import Enrolment, User
 from learning.quizzes import attempts
 from learning.reports import matrix, summary
 from learning.reports.matrix import Filters
@@ -84,22 +88,24 @@ def _pass_quiz(app, learner, right=True):
     attempts.submit_attempt(attempt, utcnow(), catalog=app.extensions["catalog"])
 
 
-def _matrix_done(app, name="Lee Learner") -> dict[str, int]:
-    """Each cohort's summary row for the learner: items done."""
-    from learning.people.models import User
+def _matrix(app, today: date | None = None):
+    """The whole matrix as an admin sees it, after checking the stored summary agrees with a
+    recompute (the admin is made by the test as admin-mc@example.com)."""
     admin = db.session.scalar(db.select(User).where(User.email == "admin-mc@example.com"))
     items = items_for(app.extensions["catalog"], app.extensions["quizzes"])
-    page = matrix.matrix_page(admin, items, Filters(), date.today(), 1, 1000)
+    page = matrix.matrix_page(admin, items, Filters(), today or date.today(), 1, 1000)
     assert summary.differences(Layout(items)) == []
-    return {r.summary.cohort_name: r.summary.done for r in page.rows if r.summary.name == name}
+    return page
+
+
+def _matrix_done(app, name="Lee Learner") -> dict[str, int]:
+    """Each cohort's summary row for the learner: items done."""
+    return {r.summary.cohort_name: r.summary.done for r in _matrix(app).rows
+            if r.summary.name == name}
 
 
 def _module_cell(app, cohort_name: str):
-    from learning.people.models import User
-    admin = db.session.scalar(db.select(User).where(User.email == "admin-mc@example.com"))
-    items = items_for(app.extensions["catalog"], app.extensions["quizzes"])
-    page = matrix.matrix_page(admin, items, Filters(), date.today(), 1, 1000)
-    row = next(r for r in page.rows if r.summary.cohort_name == cohort_name)
+    row = next(r for r in _matrix(app).rows if r.summary.cohort_name == cohort_name)
     return next(c for c in row.cells if c.item.slug == MODULE).label
 
 
@@ -225,3 +231,26 @@ def test_the_criteria_report_counts_prepared_learners_by_the_units_rule(
         assert prepared() == (["1", "1"] if not others else ["1", "0"])
     finally:
         app.extensions["catalog"] = catalog
+
+
+def test_a_module_deadline_is_met_by_the_same_rule(app, strict, learner, make_user):
+    make_user("admin", email="admin-mc@example.com")
+    cohort_id = db.session.scalar(db.select(Enrolment.cohort_id).where(
+        Enrolment.user_id == learner.id))
+    today = uk_today()
+    # The learner joined well before the date, so it is theirs to meet.
+    db.session.execute(db.update(Enrolment).where(Enrolment.user_id == learner.id).values(
+        enrolled_at=utcnow() - timedelta(days=30)))
+    db.session.add(Deadline(cohort_id=cohort_id, item_kind="module", item_slug=MODULE,
+                            due_on=today - timedelta(days=1)))
+    progress.mark_complete(learner, strict.module(MODULE))
+    items = items_for(strict, app.extensions["quizzes"])
+
+    def statuses():
+        mine = [d.status for d in deadlines.learner_deadlines(learner, items, today)]
+        cohort = deadlines.cohort_overdue_counts([cohort_id], items, today)[cohort_id]
+        return mine, cohort.items[0].overdue, _matrix(app, today).rows[0].summary.overdue
+
+    assert statuses() == ([DeadlineStatus.OVERDUE], 1, 1)  # read, quiz not passed
+    _pass_quiz(app, learner)
+    assert statuses() == ([DeadlineStatus.DONE], 0, 0)

@@ -34,7 +34,12 @@ from sqlalchemy import ColumnElement, literal, select, union_all
 from learning.assessment.models import Submission, SubmissionStatus
 from learning.content.catalog import Catalog, ModuleCompletion
 from learning.core.extensions import db
-from learning.course.completion import counting_quizzes, unit_rules
+from learning.course.completion import (
+    counting_quizzes,
+    module_complete,
+    strictest,
+    unit_rules,
+)
 from learning.course.models import ModuleProgress
 from learning.quizzes.models import AttemptState, QuizAttempt
 from learning.quizzes.types import Quiz
@@ -184,6 +189,23 @@ def handed_in_by(user_ids: Iterable[int],
         for user_id, kind, slug in db.session.execute(union_all(*parts)):
             found[user_id].add((kind, slug))
     return {i: frozenset(done) for i, done in found.items()}
+
+
+def module_done(item: Item, read: bool, passed: set[str] | frozenset[str],
+                unit_ids: Iterable[str | None]) -> bool:
+    """Whether a module is complete, and so handed in for its deadline, for a learner of
+    these units: `read` (its progress row has a completion date) and `passed` (the quiz slugs
+    they have passed) under the strictest rule of the units (learning.course.completion)."""
+    return module_complete(read, [q in passed for q in item.quizzes],
+                           strictest(item.rules, unit_ids))
+
+
+def needs_quizzes(items: Iterable[Item], unit_ids: Iterable[str | None]) -> bool:
+    """Whether a module among these items needs quiz results to be judged for these units:
+    when none does, the quiz results need not be read."""
+    units = list(unit_ids)
+    return any(i.kind == "module" and i.quizzes
+               and strictest(i.rules, units) is not ModuleCompletion.READ for i in items)
 
 
 # ---- overdue ----

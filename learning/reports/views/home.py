@@ -32,7 +32,8 @@ def dashboard():
         catalog, current_user, rule=progress.learner_rule(catalog, current_user, units),
         passed=best) if is_learner else None
     today = dates.today()
-    due = (deadlines.learner_deadlines(current_user, items_for(catalog, get_quizzes()), today)
+    due = (deadlines.learner_deadlines(current_user, items_for(catalog, get_quizzes()), today,
+                                       units, {slug for slug, a in best.items() if a.passed})
            if is_learner else [])
     return render_template(
         "home/dashboard.html",
