@@ -254,3 +254,28 @@ def test_a_module_deadline_is_met_by_the_same_rule(app, strict, learner, make_us
     assert statuses() == ([DeadlineStatus.OVERDUE], 1, 1)  # read, quiz not passed
     _pass_quiz(app, learner)
     assert statuses() == ([DeadlineStatus.DONE], 0, 0)
+
+
+def test_the_completion_chart_counts_a_module_from_when_the_rule_was_met(
+        app, strict, learner, make_user):
+    from sqlalchemy import select
+
+    from learning.people.models import Cohort
+    from learning.reports import charts
+
+    make_user("admin", email="admin-mc@example.com")
+    items = [i for i in items_for(strict, app.extensions["quizzes"]) if i.kind == "module"]
+    slugs = [i.slug for i in items]
+    today = uk_today()
+
+    def last_week() -> str:
+        chart = charts.completion_chart(select(Cohort.id), slugs, today, modules=items)
+        return chart.table.rows[-1][1]
+
+    progress.mark_complete(learner, strict.module(MODULE))
+    assert last_week() == "0"  # read, its quiz not passed: not complete in a CYP33 cohort
+    _pass_quiz(app, learner)
+    assert last_week() == "1"
+    # The same count as the learner's row in the matrix (the module; its quiz is not a module).
+    row = _matrix(app).rows[0]
+    assert next(c for c in row.cells if c.item.slug == MODULE).label == "Complete"
