@@ -23,6 +23,7 @@ from learning.reports import matrix, summary
 from learning.reports.matrix import Filters
 from learning.reports.totals import Layout
 from tests.conftest import post_form
+from tests.htmlcheck import html_errors, needs_checker
 from tests.test_matrix_summary import _right_answers
 
 STRICT = ModuleCompletion.READ_AND_QUIZ_PASSED
@@ -279,3 +280,36 @@ def test_the_completion_chart_counts_a_module_from_when_the_rule_was_met(
     # The same count as the learner's row in the matrix (the module; its quiz is not a module).
     row = _matrix(app).rows[0]
     assert next(c for c in row.cells if c.item.slug == MODULE).label == "Complete"
+
+
+@needs_checker
+def test_the_new_states_are_valid_html(app, auth, client, strict, learner, tmp_path):
+    """The module page waiting for its quiz, and the dashboard's modules with quiz results."""
+    progress.mark_complete(learner, strict.module(MODULE))
+    _pass_quiz(app, learner, right=False)
+    auth.login(learner)
+    for name, url in {"module": f"/course/{MODULE}", "dashboard": "/dashboard",
+                      "overview": "/course"}.items():
+        (tmp_path / f"{name}.html").write_text(client.get(url).get_data(as_text=True))
+    assert html_errors(sorted(tmp_path.glob("*.html"))) == []
+
+
+def test_the_module_page_reads_the_quiz_results_only_when_the_rule_needs_them(
+        app, auth, client, strict, learner, make_user, make_cohort, count_queries):
+    from tests.test_page_queries import MODULE_PAGE
+
+    def count(person) -> int:
+        auth.login(person)
+        client.get(f"/course/{MODULE}")  # the first visit writes
+        db.session.expunge_all()
+        with app.app_context(), count_queries() as counted:
+            assert client.get(f"/course/{MODULE}").status_code == 200
+        auth.logout()
+        return counted.count
+
+    reader = make_user("learner")
+    make_cohort(learners=[reader]).unit_id = "EYE22"  # read is enough
+    db.session.commit()
+    assert count(reader) <= MODULE_PAGE
+    # + the learner's quiz results, for the rule and what is left to do.
+    assert count(learner) <= MODULE_PAGE + 1
