@@ -5,15 +5,20 @@ dates on their dashboard and the cohort pages (learning.cohorts.deadlines), and 
 matrix with its CSV export (learning.reports.matrix). "Done" has two meanings, on purpose, and
 each page uses the one it is about:
 
-- **Handed in** decides deadlines: a module completed; a quiz passed, or any submitted attempt
-  of a quiz that did not count toward completion as the learner took it; a written task
-  submitted, being marked or achieved. Work handed in counts as done for the learner's
-  deadline, so it is not overdue (nor due soon) while it waits for marking; a referral hands
-  it back, and it can be overdue again. Used for "Done"/"Overdue" on the learner's dashboard,
-  the cohort pages' done and overdue counts, and the matrix's overdue and due-soon counts,
-  its "Overdue" cells and so its RAG status.
+- **Handed in** decides deadlines: a module complete (by its unit's rule, below); a quiz
+  passed, or any submitted attempt of a quiz that did not count toward completion as the
+  learner took it; a written task submitted, being marked or achieved. Work handed in
+  counts as done for the learner's deadline, so it is not overdue (nor due soon) while it
+  waits for marking; a referral hands it back, and it can be overdue again. Used for
+  "Done"/"Overdue" on the learner's dashboard, the cohort pages' done and overdue counts,
+  and the matrix's overdue and due-soon counts, its "Overdue" cells and so its RAG status.
 - **Achieved** decides completion: a module completed, a quiz passed, a written task achieved.
   Used for the matrix's progress, its ✓ cells and the "everything done" filter.
+
+A module is complete by the rule of the learner's unit (learning.course.completion): read,
+or read and its own quizzes passed. The SQL conditions below say "read" for a module; the
+rule is applied to what they find (`module_done`, and the matrix's Layout), since it needs
+the learner's quiz results and unit.
 
 Both are SQL conditions (`handed_in`, `achieved`) on the row that records the learner's work
 on the item, so the matrix can add them up into bit masks in its one grouped query and the
