@@ -121,6 +121,7 @@ def test_read_and_quiz_passed_waits_for_the_quiz_everywhere(app, auth, client, s
     assert ("This module is complete when you have read it and passed its quiz (pass mark "
             "80%).") in page
     assert "You have read it. Still to do:" in page and "not taken yet" in page
+    assert "is marked as read. It is complete when you pass its quiz." in page
     dashboard = client.get("/dashboard").get_data(as_text=True)
     mine = dashboard.split('id="modules-heading"')[1].split("</li>")[0]
     assert "In progress" in mine and "Quiz: not taken" in mine
