@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from learning import create_app
-from learning.content.catalog import is_kind, load_catalog
+from learning.content.catalog import ModuleCompletion, is_kind, load_catalog
 from learning.core.config import BASE_DIR, settings_for_tests
 
 UNITS = textwrap.dedent("""\
@@ -341,3 +341,26 @@ def test_content_check_counts_descriptions_apart_and_checks_them(app, content, m
     assert result.exit_code == 1
     assert ("quizzes/notes.yaml:6: question 'intro' has marks, but a description is not "
             "answered and has no marks; remove 'marks'") in result.output
+
+
+def test_a_unit_without_module_completion_keeps_read(content):
+    unit = load_catalog(content).units[0]
+    assert unit.module_completion is ModuleCompletion.READ
+
+
+@pytest.mark.parametrize("value", ["read", "read-and-quiz-passed"])
+def test_module_completion_loads_each_rule(content, value):
+    _write(content, "units.yaml", UNITS.replace(
+        "qualification: Diploma", f"qualification: Diploma\n    module_completion: {value}"))
+    catalog = load_catalog(content)
+    assert catalog.problems == ()
+    assert catalog.units[0].module_completion is ModuleCompletion(value)
+
+
+def test_an_unknown_module_completion_is_an_error_at_its_line(content):
+    _write(content, "units.yaml", UNITS.replace(
+        "qualification: Diploma", "qualification: Diploma\n    module_completion: quiz"))
+    assert _messages(load_catalog(content)) == [
+        f"{content.name}/units.yaml:7: module_completion of unit 'CYP33' is 'quiz': it must be "
+        "'read' or 'read-and-quiz-passed' (when a module counts as complete; leave it out for "
+        "'read')"]

@@ -131,7 +131,7 @@ def _catalog(module_orders, quizzes, tasks=()):
                for n in module_orders]
     criteria = {f"{unit}-1": SimpleNamespace(unit_id=unit) for _, unit in tasks}
     catalog = SimpleNamespace(
-        modules=modules, criterion=criteria.get,
+        modules=modules, criterion=criteria.get, units=(),
         tasks=[SimpleNamespace(slug=slug, title=slug, criteria=(f"{unit}-1",))
                for slug, unit in tasks])
     quiz_map = {slug: SimpleNamespace(slug=slug, title=slug, modules=tuple(mods),

@@ -23,7 +23,8 @@ from learning.people.models import Notification
 #: The statements each page may run: the login session with its user, roles and unread
 #: count (one), then the page's own reads. Raise a figure only with a reason.
 MODULE_PAGE = 3  # + the learner's progress row for the module, their cohorts (units)
-DASHBOARD = 6  # + progress rows, cohorts, deadlines, what is handed in, submissions
+DASHBOARD = 7  # + progress rows, cohorts, best quiz results (beside each module, and the
+#   completion rule), deadlines, what is handed in, submissions
 
 
 def _writes(statements: list[str]) -> list[str]:

@@ -191,7 +191,7 @@ def test_a_learner_reaches_their_portfolio_from_the_menu_and_the_dashboard(
     auth.login(people["learner"])
     page = client.get("/dashboard").get_data(as_text=True)
     link = f'href="/reports/learners/{people["learner"].id}/portfolio"'
-    assert page.count(link) == 3  # the menu, the to-do list and the portfolio section
+    assert page.count(link) == 2  # the menu and the to-do list
     auth.logout()
     auth.login(people["assessor"])  # staff reach portfolios from a learner's page instead
     assert "/portfolio" not in client.get("/dashboard").get_data(as_text=True)

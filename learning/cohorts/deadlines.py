@@ -26,6 +26,8 @@ from learning.cohorts.items import (
     ItemKey,
     for_unit,
     handed_in_by,
+    module_done,
+    needs_quizzes,
     set_before_joining,
     status_on,
 )
@@ -34,6 +36,7 @@ from learning.core import audit
 from learning.core.dates import local
 from learning.core.extensions import db
 from learning.people.models import Cohort, Enrolment, User
+from learning.quizzes.attempts import passed_by
 
 # ---- queries ----
 
@@ -130,13 +133,17 @@ def _learners_deadlines():
             .order_by(Deadline.due_on, Cohort.name))
 
 
-def learner_deadlines(learner: User, items: Sequence[Item],
-                      today: date) -> list[LearnerDeadline]:
+def learner_deadlines(learner: User, items: Sequence[Item], today: date,
+                      unit_ids: Iterable[str] | None = None,
+                      passed: set[str] | None = None) -> list[LearnerDeadline]:
     """The learner's target dates from their current (not archived) cohorts, soonest first.
 
     When two cohorts set a date for the same item, the earlier date applies, preferring one
     set on or after the day the learner joined its cohort. Items no longer in the course, and
-    tasks of another unit than the cohort's, are left out. Two queries.
+    tasks of another unit than the cohort's, are left out. A module is done when complete by
+    the strictest rule of the learner's units (`unit_ids`: their current cohorts' units, when
+    the page has them; else those of the cohorts setting dates). Two queries, and a third for
+    the quizzes passed when that rule needs them and the page did not pass `passed`.
     """
     rows = db.session.execute(_learners_deadlines(), {"learner_id": learner.id}).all()
     by_unit: dict[str | None, dict[ItemKey, Item]] = {}
@@ -154,9 +161,16 @@ def learner_deadlines(learner: User, items: Sequence[Item],
     if not chosen:
         return []
     handed = handed_in_by([learner.id], chosen)[learner.id]
+    units = set(unit_ids) if unit_ids is not None else {row[2] for row in rows if row[2]}
+    modules = [c[1] for c in chosen.values() if c[1].kind == "module"]
+    if passed is None:
+        passed = (passed_by([learner.id])[learner.id] if needs_quizzes(modules, units)
+                  else set())
     result = []
     for _, item, deadline, cohort_name, joined_on in chosen.values():
-        status, late = status_on(deadline.due_on, item.key in handed, today, joined_on)
+        done = (module_done(item, item.key in handed, passed, units) if item.kind == "module"
+                else item.key in handed)
+        status, late = status_on(deadline.due_on, done, today, joined_on)
         result.append(LearnerDeadline(item.kind, item.slug, item.full_title, deadline.due_on,
                                       status, late, cohort_name))
     result.sort(key=lambda d: (d.due_on, KINDS.index(d.kind), d.title))
@@ -222,6 +236,11 @@ def cohort_overdue_counts(cohort_ids: Iterable[int], items: Sequence[Item],
     keys = {item.key for pairs in set_for.values() for item, _ in pairs}
     wanted_users = {u for i in ids if set_for[i] for u in members[i]}
     handed = handed_in_by(wanted_users, keys) if keys and wanted_users else {}
+    # A module is done by the rule of the cohort's unit, as in its matrix: quiz results are
+    # read (one query) only when a cohort's rule needs them.
+    strict = [i for i in ids if needs_quizzes((item for item, _ in set_for[i]),
+                                              [units.get(i)])]
+    passed = passed_by(sorted({u for i in strict for u in members[i]})) if strict else {}
     result = {}
     for cohort_id in ids:
         learners = sorted(set(members[cohort_id]))
@@ -230,7 +249,10 @@ def cohort_overdue_counts(cohort_ids: Iterable[int], items: Sequence[Item],
         for item, deadline in set_for[cohort_id]:
             done = overdue = joined_after = 0
             for user_id in learners:
-                status, _ = status_on(deadline.due_on, item.key in handed[user_id], today,
+                handed_in = (module_done(item, item.key in handed[user_id],
+                                         passed.get(user_id, set()), [units.get(cohort_id)])
+                             if item.kind == "module" else item.key in handed[user_id])
+                status, _ = status_on(deadline.due_on, handed_in, today,
                                       joined[(cohort_id, user_id)])
                 if status is DeadlineStatus.DONE:
                     done += 1

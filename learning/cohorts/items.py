@@ -5,15 +5,20 @@ dates on their dashboard and the cohort pages (learning.cohorts.deadlines), and 
 matrix with its CSV export (learning.reports.matrix). "Done" has two meanings, on purpose, and
 each page uses the one it is about:
 
-- **Handed in** decides deadlines: a module completed; a quiz passed, or any submitted attempt
-  of a quiz that did not count toward completion as the learner took it; a written task
-  submitted, being marked or achieved. Work handed in counts as done for the learner's
-  deadline, so it is not overdue (nor due soon) while it waits for marking; a referral hands
-  it back, and it can be overdue again. Used for "Done"/"Overdue" on the learner's dashboard,
-  the cohort pages' done and overdue counts, and the matrix's overdue and due-soon counts,
-  its "Overdue" cells and so its RAG status.
+- **Handed in** decides deadlines: a module complete (by its unit's rule, below); a quiz
+  passed, or any submitted attempt of a quiz that did not count toward completion as the
+  learner took it; a written task submitted, being marked or achieved. Work handed in
+  counts as done for the learner's deadline, so it is not overdue (nor due soon) while it
+  waits for marking; a referral hands it back, and it can be overdue again. Used for
+  "Done"/"Overdue" on the learner's dashboard, the cohort pages' done and overdue counts,
+  and the matrix's overdue and due-soon counts, its "Overdue" cells and so its RAG status.
 - **Achieved** decides completion: a module completed, a quiz passed, a written task achieved.
   Used for the matrix's progress, its ✓ cells and the "everything done" filter.
+
+A module is complete by the rule of the learner's unit (learning.course.completion): read,
+or read and its own quizzes passed. The SQL conditions below say "read" for a module; the
+rule is applied to what they find (`module_done`, and the matrix's Layout), since it needs
+the learner's quiz results and unit.
 
 Both are SQL conditions (`handed_in`, `achieved`) on the row that records the learner's work
 on the item, so the matrix can add them up into bit masks in its one grouped query and the
@@ -32,8 +37,14 @@ from datetime import date
 from sqlalchemy import ColumnElement, literal, select, union_all
 
 from learning.assessment.models import Submission, SubmissionStatus
-from learning.content.catalog import Catalog
+from learning.content.catalog import Catalog, ModuleCompletion
 from learning.core.extensions import db
+from learning.course.completion import (
+    counting_quizzes,
+    module_complete,
+    strictest,
+    unit_rules,
+)
 from learning.course.models import ModuleProgress
 from learning.quizzes.models import AttemptState, QuizAttempt
 from learning.quizzes.types import Quiz
@@ -61,6 +72,10 @@ class Item:
     units: frozenset[str] = frozenset()
     #: Modules: the module's number in the course.
     number: int | None = None
+    #: Modules: the quizzes the stricter completion rule asks for (learning.course.completion)
+    #: and each unit whose rule is not the default, as (unit id, rule) pairs.
+    quizzes: tuple[str, ...] = ()
+    rules: tuple[tuple[str, ModuleCompletion], ...] = ()
 
     @property
     def key(self) -> ItemKey:
@@ -87,7 +102,10 @@ def items_for(catalog: Catalog, quizzes: Mapping[str, Quiz]) -> tuple[Item, ...]
     placed by the last module it covers, then by title.
     """
     order = {m.slug: m.order for m in catalog.modules}
-    modules = [Item("module", m.slug, m.title, f"M{i}", number=m.order)
+    rules = unit_rules(catalog)
+    modules = [Item("module", m.slug, m.title, f"M{i}", number=m.order,
+                    quizzes=tuple(q.slug for q in counting_quizzes(m.slug, quizzes.values())),
+                    rules=rules)
                for i, m in enumerate(sorted(catalog.modules, key=lambda m: m.order), 1)]
 
     def quiz_key(q: Quiz):
@@ -176,6 +194,23 @@ def handed_in_by(user_ids: Iterable[int],
         for user_id, kind, slug in db.session.execute(union_all(*parts)):
             found[user_id].add((kind, slug))
     return {i: frozenset(done) for i, done in found.items()}
+
+
+def module_done(item: Item, read: bool, passed: set[str] | frozenset[str],
+                unit_ids: Iterable[str | None]) -> bool:
+    """Whether a module is complete, and so handed in for its deadline, for a learner of
+    these units: `read` (its progress row has a completion date) and `passed` (the quiz slugs
+    they have passed) under the strictest rule of the units (learning.course.completion)."""
+    return module_complete(read, [q in passed for q in item.quizzes],
+                           strictest(item.rules, unit_ids))
+
+
+def needs_quizzes(items: Iterable[Item], unit_ids: Iterable[str | None]) -> bool:
+    """Whether a module among these items needs quiz results to be judged for these units:
+    when none does, the quiz results need not be read."""
+    units = list(unit_ids)
+    return any(i.kind == "module" and i.quizzes
+               and strictest(i.rules, units) is not ModuleCompletion.READ for i in items)
 
 
 # ---- overdue ----

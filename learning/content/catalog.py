@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import html
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from learning.content.coverage import Teaches, read_teaches, section_problems, untaught_criteria
@@ -26,8 +27,8 @@ from learning.core.problems import Problem
 from learning.core.rendering import Rendered, TocEntry, render_content, strip_tags
 from learning.core.yamlfile import SLUG, LineDict, load_file, load_text
 
-__all__ = ["Catalog", "Criterion", "Module", "Page", "Reference", "Unit", "is_kind",
-           "load_catalog", "load_units", "split_front_matter"]
+__all__ = ["Catalog", "Criterion", "Module", "ModuleCompletion", "Page", "Reference", "Unit",
+           "is_kind", "load_catalog", "load_units", "split_front_matter"]
 
 #: Where the glossary page is served; modules link first uses of terms here.
 GLOSSARY_PATH = "/glossary"
@@ -48,6 +49,27 @@ class Criterion:
     line: int = field(default=0, compare=False)
 
 
+class ModuleCompletion(StrEnum):
+    """A unit's rule for when a module counts as complete (`module_completion:` in units.yaml).
+
+    learning.course.completion applies it; the order here is strictness, least first.
+    """
+
+    #: The learner has read it: marked it complete, or passed one of its quizzes.
+    READ = "read"
+    #: Read, and every quiz of the module that counts toward completion passed (as Moodle's
+    #: "view" plus "receive a pass grade").
+    READ_AND_QUIZ_PASSED = "read-and-quiz-passed"
+
+    @property
+    def strictness(self) -> int:
+        return list(ModuleCompletion).index(self)
+
+
+#: A unit that sets no rule (and a cohort naming no unit) keeps the first behaviour: read.
+DEFAULT_MODULE_COMPLETION = ModuleCompletion.READ
+
+
 @dataclass(frozen=True)
 class Unit:
     id: str
@@ -58,6 +80,8 @@ class Unit:
     criteria: tuple[Criterion, ...]
     #: What parts of the unit this course does not teach, said plainly on the course page.
     not_covered: str = ""
+    #: When a module counts as complete for this unit's learners.
+    module_completion: ModuleCompletion = DEFAULT_MODULE_COMPLETION
 
 
 @dataclass(frozen=True)
@@ -177,10 +201,28 @@ def load_units(path: Path, label: str) -> tuple[list[Unit], list[Problem]]:
             seen.add(c["id"])
             criteria.append(Criterion(str(c["id"]), str(c["number"]), str(c["text"]),
                                       str(raw["id"]), c.line_of("id")))
+        rule, problem = _module_completion(raw, label)
+        if problem:
+            problems.append(problem)
         units.append(Unit(str(raw["id"]), str(raw["code"]), str(raw["title"]),
                           str(raw["reference"]), str(raw["qualification"]), tuple(criteria),
-                          " ".join(str(raw.get("not_covered") or "").split())))
+                          " ".join(str(raw.get("not_covered") or "").split()), rule))
     return units, problems
+
+
+def _module_completion(raw: LineDict, label: str) -> tuple[ModuleCompletion, Problem | None]:
+    """A unit's `module_completion:` (the default when absent), or a problem naming the line."""
+    if "module_completion" not in raw:
+        return DEFAULT_MODULE_COMPLETION, None
+    value = raw["module_completion"]
+    try:
+        return ModuleCompletion(value), None
+    except ValueError:
+        allowed = " or ".join(f"'{r.value}'" for r in ModuleCompletion)
+        return DEFAULT_MODULE_COMPLETION, Problem(
+            label, raw.line_of("module_completion"),
+            f"module_completion of unit '{raw['id']}' is {value!r}: it must be {allowed} "
+            "(when a module counts as complete; leave it out for 'read')")
 
 
 def _check_front_matter(meta, label: str) -> list[Problem]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -12,11 +12,20 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from learning.content.catalog import Catalog, Module
+from learning.content.catalog import DEFAULT_MODULE_COMPLETION, Catalog, Module, ModuleCompletion
 from learning.core.extensions import db
 from learning.core.types import utcnow
+from learning.course.completion import (
+    counting_quizzes,
+    module_complete,
+    passed_each,
+    rule_for_units,
+)
 from learning.course.models import ModuleProgress
+from learning.people import membership
 from learning.people.models import User
+from learning.quizzes.access import get_quizzes
+from learning.quizzes.attempts import passed_by
 from learning.quizzes.signals import quiz_passed
 from learning.quizzes.types import Quiz
 
@@ -37,6 +46,11 @@ class ModuleStatus:
     module: Module
     status: Status
     row: ModuleProgress | None
+
+    @property
+    def read(self) -> bool:
+        """Marked as read (complete, or waiting for its quiz under the stricter rule)."""
+        return self.row is not None and self.row.completed_at is not None
 
 
 @dataclass(frozen=True)
@@ -61,10 +75,29 @@ class CourseProgress:
         return next((i for i in self.items if i.status is not Status.COMPLETE), None)
 
 
-def status_of(row: ModuleProgress | None) -> Status:
+def status_of(row: ModuleProgress | None, quizzes_passed: Iterable[bool] = (),
+              rule: ModuleCompletion = DEFAULT_MODULE_COMPLETION) -> Status:
+    """Not started (never opened), complete by the rule (learning.course.completion), or in
+    progress."""
     if row is None:
         return Status.NOT_STARTED
-    return Status.COMPLETE if row.completed_at else Status.IN_PROGRESS
+    complete = module_complete(row.completed_at is not None, quizzes_passed, rule)
+    return Status.COMPLETE if complete else Status.IN_PROGRESS
+
+
+def learner_rule(catalog: Catalog, user: User, unit_ids: Iterable[str] | None = None
+                 ) -> ModuleCompletion:
+    """The completion rule for a learner: the strictest of their current cohorts' units (pass
+    `unit_ids` when the page has read them; otherwise one query)."""
+    if unit_ids is None:
+        unit_ids = membership.unit_ids_for(user)
+    return rule_for_units(catalog, unit_ids)
+
+
+def rules_for(catalog: Catalog, user_ids: list[int]) -> dict[int, ModuleCompletion]:
+    """Each learner's completion rule (learner_rule), in one query for them all."""
+    units = membership.unit_ids_by(user_ids)
+    return {u: rule_for_units(catalog, units.get(u, ())) for u in user_ids}
 
 
 # The statements a learner's pages run on every view are built once per process (building
@@ -93,14 +126,27 @@ def rows_for(user_ids: list[int]) -> dict[tuple[int, str], ModuleProgress]:
 
 
 def course_progress(catalog: Catalog, user: User,
-                    rows: dict[tuple[int, str], ModuleProgress] | None = None) -> CourseProgress:
-    """Status of every module for one learner (pass `rows` to avoid a query per learner)."""
+                    rows: dict[tuple[int, str], ModuleProgress] | None = None, *,
+                    rule: ModuleCompletion | None = None,
+                    passed: set[str] | Mapping[str, Any] | None = None) -> CourseProgress:
+    """Status of every module for one learner by their completion rule. Pass `rows` (from
+    rows_for), `rule` (learner_rule or rules_for) and `passed` (the quizzes they passed, or
+    each quiz's best attempt) when the page has them: each one not passed is a query, and a
+    list of learners must pass all three. `passed` is read only when the rule needs it."""
     if rows is None:
         rows = rows_for([user.id])
-    return CourseProgress(tuple(
-        ModuleStatus(m, status_of(rows.get((user.id, m.slug))), rows.get((user.id, m.slug)))
-        for m in catalog.modules
-    ))
+    if rule is None:
+        rule = learner_rule(catalog, user)
+    if passed is None:
+        passed = (passed_by([user.id])[user.id] if rule is not ModuleCompletion.READ
+                  else set())
+    quizzes = list(get_quizzes().values())
+    items = []
+    for m in catalog.modules:
+        row = rows.get((user.id, m.slug))
+        each = passed_each(counting_quizzes(m.slug, quizzes), passed)
+        items.append(ModuleStatus(m, status_of(row, each, rule), row))
+    return CourseProgress(tuple(items))
 
 
 def _row(user: User, module: Module) -> ModuleProgress | None:
@@ -186,7 +232,9 @@ def criteria_progress(catalog: Catalog, course: CourseProgress,
 
 @quiz_passed.connect
 def _complete_quiz_modules(attempt, user: User, modules: list[Module]) -> None:
-    """Passing a quiz that counts toward completion completes the modules it belongs to."""
+    """Passing a quiz that counts toward completion marks the modules it belongs to as read:
+    under either rule that completes them, once their other quizzes (if any) are passed too,
+    and the summary behind the matrix is refreshed by the same commit."""
     for module in modules:
         mark_complete(user, module)
 

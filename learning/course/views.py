@@ -5,15 +5,15 @@ from flask_login import current_user, login_required
 from jinja2.environment import TemplateModule
 
 from learning.content.access import get_catalog
-from learning.content.catalog import Catalog, Module
+from learning.content.catalog import Catalog, Module, ModuleCompletion
 from learning.content.pages import PAGES_PATH, URGENT_HELP_SLUG
 from learning.core.permissions import role_required
-from learning.course import progress
+from learning.course import completion, progress
 from learning.course.forms import CompletionForm, UndoCompletionForm
 from learning.people import membership as cohorts
 from learning.people.models import Role
 from learning.quizzes import attempts
-from learning.quizzes.access import quizzes_for_module, unit_quizzes
+from learning.quizzes.access import get_quizzes, quizzes_for_module, unit_quizzes
 
 bp = Blueprint("course", __name__)
 
@@ -36,13 +36,16 @@ def _module_or_404(slug: str):
 def overview():
     """Every module in order, with the criteria it covers, its time and the learner's status."""
     catalog = get_catalog()
-    course = progress.course_progress(catalog, current_user)
+    units = cohorts.unit_ids_for(current_user)
+    best = attempts.best_results(current_user)
+    course = progress.course_progress(catalog, current_user,
+                                      rule=progress.learner_rule(catalog, current_user, units),
+                                      passed=best)
     return render_template(
-        "course/overview.html", course=course, catalog=catalog,
-        units=cohorts.unit_ids_for(current_user),
+        "course/overview.html", course=course, catalog=catalog, units=units,
         is_learner=current_user.has_role(Role.LEARNER),
         module_quizzes={m.slug: quizzes_for_module(m.slug) for m in catalog.modules},
-        unit_quizzes=unit_quizzes(), best=attempts.best_results(current_user))
+        unit_quizzes=unit_quizzes(), best=best)
 
 
 @bp.get("/glossary")
@@ -69,16 +72,27 @@ def page(slug: str):
 @bp.get("/course/<slug>")
 @login_required
 def module(slug: str):
-    """One module; opening it starts it for a learner."""
+    """One module; opening it starts it for a learner, who is told when it counts as
+    complete (their unit's rule, learning.course.completion) and where they stand."""
     catalog = get_catalog()
     mod = _module_or_404(slug)
     row = progress.record_visit(current_user, mod) if current_user.has_role(Role.LEARNER) \
         else None
     prev, nxt = catalog.neighbours(slug)
+    units = cohorts.unit_ids_for(current_user)
+    rule = progress.learner_rule(catalog, current_user, units)
+    counting = completion.counting_quizzes(slug, get_quizzes().values())
+    # The quiz results are read only when the rule asks for them (one query).
+    needs_quiz = row is not None and rule is not ModuleCompletion.READ and bool(counting)
+    best = attempts.best_results(current_user) if needs_quiz else {}
     return render_template(
         "course/module.html", module=mod, catalog=catalog, prev=prev, next=nxt,
-        body=_module_body(catalog, mod, cohorts.unit_ids_for(current_user)),
-        status=progress.status_of(row), is_learner=row is not None,
+        body=_module_body(catalog, mod, units),
+        status=progress.status_of(row, completion.passed_each(counting, best), rule),
+        read=row is not None and row.completed_at is not None,
+        rule_words=completion.rule_words(rule, counting),
+        counting=counting if needs_quiz else (), best=best,
+        is_learner=row is not None,
         complete_form=CompletionForm(), undo_form=UndoCompletionForm(),
         quizzes=quizzes_for_module(slug),
     )
@@ -106,11 +120,20 @@ def complete(slug: str):
     """Mark a module as complete, then on to its quiz if not yet passed, else the next
     module: completing a module never skips past the quiz that checks it."""
     mod = _module_or_404(slug)
-    if CompletionForm().validate_on_submit():
+    marked = CompletionForm().validate_on_submit()
+    if marked:
         progress.mark_complete(current_user, mod)
-        flash(f"'{mod.title}' is marked as complete.", "success")
     best = attempts.best_results(current_user)
     quiz = progress.quiz_to_take(quizzes_for_module(slug), best)
+    if marked:
+        rule = progress.learner_rule(get_catalog(), current_user)
+        still = [q for q in completion.counting_quizzes(slug, get_quizzes().values())
+                 if not completion.passed_each([q], best)[0]]
+        if rule is not ModuleCompletion.READ and still:
+            flash(f"'{mod.title}' is marked as read. It is complete when you pass its quiz.",
+                  "success")
+        else:
+            flash(f"'{mod.title}' is marked as complete.", "success")
     if quiz is not None:
         flash(f"Next, check what you have learned: {quiz.title}.", "info")
         return redirect(url_for("quiz.quiz", slug=quiz.slug))

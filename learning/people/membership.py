@@ -39,6 +39,20 @@ def unit_ids_of(cohorts: list[Cohort]) -> set[str]:
     return {c.unit_id for c in cohorts if c.unit_id}
 
 
+def unit_ids_by(user_ids: list[int]) -> dict[int, set[str]]:
+    """The units each learner studies in their current enrolments, in one query (a list of
+    learners; unit_ids_for also counts cohorts a person staffs, as their own pages do)."""
+    found: dict[int, set[str]] = {u: set() for u in user_ids}
+    if user_ids:
+        for user_id, unit_id in db.session.execute(
+                select(Enrolment.user_id, Cohort.unit_id)
+                .join(Cohort, Cohort.id == Enrolment.cohort_id)
+                .where(Enrolment.user_id.in_(user_ids), Enrolment.left_at.is_(None),
+                       Cohort.unit_id.is_not(None))):
+            found[user_id].add(str(unit_id))
+    return found
+
+
 class ConflictOfInterest(ValueError):
     """Someone would assess or quality-assure their own work; the message says who and where."""
 

@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from learning.content.catalog import Catalog
 from learning.core import audit
@@ -363,12 +364,27 @@ def review_items(attempt: QuizAttempt, attempts_left: bool) -> list[ReviewItem]:
 
 
 def best_results(user: User) -> dict[str, QuizAttempt]:
-    """Each quiz's best submitted attempt for one learner (one query)."""
+    """Each quiz's best submitted attempt for one learner (one query: the attempts' answers
+    are not loaded, since a score and a pass are all a list of results shows)."""
     best: dict[str, QuizAttempt] = {}
     for a in db.session.scalars(select(QuizAttempt).where(
             QuizAttempt.user_id == user.id,
-            QuizAttempt.state == AttemptState.SUBMITTED.value)):
+            QuizAttempt.state == AttemptState.SUBMITTED.value)
+            .options(lazyload(QuizAttempt.answers))):
         current = best.get(a.quiz_slug)
         if current is None or (a.percent or 0) > (current.percent or 0):
             best[a.quiz_slug] = a
     return best
+
+
+def passed_by(user_ids: list[int]) -> dict[int, set[str]]:
+    """The quizzes each learner has passed (a submitted attempt that passed), in one query."""
+    found: dict[int, set[str]] = {u: set() for u in user_ids}
+    if user_ids:
+        for user_id, slug in db.session.execute(
+                select(QuizAttempt.user_id, QuizAttempt.quiz_slug).distinct().where(
+                    QuizAttempt.user_id.in_(user_ids),
+                    QuizAttempt.state == AttemptState.SUBMITTED.value,
+                    QuizAttempt.passed.is_(True))):
+            found[user_id].add(slug)
+    return found

@@ -22,10 +22,12 @@ from sqlalchemy import ColumnElement, Date, Select, case, cast, func, select
 from sqlalchemy import Table as SqlTable
 
 from learning.assessment.models import Decision, Submission, SubmittedWork
+from learning.cohorts.items import Item
+from learning.content.catalog import ModuleCompletion
 from learning.core.extensions import db
 from learning.course.models import ModuleProgress
 from learning.people.models import Cohort, Enrolment
-from learning.quizzes.models import QuizAttempt
+from learning.quizzes.models import AttemptState, QuizAttempt
 from learning.quizzes.types import Quiz
 from learning.reports.models import ChartFigures, MatrixCohortPace
 
@@ -285,10 +287,43 @@ def _as_date(value) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
+def _completed_when(modules: Sequence[Item]):
+    """SQL, for a ModuleProgress row joined to its learner's Cohort: when the module became
+    complete by the rule of the cohort's unit (learning.course.completion), or NULL while it
+    is not. Read only: its completion date. Read and quiz passed: the later of that date and
+    the first pass of each of its quizzes, once every one is passed. (The rule in SQL, for
+    one grouped query; tests/test_module_completion.py checks it agrees with the matrix.)"""
+    completed = ModuleProgress.completed_at
+    needed = {m.slug: len(m.quizzes) for m in modules if m.quizzes}
+    strict = {unit for m in modules for unit, rule in m.rules
+              if rule is not ModuleCompletion.READ}
+    if not needed or not strict:
+        return completed, None
+    module_of = {q: m.slug for m in modules for q in m.quizzes}
+    first = (select(QuizAttempt.user_id, QuizAttempt.quiz_slug,
+                    func.min(QuizAttempt.submitted_at).label("first"))
+             .where(QuizAttempt.state == AttemptState.SUBMITTED.value,
+                    QuizAttempt.passed.is_(True), QuizAttempt.quiz_slug.in_(sorted(module_of)))
+             .group_by(QuizAttempt.user_id, QuizAttempt.quiz_slug).subquery())
+    module = case(module_of, value=first.c.quiz_slug)
+    passes = (select(first.c.user_id, module.label("module_slug"),
+                     func.max(first.c.first).label("last"), func.count().label("quizzes"))
+              .group_by(first.c.user_id, module).subquery())
+    later = case((passes.c.last > completed, passes.c.last), else_=completed)
+    when = case((Cohort.unit_id.is_(None) | Cohort.unit_id.not_in(sorted(strict)), completed),
+                (case(needed, value=ModuleProgress.module_slug, else_=0) == 0, completed),
+                (passes.c.quizzes >= case(needed, value=ModuleProgress.module_slug), later),
+                else_=None)
+    return when, passes
+
+
 def completion_chart(cohorts: Select, module_slugs: Sequence[str], today: date,
-                     max_cohorts: int = 6, max_weeks: int = 26) -> Chart:
+                     max_cohorts: int = 6, max_weeks: int = 26,
+                     modules: Sequence[Item] = ()) -> Chart:
     """Average modules completed per learner, cumulative by week, one line per cohort (the
-    largest cohorts when there are more than `max_cohorts`). Two queries."""
+    largest cohorts when there are more than `max_cohorts`). Two queries. `modules`: the
+    course's module items, for the completion rule of each cohort's unit (without them a
+    module is complete when read)."""
     # Each cohort's current learners are counted in its stored pace (learning.reports.summary).
     chosen = db.session.execute(
         select(Cohort.id, Cohort.name, MatrixCohortPace.learners,
@@ -299,14 +334,19 @@ def completion_chart(cohorts: Select, module_slugs: Sequence[str], today: date,
     total = chosen[0].cohorts if chosen else 0
     by_day: dict[int, dict[date, int]] = defaultdict(dict)
     if chosen:
-        day = _day(ModuleProgress.completed_at)
+        completed, passes = _completed_when(modules)
+        day = _day(completed)
+        query = (select(Enrolment.cohort_id, day, func.count())
+                 .join(ModuleProgress, ModuleProgress.user_id == Enrolment.user_id)
+                 .join(Cohort, Cohort.id == Enrolment.cohort_id))
+        if passes is not None:
+            query = query.outerjoin(passes, (passes.c.user_id == ModuleProgress.user_id)
+                                    & (passes.c.module_slug == ModuleProgress.module_slug))
         for cohort_id, when, count in db.session.execute(
-                select(Enrolment.cohort_id, day, func.count())
-                .join(ModuleProgress, ModuleProgress.user_id == Enrolment.user_id)
-                .where(Enrolment.left_at.is_(None),
-                       Enrolment.cohort_id.in_([c.id for c in chosen]),
-                       ModuleProgress.completed_at.is_not(None),
-                       ModuleProgress.module_slug.in_(module_slugs))
+                query.where(Enrolment.left_at.is_(None),
+                            Enrolment.cohort_id.in_([c.id for c in chosen]),
+                            completed.is_not(None),
+                            ModuleProgress.module_slug.in_(module_slugs))
                 .group_by(Enrolment.cohort_id, day)):
             by_day[cohort_id][_as_date(when)] = count
     this_week = today - timedelta(days=today.weekday())

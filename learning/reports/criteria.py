@@ -10,9 +10,12 @@ from sqlalchemy import select
 from learning.assessment.models import CriterionDecision, Decision, Submission, SubmittedWork
 from learning.content.catalog import Catalog, Criterion, Unit
 from learning.core.extensions import db
+from learning.course.completion import ModuleCompletion, complete_of, rule_for_units
 from learning.course.models import ModuleProgress
 from learning.people.models import Cohort, Enrolment, User
 from learning.people.permissions import visible_cohort_ids
+from learning.quizzes.access import get_quizzes
+from learning.quizzes.attempts import passed_by
 
 
 @dataclass(frozen=True)
@@ -30,13 +33,31 @@ class CriterionRow:
 
 
 def criteria_progress(viewer: User, catalog: Catalog) -> list[CriterionRow]:
-    """One row per criterion of the units studied in the viewer's cohorts (four queries)."""
+    """One row per criterion of the units studied in the viewer's cohorts (four queries, and
+    one more for quiz results when a unit's completion rule asks for them)."""
     learners_by_unit = _learners_by_unit(viewer)
     everyone = set().union(*learners_by_unit.values())
     if not everyone:
         return []
-    return criterion_rows(catalog, learners_by_unit, _completed_modules(everyone),
-                          _latest_decisions(everyone))
+    read = _completed_modules(everyone)
+    return criterion_rows(catalog, learners_by_unit, read, _latest_decisions(everyone),
+                          _complete_by_unit(catalog, learners_by_unit, read))
+
+
+def _complete_by_unit(catalog: Catalog, learners_by_unit: dict[str, set[int]],
+                      read: dict[int, set[str]]) -> dict[str, dict[int, set[str]]]:
+    """For each unit whose rule is not plain reading, its learners' complete modules by that
+    rule (learning.course.completion): the unit's criterion rows count by its own rule, as
+    its cohorts' matrix does."""
+    strict = {unit_id: rule for unit_id in learners_by_unit
+              if (rule := rule_for_units(catalog, [unit_id])) is not ModuleCompletion.READ}
+    if not strict:
+        return {}
+    passed = passed_by(sorted(set().union(*(learners_by_unit[u] for u in strict))))
+    quizzes = list(get_quizzes().values())
+    return {unit_id: {u: complete_of(read.get(u, set()), passed[u], rule, quizzes)
+                      for u in learners_by_unit[unit_id]}
+            for unit_id, rule in strict.items()}
 
 
 def _learners_by_unit(viewer: User) -> dict[str, set[int]]:
@@ -55,7 +76,8 @@ def _learners_by_unit(viewer: User) -> dict[str, set[int]]:
 
 
 def _completed_modules(learners: set[int]) -> dict[int, set[str]]:
-    """The slugs of the modules each of these learners has completed."""
+    """The slugs of the modules each of these learners has read (marked complete): complete
+    under the default rule."""
     completed: dict[int, set[str]] = defaultdict(set)
     for user_id, slug in db.session.execute(
             select(ModuleProgress.user_id, ModuleProgress.module_slug).where(
@@ -83,8 +105,11 @@ def _latest_decisions(learners: set[int]) -> dict[tuple[int, str], bool]:
 
 def criterion_rows(catalog: Catalog, learners_by_unit: dict[str, set[int]],
                    completed: dict[int, set[str]],
-                   latest: dict[tuple[int, str], bool]) -> list[CriterionRow]:
-    """The rows, from who studies each unit, their completed modules and latest decisions.
+                   latest: dict[tuple[int, str], bool],
+                   complete_by_unit: dict[str, dict[int, set[str]]] | None = None
+                   ) -> list[CriterionRow]:
+    """The rows, from who studies each unit, their completed modules (`complete_by_unit`
+    for a unit with its own completion rule, else `completed`) and latest decisions.
 
     A criterion that no module and no task covers has nothing to show, so it has no row.
     """
@@ -96,7 +121,8 @@ def criterion_rows(catalog: Catalog, learners_by_unit: dict[str, set[int]],
         for c in unit.criteria:
             modules = {m.slug for m in catalog.modules if c.id in m.criteria}
             if modules or any(c.id in t.criteria for t in catalog.tasks):
-                rows.append(_row(unit, c, modules, learners, completed, latest))
+                done = (complete_by_unit or {}).get(unit.id, completed)
+                rows.append(_row(unit, c, modules, learners, done, latest))
     return rows
 
 

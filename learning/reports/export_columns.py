@@ -44,7 +44,9 @@ MATRIX = Explained(
         "items_due_soon": "Items due within 7 days and not handed in.",
     }),
     (("module:…, quiz:…, task:…", "One column per module, quiz and written task, in course "
-      "order: the status in words, the best quiz score or the task's round in brackets, and "
+      "order: the status in words (a module is complete by the rule of the cohort's unit: "
+      "read, or read and its quiz passed), the best quiz score or the task's round in "
+      "brackets, and "
       "\", due\" with the date when the cohort has a deadline for it (\"set before joining\" "
       "after a date that had passed when the learner joined)."),))
 

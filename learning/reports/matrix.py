@@ -268,8 +268,10 @@ def cells_for(rows: Sequence[LearnerSummary], layout: Layout, deadlines: Deadlin
     items = layout.items
     bits = [layout.bit(item.kind, item.slug) for item in items]
     user_ids = sorted({r.user_id for r in rows})
-    modules = {(u, s): done for u, s, done in db.session.execute(
-        select(ModuleProgress.user_id, ModuleProgress.module_slug, achieved("module"))
+    # A module opened has a row; whether it is complete is the learner's summary's (the
+    # completion rule applied there, learning.course.completion), read below from its bits.
+    modules = {(u, s): False for u, s in db.session.execute(
+        select(ModuleProgress.user_id, ModuleProgress.module_slug)
         .where(ModuleProgress.user_id.in_(user_ids)))}
     submitted = QuizAttempt.state == "submitted"
     quizzes = {(r.user_id, r.quiz_slug): QuizSummary(
@@ -300,6 +302,8 @@ def cells_for(rows: Sequence[LearnerSummary], layout: Layout, deadlines: Deadlin
                 cells.append(not_required(item))
                 continue
             state = sources[item.kind].get((row.user_id, item.slug))
+            if item.kind == "module" and state is not None:
+                state = bool(row.handed_in_bits & bits[n])  # complete (summary.py)
             due_on = deadlines.due.get((row.cohort_id, item.kind, item.slug))
             is_handed_in = bool(row.handed_in_bits & bits[n])
             before = due_on is not None and set_before_joining(due_on, row.joined_on)

@@ -19,11 +19,13 @@ from learning.assessment.models import Decision, Submission, SubmittedWork
 from learning.content.catalog import Catalog, Module
 from learning.content.tasks import Task
 from learning.core.extensions import db
+from learning.course.completion import rule_for_units
 from learning.course.models import ModuleProgress
+from learning.course.progress import CourseProgress, Status, course_progress
 from learning.iqa.models import IqaReview, IqaSample
 from learning.people.models import Cohort, Enrolment, Role, User
 from learning.people.permissions import centre_cohort_ids, staffed_cohort_ids
-from learning.quizzes.models import QuizAttempt
+from learning.quizzes.models import AttemptState, QuizAttempt
 from learning.quizzes.types import Quiz
 
 
@@ -59,6 +61,15 @@ class Record:
     attempts: list[QuizAttempt]
     submissions: list[Submission]
     samples: list[IqaSample]
+
+
+def record_progress(record: Record, catalog: Catalog) -> CourseProgress:
+    """The learner's module statuses by their completion rule, from their record (no query)."""
+    passed = {a.quiz_slug for a in record.attempts
+              if a.state == AttemptState.SUBMITTED.value and a.passed}
+    return course_progress(
+        catalog, record.learner, {(p.user_id, p.module_slug): p for p in record.progress},
+        rule=rule_for_units(catalog, {c.unit_id for c in record.cohorts}), passed=passed)
 
 
 def load_record(learner: User) -> Record:
@@ -173,6 +184,8 @@ def timeline(record: Record, catalog: Catalog, quizzes: dict[str, Quiz]) -> list
 class ModuleEntry:
     module: Module
     row: ModuleProgress | None
+    #: By the learner's completion rule (learning.course.completion).
+    status: Status = Status.NOT_STARTED
 
 
 @dataclass(frozen=True)
@@ -215,14 +228,14 @@ class Portfolio:
 
     @property
     def modules_complete(self) -> int:
-        return sum(1 for m in self.modules if m.row and m.row.completed_at)
+        return sum(1 for m in self.modules if m.status is Status.COMPLETE)
 
 
 def build_portfolio(record: Record, catalog: Catalog, quizzes: dict[str, Quiz]) -> Portfolio:
     """Arrange a learner's record for an external quality assurer."""
-    rows = {p.module_slug: p for p in record.progress}
-    modules = [ModuleEntry(m, rows.get(m.slug))
-               for m in sorted(catalog.modules, key=lambda m: m.order)]
+    course = record_progress(record, catalog)
+    modules = [ModuleEntry(i.module, i.row, i.status)
+               for i in sorted(course.items, key=lambda i: i.module.order)]
     by_quiz: dict[str, list[QuizAttempt]] = {}
     for a in record.attempts:
         if a.submitted_at is not None:

@@ -89,9 +89,18 @@ _NOTES = "matrix_summary_changes"
 
 def layout_json(layout: Layout) -> str:
     """The items a summary is built for, as saved beside it: what each row's numbers and
-    masks depend on (kind, slug, whether it counts, its units), in order."""
-    return json.dumps([[i.kind, i.slug, i.counts, sorted(i.units)] for i in layout.items],
-                      separators=(",", ":"))
+    masks depend on (kind, slug, whether it counts, its units, a module's completion rule),
+    in order."""
+    return json.dumps([_item_json(i) for i in layout.items], separators=(",", ":"))
+
+
+def _item_json(item) -> list:
+    """An item as layout_json saves it; a module's completion rule and quizzes only when a
+    unit sets the stricter rule (so a course that sets none keeps its first layout)."""
+    out = [item.kind, item.slug, item.counts, sorted(item.units)]
+    if item.rules:
+        out += [list(item.quizzes), [[unit, rule.value] for unit, rule in item.rules]]
+    return out
 
 
 def current_layout() -> Layout:

@@ -30,6 +30,7 @@ from learning.cohorts.items import (
 from learning.cohorts.models import Deadline
 from learning.core.dates import local
 from learning.core.extensions import db
+from learning.course.completion import module_complete, strictest
 from learning.course.models import ModuleProgress
 from learning.people.models import Cohort, Enrolment, User
 from learning.quizzes.models import QuizAttempt
@@ -82,6 +83,29 @@ class Layout:
             self._masks[key] = sum(self.bit(i.kind, i.slug) for i in self.items
                                    if (i.counts or not counted) and i.applies_to(unit_id))
         return self._masks[key]
+
+    @cached_property
+    def _completed(self) -> dict[tuple[int, int, str | None], int]:
+        return {}
+
+    def completed_modules(self, read: int | None, passed: int | None,
+                          unit_id: str | None) -> int:
+        """The module mask of modules complete for a learner of this unit: `read` (a module
+        mask of completion dates) and `passed` (a quiz mask of quizzes passed) go through
+        learning.course.completion's rule, once per distinct combination."""
+        read, passed = int(read or 0), int(passed or 0)
+        key = (read, passed, unit_id)
+        done = self._completed.get(key)
+        if done is None:
+            done = 0
+            for n, item in enumerate(i for i in self.items if i.kind == "module"):
+                rule = strictest(item.rules, [unit_id])
+                quiz_bits = [self.bit("quiz", q) >> self._offsets["quiz"] for q in item.quizzes]
+                if module_complete(bool(read >> n & 1), [bool(passed & b) for b in quiz_bits],
+                                   rule):
+                    done |= 1 << n
+            self._completed[key] = done
+        return done
 
     def join(self, module: int | None, quiz: int | None, task: int | None) -> int:
         """One mask from one mask per kind (bit i of a kind's mask is its i-th item)."""
@@ -202,14 +226,17 @@ def read_totals(rows, layout: Layout) -> Iterator[Totals]:
     """Rows of totals_query (in its column order) as Totals."""
     masks: dict[str | None, tuple[int, int]] = {}
     for (enrolment_id, user_id, name, ref, cohort_id, cohort_name, unit_id, module_achieved,
-         quiz_achieved, task_achieved, module_handed_in, quiz_handed_in, task_handed_in,
+         quiz_achieved, task_achieved, _module_handed_in, quiz_handed_in, task_handed_in,
          referred_now, waiting, referrals, started, enrolled_at) in rows:
-        done_bits = layout.join(module_achieved, quiz_achieved, task_achieved)
+        # A module is complete by the rule of the cohort's unit (learning.course.completion);
+        # handed in, for its deadline, means the same for a module.
+        modules = layout.completed_modules(module_achieved, quiz_achieved, unit_id)
+        done_bits = layout.join(modules, quiz_achieved, task_achieved)
         if unit_id not in masks:
             masks[unit_id] = (layout.mask(unit_id), layout.mask(unit_id, counted=False))
         required, applies = masks[unit_id]
         yield Totals(enrolment_id, user_id, name, ref, cohort_id, cohort_name, unit_id,
-                     done_bits, layout.join(module_handed_in, quiz_handed_in, task_handed_in),
+                     done_bits, layout.join(modules, quiz_handed_in, task_handed_in),
                      applies, (done_bits & required).bit_count(), required.bit_count(),
                      int(referred_now or 0), int(waiting or 0), int(referrals or 0),
                      bool(started), local(enrolled_at).date())

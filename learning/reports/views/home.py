@@ -13,7 +13,8 @@ from learning.course import progress
 from learning.people import membership as cohorts
 from learning.people.models import Role
 from learning.people.permissions import STAFF_ROLES
-from learning.quizzes.access import get_quizzes
+from learning.quizzes import attempts
+from learning.quizzes.access import get_quizzes, quizzes_for_module
 from learning.reports import todo
 
 bp = Blueprint("home", __name__)
@@ -26,12 +27,18 @@ def dashboard():
     learners and links for staff."""
     catalog = get_catalog()
     is_learner = current_user.has_role(Role.LEARNER)
-    course = progress.course_progress(catalog, current_user) if is_learner else None
     mine = cohorts.current_cohorts(current_user)  # read once: units, tasks and the list
     units = cohorts.unit_ids_of(mine)
+    # Each quiz's best attempt: beside its module, and what the completion rule needs.
+    best = attempts.best_results(current_user) if is_learner else {}
+    course = progress.course_progress(
+        catalog, current_user, rule=progress.learner_rule(catalog, current_user, units),
+        passed=best) if is_learner else None
     today = dates.today()
     items = items_for(catalog, get_quizzes())
-    due = deadlines.learner_deadlines(current_user, items, today) if is_learner else []
+    due = (deadlines.learner_deadlines(current_user, items, today, units,
+                                       {slug for slug, a in best.items() if a.passed})
+           if is_learner else [])
     tasks = submissions.tasks_for(current_user, catalog, units) if is_learner else []
     task_status = submissions.submissions_by_task(current_user) if is_learner else {}
     target = current_app.config.get("MARKING_TARGET_WORKING_DAYS",
@@ -53,5 +60,7 @@ def dashboard():
         task_status=task_status,
         criteria=progress.criteria_progress(catalog, course, units) if course else [],
         cohorts=mine,
+        best=best,
+        module_quizzes={m.slug: quizzes_for_module(m.slug) for m in catalog.modules},
         is_staff=current_user.has_role(*STAFF_ROLES),
     )

@@ -169,7 +169,9 @@ def charts_page():
     catalog = get_catalog()
     added_up = charts.added_up(learners)
     figures = [
-        charts.completion_chart(cohorts, [m.slug for m in catalog.modules], _today()),
+        charts.completion_chart(cohorts, [m.slug for m in catalog.modules], _today(),
+                                modules=[i for i in items_for(catalog, quizzes)
+                                         if i.kind == "module"]),
         charts.quiz_chart(learners, quiz, added_up),
         charts.turnaround_chart(learners, added_up),
     ]

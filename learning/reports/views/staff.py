@@ -4,6 +4,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from learning.content.access import get_catalog
+from learning.content.catalog import ModuleCompletion
 from learning.core import audit
 from learning.core.extensions import db
 from learning.core.incoming import db_int
@@ -13,6 +14,7 @@ from learning.people import membership as cohorts
 from learning.people.models import Role, User
 from learning.people.permissions import STAFF_ROLES, can_view_learner
 from learning.quizzes.access import get_quizzes
+from learning.quizzes.attempts import passed_by
 from learning.reports import criteria as criteria_report
 from learning.reports import portfolio
 
@@ -26,8 +28,15 @@ def learners():
     catalog = get_catalog()
     cohort_id = request.args.get("cohort", type=db_int)
     rows = cohorts.visible_learners(current_user, cohort_id)
-    progress_rows = progress.rows_for([r.learner.id for r in rows])
-    items = [(r, progress.course_progress(catalog, r.learner, progress_rows)) for r in rows]
+    ids = [r.learner.id for r in rows]
+    progress_rows = progress.rows_for(ids)
+    rules = progress.rules_for(catalog, ids)
+    # Quiz results matter only to a learner whose rule asks for them (one query if any).
+    strict = [i for i in ids if rules[i] is not ModuleCompletion.READ]
+    passed = {i: set() for i in ids} | passed_by(strict)
+    items = [(r, progress.course_progress(catalog, r.learner, progress_rows,
+                                          rule=rules[r.learner.id],
+                                          passed=passed[r.learner.id])) for r in rows]
     return render_template("staff/learners.html", items=items,
                            cohorts=cohorts.visible_cohorts(current_user), cohort_id=cohort_id,
                            module_count=len(catalog.modules))
@@ -44,7 +53,7 @@ def learner(user_id: int):
     require(can_view_learner(current_user, learner))
     record = portfolio.load_record(learner)
     page = render_template("staff/learner.html", learner=learner, record=record,
-                           course=progress.course_progress(get_catalog(), learner),
+                           course=portfolio.record_progress(record, get_catalog()),
                            events=portfolio.timeline(record, get_catalog(), get_quizzes()),
                            may_open_portfolio=portfolio.can_open_portfolio(current_user,
                                                                            learner))
