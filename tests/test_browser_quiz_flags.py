@@ -129,3 +129,25 @@ def test_another_learner_cannot_see_or_flag_an_attempt(browser, base_url, learne
     finally:
         owner.close()
         intruder.close()
+
+
+def test_one_page_quiz_navigator_follows_answers_as_they_are_given(page, learner, flag_quiz,
+                                                                   app, monkeypatch):
+    """All questions on one page (the live timed quiz's layout): the navigator's marks follow
+    the answers as they are typed, and its links jump to each question; axe passes."""
+    from dataclasses import replace
+
+    monkeypatch.setitem(app.extensions, "quizzes", {flag_quiz.slug: replace(
+        flag_quiz, settings=replace(flag_quiz.settings, layout="all_on_one_page"))})
+    _login(page, learner.email)
+    page.goto("/quizzes/flag-check")
+    page.get_by_role("button", name="Start attempt").click()
+    nav = page.get_by_role("navigation", name="Questions")
+    expect(nav.get_by_role("link", name=re.compile(r"^2 ?, not answered$"))).to_be_visible()
+    page.get_by_role("group", name="Question 2").get_by_label("True").check()
+    expect(nav.get_by_role("link", name=re.compile(r"^2 ?, answered$"))).to_be_visible()
+    nav.get_by_role("link", name=re.compile(r"^3 ?, not answered$")).click()
+    assert page.url.endswith("#q-days")
+    _axe_clean(page)
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320

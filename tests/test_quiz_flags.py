@@ -143,3 +143,30 @@ def test_a_flag_is_in_the_learners_data_export(client, learner, use_quiz):
     assert "flagged_for_review_at" in by_question[
         "The NSPCC can remove a child from home by itself."]
     assert "flagged_for_review_at" not in by_question["Who are the safeguarding partners?"]
+
+
+def test_all_on_one_page_has_a_navigator_within_the_page(client, learner, use_quiz):
+    """A timed end-of-unit quiz shows every question on one page: its navigator jumps to each
+    question and says which are answered and flagged (there are no pages to go between)."""
+    use_quiz()  # all_on_one_page
+    attempt_id = _start(client)
+    _answer(client, attempt_id, action="flag:nspcc", partners="wrong")
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    nav = page.split('<nav aria-label="Questions" class="question-nav question-nav-in-page">')[1]
+    nav = nav.split("</nav>")[0]
+    assert ('<a href="#q-partners" data-question="q-partners" class="nav-answered">1'
+            '<span aria-hidden="true" class="nav-marks">✓</span><span class="visually-hidden '
+            'nav-words">, answered</span></a>') in nav
+    assert ('href="#q-nspcc" data-question="q-nspcc" class="nav-unanswered nav-flagged">2'
+            '<span aria-hidden="true" class="nav-marks">⚑</span><span class="visually-hidden '
+            'nav-words">, not answered, flagged for review</span>') in nav
+    # Every link lands on its question on the same page.
+    for target in ("q-partners", "q-nspcc"):
+        assert f'id="{target}"' in page
+
+
+def test_one_per_page_keeps_its_page_navigator_only(client, learner, use_quiz):
+    use_quiz(layout="one_per_page")
+    attempt_id = _start(client)
+    page = client.get(f"/attempts/{attempt_id}?page=1").get_data(as_text=True)
+    assert "question-nav-in-page" not in page and 'aria-label="Questions"' in page

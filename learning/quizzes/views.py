@@ -142,7 +142,11 @@ def attempt(attempt_id: int):
     page_flagged = [any(attempt.questions[i]["view"]["id"] in flagged for i in p)
                     for p in pages]
     total = sum(1 for item in items if item.number is not None)
+    # All questions on one page: the navigator jumps within the page instead of between pages.
+    in_page = [(n, item.view["id"], item.view["id"] in answered, item.view["id"] in flagged)
+               for n, item in shown if n is not None] if len(pages) == 1 and total > 1 else []
     return render_template("quiz/attempt.html", attempt=attempt, shown=shown, page=page,
+                           in_page=in_page,
                            pages=len(pages), seconds_left=svc.seconds_left(attempt, now),
                            answered=len(answered), total=total, page_done=done,
                            page_flagged=page_flagged,

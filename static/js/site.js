@@ -247,10 +247,41 @@ function referralReasons() {
   });
 }
 
+function inPageNavigator() {
+  // All questions on one page: keep the navigator's answered marks true as the learner answers
+  // (the server drew them from the last save).
+  var nav = document.querySelector(".question-nav-in-page");
+  var form = document.querySelector("form[data-autosave]");
+  if (!nav || !form) { return; }
+  function answered(question) {
+    return Array.prototype.some.call(question.querySelectorAll("input, select, textarea"), function (el) {
+      if (el.type === "radio" || el.type === "checkbox") { return el.checked; }
+      if (el.type === "hidden" || el.type === "submit") { return false; }
+      return el.value.trim() !== "";
+    });
+  }
+  function update(event) {
+    var question = event.target.closest && event.target.closest("fieldset.question");
+    if (!question) { return; }
+    var link = nav.querySelector('a[data-question="' + question.id + '"]');
+    if (!link) { return; }
+    var done = answered(question);
+    var flagged = link.classList.contains("nav-flagged");
+    link.classList.toggle("nav-answered", done);
+    link.classList.toggle("nav-unanswered", !done);
+    link.querySelector(".nav-marks").textContent = (done ? "\u2713" : "") + (flagged ? "\u2691" : "");
+    link.querySelector(".nav-words").textContent = (done ? ", answered" : ", not answered") +
+      (flagged ? ", flagged for review" : "");
+  }
+  form.addEventListener("change", update);
+  form.addEventListener("input", update);
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   focusErrorSummary();
   loginRetry();
   quizAutosave();
+  inPageNavigator();
   quizTimer();
   draftEditor();
   importProgress();
