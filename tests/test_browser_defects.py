@@ -189,6 +189,11 @@ def test_the_timer_stays_in_view_and_its_warnings_are_seen_as_well_as_heard(
     page.goto("/quizzes/enter-check")
     page.get_by_role("button", name="Start attempt").click()
     page.wait_for_url(re.compile(r"/attempts/\d+"))
+    # On a phone the box that follows the learner is one line: it hid the end of the question
+    # above it when it carried its note too (three lines at 375 px, four at 320).
+    height = page.locator("#timer").bounding_box()["height"]
+    assert height < 60, f"the sticky timer is {height}px tall at 320px"
+    expect(page.get_by_text("The server keeps the time.")).to_be_visible()
     attempt = db.session.scalars(db.select(QuizAttempt)).one()
     attempt.deadline_at = utcnow() + timedelta(seconds=302)
     db.session.commit()
