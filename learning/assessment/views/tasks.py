@@ -17,7 +17,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
-from learning.assessment import marking, marking_target
+from learning.assessment import marking, marking_target, writing_activity
 from learning.assessment import submissions as svc
 from learning.assessment.forms import DraftForm, RestoreForm, SubmitAnswerForm
 from learning.assessment.models import DraftVersion
@@ -111,10 +111,12 @@ def save(slug: str):
         form.confirm_shorter.data = "1"
         return _editor(task, sub, form, status=409, shorter=draft)
     try:
-        result = svc.save_draft(sub, form.text.data or "", _int(form.based_on.data), utcnow())
+        now = utcnow()
+        result = svc.save_draft(sub, form.text.data or "", _int(form.based_on.data), now)
     except svc.SubmissionError as exc:
         form.text.errors.append(str(exc))
         return _editor(task, sub, form, status=422)
+    _record_activity(sub, result, form, now)
     if result.conflict_with is not None:
         return redirect(url_for("tasks.write", slug=slug, conflict=result.version.number))
     if form.preview.data:
@@ -130,6 +132,12 @@ def _int(value) -> int | None:
         return db_int(value)
     except (TypeError, ValueError, AttributeError):
         return None
+
+
+def _record_activity(sub, result, form, now) -> None:
+    """Keep what the page's script saw, only once the text itself is safely saved."""
+    writing_activity.record(sub, result.version.number, writing_activity.parse(form.activity.data),
+                            now)
 
 
 @bp.post("/<slug>/autosave")
@@ -153,6 +161,7 @@ def autosave(slug: str):
                                 kind="autosave")
     except svc.SubmissionError as exc:
         return jsonify(message=str(exc)), 409
+    _record_activity(sub, result, form, now)
     if result.conflict_with is not None:
         return jsonify(conflict=True, message="This answer was changed in another tab or "
                        "device. Your text is kept: choose which version to keep.",
