@@ -73,7 +73,7 @@ def story(app, make_user, make_cohort, make_centre):
     writing_activity.record(sub, 2, writing_activity.parse(json.dumps({
         "v": 1, "typed": 150, "active": 240,
         "pastes": [{"chars": len(PASTED), "ago": 1000, "text": PASTED, "own": False}]})),
-        utcnow() + timedelta(seconds=1))
+        utcnow())
     work = submissions.submit(sub, task, learner, True, SOURCES, utcnow())
     _decide(work, task, people["assessor"], False, f"{NAME}, say more than Zanzibarquokka.")
     submissions.save_draft(sub, RESUBMITTED, 2, utcnow() + timedelta(seconds=2))
@@ -123,6 +123,9 @@ def test_a_learner_downloads_everything_held_about_them(client, auth, story):
     assert activity["pastes"][0]["text"] == PASTED
     first, second = written["submissions"]
     assert first["sources"] == SOURCES
+    # Each round's writing-process report, as the learner and their assessor read it.
+    assert first["how_it_was_written"]["pastes"] == 1
+    assert "Text was pasted in 1 time" in " ".join(first["how_it_was_written"]["facts"])
     assert first["decisions"][0]["outcome"] == "referred"
     assert first["decisions"][0]["feedback"].startswith(NAME)
     assert second["decisions"][0]["outcome"] == "achieved"

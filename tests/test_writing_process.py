@@ -61,7 +61,9 @@ def test_a_typed_answer_says_it_was_typed():
     assert len(report.sittings) == 1
     assert "No text was pasted into the answer from elsewhere." in report.facts
     assert any(f.startswith("About 36 minutes of writing was recorded") for f in report.facts)
-    assert report.facts[0] == "Saved 4 times in 1 sitting before it was submitted."
+    assert report.facts[0] == ("Written in 1 sitting, with 4 saved versions kept before it "
+                               "was submitted.")
+    assert [s.saves for s in report.sittings] == [4]
 
 
 def test_a_pasted_answer_says_how_much_arrived_by_paste_and_when():
@@ -78,8 +80,7 @@ def test_a_pasted_answer_says_how_much_arrived_by_paste_and_when():
 
 
 def test_the_typed_and_pasted_reports_read_differently():
-    assert set(typed_answer().facts).isdisjoint(set(pasted_answer().facts) - {
-        "Saved 2 times in 1 sitting before it was submitted."})
+    assert set(typed_answer().facts[1:]).isdisjoint(set(pasted_answer().facts[1:]))
 
 
 @pytest.mark.parametrize("report", [typed_answer(), pasted_answer(), wp.build(
@@ -108,9 +109,13 @@ def test_pauses_over_half_an_hour_start_a_new_sitting():
     report = wp.build(versions, [], TYPED, minutes(60 * 26 + 5))
     assert [(s.start, s.end, s.saves) for s in report.sittings] == [
         (minutes(0), minutes(50), 3), (minutes(200), minutes(215), 2),
-        (minutes(60 * 26), minutes(60 * 26 + 5), 2)]
+        (minutes(60 * 26), minutes(60 * 26 + 5), 1)]
     assert report.sittings[0].minutes == 50
-    assert report.facts[0] == "Saved 6 times in 3 sittings over 1 day before it was submitted."
+    assert report.facts[0] == ("Written in 3 sittings over 1 day, with 6 saved versions kept "
+                               "before it was submitted.")
+    # Submitting long after the last save is a sitting of its own, with no save.
+    late = wp.build(versions[:1], [], "a b", minutes(120))
+    assert [s.saves for s in late.sittings] == [1, 0]
     # Exactly 30 minutes apart is the same sitting.
     same = wp.build([Version(1, minutes(0), 5, "save"), Version(2, minutes(30), 9, "save")], [],
                     "a b c", minutes(60))
@@ -213,3 +218,17 @@ def test_a_submission_with_no_saved_version_still_has_a_point():
     (timedelta(seconds=-5), "less than a minute")])
 def test_durations_in_words(delta, said):
     assert wp.duration(delta) == said
+
+
+def test_under_a_minute_of_writing_is_said_plainly():
+    report = wp.build([Version(1, T0, 2, "autosave")], [Recorded(T0, 9, 20, [])], "two words",
+                      minutes(1))
+    assert "Less than a minute of writing was recorded (pauses over 2 minutes are not " \
+        "counted), and 9 characters were typed." in report.facts
+
+
+def test_the_headline_sums_it_up():
+    assert pasted_answer().headline.endswith("% of the final text arrived by paste")
+    assert typed_answer().headline == "1 sitting, no text pasted from elsewhere"
+    assert wp.build([], [], "a", minutes(1)).headline == \
+        "1 sitting, no typing or paste details"

@@ -9,11 +9,15 @@ writing-process report then simply has fewer facts.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from learning.assessment.models import Submission, WritingActivity
+from sqlalchemy import select
+
+from learning.assessment import writing_process
+from learning.assessment.models import DraftVersion, Submission, SubmittedWork, WritingActivity
 from learning.core.extensions import db
 
 #: The longest field accepted (characters of JSON): 20 pastes of 5,000 characters, escaped.
@@ -112,3 +116,38 @@ def record(sub: Submission, draft_number: int, activity: Activity | None,
     db.session.add(row)
     db.session.commit()
     return row
+
+
+def history(submission_ids: Sequence[int]) -> tuple[
+        dict[int, dict[int, writing_process.Version]], dict[int, list[writing_process.Recorded]]]:
+    """Every version (by id) and every recorded save of these answers, by submission: two
+    statements, however many answers and however long their history."""
+    versions: dict[int, dict[int, writing_process.Version]] = {i: {} for i in submission_ids}
+    recorded: dict[int, list[writing_process.Recorded]] = {i: [] for i in submission_ids}
+    if not submission_ids:
+        return versions, recorded
+    for vid, sub_id, number, at, words, kind in db.session.execute(
+            select(DraftVersion.id, DraftVersion.submission_id, DraftVersion.number,
+                   DraftVersion.saved_at, DraftVersion.word_count, DraftVersion.kind)
+            .where(DraftVersion.submission_id.in_(submission_ids))):
+        versions[sub_id][vid] = writing_process.Version(number, at, words, kind)
+    for row in db.session.scalars(select(WritingActivity).where(
+            WritingActivity.submission_id.in_(submission_ids))):
+        recorded[row.submission_id].append(writing_process.Recorded(
+            row.received_at, row.typed_chars, row.active_seconds, row.pastes, row.draft_number))
+    return versions, recorded
+
+
+def round_report(work: SubmittedWork, versions: dict[int, writing_process.Version],
+                 recorded: list[writing_process.Recorded]) -> writing_process.Report:
+    """The report of one round, from its answer's `history`."""
+    made_from = versions.get(work.draft_version_id)
+    return writing_process.for_round(list(versions.values()), recorded,
+                                     made_from.number if made_from else 0, work.text,
+                                     work.submitted_at)
+
+
+def report_for(work: SubmittedWork) -> writing_process.Report:
+    """The writing-process report of one submission round: everything written up to it."""
+    versions, recorded = history([work.submission_id])
+    return round_report(work, versions[work.submission_id], recorded[work.submission_id])

@@ -46,6 +46,8 @@ class Recorded:
     active_seconds: int
     #: Each {"at": ISO time, "chars": int, "text": str, "own": bool}.
     pastes: Sequence[dict]
+    #: The version the save made or found current.
+    draft_number: int = 0
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,19 @@ class Report:
     #: Share (0..1) of the final text's words that arrived by paste from outside the box.
     paste_share: float | None
     facts: list[str] = field(default_factory=list)
+
+    @property
+    def headline(self) -> str:
+        """The report in a few words, for a one-line summary beside the originality result."""
+        if not self.recorded:
+            return (f"{_times(len(self.sittings), 'sitting', 'sittings')}, no typing or paste "
+                    "details")
+        if self.paste_share:
+            return f"{round(self.paste_share * 100)} % of the final text arrived by paste"
+        if self.paste_count:
+            return "pasted text is not in the final answer"
+        return (f"{_times(len(self.sittings), 'sitting', 'sittings')}, no text pasted from "
+                "elsewhere")
 
 
 # ---- words, runs and where pasted text ended up ----
@@ -171,17 +186,19 @@ def _times(n: int, one: str, many: str) -> str:
 
 # ---- the report ----
 
-def _sittings(times: list[datetime]) -> list[Sitting]:
+def _sittings(saves: list[datetime], submitted_at: datetime) -> list[Sitting]:
+    """Saves grouped by pauses of over SITTING_GAP; submitting ends the last sitting (or is
+    one of its own, with no save, after a long pause)."""
     sittings: list[Sitting] = []
     start = prev = None
     count = 0
-    for t in sorted(times):
+    for t, is_save in sorted([(t, 1) for t in saves] + [(submitted_at, 0)]):
         if prev is not None and t - prev > SITTING_GAP:
             sittings.append(Sitting(start, prev, count))  # type: ignore[arg-type]
             start, count = None, 0
         if start is None:
             start = t
-        prev, count = t, count + 1
+        prev, count = t, count + is_save
     if start is not None and prev is not None:
         sittings.append(Sitting(start, prev, count))
     return sittings
@@ -232,13 +249,14 @@ def build(versions: Sequence[Version], recorded: Sequence[Recorded], final_text:
     raw = [(v.saved_at, v.words, _HOW.get(v.kind, v.kind)) for v in kept]
     raw.append((submitted_at, len(final_words), "Submitted"))
     points, breaks, top = _timeline(raw)
-    sittings = _sittings([v.saved_at for v in kept] + [submitted_at])
+    sittings = _sittings([v.saved_at for v in kept], submitted_at)
     facts = []
     first = kept[0].saved_at if kept else submitted_at
-    facts.append(f"Saved {_times(len(kept), 'time', 'times')} in "
-                 f"{_times(len(sittings), 'sitting', 'sittings')}"
+    # Versions kept, not saves made: autosaves are thinned to one per ten minutes.
+    facts.append(f"Written in {_times(len(sittings), 'sitting', 'sittings')}"
                  + (f" over {duration(submitted_at - first)}" if len(sittings) > 1 else "")
-                 + " before it was submitted.")
+                 + f", with {_times(len(kept), 'saved version', 'saved versions')} kept "
+                 "before it was submitted.")
     jumps = [(b.words - a.words, b) for a, b in zip(kept, kept[1:], strict=False)]
     if jumps and max(jumps, key=lambda j: j[0])[0] > 0:
         grew, at = max(jumps, key=lambda j: j[0])
@@ -272,8 +290,9 @@ def build(versions: Sequence[Version], recorded: Sequence[Recorded], final_text:
             contributing.append(fact)
     share = len(from_outside) / len(final_words) if final_words else 0.0
 
-    facts.append(f"About {duration(timedelta(seconds=active))} of writing was recorded "
-                 "(pauses over 2 minutes are not counted), and "
+    spent = duration(timedelta(seconds=active))
+    facts.append(f"{'About ' + spent if active >= 60 else spent.capitalize()} of writing was "
+                 "recorded (pauses over 2 minutes are not counted), and "
                  f"{_times(typed, 'character was', 'characters were')} typed.")
     outside = [p for p in every if not p.own]
     moved = len(every) - len(outside)
@@ -295,6 +314,17 @@ def build(versions: Sequence[Version], recorded: Sequence[Recorded], final_text:
     largest = sorted(every, key=lambda p: (-p.chars, p.at))[:LARGEST]
     return Report(points, breaks, top, sittings, True, active, typed, len(outside),
                   sum(p.chars for p in outside), largest, share, facts)
+
+
+def for_round(versions: Sequence[Version], recorded: Sequence[Recorded], draft_number: int,
+              final_text: str, submitted_at: datetime) -> Report:
+    """The report of the round submitted from version `draft_number`, given the whole history
+    of the answer: what was written up to that round (not after it) counts."""
+    return build([v for v in versions if v.number <= draft_number],
+                 # A save of unchanged text after a referral finds the submitted version.
+                 [r for r in recorded if r.draft_number <= draft_number
+                  and r.received_at <= submitted_at],
+                 final_text, submitted_at)
 
 
 def _when_pasted(pastes: list[PasteFact]) -> str:

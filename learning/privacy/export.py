@@ -20,6 +20,7 @@ from typing import IO, Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
+from learning.assessment import writing_activity
 from learning.assessment.models import (
     Decision,
     DraftVersion,
@@ -261,10 +262,22 @@ def _written(submissions: list[Submission], catalog: Catalog) -> list[dict[str, 
     reviews = _reviews([d.id for s in submissions for w in s.rounds for d in w.decisions
                         if d.is_released])
     activity = _activity(ids)
+    history, recorded = writing_activity.history(ids)
     return [{"task": s.task_slug, "title": titles.get(s.task_slug, s.task_slug),
              "status": s.status, "started_at": _when(s.created_at),
              "versions": versions[s.id], "writing_activity": activity[s.id],
-             "submissions": [_round(s, w, reviews) for w in s.rounds]} for s in submissions]
+             "submissions": [_round(s, w, reviews) | {"how_it_was_written": _process(
+                 writing_activity.round_report(w, history[s.id], recorded[s.id]))}
+                 for w in s.rounds]} for s in submissions]
+
+
+def _process(report) -> dict[str, Any]:
+    """The writing-process report of a round, as its facts and figures."""
+    return {"facts": report.facts, "sittings": len(report.sittings),
+            "active_writing_seconds": report.active_seconds,
+            "typed_characters": report.typed_chars, "pastes": report.paste_count,
+            "share_of_final_text_pasted": None if report.paste_share is None
+            else round(report.paste_share, 3)}
 
 
 def _activity(submission_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

@@ -76,6 +76,9 @@ def _editor(task, sub, form, status=200, preview=None, conflict=None, shorter=No
         preview=preview, conflict=conflict, editable=sub.status in svc.EDITABLE,
         shorter=shorter, shorter_words=svc.count_words(form.text.data or "") if shorter else 0,
         decisions=marking.released_decisions(sub),
+        # The learner sees the same report as their assessor, once the answer is submitted.
+        process=writing_activity.report_for(sub.rounds[-1])
+        if sub.rounds and sub.status not in svc.EDITABLE else None,
         resubmissions_left=svc.resubmissions_left(sub, task),
         marking_days=_marking_days(), marking_by=_marking_by(sub),
     ), status
@@ -275,7 +278,9 @@ def feedback(slug: str):
     task = _task_or_404(slug)
     sub = svc.get_or_create(current_user, task)
     page = render_template("tasks/feedback.html", task=task, sub=sub, catalog=get_catalog(),
-                           decisions=marking.released_decisions(sub))
+                           decisions=marking.released_decisions(sub),
+                           process=writing_activity.report_for(sub.rounds[-1])
+                           if sub.rounds else None)
     # Shown, so read: the dashboard stops listing it as feedback to read.
     if marking.mark_feedback_read(sub, current_user, utcnow()):
         db.session.commit()
