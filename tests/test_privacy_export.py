@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from learning.assessment import marking, submissions
+from learning.assessment import marking, submissions, writing_activity
 from learning.core import audit
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
@@ -33,6 +33,8 @@ RESUBMITTED = (SECOND + " Xylophonemarmot: for Sam, the key person and the healt
 SOURCES = "Quokkabook, Working Together 2023, chapter 2"
 SHORT_ANSWER = "Marmaladeotter officer"
 NAME, EMAIL, REF = "Ottoline Vantongeren", "ottoline.v@example.test", "ULN7788990011"
+#: Text the learner pasted into the writing page (the script's report with the second save).
+PASTED = "Xylophonemarmot pasted: the key person talks to the health visitor."
 
 
 def _decide(work, task, assessor, met: bool, feedback: str):
@@ -68,6 +70,10 @@ def story(app, make_user, make_cohort, make_centre):
     sub = submissions.get_or_create(learner, task)
     submissions.save_draft(sub, FIRST, None, utcnow())
     submissions.save_draft(sub, SECOND, 1, utcnow() + timedelta(seconds=1))
+    writing_activity.record(sub, 2, writing_activity.parse(json.dumps({
+        "v": 1, "typed": 150, "active": 240,
+        "pastes": [{"chars": len(PASTED), "ago": 1000, "text": PASTED, "own": False}]})),
+        utcnow())
     work = submissions.submit(sub, task, learner, True, SOURCES, utcnow())
     _decide(work, task, people["assessor"], False, f"{NAME}, say more than Zanzibarquokka.")
     submissions.save_draft(sub, RESUBMITTED, 2, utcnow() + timedelta(seconds=2))
@@ -111,8 +117,15 @@ def test_a_learner_downloads_everything_held_about_them(client, auth, story):
     [written] = data["written_tasks"]
     assert [v["version"] for v in written["versions"]] == [1, 2, 3]
     assert [r["round"] for r in written["submissions"]] == [1, 2]
+    [activity] = written["writing_activity"]
+    assert (activity["version"], activity["typed_characters"], activity["active_seconds"]) == (
+        2, 150, 240)
+    assert activity["pastes"][0]["text"] == PASTED
     first, second = written["submissions"]
     assert first["sources"] == SOURCES
+    # Each round's writing-process report, as the learner and their assessor read it.
+    assert first["how_it_was_written"]["pastes"] == 1
+    assert "Text was pasted in 1 time" in " ".join(first["how_it_was_written"]["facts"])
     assert first["decisions"][0]["outcome"] == "referred"
     assert first["decisions"][0]["feedback"].startswith(NAME)
     assert second["decisions"][0]["outcome"] == "achieved"

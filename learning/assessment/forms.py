@@ -23,6 +23,9 @@ class DraftForm(FlaskForm):
     based_on = HiddenField()
     #: "1" once the learner has seen the warning that the new text is much shorter.
     confirm_shorter = HiddenField()
+    #: What the page's script saw since the last save (writing_activity.parse). Never
+    #: validated here: bad content is ignored there, and the text saves regardless.
+    activity = HiddenField()
     save = SubmitField("Save draft")
     preview = SubmitField("Save and preview")
 
@@ -32,9 +35,11 @@ class SubmitAnswerForm(FlaskForm):
         "I confirm this answer is my own work. Where I have used other people's words or "
         "ideas, I have said so.",
         validators=[DataRequired("Confirm that this is your own work before you submit.")])
-    sources = TextAreaField("Sources you used (optional)", description=(
+    sources = TextAreaField("Sources you used, or how you wrote it (optional)", description=(
         "For example: the course modules, Working Together to Safeguard Children 2023, your "
-        "setting's safeguarding policy."), validators=[Length(max=5000)])
+        "setting's safeguarding policy; or that you wrote it first in a document and pasted "
+        "it in. Your assessor reads this beside your writing-process report."),
+        validators=[Length(max=5000)])
     #: Asked for only when the answer is shorter than the task's word guidance.
     confirm_short = BooleanField("Submit it anyway: I have checked that it answers everything "
                                  "the task asks")

@@ -119,6 +119,33 @@ class DraftVersion(Model):
         return stored_or_rendered(self.html, self.text)
 
 
+class WritingActivity(Model):
+    """What the writing page's script saw between two saves: typing, active time, pastes.
+
+    One row per save that carried it. Without JavaScript there are none, and the
+    writing-process report is built from the versions alone (writing_process.py).
+    """
+
+    __tablename__ = "writing_activity"
+    __table_args__ = (
+        CheckConstraint("typed_chars >= 0 AND active_seconds >= 0", name="counts_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
+    #: The version the save made or found current. A number, not a key: thinning
+    #: (submissions.thin_autosaves) may remove an autosave, and this row must outlive it.
+    draft_number: Mapped[int]
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Characters typed (keyboard, dictation, spelling fixes) since the last recorded save.
+    typed_chars: Mapped[int] = mapped_column(default=0)
+    #: Seconds spent writing, pauses over two minutes left out.
+    active_seconds: Mapped[int] = mapped_column(default=0)
+    #: Each paste or drop: {"at": ISO time, "chars": size, "text": first 5,000 characters,
+    #: "own": True when it was text cut or copied from this same box}.
+    pastes: Mapped[list] = mapped_column(JSON, default=list)
+
+
 class SubmittedWork(Model):
     """One submission round: the first submission is 1, each resubmission adds one."""
 
@@ -139,6 +166,7 @@ class SubmittedWork(Model):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: The learner ticked "this is my own work" at this time.
     declared_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The learner's optional note on their sources or how they wrote the answer.
     sources: Mapped[str] = mapped_column(Text, default="")
     #: Share of the text matching other work (0..1) and the report; for assessors only.
     originality_share: Mapped[float | None]

@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from learning.assessment import writing_activity
 from learning.assessment.originality.fingerprints import highlight
 from learning.assessment.originality.grouping import group_matches
 from learning.content.access import get_catalog
@@ -94,6 +95,7 @@ def review(sample_id: int):
     page = render_template("iqa/review.html", sample=sample, sub=sub, task=task,
                            work=work, decision=sample.decision,
                            sources=group_matches(report),
+                           process=writing_activity.report_for(work),
                            highlighted=highlight(work.text, [tuple(s) for s in
                                                              report.get("spans", [])]),
                            catalog=get_catalog(), form=form, own_decision=own_decision,

@@ -8,7 +8,8 @@ retention period is over, and both leave an audit record.
 What goes: the name, email and learner reference (replaced by placeholders), the password, every
 login, the learner's own notifications and the emails in the outbox addressed to them, their
 writing (saved versions deleted, except the one each submission round was made from, whose text
-is replaced; submitted text and sources replaced), the typed words of short quiz answers, the
+is replaced; submitted text and sources replaced; what the writing page recorded of how they
+wrote, pasted text included, deleted), the typed words of short quiz answers, the
 assessor's feedback and comments on their work (it quotes and describes it), their originality
 fingerprints, and the passages of their work quoted in other learners' originality reports.
 The name is also replaced wherever it was written into text that is kept (IQA comments, other
@@ -35,6 +36,7 @@ from learning.assessment.models import (
     DraftVersion,
     Submission,
     SubmittedWork,
+    WritingActivity,
 )
 from learning.assessment.originality import index as originality
 from learning.assessment.originality.models import TextSource
@@ -113,9 +115,11 @@ class Changes:
     short_answers_blanked: int = 0
     originality_copies_removed: int = 0
     notifications_deleted: int = 0
+    writing_activity_deleted: int = 0
 
     def in_words(self) -> str:
         return (f"{self.versions_deleted + self.versions_blanked} saved versions, "
+                f"{self.writing_activity_deleted} records of how they wrote, "
                 f"{self.rounds_blanked} submission rounds, {self.short_answers_blanked} short "
                 f"quiz answers, {self.originality_copies_removed} originality copies and "
                 f"{self.notifications_deleted} notifications erased; {self.decisions_kept} "
@@ -172,6 +176,8 @@ def preview(person: User) -> Changes:
             TextSource.owner_user_id == person.id)),
         notifications_deleted=_count(select(Notification.id).where(
             Notification.user_id == person.id)),
+        writing_activity_deleted=_count(select(WritingActivity.id).where(
+            WritingActivity.submission_id.in_(_submission_ids(person)))),
     )
 
 
@@ -260,6 +266,9 @@ def erase(person: User, actor: User | None, reason: str, now: datetime, **detail
 
 def _erase_writing(person: User) -> None:
     subs = _submission_ids(person)
+    # How they wrote (typing, time, pasted text) serves only the report on their own work,
+    # which the awarding body does not need once the text itself is gone.
+    db.session.execute(delete(WritingActivity).where(WritingActivity.submission_id.in_(subs)))
     db.session.execute(delete(DraftVersion).where(
         DraftVersion.submission_id.in_(subs), DraftVersion.id.not_in(_kept_version_ids(person))))
     html = str(render_answer(ERASED))

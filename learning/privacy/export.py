@@ -20,7 +20,14 @@ from typing import IO, Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from learning.assessment.models import Decision, DraftVersion, Submission, SubmittedWork
+from learning.assessment import writing_activity
+from learning.assessment.models import (
+    Decision,
+    DraftVersion,
+    Submission,
+    SubmittedWork,
+    WritingActivity,
+)
 from learning.assessment.originality.models import TextSource
 from learning.content.catalog import Catalog
 from learning.core.audit import AuditEvent
@@ -54,7 +61,8 @@ Everything Joined Up holds about you
 ====================================
 
 data.json     Your records: account, roles, cohorts, module progress, quiz attempts and
-              answers, written tasks (every saved version, every submission round, the
+              answers, written tasks (every saved version, what the writing page recorded
+              of how you wrote, the writing-process report of every submission round, the
               released decisions and feedback on them, and internal quality assurance
               reviews of those decisions), notifications, emails to you, logins,
               set-password links,
@@ -256,10 +264,39 @@ def _written(submissions: list[Submission], catalog: Catalog) -> list[dict[str, 
                 "file": version_path(slugs[sub_id], number, saved_at)})
     reviews = _reviews([d.id for s in submissions for w in s.rounds for d in w.decisions
                         if d.is_released])
+    activity = _activity(ids)
+    history, recorded = writing_activity.history(ids)
     return [{"task": s.task_slug, "title": titles.get(s.task_slug, s.task_slug),
              "status": s.status, "started_at": _when(s.created_at),
-             "versions": versions[s.id],
-             "submissions": [_round(s, w, reviews) for w in s.rounds]} for s in submissions]
+             "versions": versions[s.id], "writing_activity": activity[s.id],
+             "submissions": [_round(s, w, reviews) | {"how_it_was_written": _process(
+                 writing_activity.round_report(w, history[s.id], recorded[s.id]))}
+                 for w in s.rounds]} for s in submissions]
+
+
+def _process(report) -> dict[str, Any]:
+    """The writing-process report of a round, as its facts and figures."""
+    return {"facts": report.facts, "sittings": len(report.sittings),
+            "active_writing_seconds": report.active_seconds,
+            "typed_characters": report.typed_chars, "pastes": report.paste_count,
+            "share_of_final_text_pasted": None if report.paste_share is None
+            else round(report.paste_share, 3)}
+
+
+def _activity(submission_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """What the writing page's script recorded with each save, by submission."""
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in submission_ids}
+    if submission_ids:
+        for row in db.session.scalars(select(WritingActivity).where(
+                WritingActivity.submission_id.in_(submission_ids))
+                .order_by(WritingActivity.received_at, WritingActivity.id)):
+            out[row.submission_id].append({
+                "recorded_at": _when(row.received_at), "version": row.draft_number,
+                "typed_characters": row.typed_chars, "active_seconds": row.active_seconds,
+                "pastes": [{"at": p.get("at"), "characters": p.get("chars"),
+                            "text": p.get("text"), "moved_within_the_answer": p.get("own")}
+                           for p in row.pastes]})
+    return out
 
 
 def _round(sub: Submission, work: SubmittedWork,

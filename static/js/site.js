@@ -71,6 +71,7 @@ function quizAutosave() {
         if (pair[0].status === 409 && pair[1].review) { window.location = pair[1].review; }
       })
       .catch(function () {
+        activity.giveBack(sent);
         dirty = true;
         if (status) { status.textContent = "Not saved: check your connection. Your answers are still on this page."; }
       });
@@ -134,6 +135,7 @@ function draftEditor() {
   var max = parseInt(counter.getAttribute("data-max"), 10);
   var timer = null;
   var dirty = false;
+  var activity = writingActivity(form, area);
   function showCount() {
     var n = countWords(area.value);
     var note = n < min ? " – below the guidance" : n > max ? " – above the guidance" : "";
@@ -166,6 +168,7 @@ function draftEditor() {
       return;
     }
     dirty = false;
+    var sent = activity.take();
     fetch(url, { method: "POST", body: new FormData(form), credentials: "same-origin" })
       .then(function (r) {
         return r.json().then(function (d) { return [r.status, d]; },
@@ -173,11 +176,14 @@ function draftEditor() {
       })
       .then(function (pair) {
         var data = pair[1];
+        // Kept with the text (a save or a conflict kept aside); otherwise sent again next time.
+        if (pair[0] !== 200 && !data.conflict) { activity.giveBack(sent); }
         if (data.version && based) { based.value = data.version; }
         showStatus(data.message, pair[0] >= 400 && !data.url);
         if (pair[0] === 409 && data.url) { window.location = data.url; }
       })
       .catch(function () {
+        activity.giveBack(sent);
         dirty = true;
         showStatus("Not saved: check your connection. Your text is still here; press Save draft when you are back online.", true);
       });
@@ -188,11 +194,81 @@ function draftEditor() {
     if (timer) { clearTimeout(timer); }
     timer = setTimeout(save, 3000);
   });
-  form.addEventListener("submit", function () { dirty = false; });
+  form.addEventListener("submit", function () { dirty = false; activity.take(); });
   window.addEventListener("pagehide", function () {
-    if (dirty && !tooLong() && navigator.sendBeacon) { navigator.sendBeacon(url, new FormData(form)); }
+    if (dirty && !tooLong() && navigator.sendBeacon) { activity.take(); navigator.sendBeacon(url, new FormData(form)); }
   });
   showCount();
+}
+
+function writingActivity(form, area) {
+  // What the writing-process report may know (the page says so above the box): characters
+  // typed, seconds of writing (pauses over two minutes left out), and each paste or drop into
+  // the box with its size and text. Nothing else: no keystrokes, nothing outside this box.
+  // It rides in the form's hidden "activity" field with each save, and is forgotten once
+  // the server has kept it. Without this script the report is built from saved versions.
+  var field = form.querySelector("input[name=activity]");
+  var IDLE = 120000, MAX_PASTES = 20, MAX_TEXT = 5000;
+  var typed = 0, active = 0, last = 0, pastes = [], inside = "";
+  function tick() {
+    var now = Date.now();
+    if (last && now - last <= IDLE) { active += now - last; }
+    last = now;
+  }
+  function fill() {
+    if (!field) { return; }
+    var now = Date.now();
+    field.value = (typed || active || pastes.length) ? JSON.stringify({
+      v: 1, typed: typed, active: Math.round(active / 1000),
+      pastes: pastes.map(function (p) {
+        return { chars: p.chars, ago: Math.max(0, now - p.at), text: p.text, own: p.own };
+      })
+    }) : "";
+  }
+  function pasted(text, own) {
+    if (!text) { return; }
+    var chars = Array.from(text).length;
+    pastes.push({ chars: chars, at: Date.now(), text: Array.from(text).slice(0, MAX_TEXT).join(""), own: own });
+    if (pastes.length > MAX_PASTES) {
+      // Keep the largest, in the order they happened.
+      var smallest = pastes.reduce(function (a, p, i) { return p.chars < pastes[a].chars ? i : a; }, 0);
+      pastes.splice(smallest, 1);
+    }
+    tick();
+  }
+  area.addEventListener("copy", function () { inside = area.value.slice(area.selectionStart, area.selectionEnd); });
+  area.addEventListener("cut", function () { inside = area.value.slice(area.selectionStart, area.selectionEnd); });
+  area.addEventListener("dragstart", function () { inside = area.value.slice(area.selectionStart, area.selectionEnd); });
+  area.addEventListener("paste", function (event) {
+    var text = event.clipboardData ? event.clipboardData.getData("text/plain") : "";
+    pasted(text, text !== "" && text === inside);
+  });
+  area.addEventListener("drop", function (event) {
+    var text = event.dataTransfer ? event.dataTransfer.getData("text/plain") : "";
+    pasted(text, text !== "" && text === inside);
+  });
+  area.addEventListener("input", function (event) {
+    var kind = event.inputType || "";
+    if (kind === "insertFromPaste" || kind === "insertFromDrop" || kind.indexOf("delete") === 0) { return; }
+    if (event.data) { typed += Array.from(event.data).length; } else if (kind === "insertLineBreak" || kind === "insertParagraph") { typed += 1; }
+    tick();
+  });
+  area.addEventListener("keydown", function (event) {
+    // Deleting and moving the cursor are writing time too, though not typed characters.
+    if (event.key && event.key.length > 1) { tick(); }
+  });
+  return {
+    take: function () {
+      // Fill the field for the request about to be made; what it carries is then in flight.
+      fill();
+      var sent = { typed: typed, active: active, pastes: pastes };
+      typed = 0; active = 0; pastes = [];
+      return sent;
+    },
+    giveBack: function (sent) {
+      typed += sent.typed; active += sent.active; pastes = sent.pastes.concat(pastes).slice(-MAX_PASTES);
+    }
+  };
 }
 
 function importProgress() {

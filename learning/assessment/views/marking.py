@@ -14,7 +14,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from learning.assessment import marking, marking_target
+from learning.assessment import marking, marking_target, writing_activity
 from learning.assessment.models import Submission
 from learning.assessment.originality.fingerprints import highlight
 from learning.assessment.originality.grouping import group_matches
@@ -139,6 +139,7 @@ def mark(submission_id: int):
         highlighted=highlight(work.text, [tuple(s) for s in
                                           (work.originality_report or {}).get("spans", [])]),
         sources=group_matches(work.originality_report),
+        process=writing_activity.report_for(work),
         decided=sub.status not in marking.WAITING and not sub.reassess,
     )
     if request.method == "GET":  # who opened this learner's work (after rendering: see audit)

@@ -17,7 +17,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
-from learning.assessment import marking, marking_target
+from learning.assessment import marking, marking_target, writing_activity
 from learning.assessment import submissions as svc
 from learning.assessment.forms import DraftForm, RestoreForm, SubmitAnswerForm
 from learning.assessment.models import DraftVersion
@@ -76,6 +76,9 @@ def _editor(task, sub, form, status=200, preview=None, conflict=None, shorter=No
         preview=preview, conflict=conflict, editable=sub.status in svc.EDITABLE,
         shorter=shorter, shorter_words=svc.count_words(form.text.data or "") if shorter else 0,
         decisions=marking.released_decisions(sub),
+        # The learner sees the same report as their assessor, once the answer is submitted.
+        process=writing_activity.report_for(sub.rounds[-1])
+        if sub.rounds and sub.status not in svc.EDITABLE else None,
         resubmissions_left=svc.resubmissions_left(sub, task),
         marking_days=_marking_days(), marking_by=_marking_by(sub),
     ), status
@@ -111,10 +114,12 @@ def save(slug: str):
         form.confirm_shorter.data = "1"
         return _editor(task, sub, form, status=409, shorter=draft)
     try:
-        result = svc.save_draft(sub, form.text.data or "", _int(form.based_on.data), utcnow())
+        now = utcnow()
+        result = svc.save_draft(sub, form.text.data or "", _int(form.based_on.data), now)
     except svc.SubmissionError as exc:
         form.text.errors.append(str(exc))
         return _editor(task, sub, form, status=422)
+    _record_activity(sub, result, form, now)
     if result.conflict_with is not None:
         return redirect(url_for("tasks.write", slug=slug, conflict=result.version.number))
     if form.preview.data:
@@ -130,6 +135,12 @@ def _int(value) -> int | None:
         return db_int(value)
     except (TypeError, ValueError, AttributeError):
         return None
+
+
+def _record_activity(sub, result, form, now) -> None:
+    """Keep what the page's script saw, only once the text itself is safely saved."""
+    writing_activity.record(sub, result.version.number, writing_activity.parse(form.activity.data),
+                            now)
 
 
 @bp.post("/<slug>/autosave")
@@ -153,6 +164,7 @@ def autosave(slug: str):
                                 kind="autosave")
     except svc.SubmissionError as exc:
         return jsonify(message=str(exc)), 409
+    _record_activity(sub, result, form, now)
     if result.conflict_with is not None:
         return jsonify(conflict=True, message="This answer was changed in another tab or "
                        "device. Your text is kept: choose which version to keep.",
@@ -266,7 +278,9 @@ def feedback(slug: str):
     task = _task_or_404(slug)
     sub = svc.get_or_create(current_user, task)
     page = render_template("tasks/feedback.html", task=task, sub=sub, catalog=get_catalog(),
-                           decisions=marking.released_decisions(sub))
+                           decisions=marking.released_decisions(sub),
+                           process=writing_activity.report_for(sub.rounds[-1])
+                           if sub.rounds else None)
     # Shown, so read: the dashboard stops listing it as feedback to read.
     if marking.mark_feedback_read(sub, current_user, utcnow()):
         db.session.commit()
