@@ -2,7 +2,7 @@
 writing-process report (learning/assessment/writing_process.py)
 
 Revision ID: 4e8a1c7b2d90
-Revises: 7c3d9e1f2b64
+Revises: 7c3d9e1f2a64
 Create Date: 2026-12-03 20:10:00.000000
 
 """
@@ -15,7 +15,7 @@ from learning.core.downgrades import keep_table, restore_table
 
 # revision identifiers, used by Alembic.
 revision = '4e8a1c7b2d90'
-down_revision = '7c3d9e1f2b64'
+down_revision = '7c3d9e1f2a64'
 branch_labels = None
 depends_on = None
 
