@@ -16,6 +16,7 @@ from learning.core.extensions import db
 from learning.core.types import utcnow
 from learning.iqa import sampling
 from tests.conftest import csrf_from
+from tests.htmlcheck import html_errors, needs_checker
 
 ANSWER = ("Partners share what they know so a worry is seen early. The school nurse, the "
           "GP and social care each hold a piece of the picture.\n\n"
@@ -387,3 +388,34 @@ def test_the_marking_and_feedback_pages_read_the_passages_in_fixed_statements(
         auth.logout()
     assert counts[0] == counts[1]
     assert page.count("[Evidence ") >= len(found)
+
+
+@needs_checker
+def test_the_pages_with_evidence_are_valid_html(client, auth, people, task, tmp_path):
+    sub = submit(people["learner"], task, HOSTILE)
+    auth.login(people["assessor"])
+    add(client, sub, task.criteria[0], span(HOSTILE, "Partners <b>share</b>"), note="Why.")
+    add(client, sub, task.criteria[-1], span(HOSTILE, "<b>share</b> & the GP"), met="not-met")
+    (tmp_path / "marking.html").write_text(client.get(f"/marking/{sub.id}").get_data(
+        as_text=True))
+    (tmp_path / "marking-error.html").write_text(add(client, sub, task.criteria[0], "0-3",
+                                                     quote="no").get_data(as_text=True))
+    release(client, sub, task, met=False)
+    (tmp_path / "marking-released.html").write_text(client.get(f"/marking/{sub.id}").get_data(
+        as_text=True))
+    auth.logout()
+    sample = sampling.sample_by_hand(sub.rounds[-1].decisions[-1], people["iqa"], utcnow())
+    db.session.commit()
+    auth.login(people["iqa"])
+    (tmp_path / "iqa.html").write_text(client.get(f"/iqa/samples/{sample.id}").get_data(
+        as_text=True))
+    auth.logout()
+    auth.login(people["learner"])
+    (tmp_path / "feedback.html").write_text(client.get(f"/tasks/{task.slug}/feedback")
+                                            .get_data(as_text=True))
+    learner = people["learner"].id
+    (tmp_path / "portfolio.html").write_text(client.get(
+        f"/reports/learners/{learner}/portfolio").get_data(as_text=True))
+    (tmp_path / "portfolio-file.html").write_text(client.get(
+        f"/reports/learners/{learner}/portfolio.html").get_data(as_text=True))
+    assert html_errors(sorted(tmp_path.glob("*.html"))) == []
