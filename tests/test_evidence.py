@@ -352,9 +352,10 @@ def test_the_iqa_and_the_portfolio_show_the_marked_answer(client, auth, people, 
 # ---- a fixed number of statements, however many passages ----
 
 def _statements(client, count_queries, url):
+    db.session.expire_all()  # read by the request itself, not from this test's identity map
     with count_queries() as counted:
         assert client.get(url).status_code == 200
-    return counted.count
+    return counted.statements
 
 
 def test_the_marking_and_feedback_pages_read_the_passages_in_fixed_statements(
@@ -373,7 +374,7 @@ def test_the_marking_and_feedback_pages_read_the_passages_in_fixed_statements(
     for sub in (one, many):
         client.get(f"/marking/{sub.id}")
         counts.append(_statements(client, count_queries, f"/marking/{sub.id}"))
-    assert counts[0] == counts[1]
+    assert len(counts[0]) == len(counts[1]) > 2, [len(c) for c in counts]
     criteria = {c: (True, "") for c in task.criteria}
     for sub in (one, many):
         marking.save_decision(sub.rounds[-1], task, people["assessor"], criteria, "Fine.", "",
@@ -386,7 +387,7 @@ def test_the_marking_and_feedback_pages_read_the_passages_in_fixed_statements(
         counts.append(_statements(client, count_queries, f"/tasks/{task.slug}/feedback"))
         page = unescape(client.get(f"/tasks/{task.slug}/feedback").get_data(as_text=True))
         auth.logout()
-    assert counts[0] == counts[1]
+    assert len(counts[0]) == len(counts[1]) > 2, [len(c) for c in counts]
     assert page.count("[Evidence ") >= len(found)
 
 
