@@ -15,6 +15,7 @@ from learning.core.audit import AuditEvent
 from learning.core.extensions import db
 from learning.core.types import utcnow
 from learning.iqa import sampling
+from learning.privacy import erasure, export
 from tests.conftest import csrf_from
 from tests.htmlcheck import html_errors, needs_checker
 
@@ -420,3 +421,28 @@ def test_the_pages_with_evidence_are_valid_html(client, auth, people, task, tmp_
     (tmp_path / "portfolio-file.html").write_text(client.get(
         f"/reports/learners/{learner}/portfolio.html").get_data(as_text=True))
     assert html_errors(sorted(tmp_path.glob("*.html"))) == []
+
+
+# ---- a person's data ----
+
+def test_the_learners_export_holds_the_passages_and_erasure_blanks_their_words(
+        app, people, task, make_user):
+    sub = submit(people["learner"], task)
+    work = sub.rounds[-1]
+    start = ANSWER.index("nobody waits")
+    ev.add_evidence(work, task, people["assessor"], task.criteria[0], start, start + 12, None,
+                    False, "Say who acts.", utcnow())
+    marking.save_decision(work, task, people["assessor"],
+                          {c: (False, "") for c in task.criteria}, "More.", "Say who acts.",
+                          utcnow(), release=True)
+    data = export.records(people["learner"], app.extensions["catalog"])
+    [task_data] = data["written_tasks"]
+    [decision] = task_data["submissions"][0]["decisions"]
+    assert decision["evidence"] == [{"criterion": task.criteria[0], "met": False,
+                                     "passage": "nobody waits", "note": "Say who acts."}]
+    erasure.erase(people["learner"], make_user("admin"), "asked", utcnow())
+    db.session.commit()
+    db.session.expire_all()
+    [item] = db.session.scalars(select(Evidence))
+    assert "nobody" not in item.quote and "Say who" not in item.note
+    assert (item.criterion_id, item.met) == (task.criteria[0], False)
