@@ -446,3 +446,25 @@ def test_the_learners_export_holds_the_passages_and_erasure_blanks_their_words(
     [item] = db.session.scalars(select(Evidence))
     assert "nobody" not in item.quote and "Say who" not in item.note
     assert (item.criterion_id, item.met) == (task.criteria[0], False)
+
+
+def test_the_release_summary_lists_the_passages_and_a_passage_added_since_stops_it(
+        client, auth, people, task):
+    sub = submit(people["learner"], task)
+    auth.login(people["assessor"])
+    add(client, sub, task.criteria[0], span(ANSWER, "nobody waits"), note="Clear.")
+    page = client.get(f"/marking/{sub.id}").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(page), "feedback": "Fine.", "actions": "",
+            "action": "release", **{f"met-{c}": "met" for c in task.criteria}}
+    client.post(f"/marking/{sub.id}", data=data)
+    summary = unescape(client.get(f"/marking/{sub.id}/release").get_data(as_text=True))
+    assert "Evidence from the answer" in summary and "“nobody waits”" in summary
+    # Another tab adds a passage after the summary was shown: nothing is released.
+    add(client, sub, task.criteria[0], span(ANSWER, "a worry is seen early"))
+    digest = re.search(r'name="digest" value="([0-9a-f]+)"', summary).group(1)
+    refused = client.post(f"/marking/{sub.id}/release", data={
+        "csrf_token": csrf_from(summary), "digest": digest})
+    assert refused.status_code == 422 and "changed after you checked it" in unescape(
+        refused.get_data(as_text=True))
+    db.session.expire_all()
+    assert db.session.get(Submission, sub.id).status == "being_marked"

@@ -248,8 +248,11 @@ def release(submission_id: int):
     if refusal := marking.release_refusal(undecided, achieved, draft.feedback, draft.actions):
         flash(refusal, "error")
         return redirect(back)
+    attached = evidence.current(work, current_user)
     return render_template("marking/release.html", sub=sub, task=task, work=work,
                            decision=draft, criteria=criteria, catalog=get_catalog(),
+                           evidence=attached, criterion_numbers=evidence.criterion_numbers(
+                               get_catalog(), task.criteria),
                            digest=marking.decision_digest(draft), error=error,
                            resubmissions_left=resubmissions_left(sub, task)), \
         422 if error else 200
