@@ -398,8 +398,12 @@ def test_the_pages_with_evidence_are_valid_html(client, auth, people, task, tmp_
     auth.login(people["assessor"])
     add(client, sub, task.criteria[0], span(HOSTILE, "Partners <b>share</b>"), note="Why.")
     add(client, sub, task.criteria[-1], span(HOSTILE, "<b>share</b> & the GP"), met="not-met")
-    (tmp_path / "marking.html").write_text(client.get(f"/marking/{sub.id}").get_data(
-        as_text=True))
+    marking_page = client.get(f"/marking/{sub.id}").get_data(as_text=True)
+    # The answer's own text, twice on the page (marked, and as data for the selection
+    # script), is never markup: not even a </script> closes the data early.
+    assert "<script>alert" not in marking_page and "<img src=x" not in marking_page
+    assert "\\u003c/script\\u003e" in marking_page
+    (tmp_path / "marking.html").write_text(marking_page)
     (tmp_path / "marking-error.html").write_text(add(client, sub, task.criteria[0], "0-3",
                                                      quote="no").get_data(as_text=True))
     release(client, sub, task, met=False)
