@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from learning.assessment import marking
+from learning.assessment import evidence, marking
 from learning.assessment import submissions as subs
 from learning.cohorts.models import Deadline
 from learning.content.catalog import Catalog
@@ -88,6 +88,11 @@ def _written(learner: User, task, assessor: User, outcome: str, now) -> None:
     if outcome == "submitted":
         return
     met = outcome == "achieved"
+    # The first sentence as evidence, so the feedback, IQA and portfolio pages show a mark.
+    first = evidence.passages(work.text)[0]
+    evidence.add_evidence(work, task, assessor, task.criteria[0], first.start, first.end, None,
+                          met, "" if met else "Say who the partners are.",
+                          now - timedelta(days=2))
     criteria: dict[str, tuple[bool | None, str]] = {
         c: (met, "Clear and accurate." if met else "Too brief to show this yet.")
         for c in task.criteria}

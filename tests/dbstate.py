@@ -78,8 +78,14 @@ def snapshot(engine: Engine, leave_out: frozenset[str] = frozenset()) -> dict[st
     with engine.connect() as conn:
         for table in meta.sorted_tables:
             if table.name not in leave_out:
+                # A downgrade's side table (core/downgrades.py) is made by CREATE TABLE AS,
+                # whose column types SQLite guesses (a timestamp becomes NUM): read its values
+                # as stored, not through the types reflection gives them.
+                quoted = conn.dialect.identifier_preparer.quote(table.name)
+                query = (text(f"SELECT * FROM {quoted}")  # nosec B608: a reflected name
+                         if table.name.startswith("kept_") else select(table))
                 rows[table.name] = sorted(
-                    (tuple(row) for row in conn.execute(select(table))), key=repr)
+                    (tuple(row) for row in conn.execute(query)), key=repr)
     return rows
 
 

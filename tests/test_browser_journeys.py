@@ -193,7 +193,8 @@ def test_learner_journey(journey, course, javascript):
         .to_be_visible()
     expect(page.get_by_text(re.compile(r"What happens next: your assessor aims to mark it "
                                        r"within \d+ working days"))).to_be_visible()
-    expect(page.get_by_role("textbox", name="Your answer")).to_have_count(0)  # locked while it is marked
+    # Locked while it is marked: the answer box is gone.
+    expect(page.get_by_role("textbox", name="Your answer")).to_have_count(0)
     check()
 
     # Later: the assessor refers it. The learner reads the feedback and resubmits.

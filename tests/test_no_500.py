@@ -97,10 +97,13 @@ FORM = [*QUERY, "email", "password", "remember", "name", "confirm", "current", "
         "based_on", "preview", "save", "declaration", "sources", "feedback", "actions", "digest",
         "starts_on", "ends_on", "unit_id", "centre_id", "target", "assessor-user_id",
         "iqa-user_id", "upload_id", "roles", "centres", "verdict", "comments", "rate",
-        "new_assessor", "submit", "file"]
+        "new_assessor", "submit", "file",
+        # evidence per criterion (the marking page's "Add evidence" and "Remove")
+        "passage", "criterion", "evidence_met", "note", "work", "selection", "quote",
+        "evidence_id"]
 #: Fields that hold a whole number, and fields that hold a date (deadlines: kind-slug).
 NUMBER_FIELDS = {"page", "cohort", "assessor", "conflict", "based_on", "centre_id", "target",
-                 "assessor-user_id", "iqa-user_id", "centres", "rate"}
+                 "assessor-user_id", "iqa-user_id", "centres", "rate", "work", "evidence_id"}
 DATE_FIELDS = {"date_from", "date_to", "starts_on", "ends_on"}
 
 

@@ -236,9 +236,12 @@ def save_decision(work: SubmittedWork, task: Task, assessor: User,
 
 
 def decision_digest(decision: Decision) -> str:
-    """A fingerprint of what a draft says: the release confirms exactly what was checked."""
+    """A fingerprint of what a draft says: the release confirms exactly what was checked,
+    evidence passages included (the assessor's attached ones on the round)."""
     content = [decision.outcome, decision.feedback, decision.actions,
-               sorted((c.criterion_id, c.met, c.comment) for c in decision.criteria)]
+               sorted((c.criterion_id, c.met, c.comment) for c in decision.criteria),
+               sorted(e.id for e in decision.work.evidence
+                      if e.assessor_id == decision.assessor_id and e.withdrawn_at is None)]
     return hashlib.sha256(json.dumps(content).encode()).hexdigest()
 
 

@@ -179,6 +179,9 @@ class SubmittedWork(Model):
         return stored_or_rendered(self.html, self.text)
     decisions: Mapped[list[Decision]] = relationship(
         back_populates="work", order_by="Decision.id")
+    #: Passages assessors attached to criteria while marking this round (withdrawn ones too).
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="work", order_by=lambda: (Evidence.start_offset, Evidence.id))
 
 
 class Decision(Model):
@@ -244,3 +247,35 @@ class CriterionDecision(Model):
     comment: Mapped[str] = mapped_column(Text, default="")
 
     decision: Mapped[Decision] = relationship(back_populates="criteria")
+
+
+class Evidence(Model):
+    """A passage of one submission round that an assessor attached to a criterion as evidence.
+
+    It belongs to the round it was made on (a resubmission starts with none), and it is never
+    deleted: removing it sets withdrawn_at, so what a released decision showed can be shown
+    again (assessment/evidence.py decides which passages a decision shows).
+    """
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        CheckConstraint("start_offset >= 0 AND end_offset > start_offset",
+                        name="passage_not_empty"),
+        Index("ix_evidence_work", "work_id", "start_offset"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("submitted_work.id"))
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    criterion_id: Mapped[str] = mapped_column(String(40))
+    #: Character offsets into SubmittedWork.text: text[start_offset:end_offset] == quote.
+    start_offset: Mapped[int]
+    end_offset: Mapped[int]
+    #: The passage itself, kept so a highlight is only drawn where the text still says it.
+    quote: Mapped[str] = mapped_column(Text)
+    met: Mapped[bool]
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    work: Mapped[SubmittedWork] = relationship(back_populates="evidence")

@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from learning.assessment import writing_activity
+from learning.assessment import evidence, writing_activity
 from learning.assessment.originality.fingerprints import highlight
 from learning.assessment.originality.grouping import group_matches
 from learning.content.access import get_catalog
@@ -92,6 +92,7 @@ def review(sample_id: int):
             return redirect(url_for("iqa.review", sample_id=sample.id))
     work = sample.decision.work
     report = work.originality_report or {}
+    decision_shows = evidence.shown([sample.decision], {work.id: work.evidence}, get_catalog())
     page = render_template("iqa/review.html", sample=sample, sub=sub, task=task,
                            work=work, decision=sample.decision,
                            sources=group_matches(report),
@@ -99,6 +100,7 @@ def review(sample_id: int):
                            highlighted=highlight(work.text, [tuple(s) for s in
                                                              report.get("spans", [])]),
                            catalog=get_catalog(), form=form, own_decision=own_decision,
+                           shown=decision_shows.get(sample.decision.id),
                            status=iqa.review_status(sample), later=iqa.later_decisions(sample),
                            correctable={r.id for r in sample.reviews
                                         if r.iqa_id == current_user.id

@@ -34,6 +34,7 @@ from learning.assessment.models import (
     CriterionDecision,
     Decision,
     DraftVersion,
+    Evidence,
     Submission,
     SubmittedWork,
     WritingActivity,
@@ -293,6 +294,12 @@ def _erase_feedback(person: User) -> None:
     db.session.execute(update(CriterionDecision).where(
         CriterionDecision.decision_id.in_(decisions), CriterionDecision.comment != "")
         .values(comment=ERASED))
+    # An evidence passage quotes the answer and its note describes it; which criterion and
+    # met or not yet met stay, as the outcomes do.
+    db.session.execute(update(Evidence).where(Evidence.work_id.in_(_work_ids(person)))
+                       .values(quote=ERASED))
+    db.session.execute(update(Evidence).where(Evidence.work_id.in_(_work_ids(person)),
+                                              Evidence.note != "").values(note=ERASED))
 
 
 def _like(text: str) -> str:

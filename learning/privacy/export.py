@@ -20,7 +20,7 @@ from typing import IO, Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from learning.assessment import writing_activity
+from learning.assessment import evidence, writing_activity
 from learning.assessment.models import (
     Decision,
     DraftVersion,
@@ -243,8 +243,10 @@ def _attempt(attempt: QuizAttempt) -> dict[str, Any]:
 def _submissions(person: User) -> list[Submission]:
     return list(db.session.scalars(
         select(Submission).where(Submission.learner_id == person.id)
-        .options(selectinload(Submission.rounds).selectinload(SubmittedWork.decisions)
-                 .options(selectinload(Decision.criteria), selectinload(Decision.assessor)))
+        .options(selectinload(Submission.rounds).options(
+            selectinload(SubmittedWork.decisions).options(selectinload(Decision.criteria),
+                                                          selectinload(Decision.assessor)),
+            selectinload(SubmittedWork.evidence)))
         .order_by(Submission.task_slug)))
 
 
@@ -311,6 +313,9 @@ def _round(sub: Submission, work: SubmittedWork,
             "assessor": d.assessor.name, "feedback": d.feedback, "actions": d.actions,
             "criteria": [{"criterion": c.criterion_id, "met": c.met, "comment": c.comment}
                          for c in d.criteria],
+            # The passages of the answer the assessor attached to criteria (evidence.py).
+            "evidence": [{"criterion": e.criterion_id, "met": e.met, "passage": e.quote,
+                          "note": e.note} for e in evidence.shown_with(d, work.evidence)],
             "quality_assurance": reviews.get(d.id, []),
         } for d in work.decisions if d.is_released],
     }

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import lazyload, selectinload
 
+from learning.assessment import evidence
 from learning.assessment.models import Decision, Submission, SubmittedWork
 from learning.content.catalog import Catalog, Module
 from learning.content.tasks import Task
@@ -84,8 +85,10 @@ def load_record(learner: User) -> Record:
                                                         QuizAttempt.number)))
     submissions = list(db.session.scalars(
         select(Submission).where(Submission.learner_id == learner.id)
-        .options(selectinload(Submission.rounds).selectinload(SubmittedWork.decisions)
-                 .options(selectinload(Decision.criteria), selectinload(Decision.assessor)))
+        .options(selectinload(Submission.rounds).options(
+            selectinload(SubmittedWork.decisions).options(selectinload(Decision.criteria),
+                                                          selectinload(Decision.assessor)),
+            selectinload(SubmittedWork.evidence)))
         .order_by(Submission.task_slug)))
     decision_ids = [d.id for s in submissions for w in s.rounds for d in w.decisions
                     if d.is_released]
@@ -208,6 +211,8 @@ class TaskEntry:
     decision: Decision | None
     #: Every round, oldest first, with its released decisions.
     history: list[tuple[SubmittedWork, list[Decision]]]
+    #: The evidence passages the decision shows, with the answer marked (None: none).
+    shown: evidence.Shown | None = None
 
 
 @dataclass(frozen=True)
@@ -257,8 +262,11 @@ def build_portfolio(record: Record, catalog: Catalog, quizzes: dict[str, Quiz]) 
         history = [(w, [d for d in w.decisions if d.is_released]) for w in s.rounds]
         final = s.rounds[-1]
         released = history[-1][1]
-        task_entries.append(TaskEntry(s.task_slug, task, title, s, final,
-                                      released[-1] if released else None, history))
+        decision = released[-1] if released else None
+        shows = evidence.shown([decision], {final.id: final.evidence}, catalog) if decision \
+            else {}
+        task_entries.append(TaskEntry(s.task_slug, task, title, s, final, decision, history,
+                                      shows.get(decision.id) if decision else None))
         for w, ds in history:
             for d in ds:
                 where[d.id] = (title, w.number)

@@ -353,6 +353,75 @@ function inPageNavigator() {
   form.addEventListener("input", update);
 }
 
+// Evidence per criterion: text selected in the answer on the marking page becomes the passage
+// of the "Add evidence" form (offsets into the answer's plain text, and the text itself, which
+// the server checks). Without this script the form's numbered sentences do the same.
+function evidenceSelection() {
+  var root = document.getElementById("answer-plain");
+  var button = document.getElementById("use-selection");
+  var source = document.getElementById("answer-source");
+  var select = document.getElementById("evidence-passage");
+  if (!root || !button || !source || !select) { return; }
+  var text = JSON.parse(source.textContent);
+  var status = document.getElementById("selection-status");
+  var pieces = Array.prototype.slice.call(root.querySelectorAll("[data-at]"));
+  button.closest(".evidence-pick").hidden = false;
+
+  // A boundary of the selection as an offset into the text: inside a piece, exact; between
+  // pieces or in a label, the nearest piece after it (a start) or before it (an end).
+  function offset(node, at, isEnd) {
+    var piece = (node.nodeType === 3 ? node.parentElement : node).closest("[data-at]");
+    if (piece && root.contains(piece) && node.nodeType === 3) {
+      return Number(piece.getAttribute("data-at")) + at;
+    }
+    var found = null;
+    pieces.forEach(function (p) {
+      var range = document.createRange();
+      range.selectNodeContents(p);
+      var where = range.comparePoint(node, at);
+      if (!isEnd && where <= 0 && found === null) { found = Number(p.getAttribute("data-at")); }
+      if (isEnd && where >= 0) { found = Number(p.getAttribute("data-at")) + p.textContent.length; }
+    });
+    return found;
+  }
+
+  button.addEventListener("click", function () {
+    var selection = window.getSelection();
+    if (!selection.rangeCount || selection.isCollapsed) {
+      status.textContent = "Select some words of the answer first.";
+      return;
+    }
+    var range = selection.getRangeAt(0);
+    if (!root.contains(range.commonAncestorContainer) && range.commonAncestorContainer !== root) {
+      status.textContent = "Select words inside the answer.";
+      return;
+    }
+    var start = offset(range.startContainer, range.startOffset, false);
+    var end = offset(range.endContainer, range.endOffset, true);
+    if (start === null || end === null || end <= start || !text.slice(start, end).trim()) {
+      status.textContent = "Select some words of the answer first.";
+      return;
+    }
+    var quote = text.slice(start, end);
+    var value = start + "-" + end;
+    var option = select.querySelector("option[data-selection]");
+    if (!option) {
+      option = document.createElement("option");
+      option.setAttribute("data-selection", "1");
+      select.insertBefore(option, select.options[1] || null);
+    }
+    var preview = quote.replace(/\s+/g, " ").trim();
+    if (preview.length > 80) { preview = preview.slice(0, 79) + "…"; }
+    option.value = value;
+    option.textContent = "Selected text: “" + preview + "”";
+    select.value = value;
+    document.getElementById("evidence-selection").value = value;
+    document.getElementById("evidence-quote").value = quote;
+    status.textContent = "Passage chosen: “" + preview + "”. Now choose the criterion.";
+    document.getElementById("evidence-criterion").focus();
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   focusErrorSummary();
   loginRetry();
@@ -362,4 +431,5 @@ document.addEventListener("DOMContentLoaded", function () {
   draftEditor();
   importProgress();
   referralReasons();
+  evidenceSelection();
 });

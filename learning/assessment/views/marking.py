@@ -14,7 +14,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from learning.assessment import marking, marking_target, writing_activity
+from learning.assessment import evidence, marking, marking_target, writing_activity
 from learning.assessment.models import Submission
 from learning.assessment.originality.fingerprints import highlight
 from learning.assessment.originality.grouping import group_matches
@@ -126,14 +126,22 @@ def mark(submission_id: int):
         values = {"criteria": {c.criterion_id: (c.met, c.comment) for c in draft.criteria},
                   "feedback": draft.feedback, "actions": draft.actions}
     errors += _summary_links(task, field_errors)
+    return _mark_page(sub, task, work, values, errors, field_errors)
+
+
+def _mark_page(sub, task, work, values, errors, field_errors, evidence_values=None):
+    """The marking page, as the marking form or the evidence form left it."""
     previous = sub.rounds[-2] if len(sub.rounds) > 1 else None
+    catalog = get_catalog()
+    attached = evidence.current(work, current_user)
+    numbers = evidence.criterion_numbers(catalog, task.criteria)
     page = render_template(
-        "marking/mark.html", sub=sub, task=task, work=work, catalog=get_catalog(),
+        "marking/mark.html", sub=sub, task=task, work=work, catalog=catalog,
         values=values or {"criteria": {}, "feedback": "", "actions": ""}, errors=errors,
         field_errors=field_errors,
         earlier=marking.released_decisions(sub), previous=previous,
         history=marking.learner_history(sub.learner_id),
-        task_titles={t.slug: t.title for t in get_catalog().tasks},
+        task_titles={t.slug: t.title for t in catalog.tasks},
         diff=marking.diff_words(previous.text, work.text) if previous else None,
         resubmissions_left=resubmissions_left(sub, task),
         highlighted=highlight(work.text, [tuple(s) for s in
@@ -141,11 +149,77 @@ def mark(submission_id: int):
         sources=group_matches(work.originality_report),
         process=writing_activity.report_for(work),
         decided=sub.status not in marking.WAITING and not sub.reassess,
+        evidence=attached, evidence_by=evidence.by_criterion(attached),
+        evidence_view=evidence.highlighted(
+            work.text, evidence.marks_for(work.text, attached, numbers)),
+        evidence_keys={e.id: key for key, e in enumerate(attached, 1)},
+        passages=evidence.passages(work.text), criterion_numbers=numbers,
+        evidence_values=evidence_values or {},
     )
     if request.method == "GET":  # who opened this learner's work (after rendering: see audit)
         audit.record_view("view.marking", current_user, sub.learner_id, submission_id=sub.id,
                           round=work.number, task=sub.task_slug)
     return page, 422 if errors else 200
+
+
+def _number(value: str | None) -> int | None:
+    try:
+        return db_int(value or "")
+    except ValueError:
+        return None
+
+
+def _offsets(value: str | None) -> tuple[int | None, int | None]:
+    """"start-end" from the passage list or the selection; (None, None) when unreadable."""
+    first, _, second = (value or "").partition("-")
+    start, end = _number(first), _number(second)
+    return (start, end) if start is not None and end is not None else (None, None)
+
+
+@bp.post("/<int:submission_id>/evidence")
+@role_required(Role.ASSESSOR)
+def add_evidence(submission_id: int):
+    """Attach a passage of the answer (from the numbered list, or the text selected in the
+    answer) to a criterion as evidence, met or not yet met."""
+    sub, task, work = _markable(submission_id)
+    form = request.form
+    start, end = _offsets(form.get("passage"))
+    # The browser sends the selected text with a selection; the numbered list does not.
+    quote = form.get("quote") if form.get("passage") == form.get("selection") else None
+    choice = form.get("evidence_met")
+    met = True if choice == "met" else False if choice == "not-met" else None
+    problem = ""
+    if _number(form.get("work")) != work.id:
+        problem = "A newer submission has arrived: its evidence starts afresh. Choose again."
+    else:
+        try:
+            evidence.add_evidence(work, task, current_user, form.get("criterion", ""), start,
+                                  end, quote, met, form.get("note", ""), utcnow())
+        except (evidence.EvidenceError, marking.MarkingError) as exc:
+            problem = str(exc)
+        else:
+            flash("Passage added as evidence.", "success")
+            return redirect(url_for("marking.mark", submission_id=sub.id) + "#evidence-heading")
+    return _mark_page(sub, task, work, None, [("#evidence-passage", problem)], {},
+                      evidence_values={"passage": form.get("passage", ""),
+                                       "criterion": form.get("criterion", ""),
+                                       "met": choice, "note": form.get("note", ""),
+                                       "error": problem})
+
+
+@bp.post("/<int:submission_id>/evidence/withdraw")
+@role_required(Role.ASSESSOR)
+def withdraw_evidence(submission_id: int):
+    """Take a passage off its criterion (it is kept, marked withdrawn)."""
+    sub, task, work = _markable(submission_id)
+    try:
+        evidence.withdraw_evidence(work, current_user, _number(request.form.get("evidence_id")),
+                                   utcnow())
+    except (evidence.EvidenceError, marking.MarkingError) as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Passage removed from the evidence.", "success")
+    return redirect(url_for("marking.mark", submission_id=sub.id) + "#evidence-heading")
 
 
 @bp.route("/<int:submission_id>/release", methods=["GET", "POST"])
@@ -175,8 +249,11 @@ def release(submission_id: int):
     if refusal := marking.release_refusal(undecided, achieved, draft.feedback, draft.actions):
         flash(refusal, "error")
         return redirect(back)
+    attached = evidence.current(work, current_user)
     return render_template("marking/release.html", sub=sub, task=task, work=work,
                            decision=draft, criteria=criteria, catalog=get_catalog(),
+                           evidence=attached, criterion_numbers=evidence.criterion_numbers(
+                               get_catalog(), task.criteria),
                            digest=marking.decision_digest(draft), error=error,
                            resubmissions_left=resubmissions_left(sub, task)), \
         422 if error else 200

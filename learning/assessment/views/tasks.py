@@ -17,7 +17,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
-from learning.assessment import marking, marking_target, writing_activity
+from learning.assessment import evidence, marking, marking_target, writing_activity
 from learning.assessment import submissions as svc
 from learning.assessment.forms import DraftForm, RestoreForm, SubmitAnswerForm
 from learning.assessment.models import DraftVersion
@@ -277,10 +277,13 @@ def feedback(slug: str):
     """Released decisions only: marking drafts are never shown to the learner."""
     task = _task_or_404(slug)
     sub = svc.get_or_create(current_user, task)
+    decisions = marking.released_decisions(sub)
     page = render_template("tasks/feedback.html", task=task, sub=sub, catalog=get_catalog(),
-                           decisions=marking.released_decisions(sub),
+                           decisions=decisions,
                            process=writing_activity.report_for(sub.rounds[-1])
-                           if sub.rounds else None)
+                           if sub.rounds else None,
+                           shown=evidence.shown(decisions, evidence.on_rounds(
+                               [w.id for w in sub.rounds]), get_catalog()))
     # Shown, so read: the dashboard stops listing it as feedback to read.
     if marking.mark_feedback_read(sub, current_user, utcnow()):
         db.session.commit()
