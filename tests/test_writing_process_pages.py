@@ -77,7 +77,7 @@ def test_the_assessor_sees_the_report_beside_the_originality_result(client, auth
     sub = _write_and_submit(client, auth, people, task)
     auth.login(people["assessor"])
     page = unescape(client.get(f"/marking/{sub.id}").get_data(as_text=True))
-    report = page[page.index('id="wp-heading"'):page.index('class="answer-text"')]
+    report = page[page.index('id="wp-heading"'):page.index('id="answer-plain"')]
     assert "How this answer was written" in report
     assert _share_fact() in report
     assert "Text was pasted in 1 time" in report
