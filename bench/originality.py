@@ -266,6 +266,31 @@ def cold_check(db, corpus: Corpus) -> tuple[float, int, int] | None:
     return took, len(matrix), matrix.nbytes
 
 
+def reworded_at_scale(db, n: int) -> None:
+    """Among n stored answers on the same topic, is an essay reworded paragraph by paragraph
+    (tests/data/paraphrase/) found with its source, and how long does that check take?"""
+    from learning.assessment.originality import index as originality
+    from learning.assessment.originality import similar
+
+    if similar.model() is None:
+        return
+    data = ROOT / "tests" / "data" / "paraphrase"
+    originality.add_reference_dir(data / "reference")
+    reworded = (data / "reworded.txt").read_text(encoding="utf-8")
+    originality.check(reworded)  # loads the new vectors
+    db.session.rollback()
+    took = []
+    for _ in range(3):
+        began = time.perf_counter()
+        report = originality.check(reworded, exclude_owner_user_id=1)
+        took.append(time.perf_counter() - began)
+        db.session.rollback()
+    found = [m.label for m in report.similar]
+    print(f"  the reworded essay among {n:,} answers: similar meaning found {found or 'nothing'}"
+          f" ({len(report.similar[0].passages) if found else 0} sentences), share of same words "
+          f"{report.share:.2f}; check median {statistics.median(took) * 1000:.0f} ms")
+
+
 def run(url: str, corpus: Corpus, sizes: list[int], runs: int) -> None:
     from sqlalchemy import insert, text
 
@@ -308,6 +333,7 @@ def run(url: str, corpus: Corpus, sizes: list[int], runs: int) -> None:
                       f"memory); then included in the check's time above")
         print(f"  bulk seeding: {seeded / seconds:,.0f} answers/s ({seconds:.1f} s for "
               f"{seeded:,})")
+        reworded_at_scale(db, seeded)
         rng = random.Random(7)
         began = time.perf_counter()
         for i in range(200):

