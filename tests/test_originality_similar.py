@@ -240,7 +240,8 @@ def test_the_assessor_sees_each_reworded_passage_beside_its_source_with_its_scor
                                          "source_text": "Keeping children safe",
                                          "score": 0.534}]}]}
     page = _page(app, report)
-    assert "Similar meaning: 1 sentence reword the reference essay “agencies-essay.txt” " \
+    assert "Similar meaning: 1 sentence of this answer rewords 1 source</summary>" in page
+    assert "Similar meaning: 1 sentence rewords the reference essay “agencies-essay.txt” " \
            "(mean score 0.61)" in page
     assert "similar meaning, score 0.53" in page
     assert "Protecting &lt;young&gt; people" in page and "Keeping children safe" in page
@@ -334,8 +335,8 @@ def test_the_marking_page_shows_a_reworded_answer_beside_its_source(
 
     sub_id = db.session.scalar(select(Submission.id))
     html = client.get(f"/marking/{sub_id}").get_data(as_text=True)
-    assert re.search(r"<summary>Similar meaning: 1 source says what parts of this answer say, "
-                     r"in other words</summary>", html)
+    assert re.search(r"<summary>Similar meaning: \d+ sentences of this answer reword 1 source"
+                     r"</summary>", html)
     assert re.search(r"Similar meaning: \d+ sentences reword the reference essay "
                      r"“agencies-essay.txt” \(mean score 0\.\d\d\)", html)
     assert re.search(r"\(similar meaning, score 0\.\d\d\)", html)
