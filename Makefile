@@ -8,7 +8,7 @@ DEV := APP_ENV=development
 LOCK := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
 
-.PHONY: run serve worker test test-postgres test-browser lint typecheck security lock check-content mutate clean
+.PHONY: run run-full serve worker test test-postgres test-browser lint typecheck security lock check-content mutate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -17,6 +17,10 @@ $(BIN)/python:
 
 $(VENV)/.installed: requirements.lock | $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	@touch $@
+
+$(VENV)/.installed-full: requirements-full.lock $(VENV)/.installed
+	$(BIN)/pip install --quiet --require-hashes -r requirements-full.lock
 	@touch $@
 
 $(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
@@ -32,6 +36,11 @@ run: $(VENV)/.installed
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	echo "flask worker started (pid $$worker); it stops with the server"; \
 	$(DEV) $(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
+
+## run-full: as `run`, with the originality check's "similar meaning" model installed first
+##   (requirements-full.lock: about 165 MB more; without it the check compares same words only)
+run-full: $(VENV)/.installed-full
+	$(MAKE) run
 
 ## serve: production-style: gunicorn (deploy/gunicorn.conf.py: BIND, WEB_CONCURRENCY...) with
 ##   the worker beside it, both stopped together. Needs SECRET_KEY and DATABASE_URL in the
@@ -85,6 +94,7 @@ security: $(VENV)/.installed-dev
 ## lock: after editing requirements*.txt, pin them with hashes into requirements*.lock
 lock: $(VENV)/.installed-dev
 	$(LOCK) --output-file requirements.lock requirements.txt
+	$(LOCK) --output-file requirements-full.lock requirements-full.txt
 	$(LOCK) --output-file requirements-dev.lock requirements-dev.txt
 
 check-content: $(VENV)/.installed

@@ -3,7 +3,10 @@
 Builds a throwaway SQLite database (and a throwaway PostgreSQL database beside the one named
 by --database-url, dropped afterwards), seeds it with synthetic ~300-word answers in bulk,
 and after each size times check() of answers that copy a passage from one stored answer.
-Figures are printed; nothing is asserted.
+Figures are printed; nothing is asserted. With the similar-meaning model installed
+(requirements-full.txt) each answer's sentence vectors are stored too, and the check's time
+includes finding reworded passages; the first check after start-up, which loads every stored
+vector into memory, is timed on its own.
 
     .venv/bin/python bench/originality.py [--sizes 1000,10000,20000] [--runs 5]
                                           [--database-url postgresql+psycopg://...]
@@ -118,7 +121,10 @@ class Corpus:
         self.fingerprints: list[tuple[array, array]] = []
         self.digests: list[str] = []
         self.words: list[int] = []
+        #: (spans, float16 vectors as bytes) per answer, when the model is installed.
+        self.vectors: list[tuple[list, bytes]] = []
         self.seconds = 0.0
+        self.embed_seconds = 0.0
 
     def grow(self, n: int) -> None:
         from learning.assessment.originality import fingerprints as fp
@@ -134,6 +140,21 @@ class Corpus:
             self.digests.append(fp.content_hash(analysis))
             self.words.append(analysis.word_count)
         self.seconds += time.perf_counter() - began
+        from learning.assessment.originality import similar
+
+        model = similar.model()
+        if model is None:
+            return
+        import numpy as np
+
+        from learning.assessment.originality import semantic
+
+        began = time.perf_counter()
+        while len(self.vectors) < len(self.texts):
+            sentences = semantic.sentences(self.texts[len(self.vectors)])
+            vectors = model.embed([x.text for x in sentences]).astype(np.float16)
+            self.vectors.append(([[x.start, x.end] for x in sentences], vectors.tobytes()))
+        self.embed_seconds += time.perf_counter() - began
 
 
 def throwaway_postgres(base_url: str):
@@ -155,9 +176,11 @@ def seed(db, corpus: Corpus, start: int, stop: int, postgres: bool) -> float:
     """Bulk-insert answers [start, stop) and their fingerprints; returns seconds taken."""
     from sqlalchemy import insert, text
 
-    from learning.assessment.originality.models import TextSource
+    from learning.assessment.originality.models import SentenceVectors, TextSource
     from learning.core.types import utcnow
 
+    if corpus.vectors:
+        from learning.assessment.originality import semantic
     began = time.perf_counter()
     for lo in range(start, stop, BATCH):
         hi = min(stop, lo + BATCH)
@@ -178,6 +201,10 @@ def seed(db, corpus: Corpus, start: int, stop: int, postgres: bool) -> float:
         else:  # the DB-API's executemany, without per-row work in SQLAlchemy
             raw.executemany("INSERT INTO text_fingerprint (source_id, position, hash) "
                             "VALUES (?, ?, ?)", rows)
+        if corpus.vectors:
+            db.session.execute(insert(SentenceVectors.__table__), [
+                {"source_id": i + 1, "model": semantic.MODEL_NAME, "spans": corpus.vectors[i][0],
+                 "vectors": corpus.vectors[i][1], "created_at": now} for i in range(lo, hi)])
         db.session.commit()
     if postgres:  # rows were given ids, so move the sequence past them
         db.session.execute(text("SELECT setval(pg_get_serial_sequence('text_source', 'id'), "
@@ -223,6 +250,47 @@ def time_checks(db, corpus: Corpus, n: int, runs: int) -> dict:
             "share": statistics.median(shares)}
 
 
+def cold_check(db, corpus: Corpus) -> tuple[float, int, int] | None:
+    """Time of a check that loads every stored vector (as the first after start-up does)."""
+    from learning.assessment.originality import index as originality
+    from learning.assessment.originality import similar
+
+    if not corpus.vectors:
+        return None
+    similar._matrix.clear()
+    began = time.perf_counter()
+    originality.check(synthetic_answer(random.Random(1)))
+    took = time.perf_counter() - began
+    db.session.rollback()
+    matrix = similar._matrix.refresh(similar.model().name)[0]
+    return took, len(matrix), matrix.nbytes
+
+
+def reworded_at_scale(db, n: int) -> None:
+    """Among n stored answers on the same topic, is an essay reworded paragraph by paragraph
+    (tests/data/paraphrase/) found with its source, and how long does that check take?"""
+    from learning.assessment.originality import index as originality
+    from learning.assessment.originality import similar
+
+    if similar.model() is None:
+        return
+    data = ROOT / "tests" / "data" / "paraphrase"
+    originality.add_reference_dir(data / "reference")
+    reworded = (data / "reworded.txt").read_text(encoding="utf-8")
+    originality.check(reworded)  # loads the new vectors
+    db.session.rollback()
+    took = []
+    for _ in range(3):
+        began = time.perf_counter()
+        report = originality.check(reworded, exclude_owner_user_id=1)
+        took.append(time.perf_counter() - began)
+        db.session.rollback()
+    found = [m.label for m in report.similar]
+    print(f"  the reworded essay among {n:,} answers: similar meaning found {found or 'nothing'}"
+          f" ({len(report.similar[0].passages) if found else 0} sentences), share of same words "
+          f"{report.share:.2f}; check median {statistics.median(took) * 1000:.0f} ms")
+
+
 def run(url: str, corpus: Corpus, sizes: list[int], runs: int) -> None:
     from sqlalchemy import insert, text
 
@@ -253,13 +321,19 @@ def run(url: str, corpus: Corpus, sizes: list[int], runs: int) -> None:
                 with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                     c.execute(text("VACUUM ANALYZE text_fingerprint"))
                     c.execute(text("VACUUM ANALYZE text_source"))
+            cold = cold_check(db, corpus)
             t = time_checks(db, corpus, n, runs)
             print(f"  {n:>6,} answers: check median {t['median'] * 1000:6.1f} ms "
                   f"(max {t['max'] * 1000:.1f}), candidate query {t['query'] * 1000:5.1f} ms, "
                   f"copied source ranked first {t['found']}/{runs}, median share "
                   f"{t['share']:.2f}; {index_size(db, postgres, url)}")
+            if cold is not None:
+                print(f"          similar meaning: first check after start-up {cold[0] * 1000:.0f}"
+                      f" ms (loads {cold[1]:,} sentence vectors, {cold[2] / 2**20:,.0f} MB in "
+                      f"memory); then included in the check's time above")
         print(f"  bulk seeding: {seeded / seconds:,.0f} answers/s ({seconds:.1f} s for "
               f"{seeded:,})")
+        reworded_at_scale(db, seeded)
         rng = random.Random(7)
         began = time.perf_counter()
         for i in range(200):
@@ -290,6 +364,12 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"\nfingerprinting: {len(corpus.texts) / corpus.seconds:,.0f} answers/s "
           f"({corpus.seconds:.1f} s for {len(corpus.texts):,}, once for all databases)")
+    if corpus.vectors:
+        print(f"sentence vectors: {len(corpus.texts) / corpus.embed_seconds:,.0f} answers/s "
+              f"({corpus.embed_seconds:.1f} s for {len(corpus.texts):,})")
+    else:
+        print("similar meaning: not timed, the model package is not installed "
+              "(pip install -r requirements-full.lock)")
     if args.database_url:
         url, drop = throwaway_postgres(args.database_url)
         try:

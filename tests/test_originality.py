@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from learning.assessment.originality import fingerprints as fp
 from learning.assessment.originality import index as originality
+from learning.assessment.originality import similar
 from learning.assessment.originality.models import Fingerprint, SourceKind, TextSource
 from learning.core.audit import AuditEvent
 from learning.core.extensions import db
@@ -266,9 +267,13 @@ def test_an_original_answer_scores_low(references):
 
 def test_the_check_is_two_indexed_queries_not_a_loop(references, count_queries):
     answer = OWN_START + COPIED_1 + OWN_MIDDLE + COPIED_2 + OWN_END
+    originality.check(answer)  # loads the sentence vectors into memory (similar.py), once
     with count_queries() as q:
         originality.check(answer)
-    assert q.count == 2
+    # With the model installed, similar meaning asks at most two more, however many texts are
+    # stored: has any vector changed, and the closest sources' vectors (similar.py).
+    assert q.count <= 2 + 2 * (similar.model() is not None)
+    assert q.count >= 2
     assert "GROUP BY text_fingerprint.source_id" in q.statements[0]
 
 

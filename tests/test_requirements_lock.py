@@ -28,6 +28,7 @@ def pins(path: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize(("listed", "locked"), [
     ("requirements.txt", "requirements.lock"),
+    ("requirements-full.txt", "requirements-full.lock"),
     ("requirements-dev.txt", "requirements-dev.lock"),
 ])
 def test_every_pin_is_locked_at_its_version(listed: str, locked: str) -> None:
@@ -37,6 +38,7 @@ def test_every_pin_is_locked_at_its_version(listed: str, locked: str) -> None:
     assert not stale, f"{locked} is out of date, (pin, locked): {stale}; run `make lock`"
 
 
-def test_run_and_test_install_the_same_versions() -> None:
-    runtime, dev = pins(ROOT / "requirements.lock"), pins(ROOT / "requirements-dev.lock")
+@pytest.mark.parametrize("run", ["requirements.lock", "requirements-full.lock"])
+def test_run_and_test_install_the_same_versions(run: str) -> None:
+    runtime, dev = pins(ROOT / run), pins(ROOT / "requirements-dev.lock")
     assert {name: dev.get(name) for name in runtime} == runtime

@@ -229,7 +229,11 @@ def without_source(report: dict[str, Any], owner_id: int) -> dict[str, Any]:
                      "passages": [{**p, "source_text": ERASED, "source_before": "",
                                    "source_after": ""} for p in match.get("passages", [])]}
         matches.append(match)
-    return {**report, "matches": matches}
+    # "Similar meaning" passages (reworded copies) quote the source's sentences too.
+    similar = [{**m, "label": "An erased learner's submission", "ref": None,
+                "passages": [{**p, "source_text": ERASED} for p in m.get("passages", [])]}
+               if m.get("owner_user_id") == owner_id else m for m in report.get("similar", [])]
+    return {**report, "matches": matches, **({"similar": similar} if "similar" in report else {})}
 
 
 # ---- erasing ----
@@ -345,5 +349,6 @@ def _scrub_other_reports(owner_id: int) -> None:
                      for gap in ("", " ")))
     for work in db.session.scalars(select(SubmittedWork).where(mentions)):
         report = work.originality_report or {}
-        if any(m.get("owner_user_id") == owner_id for m in report.get("matches", [])):
+        if any(m.get("owner_user_id") == owner_id
+               for m in report.get("matches", []) + report.get("similar", [])):
             work.originality_report = without_source(report, owner_id)

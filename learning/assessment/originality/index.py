@@ -13,6 +13,7 @@ from sqlalchemy import CursorResult, delete, func, insert, or_, select
 
 from learning.assessment.models import Submission, SubmittedWork
 from learning.assessment.originality import fingerprints as fp
+from learning.assessment.originality import similar
 from learning.assessment.originality.models import Fingerprint, SourceKind, TextSource
 from learning.core import audit
 from learning.core.extensions import db
@@ -75,6 +76,10 @@ class Report:
     matches: tuple[SourceMatch, ...]
     #: How many sources were compared word by word.
     compared: int
+    #: Passages in other words ("similar meaning"), by source: similar.py.
+    similar: tuple[similar.SimilarMatch, ...] = ()
+    #: Said to the assessor about the similar-meaning check ("" when it ran).
+    similar_note: str = ""
 
 
 # ---- writing to the index ----
@@ -110,6 +115,7 @@ def _index(kind: SourceKind, label: str, analysis: fp.Analysis, owner_user_id: i
             for h, position in fp.fingerprints(analysis)]
     if rows:
         db.session.execute(insert(Fingerprint), rows)
+    similar.store(source)
     return source, True
 
 
@@ -158,6 +164,7 @@ def forget_learner(user_id: int) -> int:
     """Remove a learner's indexed submissions (erasure requests); caller commits."""
     ids = select(TextSource.id).where(TextSource.owner_user_id == user_id)
     db.session.execute(delete(Fingerprint).where(Fingerprint.source_id.in_(ids)))
+    similar.forget(ids)
     # Session.execute is typed as returning Result; for a DELETE it is a CursorResult.
     removed = cast(CursorResult[Any], db.session.execute(
         delete(TextSource).where(TextSource.owner_user_id == user_id)))
@@ -251,6 +258,7 @@ def _refingerprint(source: TextSource) -> None:
             for h, position in fp.fingerprints(analysis)]
     if rows:
         db.session.execute(insert(Fingerprint), rows)
+    similar.store(source)
     source.word_count = analysis.word_count
     digest = fp.content_hash(analysis)
     if digest != source.content_hash:
@@ -323,9 +331,11 @@ def check(text: str, exclude_owner_user_id: int | None = None, exclude_ref: str 
             matches.append(match)
             all_spans.extend(match.answer_spans)
     matches.sort(key=lambda m: (-m.share, m.kind != SourceKind.REFERENCE, m.source_id))
+    spans = fp.merge_spans(all_spans)
+    reworded, note = similar.check(text, spans, exclude_owner_user_id, exclude_ref, ignore)
     return Report(share=fp.match_share(answer, all_spans), words=answer.word_count,
-                  spans=tuple(fp.merge_spans(all_spans)), matches=tuple(matches[:limit]),
-                  compared=len(sources))
+                  spans=tuple(spans), matches=tuple(matches[:limit]),
+                  compared=len(sources), similar=tuple(reworded), similar_note=note)
 
 
 def _compare(answer: fp.Analysis, source: TextSource, ignored: frozenset[int]) -> SourceMatch:

@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -75,3 +84,26 @@ class Fingerprint(Model):
     hash: Mapped[int] = mapped_column(BigInteger)
 
     source: Mapped[TextSource] = relationship(back_populates="fingerprints")
+
+
+class SentenceVectors(Model):
+    """A source's sentences as vectors for the "similar meaning" check (semantic.py).
+
+    Derived data, like the fingerprints: `reindex` makes it again from the source's text.
+    One row per source (not per sentence) keeps loading 20,000 answers' vectors to one query.
+    """
+
+    __tablename__ = "text_sentence_vectors"
+
+    #: Grows with every row written, so a process holding the vectors in memory can load
+    #: only what is new (semantic matrix in similar.py).
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("text_source.id", ondelete="CASCADE"), unique=True)
+    #: Which model made them: vectors of another model are not comparable and are made again.
+    model: Mapped[str] = mapped_column(String(60), index=True)
+    #: [[start, end], ...]: each sentence's character span in the source's text.
+    spans: Mapped[list] = mapped_column(JSON)
+    #: float16 unit vectors, row after row (len(spans) x dims x 2 bytes).
+    vectors: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
