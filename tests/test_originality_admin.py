@@ -120,6 +120,7 @@ def test_a_job_in_the_way_is_found_even_past_the_look(app, monkeypatch):
 def test_the_worker_rebuilds_the_index_with_progress(app, client, auth, runner, make_user,
                                                      monkeypatch):
     _seeded(runner)
+    worker.run_pending(app)  # the seeded answers' similar-meaning checks
     before = _index_state()
     work = db.session.scalars(select(SubmittedWork).order_by(SubmittedWork.id)).first()
     db.session.execute(delete(Fingerprint))

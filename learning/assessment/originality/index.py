@@ -80,23 +80,27 @@ class Report:
     similar: tuple[similar.SimilarMatch, ...] = ()
     #: Said to the assessor about the similar-meaning check ("" when it ran).
     similar_note: str = ""
+    #: True until the worker has run the similar-meaning check (similar_job.py): a submit
+    #: leaves it to the worker, so no web process loads the model or the stored vectors.
+    similar_pending: bool = False
 
 
 # ---- writing to the index ----
 
 def index_text(kind: SourceKind | str, label: str, text: str, owner_user_id: int | None = None,
-               ref: str | None = None) -> TextSource:
+               ref: str | None = None, vectors: bool = True) -> TextSource:
     """Add a text and its fingerprints, or return the same text already indexed; caller commits.
 
     A reference is a duplicate when its words equal another reference's; a submission when
     they equal an earlier submission by the same learner (a resubmission changes nothing).
+    `vectors=False` leaves its sentence vectors (similar meaning) to the worker's job.
     """
-    source, _ = _index(SourceKind(kind), label, fp.analyse(text), owner_user_id, ref)
+    source, _ = _index(SourceKind(kind), label, fp.analyse(text), owner_user_id, ref, vectors)
     return source
 
 
 def _index(kind: SourceKind, label: str, analysis: fp.Analysis, owner_user_id: int | None,
-           ref: str | None) -> tuple[TextSource, bool]:
+           ref: str | None, vectors: bool = True) -> tuple[TextSource, bool]:
     digest = fp.content_hash(analysis)
     query = select(TextSource).where(TextSource.kind == kind.value,
                                      TextSource.content_hash == digest)
@@ -115,7 +119,8 @@ def _index(kind: SourceKind, label: str, analysis: fp.Analysis, owner_user_id: i
             for h, position in fp.fingerprints(analysis)]
     if rows:
         db.session.execute(insert(Fingerprint), rows)
-    similar.store(source)
+    if vectors:
+        similar.store(source)
     return source, True
 
 
@@ -307,11 +312,12 @@ def candidates(hashes: Sequence[int], exclude_owner_user_id: int | None = None,
 
 
 def check(text: str, exclude_owner_user_id: int | None = None, exclude_ref: str | None = None,
-          limit: int = 5, ignore: str | None = None) -> Report:
+          limit: int = 5, ignore: str | None = None, similar_meaning: bool = True) -> Report:
     """Compare an answer with the indexed texts; changes nothing. Two queries for most answers.
 
     `ignore` is text the learners were given (the task's question): passages of it are
-    expected in every answer and never count as matches.
+    expected in every answer and never count as matches. `similar_meaning=False` compares
+    the words only and marks the report pending: the worker's job adds similar meaning.
     """
     answer = fp.analyse(text)
     ignored = frozenset(fp.analyse(ignore).hashes) if ignore else frozenset()
@@ -332,10 +338,12 @@ def check(text: str, exclude_owner_user_id: int | None = None, exclude_ref: str 
             all_spans.extend(match.answer_spans)
     matches.sort(key=lambda m: (-m.share, m.kind != SourceKind.REFERENCE, m.source_id))
     spans = fp.merge_spans(all_spans)
-    reworded, note = similar.check(text, spans, exclude_owner_user_id, exclude_ref, ignore)
+    reworded, note = (similar.check(text, spans, exclude_owner_user_id, exclude_ref, ignore)
+                      if similar_meaning else ([], ""))
     return Report(share=fp.match_share(answer, all_spans), words=answer.word_count,
                   spans=tuple(spans), matches=tuple(matches[:limit]),
-                  compared=len(sources), similar=tuple(reworded), similar_note=note)
+                  compared=len(sources), similar=tuple(reworded), similar_note=note,
+                  similar_pending=not similar_meaning)
 
 
 def _compare(answer: fp.Analysis, source: TextSource, ignored: frozenset[int]) -> SourceMatch:
