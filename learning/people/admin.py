@@ -82,6 +82,7 @@ ACTION_LABELS = {
     "quiz.regrade": "Quiz attempts regraded",
     "quiz.flag": "Quiz question flagged or unflagged",
     "originality.add_reference": "Reference texts added to the originality index",
+    "originality.similar_checked": "Answer checked for similar meaning (reworded copies)",
     "database.restore": "Database restored from a backup",
 }
 
@@ -125,6 +126,7 @@ SENTENCE_VERBS = {
     "enrolment.import.queue": "queued a large CSV enrolment:",
     "submission.submit": "submitted", "submission.resubmit": "resubmitted",
     "originality.add_reference": "added reference texts to the originality index",
+    "originality.similar_checked": "checked for similar meaning (reworded copies):",
     "originality.forget_learner": "removed the originality copies of an erased learner:",
     "originality.reindex": "rebuilt the originality index",
     "originality.reindex_requested": "asked for the originality index to be rebuilt",
