@@ -186,6 +186,7 @@ def test_the_worker_names_the_kinds_of_job_it_runs(run):
     done = run(_flask("worker", "--once"))
     assert done.returncode == 0, done.stderr
     assert ("worker: runs jobs of kinds email, enrolment-import, originality-reindex, "
+            "originality-similar, "
             "report-export") in done.stderr
 
 
