@@ -85,6 +85,12 @@ def test_real_course_passes_strict_check(database_url):
     assert result.exit_code == 0, result.output
     assert ": 0 errors, 0 warnings" in result.output
     assert "Flesch reading ease" in result.output
+    # Every live question names the section that teaches it (the review links missed ones
+    # there); the check above already proved each named section exists.
+    quizzes = real.extensions["quizzes"]
+    untaught = [f"{q.slug}: {question.id}" for q in quizzes.values()
+                for question in q.graded_questions if not question.teaches]
+    assert len(quizzes) > 1 and untaught == []
 
 
 def test_fixture_course_passes_strict_check(runner):
