@@ -61,7 +61,7 @@ def test_a_question_not_answered_can_be_flagged_and_the_flag_taken_off(client, l
     assert _flags(attempt_id) == {"nspcc": True}
     summary = client.get(f"/attempts/{attempt_id}/summary").get_data(as_text=True)
     assert "You have not answered 2 of 2 questions." in summary  # a flag is not an answer
-    _answer(client, attempt_id, action="flag:nspcc")
+    _answer(client, attempt_id, action="unflag:nspcc")  # the button now: "Remove the flag"
     assert _flags(attempt_id) == {"nspcc": False}
     page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     assert "Question 2 is no longer flagged." in page
@@ -170,3 +170,20 @@ def test_one_per_page_keeps_its_page_navigator_only(client, learner, use_quiz):
     attempt_id = _start(client)
     page = client.get(f"/attempts/{attempt_id}?page=1").get_data(as_text=True)
     assert "question-nav-in-page" not in page and 'aria-label="Questions"' in page
+
+
+def test_pressing_flag_twice_leaves_it_flagged(client, learner, use_quiz):
+    """A double click, or a second tab still showing "Flag question 2", must not undo the
+    flag: each button says what it wants (it was a toggle, and the second press unflagged)."""
+    use_quiz()
+    attempt_id = _start(client)
+    _answer(client, attempt_id, action="flag:nspcc")
+    _answer(client, attempt_id, action="flag:nspcc")
+    assert _flags(attempt_id) == {"nspcc": True}
+    _answer(client, attempt_id, action="unflag:nspcc")
+    _answer(client, attempt_id, action="unflag:nspcc")
+    assert _flags(attempt_id) == {"nspcc": False}
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "quiz.flag"))
+    assert [e.detail["flagged"] for e in events] == [True, False]
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert 'value="flag:nspcc"' in page and "unflag:" not in page

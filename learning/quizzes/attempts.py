@@ -182,12 +182,13 @@ def is_overdue(attempt: QuizAttempt, now: datetime) -> bool:
 
 
 def save_answers(attempt: QuizAttempt, raw: dict[str, Any], now: datetime,
-                 check: set[str] | None = None, flag: str | None = None) -> set[str]:
+                 check: set[str] | None = None, flag: str | None = None,
+                 flag_on: bool = True) -> set[str]:
     """Store the answers given for some questions; returns the ids actually saved.
 
     Questions already checked (immediate feedback) keep their answer. An attempt past its
     deadline is submitted with what was saved before, and QuizError says so. `flag` names a
-    question whose review flag to turn on or off, in the same write as the answers, so that
+    question whose review flag to set to `flag_on`, in the same write as the answers, so that
     flagging never loses what was typed on the page.
     """
     if not attempt.is_open:
@@ -236,9 +237,10 @@ def save_answers(attempt: QuizAttempt, raw: dict[str, Any], now: datetime,
             row = QuizAnswer(attempt=attempt, question_id=question.id, answer=None,
                              saved_at=now)
             db.session.add(row)
-        row.flagged_at = None if row.flagged_at else now
-        audit.record("quiz.flag", subject=attempt, quiz=attempt.quiz_slug,
-                     question=question.id, flagged=row.flagged_at is not None)
+        if (row.flagged_at is not None) != flag_on:  # already as asked: nothing to record
+            row.flagged_at = now if flag_on else None
+            audit.record("quiz.flag", subject=attempt, quiz=attempt.quiz_slug,
+                         question=question.id, flagged=flag_on)
     db.session.commit()
     return saved
 

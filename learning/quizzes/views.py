@@ -162,15 +162,16 @@ def save(attempt_id: int):
     page = min(max(request.form.get("page", 1, type=db_int), 1), len(pages))
     views = [attempt.questions[i]["view"] for i in pages[page - 1]]
     action = request.form.get("action", "save")
-    # "flag:<id>" flags or unflags a question on this page; the page's answers are saved too.
-    flag = action.removeprefix("flag:") if action.startswith("flag:") else None
-    if flag is not None and flag not in {v["id"] for v in views}:
-        flag = None
+    # "flag:<id>" flags and "unflag:<id>" unflags a question on this page (the page's answers
+    # are saved too). Each says what it wants, not "toggle": a double click or a second tab
+    # pressing the same button leaves the flag as that button said.
+    kind, _, flag_id = action.partition(":")
+    flag = flag_id if kind in ("flag", "unflag") and flag_id in {v["id"] for v in views} else None
     raw = answers_from_form(views, request.form)
     try:
         svc.save_answers(attempt, raw, utcnow(),
                          check={v["id"] for v in views} if action == "check" else None,
-                         flag=flag)
+                         flag=flag, flag_on=kind == "flag")
     except svc.QuizError as exc:
         flash(str(exc), "info")
         return redirect(url_for("quiz.review", attempt_id=attempt.id))
